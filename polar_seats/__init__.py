@@ -1,0 +1,168 @@
+"""polar_seats: an async-first client for Polar's customer-portal seats API.
+
+::
+
+    async with AsyncClient("polar_cst_...") as client:
+        async for subscription in client.iter_claimed_subscriptions():
+            print(subscription.id, subscription.status, subscription.product.name)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._client import AsyncClient
+from ._errors import (
+    APIStatusError,
+    AuthenticationError,
+    ClientClosedError,
+    NetworkError,
+    NotFoundError,
+    PolarError,
+    PolarTimeoutError,
+    RateLimitError,
+    RequestValidationError,
+    ResponseDecodeError,
+    ServerError,
+)
+from ._models import (
+    BenefitCustom,
+    BenefitDiscord,
+    BenefitDownloadables,
+    BenefitFeatureFlag,
+    BenefitGitHubRepository,
+    BenefitLicenseKeys,
+    BenefitMeterCredit,
+    BenefitMeterCreditProperties,
+    BenefitSlackSharedChannel,
+    BenefitType,
+    CustomerCancellationReason,
+    CustomerOrganization,
+    CustomerOrganizationFeatureSettings,
+    CustomerPortalCustomerSettings,
+    CustomerPortalSubscriptionSettings,
+    CustomerPortalUsageSettings,
+    CustomerSubscription,
+    CustomerSubscriptionMeter,
+    CustomerSubscriptionMeterMeter,
+    CustomerSubscriptionProduct,
+    LegacyRecurringProductPriceCustom,
+    LegacyRecurringProductPriceFixed,
+    MeterUnit,
+    OrganizationCustomerPortalSettings,
+    Page,
+    Pagination,
+    PendingSubscriptionUpdate,
+    PriceAmountType,
+    ProductMediaFileRead,
+    ProductPriceCustom,
+    ProductPriceFixed,
+    ProductPriceMeter,
+    ProductPriceMeteredTiers,
+    ProductPriceMeteredUnit,
+    ProductPriceSeatBased,
+    ProductPriceSeatTier,
+    ProductPriceSeatTiers,
+    ProductPriceSource,
+    ProductPriceUnitBased,
+    ProductVisibility,
+    RecurringInterval,
+    SeatTierType,
+    SubscriptionProrationBehavior,
+    SubscriptionStatus,
+    TaxBehaviorOption,
+    Tier,
+    Tiers,
+    TierType,
+    UnknownBenefit,
+    UnknownProductPrice,
+)
+from ._pagination import SubscriptionIterator
+from ._retry import RetryEvent, RetryPolicy
+
+if TYPE_CHECKING:
+    from ._models import Benefit, Price
+
+__all__ = [
+    "APIStatusError",
+    "AsyncClient",
+    "AuthenticationError",
+    "Benefit",
+    "BenefitCustom",
+    "BenefitDiscord",
+    "BenefitDownloadables",
+    "BenefitFeatureFlag",
+    "BenefitGitHubRepository",
+    "BenefitLicenseKeys",
+    "BenefitMeterCredit",
+    "BenefitMeterCreditProperties",
+    "BenefitSlackSharedChannel",
+    "BenefitType",
+    "ClientClosedError",
+    "CustomerCancellationReason",
+    "CustomerOrganization",
+    "CustomerOrganizationFeatureSettings",
+    "CustomerPortalCustomerSettings",
+    "CustomerPortalSubscriptionSettings",
+    "CustomerPortalUsageSettings",
+    "CustomerSubscription",
+    "CustomerSubscriptionMeter",
+    "CustomerSubscriptionMeterMeter",
+    "CustomerSubscriptionProduct",
+    "LegacyRecurringProductPriceCustom",
+    "LegacyRecurringProductPriceFixed",
+    "MeterUnit",
+    "NetworkError",
+    "NotFoundError",
+    "OrganizationCustomerPortalSettings",
+    "Page",
+    "Pagination",
+    "PendingSubscriptionUpdate",
+    "PolarError",
+    "PolarTimeoutError",
+    "Price",
+    "PriceAmountType",
+    "ProductMediaFileRead",
+    "ProductPriceCustom",
+    "ProductPriceFixed",
+    "ProductPriceMeter",
+    "ProductPriceMeteredTiers",
+    "ProductPriceMeteredUnit",
+    "ProductPriceSeatBased",
+    "ProductPriceSeatTier",
+    "ProductPriceSeatTiers",
+    "ProductPriceSource",
+    "ProductPriceUnitBased",
+    "ProductVisibility",
+    "RateLimitError",
+    "RecurringInterval",
+    "RequestValidationError",
+    "ResponseDecodeError",
+    "RetryEvent",
+    "RetryPolicy",
+    "SeatTierType",
+    "ServerError",
+    "SubscriptionIterator",
+    "SubscriptionProrationBehavior",
+    "SubscriptionStatus",
+    "TaxBehaviorOption",
+    "Tier",
+    "TierType",
+    "Tiers",
+    "UnknownBenefit",
+    "UnknownProductPrice",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> object:
+    # Read lazily: importlib.metadata is slow to import and most programs never ask.
+    if name == "__version__":
+        from ._version import version
+
+        return version()
+    if name in ("Price", "Benefit"):
+        from . import _models
+
+        return getattr(_models, name)
+    raise AttributeError(f"module 'polar_seats' has no attribute {name!r}")

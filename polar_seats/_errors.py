@@ -1,0 +1,155 @@
+"""Every exception polar_seats raises.
+
+::
+
+    PolarError
+    ├── ClientClosedError           the client was used after close()
+    ├── APIStatusError              the server answered with an error status
+    │   ├── AuthenticationError     401: no token, a token of the wrong kind, or an expired one
+    │   ├── NotFoundError           404: wrong path, or a Polar-Version the server does not know
+    │   ├── RequestValidationError  422: the server refused page or limit
+    │   ├── RateLimitError          429: too many requests; wait retry_after seconds
+    │   └── ServerError             5xx: the server or a proxy in front of it failed
+    ├── NetworkError                the request did not get an answer
+    │   └── PolarTimeoutError       an attempt took longer than its timeout (also a TimeoutError)
+    └── ResponseDecodeError         a 200 whose body is not JSON or does not fit the models
+
+Mistakes in arguments (a ``limit`` of 0, an empty token) raise ``ValueError`` before any
+request is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIStatusError",
+    "AuthenticationError",
+    "ClientClosedError",
+    "NetworkError",
+    "NotFoundError",
+    "PolarError",
+    "PolarTimeoutError",
+    "RateLimitError",
+    "RequestValidationError",
+    "ResponseDecodeError",
+    "ServerError",
+]
+
+_EXCERPT = 200
+
+
+def excerpt(body: bytes) -> str:
+    """The start of a body, decoded for a message, never longer than a couple of lines."""
+    text = body[:_EXCERPT].decode("utf-8", errors="replace")
+    return text + ("…" if len(body) > _EXCERPT else "")
+
+
+class PolarError(Exception):
+    """Base class of every error polar_seats raises on purpose.
+
+    ``attempts`` is how many requests the failing call sent, retries included.
+    """
+
+    attempts: int = 1
+
+
+class ClientClosedError(PolarError, RuntimeError):
+    """The client was used after it was closed."""
+
+
+class APIStatusError(PolarError):
+    """The server answered with a status that is not 200.
+
+    ``body`` is the decoded JSON body, or ``None`` when the body was empty or not JSON;
+    ``raw_body`` keeps the bytes as sent.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        headers: Mapping[str, str],
+        body: Any,
+        raw_body: bytes,
+        page: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = dict(headers)
+        self.body = body
+        self.raw_body = raw_body
+        self.page = page
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status={self.status}, message={str(self)!r})"
+
+
+class AuthenticationError(APIStatusError):
+    """401: the token is missing, of the wrong kind, expired, revoked or malformed.
+
+    ``error`` is Polar's error code (``"Unauthorized"`` or ``"invalid_token"``).
+    """
+
+    @property
+    def error(self) -> str | None:
+        """Polar's error code, when the body carried one."""
+        if isinstance(self.body, dict):
+            value = self.body.get("error")
+            return value if isinstance(value, str) else None
+        return None
+
+
+class NotFoundError(APIStatusError):
+    """404: the path is wrong, or the server does not know the ``Polar-Version`` sent."""
+
+
+class RequestValidationError(APIStatusError):
+    """422: the server refused the query; ``detail`` lists each problem as Polar sent it."""
+
+    @property
+    def detail(self) -> list[dict[str, Any]]:
+        """The server's list of problems (``type``, ``loc``, ``msg``, ``input``)."""
+        if isinstance(self.body, dict) and isinstance(self.body.get("detail"), list):
+            return [entry for entry in self.body["detail"] if isinstance(entry, dict)]
+        return []
+
+
+class RateLimitError(APIStatusError):
+    """429: the token's customer sent too many requests.
+
+    ``retry_after`` is the wait the server asked for, in seconds (``None`` if it gave none).
+    Polar counts in fixed one-minute windows and always asks for 60 seconds.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class ServerError(APIStatusError):
+    """5xx: the server, or a proxy in front of it, failed. Usually worth retrying."""
+
+
+class NetworkError(PolarError):
+    """The request got no answer: the connection failed, was reset or was cut short."""
+
+
+class PolarTimeoutError(NetworkError, TimeoutError):
+    """An attempt took longer than its timeout."""
+
+
+class ResponseDecodeError(PolarError):
+    """A 200 whose body is not JSON or does not fit the models.
+
+    ``page`` is the page requested, ``path`` the JSON path of the field that did not fit
+    (``$.items[3].status``), ``raw_body`` the bytes as sent.
+    """
+
+    def __init__(self, message: str, *, page: int, path: str | None, raw_body: bytes) -> None:
+        super().__init__(message)
+        self.page = page
+        self.path = path
+        self.raw_body = raw_body

@@ -1,0 +1,710 @@
+"""msgspec Structs for everything ``GET /v1/customer-portal/seats/subscriptions`` returns.
+
+Polar changes this contract under released clients, so the models are built to survive it:
+
+- unknown fields are skipped;
+- enumerations are open: a field holds a plain ``str`` and the ``*Status``/``*Interval``
+  classes only name the values known today, so a new value decodes and compares equal to
+  its raw string;
+- a price or benefit of a kind this version does not know decodes into
+  :class:`UnknownProductPrice` / :class:`UnknownBenefit` instead of failing the page;
+- fields added by later revisions of the contract default to ``None``.
+
+Decoded objects form no reference cycles, so the Structs opt out of garbage-collector
+tracking (``gc=False``), which removes most of the collector's cost on large walks.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+__all__ = [
+    "BenefitCustom",
+    "BenefitDiscord",
+    "BenefitDownloadables",
+    "BenefitFeatureFlag",
+    "BenefitGitHubRepository",
+    "BenefitLicenseKeys",
+    "BenefitMeterCredit",
+    "BenefitMeterCreditProperties",
+    "BenefitSlackSharedChannel",
+    "BenefitType",
+    "CustomerCancellationReason",
+    "CustomerOrganization",
+    "CustomerOrganizationFeatureSettings",
+    "CustomerPortalCustomerSettings",
+    "CustomerPortalSubscriptionSettings",
+    "CustomerPortalUsageSettings",
+    "CustomerSubscription",
+    "CustomerSubscriptionMeter",
+    "CustomerSubscriptionMeterMeter",
+    "CustomerSubscriptionProduct",
+    "LegacyRecurringProductPriceCustom",
+    "LegacyRecurringProductPriceFixed",
+    "MeterUnit",
+    "OrganizationCustomerPortalSettings",
+    "Page",
+    "Pagination",
+    "PendingSubscriptionUpdate",
+    "PriceAmountType",
+    "ProductMediaFileRead",
+    "ProductPriceCustom",
+    "ProductPriceFixed",
+    "ProductPriceMeter",
+    "ProductPriceMeteredTiers",
+    "ProductPriceMeteredUnit",
+    "ProductPriceSeatBased",
+    "ProductPriceSeatTier",
+    "ProductPriceSeatTiers",
+    "ProductPriceSource",
+    "ProductPriceUnitBased",
+    "ProductVisibility",
+    "RecurringInterval",
+    "SeatTierType",
+    "SubscriptionProrationBehavior",
+    "SubscriptionStatus",
+    "TaxBehaviorOption",
+    "Tier",
+    "TierType",
+    "Tiers",
+    "UnknownBenefit",
+    "UnknownProductPrice",
+]
+
+
+# Open enumerations: named constants for the values known today. Fields hold plain ``str``.
+
+
+class SubscriptionStatus(str, enum.Enum):
+    """Known values of :attr:`CustomerSubscription.status`."""
+
+    INCOMPLETE = "incomplete"
+    INCOMPLETE_EXPIRED = "incomplete_expired"
+    TRIALING = "trialing"
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    CANCELED = "canceled"
+    UNPAID = "unpaid"
+    PAUSED = "paused"
+
+
+class RecurringInterval(str, enum.Enum):
+    """Known billing and trial intervals."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+
+
+class CustomerCancellationReason(str, enum.Enum):
+    """Known values of :attr:`CustomerSubscription.customer_cancellation_reason`."""
+
+    CUSTOMER_SERVICE = "customer_service"
+    LOW_QUALITY = "low_quality"
+    MISSING_FEATURES = "missing_features"
+    SWITCHED_SERVICE = "switched_service"
+    TOO_COMPLEX = "too_complex"
+    TOO_EXPENSIVE = "too_expensive"
+    UNUSED = "unused"
+    OTHER = "other"
+
+
+class ProductVisibility(str, enum.Enum):
+    """Known values of :attr:`CustomerSubscriptionProduct.visibility`."""
+
+    DRAFT = "draft"
+    PRIVATE = "private"
+    PUBLIC = "public"
+
+
+class ProductPriceSource(str, enum.Enum):
+    """Known values of a price's ``source``."""
+
+    CATALOG = "catalog"
+    AD_HOC = "ad_hoc"
+
+
+class TaxBehaviorOption(str, enum.Enum):
+    """Known values of a price's ``tax_behavior``."""
+
+    LOCATION = "location"
+    INCLUSIVE = "inclusive"
+    EXCLUSIVE = "exclusive"
+
+
+class SeatTierType(str, enum.Enum):
+    """Known values of :attr:`ProductPriceSeatTiers.seat_tier_type`."""
+
+    VOLUME = "volume"
+    GRADUATED = "graduated"
+
+
+class TierType(str, enum.Enum):
+    """Known values of :attr:`Tiers.type`."""
+
+    VOLUME = "volume"
+    GRADUATED = "graduated"
+
+
+class MeterUnit(str, enum.Enum):
+    """Known values of :attr:`ProductPriceMeter.unit`."""
+
+    SCALAR = "scalar"
+    TOKEN = "token"
+    CUSTOM = "custom"
+
+
+class SubscriptionProrationBehavior(str, enum.Enum):
+    """Known values of :attr:`CustomerOrganization.proration_behavior`."""
+
+    INVOICE = "invoice"
+    PRORATE = "prorate"
+    NEXT_PERIOD = "next_period"
+    RESET = "reset"
+
+
+class PriceAmountType(str, enum.Enum):
+    """Known values of a price's ``amount_type``, which tells the price variants apart."""
+
+    FIXED = "fixed"
+    CUSTOM = "custom"
+    SEAT_BASED = "seat_based"
+    METERED_UNIT = "metered_unit"
+    UNIT_BASED = "unit_based"
+    METERED_TIERS = "metered_tiers"
+
+
+class BenefitType(str, enum.Enum):
+    """Known values of a benefit's ``type``, which tells the benefit variants apart."""
+
+    CUSTOM = "custom"
+    DISCORD = "discord"
+    GITHUB_REPOSITORY = "github_repository"
+    DOWNLOADABLES = "downloadables"
+    LICENSE_KEYS = "license_keys"
+    METER_CREDIT = "meter_credit"
+    FEATURE_FLAG = "feature_flag"
+    SLACK_SHARED_CHANNEL = "slack_shared_channel"
+
+
+class _Model(msgspec.Struct, kw_only=True, gc=False):
+    """Base of every model: keyword-only, untracked by the garbage collector."""
+
+
+# Prices ----------------------------------------------------------------------------------
+
+
+class _PriceMarker:
+    """Base of every price class; msgspec hands fields of this type to :func:`decode_hook`."""
+
+    __slots__ = ()
+
+
+class _BenefitMarker:
+    """Base of every benefit class; msgspec hands fields of this type to :func:`decode_hook`."""
+
+    __slots__ = ()
+
+
+class _PriceBase(_Model, _PriceMarker, kw_only=True):
+    id: str
+    created_at: datetime
+    modified_at: datetime | None = None
+    source: str
+    amount_type: str
+    price_currency: str
+    tax_behavior: str | None = None
+    is_archived: bool
+    product_id: str
+    # Sent by Polar on every price although the contract leaves them out.
+    type: str | None = None
+    recurring_interval: str | None = None
+
+
+class ProductPriceFixed(_PriceBase, kw_only=True):
+    """A fixed price (``amount_type == "fixed"``); free prices are fixed at 0."""
+
+    price_amount: int
+
+
+class ProductPriceCustom(_PriceBase, kw_only=True):
+    """A pay-what-you-want price (``amount_type == "custom"``)."""
+
+    minimum_amount: int
+    maximum_amount: int | None = None
+    preset_amount: int | None = None
+
+
+class ProductPriceSeatTier(_Model, kw_only=True):
+    """One tier of a seat-based price."""
+
+    min_seats: int
+    max_seats: int | None = None
+    price_per_seat: int
+
+
+class ProductPriceSeatTiers(_Model, kw_only=True):
+    """The tiers of a seat-based price."""
+
+    seat_tier_type: str = "volume"
+    tiers: list[ProductPriceSeatTier]
+    minimum_seats: int
+    maximum_seats: int | None = None
+
+
+class ProductPriceSeatBased(_PriceBase, kw_only=True):
+    """A per-seat price (``amount_type == "seat_based"``)."""
+
+    seat_tiers: ProductPriceSeatTiers
+    # Sent by Polar although the contract leaves it out.
+    price_per_seat: int | None = None
+
+
+class ProductPriceMeter(_Model, kw_only=True):
+    """The meter a metered price bills."""
+
+    id: str
+    name: str
+    unit: str
+    custom_label: str | None = None
+    custom_multiplier: int | None = None
+
+
+class ProductPriceMeteredUnit(_PriceBase, kw_only=True):
+    """A price per consumed unit of a meter (``amount_type == "metered_unit"``)."""
+
+    unit_amount: Decimal
+    cap_amount: int | None = None
+    meter_id: str
+    meter: ProductPriceMeter
+
+
+class Tier(_Model, kw_only=True):
+    """One tier of a tiered price; ``bound`` is ``None`` on the last tier."""
+
+    bound: int | None = None
+    unit_amount: Decimal
+
+
+class Tiers(_Model, kw_only=True):
+    """The tiers of a tiered price."""
+
+    type: str
+    tiers: list[Tier]
+
+
+class ProductPriceUnitBased(_PriceBase, kw_only=True):
+    """A price per unit bought (``amount_type == "unit_based"``)."""
+
+    tiers: Tiers
+    minimum_units: int | None = None
+    unit_label: dict[str, dict[str, str]] | None = None
+    maximum_units: int | None = None
+
+
+class ProductPriceMeteredTiers(_PriceBase, kw_only=True):
+    """A tiered price per consumed unit of a meter (``amount_type == "metered_tiers"``)."""
+
+    cap_amount: int | None = None
+    meter_id: str
+    meter: ProductPriceMeter
+    tiers: Tiers
+
+
+class LegacyRecurringProductPriceFixed(_PriceBase, kw_only=True):
+    """A legacy recurring fixed price: one that carries the ``legacy`` key."""
+
+    price_amount: int
+    legacy: bool = True
+
+
+class LegacyRecurringProductPriceCustom(_PriceBase, kw_only=True):
+    """A legacy recurring pay-what-you-want price: one that carries the ``legacy`` key."""
+
+    minimum_amount: int
+    maximum_amount: int | None = None
+    preset_amount: int | None = None
+    legacy: bool = True
+
+
+class UnknownProductPrice(_Model, _PriceMarker, kw_only=True):
+    """A price of a kind this version of polar-seats does not know.
+
+    It keeps the price's ``id`` and ``amount_type``, and every field Polar sent in ``raw``,
+    so one new kind of price never fails a page.
+    """
+
+    id: str | None
+    amount_type: str | None
+    legacy: bool
+    raw: dict[str, Any]
+
+
+# Benefits --------------------------------------------------------------------------------
+
+
+class _BenefitBase(_Model, _BenefitMarker, kw_only=True):
+    id: str
+    created_at: datetime
+    modified_at: datetime | None = None
+    type: str
+    description: str
+    selectable: bool
+    deletable: bool
+    is_deleted: bool
+    organization_id: str
+
+
+class BenefitCustom(_BenefitBase, kw_only=True):
+    """A custom benefit (``type == "custom"``)."""
+
+
+class BenefitDiscord(_BenefitBase, kw_only=True):
+    """A Discord role benefit (``type == "discord"``)."""
+
+
+class BenefitGitHubRepository(_BenefitBase, kw_only=True):
+    """A GitHub repository access benefit (``type == "github_repository"``)."""
+
+
+class BenefitDownloadables(_BenefitBase, kw_only=True):
+    """A file downloads benefit (``type == "downloadables"``)."""
+
+
+class BenefitLicenseKeys(_BenefitBase, kw_only=True):
+    """A license keys benefit (``type == "license_keys"``)."""
+
+
+class BenefitFeatureFlag(_BenefitBase, kw_only=True):
+    """A feature flag benefit (``type == "feature_flag"``)."""
+
+
+class BenefitSlackSharedChannel(_BenefitBase, kw_only=True):
+    """A shared Slack channel benefit (``type == "slack_shared_channel"``)."""
+
+
+class BenefitMeterCreditProperties(_Model, kw_only=True):
+    """How many units of which meter a meter-credit benefit grants."""
+
+    units: int
+    meter_id: str
+
+
+class BenefitMeterCredit(_BenefitBase, kw_only=True):
+    """A meter credit benefit (``type == "meter_credit"``).
+
+    ``properties`` is ``None`` when an older revision of the contract omits it.
+    """
+
+    properties: BenefitMeterCreditProperties | None = None
+
+
+class UnknownBenefit(_Model, _BenefitMarker, kw_only=True):
+    """A benefit of a kind this version of polar-seats does not know, with its fields in ``raw``."""
+
+    id: str | None
+    type: str | None
+    raw: dict[str, Any]
+
+
+if TYPE_CHECKING:
+    Price = (
+        ProductPriceFixed
+        | ProductPriceCustom
+        | ProductPriceSeatBased
+        | ProductPriceMeteredUnit
+        | ProductPriceUnitBased
+        | ProductPriceMeteredTiers
+        | LegacyRecurringProductPriceFixed
+        | LegacyRecurringProductPriceCustom
+        | UnknownProductPrice
+    )
+    Benefit = (
+        BenefitCustom
+        | BenefitDiscord
+        | BenefitGitHubRepository
+        | BenefitDownloadables
+        | BenefitLicenseKeys
+        | BenefitFeatureFlag
+        | BenefitSlackSharedChannel
+        | BenefitMeterCredit
+        | UnknownBenefit
+    )
+else:
+    # msgspec cannot tell a legacy price from a current one (both share ``amount_type``)
+    # nor fall back on an unknown tag, so it hands these fields to ``decode_hook``.
+    Price = _PriceMarker
+    Benefit = _BenefitMarker
+
+_PRICE_TYPES: dict[str, type[_PriceBase]] = {
+    "fixed": ProductPriceFixed,
+    "custom": ProductPriceCustom,
+    "seat_based": ProductPriceSeatBased,
+    "metered_unit": ProductPriceMeteredUnit,
+    "unit_based": ProductPriceUnitBased,
+    "metered_tiers": ProductPriceMeteredTiers,
+}
+_LEGACY_PRICE_TYPES: dict[str, type[_PriceBase]] = {
+    "fixed": LegacyRecurringProductPriceFixed,
+    "custom": LegacyRecurringProductPriceCustom,
+}
+_BENEFIT_TYPES: dict[str, type[_BenefitBase]] = {
+    "custom": BenefitCustom,
+    "discord": BenefitDiscord,
+    "github_repository": BenefitGitHubRepository,
+    "downloadables": BenefitDownloadables,
+    "license_keys": BenefitLicenseKeys,
+    "feature_flag": BenefitFeatureFlag,
+    "slack_shared_channel": BenefitSlackSharedChannel,
+    "meter_credit": BenefitMeterCredit,
+}
+
+
+def _convert(obj: dict[str, Any], cls: type[msgspec.Struct]) -> msgspec.Struct:
+    try:
+        return msgspec.convert(obj, cls)
+    except msgspec.ValidationError as exc:
+        # A ValueError makes msgspec append the outer path (`$.items[2].prices[0]`) to the
+        # inner one, so the page's error can name the whole path of the field.
+        raise ValueError(str(exc)) from None
+
+
+def _optional_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _decode_price(obj: object) -> Price:
+    if not isinstance(obj, dict):
+        raise ValueError(f"Expected a price object, got {type(obj).__name__}")
+    amount_type = obj.get("amount_type")
+    legacy = "legacy" in obj
+    table = _LEGACY_PRICE_TYPES if legacy else _PRICE_TYPES
+    cls = table.get(amount_type) if isinstance(amount_type, str) else None
+    if cls is None:
+        return UnknownProductPrice(
+            id=_optional_str(obj.get("id")),
+            amount_type=_optional_str(amount_type),
+            legacy=legacy,
+            raw=obj,
+        )
+    return _convert(obj, cls)  # type: ignore[return-value]
+
+
+def _decode_benefit(obj: object) -> Benefit:
+    if not isinstance(obj, dict):
+        raise ValueError(f"Expected a benefit object, got {type(obj).__name__}")
+    kind = obj.get("type")
+    cls = _BENEFIT_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        return UnknownBenefit(id=_optional_str(obj.get("id")), type=_optional_str(kind), raw=obj)
+    return _convert(obj, cls)  # type: ignore[return-value]
+
+
+def decode_hook(type_: type, obj: object) -> object:
+    """Decode the fields msgspec hands over: the price and benefit unions."""
+    if type_ is _PriceMarker:
+        return _decode_price(obj)
+    if type_ is _BenefitMarker:
+        return _decode_benefit(obj)
+    raise NotImplementedError(f"polar_seats cannot decode {type_!r}")
+
+
+# Organization ----------------------------------------------------------------------------
+
+
+class CustomerPortalUsageSettings(_Model, kw_only=True):
+    """Whether the customer portal shows usage."""
+
+    show: bool
+
+
+class CustomerPortalSubscriptionSettings(_Model, kw_only=True):
+    """What a customer may change on a subscription in the portal."""
+
+    update_seats: bool
+    update_plan: bool
+    update_units: bool | None = None
+    pause: bool | None = None
+
+
+class CustomerPortalCustomerSettings(_Model, kw_only=True):
+    """What a customer may change about themselves in the portal."""
+
+    allow_email_change: bool | None = None
+
+
+class OrganizationCustomerPortalSettings(_Model, kw_only=True):
+    """An organization's customer portal settings."""
+
+    usage: CustomerPortalUsageSettings
+    subscription: CustomerPortalSubscriptionSettings
+    customer: CustomerPortalCustomerSettings | None = None
+
+
+class CustomerOrganizationFeatureSettings(_Model, kw_only=True):
+    """Feature switches of an organization, as a customer sees them."""
+
+    member_model_enabled: bool = False
+    checkout_localization_enabled: bool = False
+
+
+class CustomerOrganization(_Model, kw_only=True):
+    """The organization that sells the product."""
+
+    created_at: datetime
+    modified_at: datetime | None = None
+    id: str
+    name: str
+    slug: str
+    avatar_url: str | None = None
+    proration_behavior: str
+    allow_customer_updates: bool
+    customer_portal_settings: OrganizationCustomerPortalSettings
+    organization_features: CustomerOrganizationFeatureSettings | None = None
+
+
+# Product, meters, subscription -----------------------------------------------------------
+
+
+class ProductMediaFileRead(_Model, kw_only=True):
+    """An image attached to a product."""
+
+    id: str
+    organization_id: str
+    name: str
+    path: str
+    mime_type: str
+    size: int
+    storage_version: str | None = None
+    checksum_etag: str | None = None
+    checksum_sha256_base64: str | None = None
+    checksum_sha256_hex: str | None = None
+    last_modified_at: datetime | None = None
+    version: str | None = None
+    service: str
+    is_uploaded: bool
+    created_at: datetime
+    size_readable: str
+    public_url: str
+
+
+class CustomerSubscriptionProduct(_Model, kw_only=True):
+    """The product a subscription is for."""
+
+    id: str
+    created_at: datetime
+    modified_at: datetime | None = None
+    trial_interval: str | None = None
+    trial_interval_count: int | None = None
+    name: str
+    description: str | None = None
+    visibility: str
+    recurring_interval: str | None = None
+    recurring_interval_count: int | None = None
+    meter_interval: str | None = None
+    meter_interval_count: int | None = None
+    is_recurring: bool
+    is_archived: bool
+    organization_id: str
+    prices: list[Price]
+    benefits: list[Benefit]
+    medias: list[ProductMediaFileRead]
+    organization: CustomerOrganization
+
+
+class CustomerSubscriptionMeterMeter(_Model, kw_only=True):
+    """The meter a subscription meter counts."""
+
+    created_at: datetime
+    modified_at: datetime | None = None
+    id: str
+    name: str
+
+
+class CustomerSubscriptionMeter(_Model, kw_only=True):
+    """Usage of one meter in the current period of a subscription."""
+
+    created_at: datetime
+    modified_at: datetime | None = None
+    id: str
+    consumed_units: float
+    credited_units: int
+    amount: int
+    meter_id: str
+    meter: CustomerSubscriptionMeterMeter
+
+
+class PendingSubscriptionUpdate(_Model, kw_only=True):
+    """A change to a subscription that applies at ``applies_at``."""
+
+    created_at: datetime
+    modified_at: datetime | None = None
+    id: str
+    applies_at: datetime
+    product_id: str | None = None
+    seats: int | None = None
+    units: int | None = None
+
+
+class CustomerSubscription(_Model, kw_only=True):
+    """A subscription on which the customer holds a seat."""
+
+    created_at: datetime
+    modified_at: datetime | None = None
+    id: str
+    amount: int
+    currency: str
+    recurring_interval: str
+    recurring_interval_count: int
+    status: str
+    current_period_start: datetime
+    current_period_end: datetime
+    current_meter_period_start: datetime | None = None
+    current_meter_period_end: datetime | None = None
+    trial_start: datetime | None = None
+    trial_end: datetime | None = None
+    cancel_at_period_end: bool
+    canceled_at: datetime | None = None
+    started_at: datetime | None = None
+    ends_at: datetime | None = None
+    ended_at: datetime | None = None
+    past_due_at: datetime | None = None
+    pause_at_period_end: bool = False
+    paused_at: datetime | None = None
+    resumes_at: datetime | None = None
+    customer_id: str
+    product_id: str
+    discount_id: str | None = None
+    checkout_id: str | None = None
+    seats: int | None = None
+    units: int | None = None
+    customer_cancellation_reason: str | None = None
+    customer_cancellation_comment: str | None = None
+    product: CustomerSubscriptionProduct
+    prices: list[Price]
+    meters: list[CustomerSubscriptionMeter]
+    pending_update: PendingSubscriptionUpdate | None = None
+    # Sent by Polar although the contract leaves them out.
+    price_id: str | None = None
+    price: Price | None = None
+    user_id: str | None = None
+
+
+class Pagination(_Model, kw_only=True):
+    """Where a page stands: ``max_page == ceil(total_count / min(limit, 100))``."""
+
+    total_count: int
+    max_page: int
+
+
+class Page(_Model, kw_only=True):
+    """One page of claimed subscriptions, as the server sent it."""
+
+    items: list[CustomerSubscription]
+    pagination: Pagination

@@ -1,0 +1,197 @@
+"""When and how long to retry a request: the policy object and its tenacity plumbing."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import tenacity
+
+from ._errors import APIStatusError, NetworkError, PolarError, PolarTimeoutError, RateLimitError
+
+__all__ = ["RetryEvent", "RetryPolicy"]
+
+logger = logging.getLogger("polar_seats")
+
+T = TypeVar("T")
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryEvent:
+    """What the ``on_retry`` hook is told before each retry's wait."""
+
+    page: int
+    attempt: int
+    """The attempt that failed, from 1."""
+    error: PolarError
+    wait: float
+    """Seconds until the next attempt."""
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """How a request is retried. Pass it to ``AsyncClient(retry=...)``; ``retry=None`` disables.
+
+    Connection failures, timeouts, cut-off bodies and the statuses in ``retry_statuses`` are
+    retried, each page on its own. A 429 waits what its ``Retry-After`` asks, unless that is
+    more than ``retry_after_cap``, in which case the :class:`RateLimitError` is raised at once.
+    Otherwise the wait is exponential with full jitter: ``random(0, min(backoff_cap,
+    backoff_base * 2 ** (attempt - 1)))``, which spreads the retries of many clients apart.
+
+    A call stops after ``max_attempts`` requests, or before a wait that would end past
+    ``deadline`` seconds from its start, whichever comes first; the last error is raised,
+    with ``attempts`` set on it.
+    """
+
+    max_attempts: int = 4
+    deadline: float | None = 120.0
+    backoff_base: float = 0.5
+    backoff_cap: float = 8.0
+    retry_after_cap: float = 60.0
+    retry_statuses: frozenset[int] = RETRY_STATUSES
+    on_retry: Callable[[RetryEvent], None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be 1 or more (1 means no retries).")
+        if self.deadline is not None and self.deadline <= 0:
+            raise ValueError("deadline must be a positive number of seconds, or None.")
+        if self.backoff_base < 0 or self.backoff_cap < 0 or self.retry_after_cap < 0:
+            raise ValueError("backoff_base, backoff_cap and retry_after_cap must not be negative.")
+
+    def is_retryable(self, error: BaseException) -> bool:
+        """Whether ``error`` is worth another attempt; only errors we raise ever are."""
+        if isinstance(error, NetworkError):
+            return True
+        return isinstance(error, APIStatusError) and error.status in self.retry_statuses
+
+    def backoff(self, attempt: int) -> float:
+        """The jittered wait after failed attempt number ``attempt`` (from 1)."""
+        ceiling = min(self.backoff_cap, self.backoff_base * 2 ** (attempt - 1))
+        return random.uniform(0, ceiling)
+
+
+class _Testing:
+    enabled = False
+
+
+_testing = _Testing()
+
+
+def set_testing(enabled: bool) -> None:
+    """Make every retry wait zero seconds, so tests of retries run in milliseconds."""
+    _testing.enabled = enabled
+
+
+def is_testing() -> bool:
+    """Whether :func:`set_testing` switched the waits off."""
+    return _testing.enabled
+
+
+class _Wait(tenacity.wait.wait_base):
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        error = _error_of(retry_state)
+        if isinstance(error, RateLimitError) and error.retry_after is not None:
+            wait = error.retry_after
+        else:
+            wait = self.policy.backoff(retry_state.attempt_number)
+        return 0.0 if _testing.enabled else wait
+
+
+class _Stop(tenacity.stop.stop_base):
+    def __init__(self, policy: RetryPolicy, started: float) -> None:
+        self.policy = policy
+        self.started = started
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        if retry_state.attempt_number >= self.policy.max_attempts:
+            return True
+        error = _error_of(retry_state)
+        if (
+            isinstance(error, RateLimitError)
+            and error.retry_after is not None
+            and error.retry_after > self.policy.retry_after_cap
+        ):
+            return True
+        if self.policy.deadline is None:
+            return False
+        # Never start a wait that would end past the deadline.
+        elapsed = time.monotonic() - self.started
+        return elapsed + retry_state.upcoming_sleep >= self.policy.deadline
+
+
+def _error_of(retry_state: tenacity.RetryCallState) -> BaseException | None:
+    outcome = retry_state.outcome
+    return outcome.exception() if outcome is not None and outcome.failed else None
+
+
+async def call_with_retries(
+    policy: RetryPolicy | None,
+    attempt: Callable[[float | None], Awaitable[T]],
+    *,
+    page: int,
+) -> T:
+    """Run ``attempt`` until it succeeds or ``policy`` gives up.
+
+    ``attempt`` receives the seconds left before the call's deadline (``None`` for no
+    deadline), so that no single attempt outlives it.
+    """
+    started = time.monotonic()
+    if policy is None:
+        return await attempt(None)
+
+    def remaining() -> float | None:
+        if policy.deadline is None:
+            return None
+        return max(0.0, policy.deadline - (time.monotonic() - started))
+
+    def before_sleep(retry_state: tenacity.RetryCallState) -> None:
+        error = _error_of(retry_state)
+        assert isinstance(error, PolarError)
+        wait = retry_state.upcoming_sleep
+        logger.warning(
+            "Retrying page %d in %.2f s after attempt %d failed: %s",
+            page,
+            wait,
+            retry_state.attempt_number,
+            error,
+        )
+        if policy.on_retry is not None:
+            policy.on_retry(
+                RetryEvent(page=page, attempt=retry_state.attempt_number, error=error, wait=wait)
+            )
+
+    retrying = tenacity.AsyncRetrying(
+        # A positive predicate: cancellation and our own bugs are never retried (tenacity#529).
+        retry=tenacity.retry_if_exception(policy.is_retryable),
+        stop=_Stop(policy, started),
+        wait=_Wait(policy),
+        before_sleep=before_sleep,
+        sleep=asyncio.sleep,
+        reraise=True,
+    )
+    try:
+        return await retrying(attempt_with_deadline, attempt, remaining)
+    except PolarError as error:
+        error.attempts = retrying.statistics.get("attempt_number", 1)
+        raise
+
+
+async def attempt_with_deadline(
+    attempt: Callable[[float | None], Awaitable[T]], remaining: Callable[[], float | None]
+) -> T:
+    """One attempt, given what is left of the call's deadline."""
+    left = remaining()
+    if left is not None and left <= 0:
+        raise PolarTimeoutError("The call's deadline passed before the next attempt.")
+    return await attempt(left)

@@ -1,0 +1,135 @@
+"""The polar-seats command: demo, list, and one clear line per expected failure."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import sys
+
+import pytest
+
+from polar_seats import _cli
+from polar_seats.testing import FakePolarServer
+
+
+async def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "polar_seats",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **(env or {})},
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def test_demo_lists_the_seeded_subscriptions() -> None:
+    """`demo` walks a fake server through the real client: one JSON line per subscription."""
+    out, err = io.StringIO(), io.StringIO()
+    status = _cli.run(["demo", "--items", "120", "--limit", "50"], out=out, err=err)
+    assert status == 0
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(lines) == 120
+    assert len({line["id"] for line in lines}) == 120
+    assert set(lines[0]) == {"id", "status", "seats", "product.name", "product.organization.name"}
+    assert "Listed 120 claimed subscriptions in 3 requests" in err.getvalue()
+    assert "polar-seats list" in err.getvalue()
+
+
+def test_demo_with_all_fields_prints_whole_subscriptions() -> None:
+    """An empty --fields prints each subscription whole."""
+    out = io.StringIO()
+    assert _cli.run(["demo", "--items", "3", "--fields", ""], out=out, err=io.StringIO()) == 0
+    first = json.loads(out.getvalue().splitlines()[0])
+    assert first["product"]["organization"]["name"]
+    assert isinstance(first["prices"], list)
+
+
+def test_list_without_a_token_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No token in the environment: one line naming the variable, exit 2, no traceback."""
+    monkeypatch.delenv(_cli.TOKEN_VARIABLE, raising=False)
+    err = io.StringIO()
+    assert _cli.run(["list"], out=io.StringIO(), err=err) == _cli.EXIT_USAGE
+    assert _cli.TOKEN_VARIABLE in err.getvalue()
+    assert err.getvalue().count("\n") == 1
+
+
+def test_bad_limit_is_a_usage_error() -> None:
+    """--limit outside 1..100 is refused before anything runs."""
+    err = io.StringIO()
+    assert _cli.run(["demo", "--limit", "500"], out=io.StringIO(), err=err) == _cli.EXIT_USAGE
+    assert "--limit" in err.getvalue()
+
+
+async def test_list_walks_the_server_given_by_base_url() -> None:
+    """`list` reads the token from the environment and prints every subscription."""
+    async with FakePolarServer(count=30) as server:
+        status, out, _ = await run_cli(
+            "list",
+            "--base-url",
+            server.url,
+            "--limit",
+            "20",
+            "--fields",
+            "id,status",
+            env={_cli.TOKEN_VARIABLE: server.token},
+        )
+    assert status == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["id"] for line in lines] == [s["id"] for s in server.subscriptions]
+    assert lines[0] == {
+        "id": server.subscriptions[0]["id"],
+        "status": server.subscriptions[0]["status"],
+    }
+
+
+async def test_list_with_a_refused_token_exits_3_in_one_line() -> None:
+    """An invalid token: exit 3, one line on stderr, no traceback, no token."""
+    async with FakePolarServer() as server:
+        status, out, err = await run_cli(
+            "list",
+            "--base-url",
+            server.url,
+            env={_cli.TOKEN_VARIABLE: "polar_cst_SECRETVALUE"},
+        )
+    assert status == _cli.EXIT_AUTH
+    assert out == ""
+    assert err.startswith("polar-seats: Polar refused the token")
+    assert err.count("\n") == 1
+    assert "SECRETVALUE" not in err
+    assert "Traceback" not in err
+
+
+async def test_list_against_nothing_exits_5() -> None:
+    """No server listening: a network failure, exit 5."""
+    probe = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = probe.sockets[0].getsockname()[1]
+    probe.close()
+    await probe.wait_closed()
+    status, _, err = await run_cli(
+        "list",
+        "--base-url",
+        f"http://127.0.0.1:{port}",
+        env={_cli.TOKEN_VARIABLE: "polar_cst_x"},
+    )
+    assert status == _cli.EXIT_NETWORK
+    assert "Traceback" not in err
+
+
+async def test_output_closed_early_is_quiet() -> None:
+    """`polar-seats demo | head -1`: the closed pipe ends the command without an error."""
+    process = await asyncio.create_subprocess_shell(
+        f"{sys.executable} -m polar_seats demo --items 300 | head -n 1",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert len(out.decode().splitlines()) == 1
+    assert b"Traceback" not in err
+    assert b"BrokenPipeError" not in err

@@ -1,0 +1,265 @@
+"""The client over real HTTP to the fake server: requests, errors, lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+import pytest
+
+import polar_seats as ps
+from polar_seats.testing import DEFAULT_TOKEN, FakePolarServer, Fault, FaultPlan
+
+
+async def test_one_page_is_one_request(client: ps.AsyncClient, server: FakePolarServer) -> None:
+    """list_claimed_subscriptions sends exactly one request and decodes the page."""
+    page = await client.list_claimed_subscriptions(page=2, limit=10)
+    assert len(server.requests) == 1
+    assert server.requests[0].query == {"page": "2", "limit": "10"}
+    assert [sub.id for sub in page.items] == [s["id"] for s in server.subscriptions[10:20]]
+    assert page.pagination == ps.Pagination(total_count=25, max_page=3)
+    assert all(isinstance(sub, ps.CustomerSubscription) for sub in page.items)
+
+
+async def test_request_headers(client: ps.AsyncClient, server: FakePolarServer) -> None:
+    """Bearer token, JSON accept, Polar-Version 2026-04 and a User-Agent with the version."""
+    await client.list_claimed_subscriptions()
+    record = server.requests[0]
+    assert record.token == server.token
+    assert record.headers["Accept"] == "application/json"
+    assert record.headers["Polar-Version"] == "2026-04"
+    assert record.headers["User-Agent"].startswith(f"polar-seats/{ps.__version__} aiohttp/")
+
+
+async def test_defaults_are_page_1_limit_10(
+    client: ps.AsyncClient, server: FakePolarServer
+) -> None:
+    """Without arguments, one page of 10 from page 1."""
+    page = await client.list_claimed_subscriptions()
+    assert server.requests[0].query == {"page": "1", "limit": "10"}
+    assert len(page.items) == 10
+
+
+@pytest.mark.parametrize(("page", "limit"), [(0, 10), (1, 0), (1, 101)])
+async def test_bad_arguments_fail_before_any_request(
+    client: ps.AsyncClient, server: FakePolarServer, page: int, limit: int
+) -> None:
+    """A page below 1 or a limit outside 1..100 raises ValueError and sends nothing."""
+    with pytest.raises(ValueError, match=r"page|limit"):
+        await client.list_claimed_subscriptions(page=page, limit=limit)
+    assert server.requests == []
+
+
+async def test_invalid_token_maps_to_authentication_error(server: FakePolarServer) -> None:
+    """An unknown token: AuthenticationError with Polar's code, after one request."""
+    async with ps.AsyncClient("polar_cst_revoked", base_url=server.url) as client:
+        with pytest.raises(ps.AuthenticationError) as caught:
+            await client.list_claimed_subscriptions()
+    assert caught.value.error == "invalid_token"
+    assert caught.value.attempts == 1
+    assert len(server.requests) == 1
+
+
+async def test_wrong_kind_of_token_maps_to_authentication_error(server: FakePolarServer) -> None:
+    """An organization token: AuthenticationError with the `Unauthorized` code."""
+    async with ps.AsyncClient("polar_oat_org", base_url=server.url) as client:
+        with pytest.raises(ps.AuthenticationError) as caught:
+            await client.list_claimed_subscriptions()
+    assert caught.value.error == "Unauthorized"
+
+
+async def test_unknown_version_maps_to_not_found(server: FakePolarServer) -> None:
+    """A Polar-Version the server does not know is a NotFoundError, not retried."""
+    async with ps.AsyncClient(server.token, base_url=server.url, polar_version="1999-01") as c:
+        with pytest.raises(ps.NotFoundError):
+            await c.list_claimed_subscriptions()
+    assert len(server.requests) == 1
+
+
+async def test_server_422_maps_to_request_validation_error(server: FakePolarServer) -> None:
+    """If the server refuses the query, the 422 detail reaches the caller."""
+    server.faults = FaultPlan(
+        {
+            1: Fault.http_status(
+                422,
+                headers={"Content-Type": "application/json"},
+                body=b'{"error":"RequestValidationError","detail":[{"type":"greater_than",'
+                b'"loc":["query","page"],"msg":"Input should be greater than 0","input":"0",'
+                b'"ctx":{"gt":0}}]}',
+            )
+        }
+    )
+    async with ps.AsyncClient(server.token, base_url=server.url) as client:
+        with pytest.raises(ps.RequestValidationError) as caught:
+            await client.list_claimed_subscriptions()
+    assert caught.value.detail[0]["loc"] == ["query", "page"]
+
+
+async def test_rate_limit_error_carries_retry_after(server: FakePolarServer) -> None:
+    """Without retries, a 429 surfaces as RateLimitError with retry_after from the header."""
+    server.faults = FaultPlan({1: Fault.rate_limited("60")})
+    async with ps.AsyncClient(server.token, base_url=server.url, retry=None) as client:
+        with pytest.raises(ps.RateLimitError) as caught:
+            await client.list_claimed_subscriptions()
+    assert caught.value.retry_after == 60.0
+    assert caught.value.status == 429
+
+
+async def test_proxy_html_page_is_a_server_error_with_the_body(server: FakePolarServer) -> None:
+    """An HTML 502 from a proxy is a ServerError that keeps the page, not a decode error."""
+    server.faults = FaultPlan({1: Fault.proxy_html(502)})
+    async with ps.AsyncClient(server.token, base_url=server.url, retry=None) as client:
+        with pytest.raises(ps.ServerError) as caught:
+            await client.list_claimed_subscriptions()
+    assert caught.value.status == 502
+    assert b"Bad Gateway" in caught.value.raw_body
+    assert caught.value.body is None
+
+
+async def test_invalid_json_200_is_a_decode_error_naming_the_page(
+    server: FakePolarServer,
+) -> None:
+    """A 200 that is not JSON raises ResponseDecodeError for that page, once."""
+    server.faults = FaultPlan({1: Fault.invalid_json()})
+    async with ps.AsyncClient(server.token, base_url=server.url) as client:
+        with pytest.raises(ps.ResponseDecodeError) as caught:
+            await client.list_claimed_subscriptions(page=3)
+    assert caught.value.page == 3
+    assert caught.value.attempts == 1
+    assert len(server.requests) == 1
+
+
+async def test_connection_refused_is_a_network_error() -> None:
+    """Nothing listening: NetworkError, retried, then raised with the attempt count."""
+    sock_server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = sock_server.sockets[0].getsockname()[1]
+    sock_server.close()
+    await sock_server.wait_closed()
+    policy = ps.RetryPolicy(max_attempts=2)
+    async with ps.AsyncClient(
+        DEFAULT_TOKEN, base_url=f"http://127.0.0.1:{port}", retry=policy
+    ) as c:
+        with pytest.raises(ps.NetworkError) as caught:
+            await c.list_claimed_subscriptions()
+    assert caught.value.attempts == 2
+    assert not isinstance(caught.value, ps.PolarTimeoutError)
+
+
+async def test_stall_past_the_timeout_is_a_timeout_error(server: FakePolarServer) -> None:
+    """An answer slower than the per-call timeout raises PolarTimeoutError (a TimeoutError)."""
+    server.faults = FaultPlan({1: Fault.stall(5.0)})
+    async with ps.AsyncClient(server.token, base_url=server.url, retry=None) as client:
+        with pytest.raises(TimeoutError) as caught:
+            await client.list_claimed_subscriptions(timeout=0.1)
+    assert isinstance(caught.value, ps.PolarTimeoutError)
+
+
+async def test_client_timeout_object_is_accepted(server: FakePolarServer) -> None:
+    """An aiohttp.ClientTimeout works as the client's timeout."""
+    timeout = aiohttp.ClientTimeout(total=5, sock_read=2)
+    async with ps.AsyncClient(server.token, base_url=server.url, timeout=timeout) as client:
+        assert client.timeout is timeout
+        assert len((await client.list_claimed_subscriptions()).items) == 10
+
+
+@pytest.mark.parametrize("timeout", [0, -1.0, "30", True])
+def test_bad_timeout_is_refused(timeout: object) -> None:
+    """A timeout that is not a positive number says what it should be."""
+    with pytest.raises(ValueError, match="timeout"):
+        ps.AsyncClient(DEFAULT_TOKEN, timeout=timeout)  # type: ignore[arg-type]
+
+
+async def test_call_after_close_is_a_clear_error(server: FakePolarServer) -> None:
+    """Using a closed client raises ClientClosedError; close() twice is fine."""
+    client = ps.AsyncClient(server.token, base_url=server.url)
+    await client.list_claimed_subscriptions()
+    await client.close()
+    await client.close()
+    assert client.closed
+    with pytest.raises(ps.ClientClosedError, match="closed"):
+        await client.list_claimed_subscriptions()
+    with pytest.raises(ps.ClientClosedError):
+        async with client:
+            pass
+
+
+async def test_a_client_closed_before_use_never_opens_a_session() -> None:
+    """Closing an unused client is clean and leaves nothing open."""
+    client = ps.AsyncClient(DEFAULT_TOKEN)
+    await client.close()
+    assert client.closed
+
+
+async def test_given_session_is_used_and_not_closed(server: FakePolarServer) -> None:
+    """A caller's aiohttp session carries the requests and stays open after close()."""
+    async with aiohttp.ClientSession() as session:
+        async with ps.AsyncClient(server.token, base_url=server.url, session=session) as client:
+            await client.list_claimed_subscriptions()
+        assert not session.closed
+        async with session.get(server.url + "/nowhere") as response:
+            assert response.status == 404
+
+
+async def test_client_is_shared_between_tasks(
+    client: ps.AsyncClient, server: FakePolarServer
+) -> None:
+    """Concurrent calls on one client each get their own page."""
+    pages = await asyncio.gather(
+        *(client.list_claimed_subscriptions(page=n, limit=10) for n in (1, 2, 3))
+    )
+    assert [len(page.items) for page in pages] == [10, 10, 5]
+    assert len(server.requests) == 3
+
+
+async def test_token_is_in_no_repr_message_or_log(
+    server: FakePolarServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """repr of the client, errors and retry logs never contain the token."""
+    token = "polar_cst_SECRET_never_show_me"
+    server.tokens.add(token)
+    server.faults = FaultPlan({1: Fault.server_error(503), 2: Fault.rate_limited("0")})
+    caplog.set_level(logging.DEBUG)
+    async with ps.AsyncClient(token, base_url=server.url) as client:
+        assert token not in repr(client)
+        await client.list_claimed_subscriptions()
+    async with ps.AsyncClient(token + "x", base_url=server.url) as client:
+        with pytest.raises(ps.AuthenticationError) as caught:
+            await client.list_claimed_subscriptions()
+    assert len(caplog.records) >= 2
+    assert "SECRET" not in caplog.text
+    assert "SECRET" not in str(caught.value)
+    assert "SECRET" not in repr(caught.value)
+
+
+def test_client_repr_names_server_and_state() -> None:
+    """The repr says where the client points and whether it is open."""
+    assert repr(ps.AsyncClient(DEFAULT_TOKEN, server="sandbox")) == (
+        "<AsyncClient https://sandbox-api.polar.sh unopened>"
+    )
+
+
+async def test_redirect_is_not_followed(server: FakePolarServer) -> None:
+    """A 307 to elsewhere is an error naming the target; the token is not sent there."""
+    server.faults = FaultPlan(
+        {1: Fault.http_status(307, headers={"Location": server.url + "/elsewhere"})}
+    )
+    async with ps.AsyncClient(server.token, base_url=server.url) as client:
+        with pytest.raises(ps.APIStatusError, match="/elsewhere"):
+            await client.list_claimed_subscriptions()
+    assert len(server.requests) == 1
+
+
+async def test_body_over_the_size_cap_is_refused(server: FakePolarServer) -> None:
+    """A page larger than max_body_size ends in a ResponseDecodeError, not a huge read."""
+    async with ps.AsyncClient(server.token, base_url=server.url, max_body_size=1000) as client:
+        with pytest.raises(ps.ResponseDecodeError, match="max_body_size"):
+            await client.list_claimed_subscriptions()
+
+
+async def test_chunked_body_over_the_size_cap_is_refused(server: FakePolarServer) -> None:
+    """A body without Content-Length is counted while it is read."""
+    server.faults = FaultPlan({1: Fault.slow_body(0.01)})
+    async with ps.AsyncClient(server.token, base_url=server.url, max_body_size=1000) as client:
+        with pytest.raises(ps.ResponseDecodeError, match="max_body_size"):
+            await client.list_claimed_subscriptions()

@@ -1,0 +1,318 @@
+"""Decoding bodies into models: every variant, and every kind of drift Polar has shipped."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+import pytest
+
+import polar_seats as ps
+from polar_seats._protocol import decode_page
+from polar_seats.testing import BENEFIT_TYPES, PRICE_KINDS, make_subscription, make_subscriptions
+
+from . import contract
+
+PRICE_CLASSES = {
+    "fixed": ps.ProductPriceFixed,
+    "custom": ps.ProductPriceCustom,
+    "seat_based": ps.ProductPriceSeatBased,
+    "metered_unit": ps.ProductPriceMeteredUnit,
+    "unit_based": ps.ProductPriceUnitBased,
+    "metered_tiers": ps.ProductPriceMeteredTiers,
+    "legacy_fixed": ps.LegacyRecurringProductPriceFixed,
+    "legacy_custom": ps.LegacyRecurringProductPriceCustom,
+}
+BENEFIT_CLASSES = {
+    "custom": ps.BenefitCustom,
+    "discord": ps.BenefitDiscord,
+    "github_repository": ps.BenefitGitHubRepository,
+    "downloadables": ps.BenefitDownloadables,
+    "license_keys": ps.BenefitLicenseKeys,
+    "meter_credit": ps.BenefitMeterCredit,
+    "feature_flag": ps.BenefitFeatureFlag,
+    "slack_shared_channel": ps.BenefitSlackSharedChannel,
+}
+
+
+def body_of(*items: dict[str, Any]) -> bytes:
+    return json.dumps(
+        {"items": list(items), "pagination": {"total_count": len(items), "max_page": 1}}
+    ).encode()
+
+
+def decode_one(item: dict[str, Any]) -> ps.CustomerSubscription:
+    return decode_page(body_of(item), page=1).items[0]
+
+
+def test_example_response_decodes() -> None:
+    """The contract's example response decodes, datetimes aware and nested objects typed."""
+    page = decode_page(contract.EXAMPLE.read_bytes(), page=1)
+    sub = page.items[0]
+    assert page.pagination == ps.Pagination(total_count=1, max_page=1)
+    assert sub.id == "3b6c9d2e-4444-4a1b-9c8d-7e6f5a4b3c2d"
+    assert sub.created_at.utcoffset() == timedelta(0)
+    assert sub.created_at.microsecond == 123456
+    assert sub.product.name == "Team plan"
+    assert isinstance(sub.prices[0], ps.ProductPriceSeatBased)
+    assert sub.prices[0].seat_tiers.tiers[0].price_per_seat == 1000
+    assert isinstance(sub.product.benefits[0], ps.BenefitLicenseKeys)
+    assert sub.product.organization.customer_portal_settings.subscription.update_units is None
+
+
+@pytest.mark.parametrize("index", range(len(PRICE_KINDS)))
+def test_every_price_variant_decodes_to_its_class(index: int) -> None:
+    """Each price kind, current and legacy, decodes into its own class."""
+    raw = make_subscription(index)
+    sub = decode_one(raw)
+    kind = PRICE_KINDS[index]
+    assert type(sub.prices[0]) is PRICE_CLASSES[kind]
+    assert type(sub.product.prices[0]) is PRICE_CLASSES[kind]
+    assert type(sub.price) is PRICE_CLASSES[kind]
+    assert sub.prices[0].id == raw["prices"][0]["id"]
+
+
+@pytest.mark.parametrize("kind", BENEFIT_TYPES)
+def test_every_benefit_variant_decodes_to_its_class(kind: str) -> None:
+    """Each benefit type decodes into its own class."""
+    index = BENEFIT_TYPES.index(kind)
+    sub = decode_one(make_subscription(index))
+    assert type(sub.product.benefits[0]) is BENEFIT_CLASSES[kind]
+    assert sub.product.benefits[0].type == kind
+
+
+def test_meter_credit_benefit_keeps_its_properties() -> None:
+    """A meter-credit benefit carries units and meter_id."""
+    raw = make_subscription(BENEFIT_TYPES.index("meter_credit"))
+    sub = decode_one(raw)
+    benefit = sub.product.benefits[0]
+    assert isinstance(benefit, ps.BenefitMeterCredit)
+    assert benefit.properties is not None
+    assert benefit.properties.units == raw["product"]["benefits"][0]["properties"]["units"]
+
+
+def test_meter_credit_without_properties_decodes_as_in_the_previous_revision() -> None:
+    """The previous revision had no `properties` on meter credits: None, not a failure."""
+    raw = make_subscription(BENEFIT_TYPES.index("meter_credit"))
+    del raw["product"]["benefits"][0]["properties"]
+    benefit = decode_one(raw).product.benefits[0]
+    assert isinstance(benefit, ps.BenefitMeterCredit)
+    assert benefit.properties is None
+
+
+def test_legacy_price_is_told_apart_by_the_legacy_key_not_by_type() -> None:
+    """A price with `legacy` is legacy; one without is current, whatever `type` says."""
+    raw = make_subscription(PRICE_KINDS.index("fixed"))
+    raw["prices"][0]["type"] = "recurring"
+    raw["prices"][0]["recurring_interval"] = "month"
+    assert isinstance(decode_one(raw).prices[0], ps.ProductPriceFixed)
+    raw["prices"][0]["legacy"] = True
+    assert isinstance(decode_one(raw).prices[0], ps.LegacyRecurringProductPriceFixed)
+
+
+def test_metered_amounts_decode_to_decimal() -> None:
+    """`unit_amount` strings decode exactly, as Decimal."""
+    raw = make_subscription(PRICE_KINDS.index("metered_unit"))
+    raw["prices"][0]["unit_amount"] = "0.000000000001"
+    price = decode_one(raw).prices[0]
+    assert isinstance(price, ps.ProductPriceMeteredUnit)
+    assert price.unit_amount == Decimal("0.000000000001")
+    tiered = decode_one(make_subscription(PRICE_KINDS.index("metered_tiers"))).prices[0]
+    assert isinstance(tiered, ps.ProductPriceMeteredTiers)
+    assert all(isinstance(tier.unit_amount, Decimal) for tier in tiered.tiers.tiers)
+
+
+def test_unknown_enum_value_decodes_and_equals_its_string() -> None:
+    """A new status decodes and compares equal to the raw string; known ones to constants."""
+    raw = make_subscription(0)
+    raw["status"] = "frozen"
+    raw["product"]["visibility"] = "unlisted"
+    raw["recurring_interval"] = "fortnight"
+    sub = decode_one(raw)
+    assert sub.status == "frozen"
+    assert sub.product.visibility == "unlisted"
+    assert sub.recurring_interval == "fortnight"
+    raw["status"] = "active"
+    assert decode_one(raw).status == ps.SubscriptionStatus.ACTIVE
+
+
+def test_unknown_price_variant_falls_back_and_keeps_raw_fields() -> None:
+    """A price with a new amount_type becomes UnknownProductPrice; the page still decodes."""
+    raw = make_subscription(0)
+    novel = copy.deepcopy(raw["prices"][0])
+    novel.update(amount_type="pay_per_hug", hugs=3)
+    raw["prices"].append(novel)
+    sub = decode_one(raw)
+    unknown = sub.prices[1]
+    assert isinstance(unknown, ps.UnknownProductPrice)
+    assert unknown.id == novel["id"]
+    assert unknown.amount_type == "pay_per_hug"
+    assert unknown.legacy is False
+    assert unknown.raw["hugs"] == 3
+    assert isinstance(sub.prices[0], ps.ProductPriceFixed)
+
+
+def test_unknown_legacy_price_variant_falls_back() -> None:
+    """A legacy price with an amount_type legacy prices never had falls back too."""
+    raw = make_subscription(PRICE_KINDS.index("legacy_fixed"))
+    raw["prices"][0]["amount_type"] = "seat_based"
+    unknown = decode_one(raw).prices[0]
+    assert isinstance(unknown, ps.UnknownProductPrice)
+    assert unknown.legacy is True
+
+
+def test_unknown_benefit_type_falls_back_and_keeps_raw_fields() -> None:
+    """A benefit with a new type becomes UnknownBenefit; the page still decodes."""
+    raw = make_subscription(0)
+    benefit = copy.deepcopy(raw["product"]["benefits"][0])
+    benefit.update(type="telepathy", properties={"range_km": 3})
+    raw["product"]["benefits"].append(benefit)
+    unknown = decode_one(raw).product.benefits[-1]
+    assert isinstance(unknown, ps.UnknownBenefit)
+    assert (unknown.id, unknown.type) == (benefit["id"], "telepathy")
+    assert unknown.raw["properties"] == {"range_km": 3}
+
+
+def test_price_without_amount_type_falls_back() -> None:
+    """A price missing its discriminator is kept raw rather than failing the page."""
+    raw = make_subscription(0)
+    del raw["prices"][0]["amount_type"]
+    unknown = decode_one(raw).prices[0]
+    assert isinstance(unknown, ps.UnknownProductPrice)
+    assert unknown.amount_type is None
+
+
+def test_fields_only_the_newer_revision_has_default_to_none() -> None:
+    """`units` and `update_units` absent (previous revision): None."""
+    raw = make_subscription(3)
+    raw.pop("units")
+    raw["product"]["organization"]["customer_portal_settings"]["subscription"].pop(
+        "update_units", None
+    )
+    raw["pending_update"] = {
+        "created_at": "2025-01-03T13:37:00Z",
+        "modified_at": None,
+        "id": "6f0e7c2a-1111-4e2f-8a1b-9c0d1e2f3a4b",
+        "applies_at": "2025-02-03T13:37:00Z",
+        "product_id": None,
+        "seats": 4,
+    }
+    sub = decode_one(raw)
+    assert sub.units is None
+    assert sub.product.organization.customer_portal_settings.subscription.update_units is None
+    assert sub.pending_update is not None
+    assert sub.pending_update.units is None
+    assert sub.pending_update.seats == 4
+
+
+def test_new_fields_are_ignored() -> None:
+    """Fields the models do not know are skipped, at every level."""
+    raw = make_subscription(2)
+    raw["loyalty_points"] = 12
+    raw["product"]["organization"]["mascot"] = {"name": "Polly"}
+    raw["prices"][0]["surprise"] = [1, 2, 3]
+    assert decode_one(raw).id == raw["id"]
+
+
+def test_undocumented_fields_polar_sends_are_decoded() -> None:
+    """`price`, `price_id`, `user_id`, a price's `type` and a seat price's `price_per_seat`."""
+    raw = make_subscription(PRICE_KINDS.index("seat_based"))
+    sub = decode_one(raw)
+    assert sub.price_id == raw["prices"][0]["id"]
+    assert sub.price == sub.prices[0]
+    assert sub.user_id == raw["customer_id"]
+    price = sub.prices[0]
+    assert isinstance(price, ps.ProductPriceSeatBased)
+    assert price.type == raw["prices"][0]["type"]
+    assert price.price_per_seat == raw["prices"][0]["price_per_seat"]
+
+
+def test_seeded_bodies_round_trip_on_every_field() -> None:
+    """to_builtins of a decoded subscription gives back each field the body had."""
+
+    def same(sent: Any, got: Any, where: str) -> None:
+        if isinstance(sent, dict):
+            assert isinstance(got, dict), where
+            for key, value in sent.items():
+                same(value, got[key], f"{where}.{key}")
+        elif isinstance(sent, list):
+            assert isinstance(got, list), where
+            assert len(got) == len(sent), where
+            for i, (a, b) in enumerate(zip(sent, got, strict=True)):
+                same(a, b, f"{where}[{i}]")
+        elif isinstance(sent, float):
+            assert got == sent, where
+        else:
+            assert got == sent, f"{where}: {got!r} != {sent!r}"
+
+    for raw in make_subscriptions(40, seed=7):
+        sub = decode_one(raw)
+        same(raw, msgspec.to_builtins(sub), "$")
+
+
+def test_datetime_without_fraction_decodes() -> None:
+    """Polar drops the fraction when it is zero; both forms decode."""
+    raw = make_subscription(0)
+    raw["created_at"] = "2025-01-03T13:37:00Z"
+    raw["modified_at"] = "2025-01-03T13:37:00.5+02:00"
+    sub = decode_one(raw)
+    assert sub.created_at.microsecond == 0
+    assert sub.modified_at is not None
+    assert sub.modified_at.utcoffset() == timedelta(hours=2)
+
+
+def test_a_required_field_missing_names_its_path() -> None:
+    """A body that does not fit says which page and which field."""
+    raw = make_subscription(0)
+    del raw["product"]["name"]
+    with pytest.raises(ps.ResponseDecodeError) as caught:
+        decode_page(body_of(make_subscription(1), raw), page=4)
+    assert caught.value.page == 4
+    assert caught.value.path == "$.items[1].product"
+    assert "name" in str(caught.value)
+
+
+def test_a_wrong_field_inside_a_price_names_the_whole_path() -> None:
+    """The path of a bad field inside a price runs from the page down to the field."""
+    raw = make_subscription(PRICE_KINDS.index("seat_based"))
+    raw["prices"] = copy.deepcopy(raw["prices"])
+    raw["prices"][0]["seat_tiers"]["tiers"][1]["price_per_seat"] = "ten"
+    with pytest.raises(ps.ResponseDecodeError) as caught:
+        decode_page(body_of(raw), page=2)
+    assert caught.value.path == "$.items[0].prices[0].seat_tiers.tiers[1].price_per_seat"
+
+
+def test_not_json_is_a_decode_error_with_the_body() -> None:
+    """A 200 that is not JSON raises ResponseDecodeError carrying what was sent."""
+    with pytest.raises(ps.ResponseDecodeError) as caught:
+        decode_page(b"<html>maintenance</html>", page=1)
+    assert caught.value.raw_body == b"<html>maintenance</html>"
+    assert caught.value.path is None
+    assert "<html>maintenance" in str(caught.value)
+
+
+def test_a_price_that_is_not_an_object_is_a_decode_error() -> None:
+    """A price that is a string, not an object, fails with the path of the price."""
+    raw = make_subscription(0)
+    raw["prices"] = ["fixed"]
+    raw["product"]["benefits"] = []
+    with pytest.raises(ps.ResponseDecodeError) as caught:
+        decode_page(body_of(raw), page=1)
+    assert caught.value.path == "$.items[0].prices[0]"
+    raw = make_subscription(0)
+    raw["product"]["benefits"] = [7]
+    with pytest.raises(ps.ResponseDecodeError) as caught:
+        decode_page(body_of(raw), page=1)
+    assert caught.value.path == "$.items[0].product.benefits[0]"
+
+
+def test_runtime_price_and_benefit_names_match_every_variant() -> None:
+    """`isinstance(x, polar_seats.Price)` holds for every price class, as for benefits."""
+    for cls in [*PRICE_CLASSES.values(), ps.UnknownProductPrice]:
+        assert issubclass(cls, ps.Price)
+    for benefit_cls in [*BENEFIT_CLASSES.values(), ps.UnknownBenefit]:
+        assert issubclass(benefit_cls, ps.Benefit)

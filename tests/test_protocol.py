@@ -1,0 +1,207 @@
+"""The protocol without I/O: argument checks, headers, and each response mapped to a result."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+import polar_seats as ps
+from polar_seats import _protocol as protocol
+
+INVALID_TOKEN_BODY = (
+    b'{"error":"invalid_token","error_description":"The access token provided is expired, '
+    b'revoked, malformed, or invalid for other reasons."}'
+)
+
+
+@pytest.mark.parametrize("token", ["", "polar_cst_abc\n", "polar cst", "polar_cst_\r\nX-Evil: 1"])
+def test_token_that_cannot_be_a_header_is_refused(token: str) -> None:
+    """Empty tokens and tokens with whitespace or line breaks raise ValueError."""
+    with pytest.raises(ValueError, match="token") as caught:
+        protocol.check_token(token)
+    if token.strip():
+        assert token.strip() not in str(caught.value)
+
+
+def test_token_must_be_a_string() -> None:
+    """A token of the wrong type says so."""
+    with pytest.raises(TypeError, match="str"):
+        protocol.check_token(b"polar_cst_abc")
+
+
+@pytest.mark.parametrize("limit", [0, -1, 101, 500])
+def test_limit_outside_1_to_100_is_refused(limit: int) -> None:
+    """A limit the server would clamp or refuse raises ValueError with the range."""
+    with pytest.raises(ValueError, match="between 1 and 100"):
+        protocol.check_limit(limit)
+
+
+@pytest.mark.parametrize("value", [1.5, "10", True, None])
+def test_limit_and_page_must_be_ints(value: object) -> None:
+    """Non-integers raise TypeError before any request."""
+    with pytest.raises(TypeError):
+        protocol.check_limit(value)
+    with pytest.raises(TypeError):
+        protocol.check_page(value)
+
+
+def test_page_below_one_is_refused() -> None:
+    """Pages are numbered from 1."""
+    with pytest.raises(ValueError, match="1 or more"):
+        protocol.check_page(0)
+    assert protocol.check_page(1) == 1
+
+
+def test_servers_and_base_url() -> None:
+    """Named servers map to Polar's origins; base_url overrides both; typos are refused."""
+    assert protocol.base_url_for("production", None) == "https://api.polar.sh"
+    assert protocol.base_url_for("sandbox", None) == "https://sandbox-api.polar.sh"
+    assert protocol.base_url_for("sandbox", "http://127.0.0.1:8000/") == "http://127.0.0.1:8000"
+    with pytest.raises(ValueError, match="'production', 'sandbox'"):
+        protocol.base_url_for("prod", None)
+
+
+def test_headers_carry_token_version_and_agent() -> None:
+    """Each request sends the bearer token, JSON accept, Polar-Version and a User-Agent."""
+    headers = protocol.build_headers("polar_cst_x", polar_version="2026-04", user_agent="ua/1")
+    assert headers == {
+        "Authorization": "Bearer polar_cst_x",
+        "Accept": "application/json",
+        "Polar-Version": "2026-04",
+        "User-Agent": "ua/1",
+    }
+
+
+@pytest.mark.parametrize(
+    ("total", "limit", "expected"),
+    [(0, 10, 0), (1, 10, 1), (100, 100, 1), (101, 100, 2), (250, 10, 25), (250, 500, 3)],
+)
+def test_max_page_as_polar_computes_it(total: int, limit: int, expected: int) -> None:
+    """max_page = ceil(total / min(limit, 100))."""
+    assert protocol.max_page_for(total, limit) == expected
+
+
+def test_retry_after_in_seconds_and_as_a_date() -> None:
+    """Retry-After is read as integer seconds or an HTTP date; garbage is None."""
+    now = datetime(2026, 11, 26, 12, 0, 0, tzinfo=timezone.utc)
+    assert protocol.parse_retry_after("60") == 60.0
+    assert protocol.parse_retry_after(" 7 ") == 7.0
+    assert protocol.parse_retry_after("Thu, 26 Nov 2026 12:00:30 GMT", now=now) == 30.0
+    assert protocol.parse_retry_after("Thu, 26 Nov 2026 11:00:00 GMT", now=now) == 0.0
+    assert protocol.parse_retry_after("soon") is None
+    assert protocol.parse_retry_after(None) is None
+
+
+def test_401_unauthorized_body() -> None:
+    """A 401 with Polar's `Unauthorized` body is an AuthenticationError with its code."""
+    error = protocol.error_for_status(
+        401,
+        {"WWW-Authenticate": 'Bearer realm="polar"'},
+        b'{"error":"Unauthorized","detail":"Unauthorized"}',
+        page=1,
+    )
+    assert type(error) is ps.AuthenticationError
+    assert error.status == 401
+    assert error.error == "Unauthorized"
+    assert error.headers["WWW-Authenticate"] == 'Bearer realm="polar"'
+
+
+def test_401_invalid_token_body() -> None:
+    """A 401 with the `invalid_token` body says the token is expired or invalid."""
+    error = protocol.error_for_status(401, {"Cache-Control": "no-store"}, INVALID_TOKEN_BODY)
+    assert type(error) is ps.AuthenticationError
+    assert error.error == "invalid_token"
+    assert "expired" in str(error)
+
+
+def test_401_without_a_body() -> None:
+    """A 401 with no body is still an AuthenticationError."""
+    error = protocol.error_for_status(401, {}, b"")
+    assert type(error) is ps.AuthenticationError
+    assert error.error is None
+    assert error.body is None
+
+
+def test_422_lists_each_problem() -> None:
+    """A 422 carries the detail list and names each field in its message."""
+    body = (
+        b'{"error":"RequestValidationError","detail":['
+        b'{"type":"greater_than","loc":["query","page"],"msg":"Input should be greater than 0",'
+        b'"input":"0","ctx":{"gt":0}},'
+        b'{"type":"int_parsing","loc":["query","limit"],"msg":"Input should be a valid integer",'
+        b'"input":"x"}]}'
+    )
+    error = protocol.error_for_status(422, {}, body)
+    assert type(error) is ps.RequestValidationError
+    assert [entry["type"] for entry in error.detail] == ["greater_than", "int_parsing"]
+    assert "query.page: Input should be greater than 0" in str(error)
+    assert "query.limit" in str(error)
+
+
+def test_422_with_an_unexpected_body_still_maps() -> None:
+    """A 422 that is not Polar's shape keeps an empty detail and the raw text."""
+    error = protocol.error_for_status(422, {}, b"nope")
+    assert isinstance(error, ps.RequestValidationError)
+    assert error.detail == []
+    assert "nope" in str(error)
+
+
+def test_429_reads_retry_after_from_an_empty_body() -> None:
+    """A 429 as Polar sends it (empty, Retry-After: 60) is a RateLimitError of 60 s."""
+    error = protocol.error_for_status(429, {"Retry-After": "60"}, b"")
+    assert type(error) is ps.RateLimitError
+    assert error.retry_after == 60.0
+    assert error.body is None
+    missing = protocol.error_for_status(429, {}, b"")
+    assert isinstance(missing, ps.RateLimitError)
+    assert missing.retry_after is None
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (500, b"Internal Server Error"),
+        (502, b"<html><body><h1>502 Bad Gateway</h1></body></html>"),
+        (503, b""),
+        (504, b'{"detail":"upstream timed out"}'),
+    ],
+)
+def test_5xx_is_a_server_error_whatever_the_body(status: int, body: bytes) -> None:
+    """Plain text, HTML, empty or JSON: a 5xx is always a ServerError with the bytes."""
+    error = protocol.error_for_status(status, {}, body)
+    assert type(error) is ps.ServerError
+    assert error.status == status
+    assert error.raw_body == body
+
+
+def test_404_names_the_version() -> None:
+    """A 404 is a NotFoundError that points at the path or Polar-Version."""
+    error = protocol.error_for_status(404, {"Polar-Version": "2026-04"}, b'{"detail":"Not Found"}')
+    assert type(error) is ps.NotFoundError
+    assert "Polar-Version" in str(error)
+
+
+def test_redirect_is_an_error_naming_the_target() -> None:
+    """A 3xx is not followed; the error names where it pointed."""
+    error = protocol.error_for_status(302, {"Location": "https://evil.example/steal"}, b"")
+    assert type(error) is ps.APIStatusError
+    assert "https://evil.example/steal" in str(error)
+
+
+def test_other_status_is_an_api_status_error() -> None:
+    """Any other status maps to APIStatusError with status and body."""
+    error = protocol.error_for_status(418, {}, b'{"error":"teapot"}')
+    assert type(error) is ps.APIStatusError
+    assert error.body == {"error": "teapot"}
+    assert repr(error).startswith("APIStatusError(status=418")
+
+
+def test_200_is_a_page() -> None:
+    """A 200 decodes into a Page."""
+    body = b'{"items":[],"pagination":{"total_count":0,"max_page":0}}'
+    page = protocol.handle_response(200, {}, body, page=1)
+    assert page.items == []
+    assert page.pagination.max_page == 0
+    with pytest.raises(ps.ServerError):
+        protocol.handle_response(500, {}, b"", page=1)
