@@ -37,3 +37,10 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package."""
     session.install(MYPY, "-e", ".")
     session.run("mypy", "--strict", "polar_seats")
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """The full reliability soak (1,000 walks through random faults); writes docs/reliability.md."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "tests.soak", "--write", "docs/reliability.md", *session.posargs)

@@ -78,7 +78,8 @@ from ._models import (
     UnknownProductPrice,
 )
 from ._pagination import SubscriptionIterator
-from ._retry import RetryEvent, RetryPolicy
+from ._ratelimit import RateLimit
+from ._retry import RetryBudget, RetryEvent, RetryPolicy
 
 if TYPE_CHECKING:
     from ._models import Benefit, Price
@@ -134,10 +135,12 @@ __all__ = [
     "ProductPriceSource",
     "ProductPriceUnitBased",
     "ProductVisibility",
+    "RateLimit",
     "RateLimitError",
     "RecurringInterval",
     "RequestValidationError",
     "ResponseDecodeError",
+    "RetryBudget",
     "RetryEvent",
     "RetryPolicy",
     "SeatTierType",

@@ -13,7 +13,8 @@ from . import _protocol
 from ._errors import ClientClosedError, NetworkError, PolarTimeoutError, ResponseDecodeError
 from ._models import Page
 from ._pagination import SubscriptionIterator
-from ._retry import RetryPolicy, call_with_retries
+from ._ratelimit import RateLimit, RateLimiter, default_rate_limit
+from ._retry import RetryBudget, RetryPolicy, call_with_retries
 from ._version import version
 
 __all__ = ["AsyncClient"]
@@ -29,6 +30,16 @@ _UNOPENED, _OPENED, _CLOSED = "unopened", "opened", "closed"
 _DEFAULT_RETRY = RetryPolicy()
 
 
+class _ServerDefault:
+    """Stands for "Polar's own rate limit for the chosen server"."""
+
+    def __repr__(self) -> str:
+        return "<Polar's limit for the server>"
+
+
+SERVER_DEFAULT = _ServerDefault()
+
+
 class AsyncClient:
     """A session with Polar's customer portal, for one customer session token.
 
@@ -38,6 +49,9 @@ class AsyncClient:
 
     ``timeout`` bounds each attempt (seconds, or an ``aiohttp.ClientTimeout``); ``retry``
     says how failed attempts are retried (:class:`RetryPolicy`, or ``None`` for never).
+    ``rate_limit`` paces requests to Polar's limit: requests per minute, a
+    :class:`RateLimit`, or ``None`` for no pacing; by default 500 a minute, 100 with
+    ``server="sandbox"``.
     """
 
     def __init__(
@@ -49,6 +63,7 @@ class AsyncClient:
         session: aiohttp.ClientSession | None = None,
         timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = _DEFAULT_RETRY,
+        rate_limit: int | RateLimit | _ServerDefault | None = SERVER_DEFAULT,
         polar_version: str = _protocol.POLAR_VERSION,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         user_agent: str | None = None,
@@ -58,6 +73,13 @@ class AsyncClient:
         self.server = server
         self.timeout = _client_timeout(timeout)
         self.retry = retry
+        self._budget = (
+            RetryBudget(retry.retry_budget)
+            if retry is not None and retry.retry_budget is not None
+            else None
+        )
+        self.rate_limit = _rate_limit(rate_limit, server)
+        self._limiter = RateLimiter(self.rate_limit) if self.rate_limit is not None else None
         self.polar_version = polar_version
         self.max_body_size = max_body_size
         self._url = self.base_url + _protocol.PATH
@@ -159,11 +181,13 @@ class AsyncClient:
                 )
             return await self._send(session, page, limit, budget)
 
-        return await call_with_retries(self.retry, attempt, page=page)
+        return await call_with_retries(self.retry, attempt, page=page, budget=self._budget)
 
     async def _send(
         self, session: aiohttp.ClientSession, page: int, limit: int, timeout: aiohttp.ClientTimeout
     ) -> Page:
+        if self._limiter is not None:
+            await self._limiter.acquire()
         try:
             async with session.get(
                 self._url,
@@ -211,6 +235,21 @@ async def _read_body(response: aiohttp.ClientResponse, cap: int, page: int) -> b
             )
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _rate_limit(
+    rate_limit: int | RateLimit | _ServerDefault | None, server: str
+) -> RateLimit | None:
+    if isinstance(rate_limit, _ServerDefault):
+        return default_rate_limit(server)
+    if rate_limit is None or isinstance(rate_limit, RateLimit):
+        return rate_limit
+    if isinstance(rate_limit, bool) or not isinstance(rate_limit, int):
+        raise TypeError(
+            "rate_limit must be requests per minute (an int), a RateLimit, or None "
+            f"(got {type(rate_limit).__name__})."
+        )
+    return RateLimit(rate_limit)
 
 
 def _client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:

@@ -14,7 +14,7 @@ import tenacity
 
 from ._errors import APIStatusError, NetworkError, PolarError, PolarTimeoutError, RateLimitError
 
-__all__ = ["RetryEvent", "RetryPolicy"]
+__all__ = ["RetryBudget", "RetryEvent", "RetryPolicy"]
 
 logger = logging.getLogger("polar_seats")
 
@@ -48,6 +48,12 @@ class RetryPolicy:
     A call stops after ``max_attempts`` requests, or before a wait that would end past
     ``deadline`` seconds from its start, whichever comes first; the last error is raised,
     with ``attempts`` set on it.
+
+    Retries also draw on a budget shared by everything the client sends (as in the AWS
+    SDKs' standard mode): ``retry_budget`` tokens, ``retry_cost`` per retry
+    (``timeout_retry_cost`` after a timeout), one back per success. When a sustained
+    outage empties it, failures surface at once instead of feeding a retry storm from
+    many concurrent walks. ``retry_budget=None`` removes the budget.
     """
 
     max_attempts: int = 4
@@ -56,6 +62,9 @@ class RetryPolicy:
     backoff_cap: float = 8.0
     retry_after_cap: float = 60.0
     retry_statuses: frozenset[int] = RETRY_STATUSES
+    retry_budget: int | None = 500
+    retry_cost: int = 5
+    timeout_retry_cost: int = 10
     on_retry: Callable[[RetryEvent], None] | None = None
 
     def __post_init__(self) -> None:
@@ -65,6 +74,10 @@ class RetryPolicy:
             raise ValueError("deadline must be a positive number of seconds, or None.")
         if self.backoff_base < 0 or self.backoff_cap < 0 or self.retry_after_cap < 0:
             raise ValueError("backoff_base, backoff_cap and retry_after_cap must not be negative.")
+        if self.retry_cost < 0 or self.timeout_retry_cost < 0:
+            raise ValueError("retry_cost and timeout_retry_cost must not be negative.")
+        if self.retry_budget is not None and self.retry_budget < 0:
+            raise ValueError("retry_budget must be 0 or more tokens, or None for no budget.")
 
     def is_retryable(self, error: BaseException) -> bool:
         """Whether ``error`` is worth another attempt; only errors we raise ever are."""
@@ -78,21 +91,58 @@ class RetryPolicy:
         return random.uniform(0, ceiling)
 
 
+class RetryBudget:
+    """Tokens that retries spend and successes earn back; one per client."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.tokens = capacity
+
+    def withdraw(self, cost: int) -> bool:
+        """Spend ``cost`` tokens for a retry; ``False`` (and nothing spent) if short."""
+        if cost > self.tokens:
+            return False
+        self.tokens -= cost
+        return True
+
+    def refund(self, amount: int = 1) -> None:
+        """Give back ``amount`` tokens after a success, up to the capacity."""
+        self.tokens = min(self.capacity, self.tokens + amount)
+
+
 class _Testing:
     enabled = False
+    skipped = 0.0
 
 
 _testing = _Testing()
 
 
 def set_testing(enabled: bool) -> None:
-    """Make every retry wait zero seconds, so tests of retries run in milliseconds."""
+    """Skip retry waits, so tests of retries run in milliseconds.
+
+    Skipped waits still count on the clock the deadline is measured with, so deadline
+    caps hold with the same request counts as in real time.
+    """
     _testing.enabled = enabled
+    _testing.skipped = 0.0
 
 
 def is_testing() -> bool:
     """Whether :func:`set_testing` switched the waits off."""
     return _testing.enabled
+
+
+def _now() -> float:
+    return time.monotonic() + _testing.skipped
+
+
+async def _sleep(seconds: float) -> None:
+    if _testing.enabled:
+        _testing.skipped += seconds
+        await asyncio.sleep(0)
+    else:
+        await asyncio.sleep(seconds)
 
 
 class _Wait(tenacity.wait.wait_base):
@@ -102,16 +152,15 @@ class _Wait(tenacity.wait.wait_base):
     def __call__(self, retry_state: tenacity.RetryCallState) -> float:
         error = _error_of(retry_state)
         if isinstance(error, RateLimitError) and error.retry_after is not None:
-            wait = error.retry_after
-        else:
-            wait = self.policy.backoff(retry_state.attempt_number)
-        return 0.0 if _testing.enabled else wait
+            return error.retry_after
+        return self.policy.backoff(retry_state.attempt_number)
 
 
 class _Stop(tenacity.stop.stop_base):
-    def __init__(self, policy: RetryPolicy, started: float) -> None:
+    def __init__(self, policy: RetryPolicy, started: float, budget: RetryBudget | None) -> None:
         self.policy = policy
         self.started = started
+        self.budget = budget
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         if retry_state.attempt_number >= self.policy.max_attempts:
@@ -123,11 +172,16 @@ class _Stop(tenacity.stop.stop_base):
             and error.retry_after > self.policy.retry_after_cap
         ):
             return True
-        if self.policy.deadline is None:
+        if self.policy.deadline is not None:
+            # Never start a wait that would end past the deadline.
+            elapsed = _now() - self.started
+            if elapsed + retry_state.upcoming_sleep >= self.policy.deadline:
+                return True
+        if self.budget is None:
             return False
-        # Never start a wait that would end past the deadline.
-        elapsed = time.monotonic() - self.started
-        return elapsed + retry_state.upcoming_sleep >= self.policy.deadline
+        timed_out = isinstance(error, PolarTimeoutError)
+        cost = self.policy.timeout_retry_cost if timed_out else self.policy.retry_cost
+        return not self.budget.withdraw(cost)
 
 
 def _error_of(retry_state: tenacity.RetryCallState) -> BaseException | None:
@@ -140,20 +194,21 @@ async def call_with_retries(
     attempt: Callable[[float | None], Awaitable[T]],
     *,
     page: int,
+    budget: RetryBudget | None = None,
 ) -> T:
     """Run ``attempt`` until it succeeds or ``policy`` gives up.
 
     ``attempt`` receives the seconds left before the call's deadline (``None`` for no
     deadline), so that no single attempt outlives it.
     """
-    started = time.monotonic()
+    started = _now()
     if policy is None:
         return await attempt(None)
 
     def remaining() -> float | None:
         if policy.deadline is None:
             return None
-        return max(0.0, policy.deadline - (time.monotonic() - started))
+        return max(0.0, policy.deadline - (_now() - started))
 
     def before_sleep(retry_state: tenacity.RetryCallState) -> None:
         error = _error_of(retry_state)
@@ -174,17 +229,20 @@ async def call_with_retries(
     retrying = tenacity.AsyncRetrying(
         # A positive predicate: cancellation and our own bugs are never retried (tenacity#529).
         retry=tenacity.retry_if_exception(policy.is_retryable),
-        stop=_Stop(policy, started),
+        stop=_Stop(policy, started, budget),
         wait=_Wait(policy),
         before_sleep=before_sleep,
-        sleep=asyncio.sleep,
+        sleep=_sleep,
         reraise=True,
     )
     try:
-        return await retrying(attempt_with_deadline, attempt, remaining)
+        result: T = await retrying(attempt_with_deadline, attempt, remaining)
     except PolarError as error:
         error.attempts = retrying.statistics.get("attempt_number", 1)
         raise
+    if budget is not None:
+        budget.refund()
+    return result
 
 
 async def attempt_with_deadline(

@@ -66,10 +66,11 @@ class FakePolarServer:
 
     ``subscriptions`` are the bodies to serve (dicts as Polar sends them); without them,
     ``count`` seeded ones from :func:`make_subscriptions`. ``tokens`` are the session
-    tokens it accepts. ``rate_limit`` switches on Polar's limit in requests per minute per
-    token, counted in fixed minutes of ``clock``. ``on_request`` runs before each answer
-    (with the recorded request), for tests that change the data mid-walk. Use it as
-    ``async with FakePolarServer() as server`` and point a client at ``server.url``.
+    tokens it accepts. ``rate_limit`` switches on Polar's limit: requests per token in
+    fixed windows of ``rate_window`` seconds (a minute, as Polar's) of ``clock``.
+    ``on_request`` runs before each answer (with the recorded request), for tests that
+    change the data mid-walk. Use it as ``async with FakePolarServer() as server`` and
+    point a client at ``server.url``.
     """
 
     def __init__(
@@ -81,6 +82,7 @@ class FakePolarServer:
         tokens: Iterable[str] = (DEFAULT_TOKEN,),
         faults: FaultPlan | None = None,
         rate_limit: int | None = None,
+        rate_window: float = 60.0,
         on_request: Callable[[RecordedRequest], Any] | None = None,
         clock: Callable[[], float] = time.time,
         host: str = "127.0.0.1",
@@ -94,6 +96,7 @@ class FakePolarServer:
         self.tokens = set(tokens)
         self.faults = faults or FaultPlan()
         self.rate_limit = rate_limit
+        self.rate_window = rate_window
         self.on_request = on_request
         self.clock = clock
         self.requests: list[RecordedRequest] = []
@@ -115,12 +118,24 @@ class FakePolarServer:
         """A token the server accepts."""
         return next(iter(self.tokens))
 
+    @property
+    def open_connections(self) -> int:
+        """How many client connections the server holds open right now."""
+        if self._runner is None or self._runner.server is None:
+            return 0
+        return len(self._runner.server.connections)
+
     async def start(self) -> None:
         """Start serving; :attr:`url` is valid from here on."""
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(
-            app, access_log=None, handle_signals=False, shutdown_timeout=0.5
+            app,
+            access_log=None,
+            handle_signals=False,
+            shutdown_timeout=0.5,
+            # A client that gave up (a timeout, a cancelled walk) ends the handler too.
+            handler_cancellation=True,
         )
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -184,10 +199,11 @@ class FakePolarServer:
         if denied is not None:
             return denied
         if self.rate_limit is not None and record.token is not None:
-            window = (record.token, int(self.clock() // 60))
+            window = (record.token, int(self.clock() // self.rate_window))
             self._windows[window] = self._windows.get(window, 0) + 1
             if self._windows[window] > self.rate_limit:
-                return _empty(429, {"Retry-After": "60"}, version=version)
+                retry_after = str(math.ceil(self.rate_window))
+                return _empty(429, {"Retry-After": retry_after}, version=version)
         if fault is not None and fault.kind == "stall":
             await asyncio.sleep(fault.seconds)
         elif fault is not None and fault.kind == "status":

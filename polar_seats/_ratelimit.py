@@ -1,0 +1,76 @@
+"""Pacing requests on the client so that Polar's rate limit is never hit."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable
+
+__all__ = ["RateLimit", "RateLimiter"]
+
+PRODUCTION_PER_MINUTE = 500
+SANDBOX_PER_MINUTE = 100
+
+
+@dataclasses.dataclass(frozen=True)
+class RateLimit:
+    """At most ``requests`` requests in any ``per`` seconds, per token.
+
+    Polar allows 500 requests a minute per customer in production and 100 in the sandbox,
+    in fixed one-minute windows, and answers one request too many with a 429 that asks
+    for a full minute's wait. Staying under the limit in every sliding window keeps every
+    fixed window under it too, so a burst of walks waits a little instead of a minute.
+    """
+
+    requests: int
+    per: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.requests < 1 or self.per <= 0:
+            raise ValueError(
+                "A rate limit needs at least 1 request in a positive number of seconds "
+                f"(got {self.requests} per {self.per} s); pass rate_limit=None to turn it off."
+            )
+
+
+class RateLimiter:
+    """A sliding-window log: waits until a request fits in the window, then records it.
+
+    Waiters are served in the order they arrive. Meant for one event loop.
+    """
+
+    def __init__(
+        self,
+        limit: RateLimit,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._sleep = sleep
+        self._sent: collections.deque[float] = collections.deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> float:
+        """Wait for room for one request; return the seconds waited."""
+        waited = 0.0
+        async with self._lock:
+            while True:
+                now = self._clock()
+                while self._sent and now - self._sent[0] >= self.limit.per:
+                    self._sent.popleft()
+                if len(self._sent) < self.limit.requests:
+                    self._sent.append(now)
+                    return waited
+                pause = self._sent[0] + self.limit.per - now
+                waited += pause
+                await self._sleep(pause)
+
+
+def default_rate_limit(server: str) -> RateLimit:
+    """Polar's own limit for the named server."""
+    per_minute = SANDBOX_PER_MINUTE if server == "sandbox" else PRODUCTION_PER_MINUTE
+    return RateLimit(per_minute)

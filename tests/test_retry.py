@@ -1,0 +1,253 @@
+"""Retries through real faults from the fake server: what is retried, how long, how often."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+import polar_seats as ps
+from polar_seats.testing import RETRYABLE_FAULTS, FakePolarServer, Fault, FaultPlan
+
+FAST = ps.RetryPolicy(max_attempts=4)
+ALL_RETRYABLE = [*RETRYABLE_FAULTS, Fault.stall(2.0)]
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakePolarServer]:
+    async with FakePolarServer(count=25) as fake:
+        yield fake
+
+
+def client_for(server: FakePolarServer, **options: Any) -> ps.AsyncClient:
+    options.setdefault("timeout", 0.5)
+    options.setdefault("rate_limit", None)
+    return ps.AsyncClient(server.token, base_url=server.url, **options)
+
+
+async def walk_ids(client: ps.AsyncClient, limit: int = 10) -> list[str]:
+    async with client:
+        return [sub.id async for sub in client.iter_claimed_subscriptions(limit=limit)]
+
+
+@pytest.mark.parametrize("fault", ALL_RETRYABLE, ids=lambda fault: fault.name)
+@pytest.mark.parametrize("position", [1, 2, 3], ids=["first", "middle", "last"])
+async def test_each_retryable_fault_on_each_page_loses_nothing(
+    server: FakePolarServer, fault: Fault, position: int
+) -> None:
+    """One fault on the first, middle or last page: every item once, in order."""
+    server.faults = FaultPlan({position: fault})
+    ids = await walk_ids(client_for(server, timeout=0.2))
+    assert ids == [s["id"] for s in server.subscriptions]
+    assert len(server.requests) == 4
+    assert [r.query["page"] for r in server.requests] == sorted(
+        ["1", "2", "3", str(position)], key=int
+    )
+
+
+@pytest.mark.parametrize("fault", ALL_RETRYABLE, ids=lambda fault: fault.name)
+async def test_a_run_of_faults_on_one_page_is_ridden_out(
+    server: FakePolarServer, fault: Fault
+) -> None:
+    """Three faults in a row on page 2 and a fourth attempt that works: nothing lost."""
+    server.faults = FaultPlan({2: fault, 3: fault, 4: fault})
+    ids = await walk_ids(client_for(server, timeout=0.2))
+    assert ids == [s["id"] for s in server.subscriptions]
+    assert [r.query["page"] for r in server.requests] == ["1", "2", "2", "2", "2", "3"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        (Fault.http_status(400, body=b'{"detail":"bad"}'), ps.APIStatusError),
+        (Fault.http_status(401, body=b'{"error":"invalid_token"}'), ps.AuthenticationError),
+        (Fault.http_status(403, body=b'{"detail":"Forbidden"}'), ps.APIStatusError),
+        (Fault.http_status(404, body=b'{"detail":"Not Found"}'), ps.NotFoundError),
+        (Fault.http_status(422, body=b'{"detail":[]}'), ps.RequestValidationError),
+        (Fault.http_status(501, body=b"Not Implemented"), ps.ServerError),
+        (Fault.invalid_json(), ps.ResponseDecodeError),
+        (Fault.truncated_json(), ps.ResponseDecodeError),
+    ],
+    ids=lambda value: getattr(value, "name", None) or getattr(value, "__name__", "?"),
+)
+async def test_non_retryable_failure_raises_after_one_request(
+    server: FakePolarServer, fault: Fault, error: type[ps.PolarError]
+) -> None:
+    """4xx other than 408/429, 501 and complete bodies that do not decode: no retry."""
+    server.faults = FaultPlan({1: fault})
+    async with client_for(server) as client:
+        with pytest.raises(error) as caught:
+            await client.list_claimed_subscriptions()
+    assert type(caught.value) is error
+    assert caught.value.attempts == 1
+    assert len(server.requests) == 1
+
+
+async def test_attempts_are_capped(server: FakePolarServer) -> None:
+    """A lasting outage: exactly max_attempts requests, then the real error."""
+    server.faults = FaultPlan(rate=1.0, choices=[Fault.server_error(503)])
+    async with client_for(server, retry=ps.RetryPolicy(max_attempts=3)) as client:
+        with pytest.raises(ps.ServerError) as caught:
+            await client.list_claimed_subscriptions()
+    assert caught.value.status == 503
+    assert caught.value.attempts == 3
+    assert len(server.requests) == 3
+
+
+async def test_retry_none_sends_one_request(server: FakePolarServer) -> None:
+    """retry=None: the first failure is final."""
+    server.faults = FaultPlan({1: Fault.server_error(500)})
+    async with client_for(server, retry=None) as client:
+        with pytest.raises(ps.ServerError):
+            await client.list_claimed_subscriptions()
+    assert len(server.requests) == 1
+
+
+async def test_deadline_stops_before_a_wait_that_would_pass_it(server: FakePolarServer) -> None:
+    """Waits of 30 s and a 100 s deadline: attempts at 0, 30, 60, 90 and no fifth."""
+    server.faults = FaultPlan(rate=1.0, choices=[Fault.rate_limited("30")])
+    policy = ps.RetryPolicy(max_attempts=10, deadline=100.0)
+    async with client_for(server, retry=policy) as client:
+        with pytest.raises(ps.RateLimitError) as caught:
+            await client.list_claimed_subscriptions()
+    assert caught.value.attempts == 4
+    assert len(server.requests) == 4
+
+
+async def test_deadline_bounds_a_single_slow_attempt(server: FakePolarServer) -> None:
+    """A deadline shorter than the timeout cuts the attempt at the deadline."""
+    server.faults = FaultPlan(rate=1.0, choices=[Fault.stall(5.0)])
+    policy = ps.RetryPolicy(deadline=0.3)
+    started = time.monotonic()
+    async with client_for(server, retry=policy, timeout=10.0) as client:
+        with pytest.raises(ps.PolarTimeoutError):
+            await client.list_claimed_subscriptions()
+    assert time.monotonic() - started < 2.0
+
+
+async def test_retry_after_is_honoured(server: FakePolarServer) -> None:
+    """A 429's Retry-After is the wait, in seconds or as an HTTP date."""
+    future = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 120))
+    server.faults = FaultPlan({1: Fault.rate_limited("7"), 2: Fault.rate_limited(future)})
+    events: list[ps.RetryEvent] = []
+    policy = ps.RetryPolicy(retry_after_cap=300.0, deadline=None, on_retry=events.append)
+    async with client_for(server, retry=policy) as client:
+        page = await client.list_claimed_subscriptions()
+    assert len(page.items) == 10
+    assert events[0].wait == 7.0
+    assert 100.0 <= events[1].wait <= 121.0
+    assert [event.attempt for event in events] == [1, 2]
+    assert all(isinstance(event.error, ps.RateLimitError) for event in events)
+
+
+async def test_retry_after_above_the_cap_raises_at_once(server: FakePolarServer) -> None:
+    """Polar's Retry-After: 60 against a 30 s cap: RateLimitError after one request."""
+    server.faults = FaultPlan({1: Fault.rate_limited("60")})
+    async with client_for(server, retry=ps.RetryPolicy(retry_after_cap=30.0)) as client:
+        with pytest.raises(ps.RateLimitError) as caught:
+            await client.list_claimed_subscriptions()
+    assert caught.value.retry_after == 60.0
+    assert caught.value.attempts == 1
+    assert len(server.requests) == 1
+
+
+async def test_retry_after_at_the_cap_is_waited(server: FakePolarServer) -> None:
+    """Polar's usual Retry-After: 60 is within the default cap and is waited out."""
+    server.faults = FaultPlan({1: Fault.rate_limited("60")})
+    events: list[ps.RetryEvent] = []
+    async with client_for(server, retry=ps.RetryPolicy(on_retry=events.append)) as client:
+        await client.list_claimed_subscriptions()
+    assert [event.wait for event in events] == [60.0]
+
+
+def test_backoff_is_full_jitter_within_the_cap() -> None:
+    """Waits are uniform in [0, min(cap, base * 2**(attempt-1))]."""
+    policy = ps.RetryPolicy(backoff_base=0.5, backoff_cap=8.0)
+    random.seed(3)
+    for attempt, ceiling in [(1, 0.5), (2, 1.0), (3, 2.0), (5, 8.0), (9, 8.0)]:
+        waits = [policy.backoff(attempt) for _ in range(200)]
+        assert all(0 <= wait <= ceiling for wait in waits)
+        assert max(waits) > ceiling * 0.8
+        assert min(waits) < ceiling * 0.2
+
+
+async def test_retry_budget_drains_in_an_outage_and_refills(server: FakePolarServer) -> None:
+    """A 20-token budget at 5 a retry: 4 retries in all, then first failures surface."""
+    policy = ps.RetryPolicy(max_attempts=4, retry_budget=20, retry_cost=5)
+    server.faults = FaultPlan(rate=1.0, choices=[Fault.server_error(503)])
+    async with client_for(server, retry=policy) as client:
+        attempts = []
+        for _ in range(3):
+            with pytest.raises(ps.ServerError) as caught:
+                await client.list_claimed_subscriptions()
+            attempts.append(caught.value.attempts)
+        assert attempts == [4, 2, 1]
+        server.faults = FaultPlan()
+        for _ in range(5):
+            await client.list_claimed_subscriptions()
+        # Five successes earned back five tokens: one retry.
+        server.faults = FaultPlan(rate=1.0, choices=[Fault.server_error(503)])
+        with pytest.raises(ps.ServerError) as caught:
+            await client.list_claimed_subscriptions()
+        assert caught.value.attempts == 2
+
+
+async def test_timeouts_cost_more_of_the_budget(server: FakePolarServer) -> None:
+    """A retry after a timeout costs 10 tokens: a 20-token budget pays for two."""
+    policy = ps.RetryPolicy(max_attempts=4, retry_budget=20)
+    server.faults = FaultPlan(rate=1.0, choices=[Fault.stall(1.0)])
+    async with client_for(server, retry=policy, timeout=0.05) as client:
+        with pytest.raises(ps.PolarTimeoutError) as caught:
+            await client.list_claimed_subscriptions()
+    assert caught.value.attempts == 3
+
+
+async def test_retries_are_logged_and_counted_without_the_token(
+    server: FakePolarServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each retry logs page, attempt, wait and reason on `polar_seats`; on_retry sees it."""
+    server.faults = FaultPlan({1: Fault.reset_mid_body(), 2: Fault.server_error(502)})
+    events: list[ps.RetryEvent] = []
+    caplog.set_level(logging.DEBUG, logger="polar_seats")
+    async with client_for(server, retry=ps.RetryPolicy(on_retry=events.append)) as client:
+        await client.list_claimed_subscriptions(page=2)
+    records = [r for r in caplog.records if r.name == "polar_seats"]
+    assert len(records) == 2
+    assert "Retrying page 2" in records[0].getMessage()
+    assert "attempt 2 failed: Polar failed with 502" in records[1].getMessage()
+    assert [type(event.error) for event in events] == [ps.NetworkError, ps.ServerError]
+    assert server.token not in caplog.text
+
+
+async def test_cancellation_is_never_retried(server: FakePolarServer) -> None:
+    """Cancelling a call during a stalled attempt ends it: one request, CancelledError."""
+    server.faults = FaultPlan(rate=1.0, choices=[Fault.stall(5.0)])
+    arrived = asyncio.Event()
+    server.on_request = lambda record: arrived.set()
+    async with client_for(server, timeout=10.0) as client:
+        task = asyncio.create_task(client.list_claimed_subscriptions())
+        await arrived.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.05)
+    assert len(server.requests) == 1
+
+
+def test_policy_refuses_nonsense() -> None:
+    """Settings that cannot work are refused with the reason."""
+    with pytest.raises(ValueError, match="max_attempts"):
+        ps.RetryPolicy(max_attempts=0)
+    with pytest.raises(ValueError, match="deadline"):
+        ps.RetryPolicy(deadline=0)
+    with pytest.raises(ValueError, match="negative"):
+        ps.RetryPolicy(backoff_base=-1)
+    with pytest.raises(ValueError, match="retry_cost"):
+        ps.RetryPolicy(retry_cost=-1)
+    with pytest.raises(ValueError, match="retry_budget"):
+        ps.RetryPolicy(retry_budget=-5)
