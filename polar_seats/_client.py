@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import hashlib
 import platform
 from types import TracebackType
 from typing import Literal
@@ -21,6 +23,8 @@ __all__ = ["AsyncClient"]
 
 DEFAULT_TIMEOUT = 30.0
 """Seconds one attempt may take, connecting and reading included."""
+DEFAULT_CONCURRENCY = 8
+"""Pages a walk fetches at once, once the first page has told it how many there are."""
 DEFAULT_MAX_BODY_SIZE = 32 * 1024 * 1024
 """Bytes a response body may have; a full page of 100 rich subscriptions is under 1 MiB."""
 
@@ -40,18 +44,55 @@ class _ServerDefault:
 SERVER_DEFAULT = _ServerDefault()
 
 
+class _Pool:
+    """What a client shares with its token views: the session, the retry budget, and one
+    rate limiter per token."""
+
+    PRUNE_AT = 1024
+    """Limiters kept before idle ones are dropped (a backend sees many customers)."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession | None,
+        budget: RetryBudget | None,
+        rate_limit: RateLimit | None,
+    ) -> None:
+        self.session = session
+        self.owns_session = session is None
+        self.state = _UNOPENED
+        self.budget = budget
+        self.rate_limit = rate_limit
+        self.limiters: dict[bytes, RateLimiter] = {}
+        self.prune_at = self.PRUNE_AT
+
+    def limiter_for(self, token: str) -> RateLimiter | None:
+        if self.rate_limit is None:
+            return None
+        # Keyed by a digest, so this long-lived table holds no tokens.
+        key = hashlib.blake2b(token.encode(), digest_size=16).digest()
+        limiter = self.limiters.get(key)
+        if limiter is None:
+            if len(self.limiters) >= self.prune_at:
+                self.limiters = {k: v for k, v in self.limiters.items() if not v.idle()}
+                # Many busy customers: prune again only when the table has doubled.
+                self.prune_at = max(self.PRUNE_AT, 2 * len(self.limiters))
+            limiter = self.limiters[key] = RateLimiter(self.rate_limit)
+        return limiter
+
+
 class AsyncClient:
     """A session with Polar's customer portal, for one customer session token.
 
     Create it inside a running event loop and share it between tasks; use it as an async
     context manager or call :meth:`close`. An ``aiohttp.ClientSession`` passed as
-    ``session`` is used as is and never closed by the client.
+    ``session`` is used as is and never closed by the client. A backend serving many
+    customers keeps one client and calls :meth:`with_token` for each.
 
     ``timeout`` bounds each attempt (seconds, or an ``aiohttp.ClientTimeout``); ``retry``
     says how failed attempts are retried (:class:`RetryPolicy`, or ``None`` for never).
-    ``rate_limit`` paces requests to Polar's limit: requests per minute, a
+    ``rate_limit`` paces each token's requests to Polar's limit: requests per minute, a
     :class:`RateLimit`, or ``None`` for no pacing; by default 500 a minute, 100 with
-    ``server="sandbox"``.
+    ``server="sandbox"``. ``concurrency`` is how many pages a walk fetches at once.
     """
 
     def __init__(
@@ -64,6 +105,7 @@ class AsyncClient:
         timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = _DEFAULT_RETRY,
         rate_limit: int | RateLimit | _ServerDefault | None = SERVER_DEFAULT,
+        concurrency: int = DEFAULT_CONCURRENCY,
         polar_version: str = _protocol.POLAR_VERSION,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         user_agent: str | None = None,
@@ -73,13 +115,7 @@ class AsyncClient:
         self.server = server
         self.timeout = _client_timeout(timeout)
         self.retry = retry
-        self._budget = (
-            RetryBudget(retry.retry_budget)
-            if retry is not None and retry.retry_budget is not None
-            else None
-        )
-        self.rate_limit = _rate_limit(rate_limit, server)
-        self._limiter = RateLimiter(self.rate_limit) if self.rate_limit is not None else None
+        self.concurrency = _check_concurrency(concurrency)
         self.polar_version = polar_version
         self.max_body_size = max_body_size
         self._url = self.base_url + _protocol.PATH
@@ -88,12 +124,37 @@ class AsyncClient:
             polar_version=polar_version,
             user_agent=user_agent or _default_user_agent(),
         )
-        self._session = session
-        self._owns_session = session is None
-        self._state = _UNOPENED
+        budget = (
+            RetryBudget(retry.retry_budget)
+            if retry is not None and retry.retry_budget is not None
+            else None
+        )
+        self._pool = _Pool(session, budget, _rate_limit(rate_limit, server))
+        self._limiter = self._pool.limiter_for(self._token)
+        self._is_view = False
+
+    def with_token(self, token: str) -> AsyncClient:
+        """The same client for another customer's token: no I/O, cheap enough per request.
+
+        The view shares this client's session (and so its connection pool), retry budget
+        and settings, with a rate limiter of its own token's. It is closed when this
+        client is closed; its own ``close()`` does nothing.
+        """
+        view = copy.copy(self)
+        view._token = _protocol.check_token(token)
+        view._headers = {**self._headers, "Authorization": f"Bearer {token}"}
+        view._limiter = self._pool.limiter_for(token)
+        view._is_view = True
+        return view
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The pace each token's requests are held to, or ``None``."""
+        return self._pool.rate_limit
 
     def __repr__(self) -> str:
-        return f"<AsyncClient {self.base_url} {self._state}>"
+        kind = "AsyncClient view" if self._is_view else "AsyncClient"
+        return f"<{kind} {self.base_url} {self._pool.state}>"
 
     async def __aenter__(self) -> AsyncClient:
         self._open()
@@ -109,26 +170,28 @@ class AsyncClient:
 
     @property
     def closed(self) -> bool:
-        """Whether :meth:`close` was called."""
-        return self._state == _CLOSED
+        """Whether this client, or the client a view was made from, was closed."""
+        return self._pool.state == _CLOSED
 
     async def close(self) -> None:
         """Close the client and the session it created; calling it again does nothing."""
-        if self._state == _CLOSED:
+        pool = self._pool
+        if self._is_view or pool.state == _CLOSED:
             return
-        self._state = _CLOSED
-        if self._owns_session and self._session is not None:
-            await self._session.close()
+        pool.state = _CLOSED
+        if pool.owns_session and pool.session is not None:
+            await pool.session.close()
 
     def _open(self) -> aiohttp.ClientSession:
-        if self._state == _CLOSED:
+        pool = self._pool
+        if pool.state == _CLOSED:
             raise ClientClosedError(
                 "This AsyncClient is closed; create a new one to send more requests."
             )
-        if self._session is None:
-            self._session = aiohttp.ClientSession()
-        self._state = _OPENED
-        return self._session
+        if pool.session is None:
+            pool.session = aiohttp.ClientSession()
+        pool.state = _OPENED
+        return pool.session
 
     async def list_claimed_subscriptions(
         self, *, page: int = 1, limit: int = 10, timeout: float | None = None
@@ -148,13 +211,16 @@ class AsyncClient:
         limit: int = 100,
         start_page: int = 1,
         max_items: int | None = None,
+        concurrency: int | None = None,
         timeout: float | None = None,
     ) -> SubscriptionIterator:
         """Walk every claimed subscription, page after page: ``async for sub in ...``.
 
         Each subscription ``id`` is yielded at most once, although rows can move between
         pages while a walk runs (the server's query has no order). ``.pages()`` walks the
-        same pages a page at a time. Stops after ``max_items`` items if given.
+        same pages a page at a time. Stops after ``max_items`` items if given. Up to
+        ``concurrency`` pages (the client's by default; 1 for one at a time) are fetched
+        at once, and items still come in page order.
         """
         _protocol.check_limit(limit)
         _protocol.check_page(start_page, "start_page")
@@ -163,7 +229,11 @@ class AsyncClient:
         return SubscriptionIterator(
             lambda page: self._fetch_page(page, limit, timeout),
             start_page=start_page,
+            limit=limit,
             max_items=max_items,
+            concurrency=self.concurrency
+            if concurrency is None
+            else _check_concurrency(concurrency),
         )
 
     async def _fetch_page(self, page: int, limit: int, timeout: float | None) -> Page:
@@ -181,7 +251,7 @@ class AsyncClient:
                 )
             return await self._send(session, page, limit, budget)
 
-        return await call_with_retries(self.retry, attempt, page=page, budget=self._budget)
+        return await call_with_retries(self.retry, attempt, page=page, budget=self._pool.budget)
 
     async def _send(
         self, session: aiohttp.ClientSession, page: int, limit: int, timeout: aiohttp.ClientTimeout
@@ -250,6 +320,15 @@ def _rate_limit(
             f"(got {type(rate_limit).__name__})."
         )
     return RateLimit(rate_limit)
+
+
+def _check_concurrency(concurrency: int) -> int:
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(
+            f"concurrency must be a whole number of pages, 1 or more (got {concurrency!r}); "
+            "1 fetches one page at a time."
+        )
+    return concurrency
 
 
 def _client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:

@@ -9,10 +9,18 @@ while a walk runs. A walk therefore:
 - yields each subscription ``id`` at most once;
 - follows a ``max_page`` that grows while it runs up to ``2 * first max_page + 10``, so a
   server that keeps raising it cannot hold a worker forever.
+
+Once the first page has told the walk ``max_page``, it fetches up to ``concurrency`` of the
+following pages at once, still yielding strictly in page order and holding no more than
+``concurrency`` pages ahead. An error on page k surfaces after the items of the pages before
+it; an error, a break or a cancellation cancels the pages fetched ahead.
 """
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import math
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
@@ -38,11 +46,15 @@ class SubscriptionIterator:
         fetch: Callable[[int], Awaitable[Page]],
         *,
         start_page: int,
+        limit: int,
         max_items: int | None,
+        concurrency: int = 1,
     ) -> None:
         self._fetch = fetch
         self._start_page = start_page
+        self._limit = limit
         self._max_items = max_items
+        self._concurrency = concurrency
         self._pages: AsyncGenerator[Page, None] | None = None
         self._items: AsyncGenerator[CustomerSubscription, None] | None = None
 
@@ -59,7 +71,7 @@ class SubscriptionIterator:
         return self._claim_pages()
 
     async def aclose(self) -> None:
-        """Stop the walk and release what it holds."""
+        """Stop the walk, cancel the pages fetched ahead, and release the connections."""
         if self._items is not None:
             await self._items.aclose()
         if self._pages is not None:
@@ -93,29 +105,70 @@ class SubscriptionIterator:
                 yield item
 
     async def _walk_pages(self) -> AsyncGenerator[Page, None]:
-        seen: set[str] = set()
-        left = self._max_items
+        walk = _Walk(self._max_items)
+        if walk.done:
+            return
         number = self._start_page
-        last: int | None = None
-        while left is None or left > 0:
-            page = await self._fetch(number)
-            if not page.items:
-                return
-            max_page = page.pagination.max_page
-            if last is None:
-                last = page_cap(max_page)
-            fresh: list[CustomerSubscription] = []
-            for item in page.items:
-                if item.id not in seen:
-                    seen.add(item.id)
-                    fresh.append(item)
-                    if len(fresh) == left:
-                        break
-            if left is not None:
-                left -= len(fresh)
-            if len(fresh) != len(page.items):
-                page = Page(items=fresh, pagination=page.pagination)
-            yield page
-            if number >= min(max_page, last):
-                return
-            number += 1
+        page = await self._fetch(number)
+        last = page_cap(page.pagination.max_page)
+        ahead: collections.deque[asyncio.Task[Page]] = collections.deque()
+        try:
+            while True:
+                fresh = walk.take(page)
+                if fresh is None:
+                    return
+                max_page = min(page.pagination.max_page, last)
+                if self._concurrency > 1:
+                    # Start the next pages before handing this one over, so the fetching
+                    # overlaps with the caller's work on it.
+                    horizon = min(max_page, number + walk.pages_needed(self._limit))
+                    scheduled = number + len(ahead)
+                    while len(ahead) < self._concurrency and scheduled < horizon:
+                        scheduled += 1
+                        ahead.append(asyncio.ensure_future(self._fetch(scheduled)))
+                yield fresh
+                if number >= max_page or walk.done:
+                    return
+                number += 1
+                page = await ahead.popleft() if ahead else await self._fetch(number)
+        finally:
+            for task in ahead:
+                task.cancel()
+            if ahead:
+                await asyncio.gather(*ahead, return_exceptions=True)
+
+
+class _Walk:
+    """What a walk has yielded so far: the ids seen and the items left to yield."""
+
+    def __init__(self, max_items: int | None) -> None:
+        self.seen: set[str] = set()
+        self.left = max_items
+
+    @property
+    def done(self) -> bool:
+        return self.left is not None and self.left <= 0
+
+    def pages_needed(self, limit: int) -> int:
+        """How many more pages could be needed, at most (unbounded without max_items)."""
+        if self.left is None:
+            return 1 << 62
+        return max(1, math.ceil(self.left / limit))
+
+    def take(self, page: Page) -> Page | None:
+        """The page with only ids not yielded before, or ``None`` when the walk is over."""
+        if not page.items or self.done:
+            return None
+        seen, left = self.seen, self.left
+        fresh: list[CustomerSubscription] = []
+        for item in page.items:
+            if item.id not in seen:
+                seen.add(item.id)
+                fresh.append(item)
+                if len(fresh) == left:
+                    break
+        if left is not None:
+            self.left = left - len(fresh)
+        if len(fresh) == len(page.items):
+            return page
+        return Page(items=fresh, pagination=page.pagination)

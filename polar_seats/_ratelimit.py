@@ -54,6 +54,10 @@ class RateLimiter:
         self._sent: collections.deque[float] = collections.deque()
         self._lock = asyncio.Lock()
 
+    def idle(self) -> bool:
+        """Whether every request it recorded has left the window."""
+        return not self._sent or self._clock() - self._sent[-1] >= self.limit.per
+
     async def acquire(self) -> float:
         """Wait for room for one request; return the seconds waited."""
         waited = 0.0

@@ -138,7 +138,7 @@ async def _drain(walker: ps.SubscriptionIterator) -> None:
 
 
 def _in_use(client: ps.AsyncClient) -> int:
-    session = client._session
+    session = client._pool.session
     connector = session.connector if isinstance(session, aiohttp.ClientSession) else None
     # aiohttp keeps no public count of connections handed out and not yet released.
     return len(getattr(connector, "_acquired", ())) if connector is not None else 0

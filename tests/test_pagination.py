@@ -61,7 +61,7 @@ async def test_short_page_does_not_end_the_walk() -> None:
         body = {"items": sizes[number], "pagination": {"total_count": 30, "max_page": 3}}
         return decode_page(json.dumps(body).encode(), page=number)
 
-    walk_all = SubscriptionIterator(fetch, start_page=1, max_items=None)
+    walk_all = SubscriptionIterator(fetch, start_page=1, limit=10, max_items=None, concurrency=4)
     ids = [sub.id async for sub in walk_all]
     assert ids == [s["id"] for s in subs]
     assert requested == [1, 2, 3]
@@ -194,7 +194,7 @@ async def test_break_then_aclose_releases_the_connection() -> None:
         async with subs:
             async for _ in subs:
                 break
-        connector = client._session.connector  # type: ignore[union-attr]
+        connector = client._pool.session.connector  # type: ignore[union-attr]
         assert connector is not None
         assert not connector._acquired  # type: ignore[attr-defined]
         assert len(server.requests) == 1

@@ -110,14 +110,18 @@ class FaultPlan:
     """Which requests fail and how.
 
     ``script`` maps request numbers (from 1, counting requests to the endpoint) to faults;
-    other requests fail with probability ``rate``, with a fault drawn from ``choices`` by a
-    generator seeded with ``seed``, so a run can be replayed.
+    ``pages`` maps page numbers to the faults that page's first requests meet, in order
+    (``{2: [Fault.reset(), Fault.reset()]}``: page 2 fails twice, then is served), which
+    stays exact when a client fetches pages concurrently. Other requests fail with
+    probability ``rate``, with a fault drawn from ``choices`` by a generator seeded with
+    ``seed``, so a run can be replayed.
     """
 
     def __init__(
         self,
         script: Mapping[int, Fault] | None = None,
         *,
+        pages: Mapping[int, Sequence[Fault]] | None = None,
         rate: float = 0.0,
         choices: Sequence[Fault] = RETRYABLE_FAULTS,
         seed: int = 0,
@@ -127,15 +131,19 @@ class FaultPlan:
         if rate and not choices:
             raise ValueError("choices must name at least one fault when rate is above 0.")
         self.script = dict(script or {})
+        self.pages = {page: list(faults) for page, faults in (pages or {}).items()}
         self.rate = rate
         self.choices = tuple(choices)
         self._rng = random.Random(seed)
 
-    def fault_for(self, number: int) -> Fault | None:
-        """The fault for request ``number``, or ``None`` to answer normally."""
+    def fault_for(self, number: int, page: int | None = None) -> Fault | None:
+        """The fault for request ``number`` (asking for ``page``), or ``None`` to answer."""
         scripted = self.script.get(number)
         if scripted is not None:
             return scripted
+        queued = self.pages.get(page) if page is not None else None
+        if queued:
+            return queued.pop(0)
         if self.rate and self._rng.random() < self.rate:
             return self._rng.choice(self.choices)
         return None

@@ -100,6 +100,10 @@ class FakePolarServer:
         self.on_request = on_request
         self.clock = clock
         self.requests: list[RecordedRequest] = []
+        self.in_flight = 0
+        """Requests to the endpoint being answered right now."""
+        self.peak_in_flight = 0
+        """The most requests to the endpoint that were ever being answered at once."""
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
@@ -179,16 +183,21 @@ class FakePolarServer:
             token=_bearer(authorization),
         )
         self.requests.append(record)
-        if self.on_request is not None:
-            outcome = self.on_request(record)
-            if asyncio.iscoroutine(outcome):
-                await outcome
-        fault = self.faults.fault_for(record.number)
-        if fault is not None:
-            record.fault = fault.name
-        response = await self._answer(request, record, version, fault)
-        record.status = response.status
-        return response
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            if self.on_request is not None:
+                outcome = self.on_request(record)
+                if asyncio.iscoroutine(outcome):
+                    await outcome
+            fault = self.faults.fault_for(record.number, _page_number(record.query))
+            if fault is not None:
+                record.fault = fault.name
+            response = await self._answer(request, record, version, fault)
+            record.status = response.status
+            return response
+        finally:
+            self.in_flight -= 1
 
     async def _answer(
         self, request: web.Request, record: RecordedRequest, version: str, fault: Fault | None
@@ -268,6 +277,13 @@ def _bearer(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer" or not credentials:
         return None
     return credentials.strip()
+
+
+def _page_number(query: Mapping[str, str]) -> int | None:
+    try:
+        return int(query.get("page", "1"))
+    except ValueError:
+        return None
 
 
 def _validate_query(query: Mapping[str, str]) -> list[Json]:
