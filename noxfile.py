@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.sessions = ["tests", "lint", "typecheck", "conformance"]
 nox.options.reuse_existing_virtualenvs = True
 
 RUFF = "ruff==0.17.6"
@@ -44,3 +44,66 @@ def soak(session: nox.Session) -> None:
     """The full reliability soak (1,000 walks through random faults); writes docs/reliability.md."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "tests.soak", "--write", "docs/reliability.md", *session.posargs)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Fuzz the response handling for a minute; updates the figures in docs/security.md."""
+    session.install("-e", ".[test]")
+    session.run("python", "-m", "tests.fuzz", "--write", "docs/security.md", *session.posargs)
+
+
+SDK_0_32_DEPENDENCIES = (
+    "httpcore>=1.0.9",
+    "httpx>=0.28.1",
+    "jsonpath-python>=1.0.6",
+    "pydantic>=2.11.2",
+    "standardwebhooks<2",
+)
+
+
+def install_sdk_0_32(session: nox.Session) -> str:
+    """polar-sdk 0.32.0 in a folder of its own, to go on PYTHONPATH.
+
+    It is an older release of the same distribution as polar-sdk 1.0.2 (module `polar_sdk`
+    rather than `polar`), so pip cannot install both in one environment.
+    """
+    target = f"{session.create_tmp()}/polar-sdk-0.32.0"
+    session.install(*SDK_0_32_DEPENDENCIES)
+    session.run(
+        "python",
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--upgrade",
+        "--target",
+        target,
+        "polar-sdk==0.32.0",
+    )
+    return target
+
+
+@nox.session
+def conformance(session: nox.Session) -> None:
+    """Polar's SDKs walk the fake server; schemathesis and contract-generated bodies."""
+    session.install("-e", ".[test]", "polar-sdk==1.0.2", "hypothesis", "schemathesis")
+    target = install_sdk_0_32(session)
+    session.run("pytest", "conformance", *session.posargs, env={"PYTHONPATH": target})
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks against polar-sdk 1.0.2, 0.32.0 and a raw floor; writes docs/performance.md."""
+    session.install("-e", ".", "polar-sdk==1.0.2")
+    target = install_sdk_0_32(session)
+    session.run(
+        "python",
+        "-m",
+        "benchmarks.run",
+        "--write",
+        "docs/performance.md",
+        *session.posargs,
+        env={"PYTHONPATH": target},
+    )

@@ -8,8 +8,10 @@ import hashlib
 import platform
 from types import TracebackType
 from typing import Literal
+from urllib.parse import urlencode
 
 import aiohttp
+from yarl import URL
 
 from . import _protocol
 from ._errors import ClientClosedError, NetworkError, PolarTimeoutError, ResponseDecodeError
@@ -63,6 +65,7 @@ class _Pool:
         self.budget = budget
         self.rate_limit = rate_limit
         self.limiters: dict[bytes, RateLimiter] = {}
+        self.urls: dict[tuple[int, int], URL] = {}
         self.prune_at = self.PRUNE_AT
 
     def limiter_for(self, token: str) -> RateLimiter | None:
@@ -92,7 +95,9 @@ class AsyncClient:
     says how failed attempts are retried (:class:`RetryPolicy`, or ``None`` for never).
     ``rate_limit`` paces each token's requests to Polar's limit: requests per minute, a
     :class:`RateLimit`, or ``None`` for no pacing; by default 500 a minute, 100 with
-    ``server="sandbox"``. ``concurrency`` is how many pages a walk fetches at once.
+    ``server="sandbox"``. ``concurrency`` is how many pages a walk fetches at once. The
+    token goes only over https, or plain http to a loopback address, unless
+    ``allow_insecure_http=True``.
     """
 
     def __init__(
@@ -106,12 +111,15 @@ class AsyncClient:
         retry: RetryPolicy | None = _DEFAULT_RETRY,
         rate_limit: int | RateLimit | _ServerDefault | None = SERVER_DEFAULT,
         concurrency: int = DEFAULT_CONCURRENCY,
+        allow_insecure_http: bool = False,
         polar_version: str = _protocol.POLAR_VERSION,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         user_agent: str | None = None,
     ) -> None:
         self._token = _protocol.check_token(token)
-        self.base_url = _protocol.base_url_for(server, base_url)
+        self.base_url = _protocol.base_url_for(
+            server, base_url, allow_insecure_http=allow_insecure_http
+        )
         self.server = server
         self.timeout = _client_timeout(timeout)
         self.retry = retry
@@ -253,6 +261,18 @@ class AsyncClient:
 
         return await call_with_retries(self.retry, attempt, page=page, budget=self._pool.budget)
 
+    def _page_url(self, page: int, limit: int) -> URL:
+        # Building a URL from a query dict costs more than a small request's decoding;
+        # the few URLs a client asks for are kept, already encoded.
+        urls = self._pool.urls
+        url = urls.get((page, limit))
+        if url is None:
+            if len(urls) >= 4096:
+                urls.clear()
+            query = urlencode(_protocol.build_query(page, limit))
+            url = urls[page, limit] = URL(f"{URL(self._url)}?{query}", encoded=True)
+        return url
+
     async def _send(
         self, session: aiohttp.ClientSession, page: int, limit: int, timeout: aiohttp.ClientTimeout
     ) -> Page:
@@ -260,8 +280,7 @@ class AsyncClient:
             await self._limiter.acquire()
         try:
             async with session.get(
-                self._url,
-                params=_protocol.build_query(page, limit),
+                self._page_url(page, limit),
                 headers=self._headers,
                 timeout=timeout,
                 allow_redirects=False,
@@ -277,7 +296,7 @@ class AsyncClient:
                 f"Page {page} got no complete answer from {self.base_url}: "
                 f"{type(exc).__name__}: {exc}"
             ) from None
-        return _protocol.handle_response(status, headers, body, page=page)
+        return _protocol.handle_response(status, headers, body, page=page, limit=limit)
 
 
 async def _read_body(response: aiohttp.ClientResponse, cap: int, page: int) -> bytes:

@@ -466,53 +466,53 @@ _BENEFIT_TYPES: dict[str, type[_BenefitBase]] = {
 }
 
 
-def _convert(obj: dict[str, Any], cls: type[msgspec.Struct]) -> msgspec.Struct:
-    try:
-        return msgspec.convert(obj, cls)
-    except msgspec.ValidationError as exc:
-        # A ValueError makes msgspec append the outer path (`$.items[2].prices[0]`) to the
-        # inner one, so the page's error can name the whole path of the field.
-        raise ValueError(str(exc)) from None
-
-
 def _optional_str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _decode_price(obj: object) -> Price:
-    if not isinstance(obj, dict):
-        raise ValueError(f"Expected a price object, got {type(obj).__name__}")
-    amount_type = obj.get("amount_type")
-    legacy = "legacy" in obj
-    table = _LEGACY_PRICE_TYPES if legacy else _PRICE_TYPES
-    cls = table.get(amount_type) if isinstance(amount_type, str) else None
-    if cls is None:
+def _unknown(type_: type, obj: dict[str, Any]) -> object:
+    if type_ is _PriceMarker:
         return UnknownProductPrice(
             id=_optional_str(obj.get("id")),
-            amount_type=_optional_str(amount_type),
-            legacy=legacy,
+            amount_type=_optional_str(obj.get("amount_type")),
+            legacy="legacy" in obj,
             raw=obj,
         )
-    return _convert(obj, cls)  # type: ignore[return-value]
+    return UnknownBenefit(
+        id=_optional_str(obj.get("id")), type=_optional_str(obj.get("type")), raw=obj
+    )
 
 
-def _decode_benefit(obj: object) -> Benefit:
-    if not isinstance(obj, dict):
-        raise ValueError(f"Expected a benefit object, got {type(obj).__name__}")
-    kind = obj.get("type")
-    cls = _BENEFIT_TYPES.get(kind) if isinstance(kind, str) else None
+def decode_hook(type_: type, obj: Any, _convert: Any = msgspec.convert) -> object:
+    """Decode the fields msgspec hands over: the price and benefit unions.
+
+    This runs for every price and benefit of a page, so it is written for speed.
+    """
+    if obj.__class__ is not dict:
+        what = "price" if type_ is _PriceMarker else "benefit"
+        raise ValueError(f"Expected a {what} object, got {type(obj).__name__}")
+    cls: type[msgspec.Struct] | None
+    kind: Any
+    try:
+        if type_ is _PriceMarker:
+            kind = obj.get("amount_type")
+            cls = (_LEGACY_PRICE_TYPES if "legacy" in obj else _PRICE_TYPES).get(kind)
+        elif type_ is _BenefitMarker:
+            kind = obj.get("type")
+            cls = _BENEFIT_TYPES.get(kind)
+        else:
+            raise NotImplementedError(f"polar_seats cannot decode {type_!r}")
+    except TypeError:
+        # An unhashable discriminator (a list, an object): not a kind this version knows.
+        cls = None
     if cls is None:
-        return UnknownBenefit(id=_optional_str(obj.get("id")), type=_optional_str(kind), raw=obj)
-    return _convert(obj, cls)  # type: ignore[return-value]
-
-
-def decode_hook(type_: type, obj: object) -> object:
-    """Decode the fields msgspec hands over: the price and benefit unions."""
-    if type_ is _PriceMarker:
-        return _decode_price(obj)
-    if type_ is _BenefitMarker:
-        return _decode_benefit(obj)
-    raise NotImplementedError(f"polar_seats cannot decode {type_!r}")
+        return _unknown(type_, obj)
+    try:
+        return _convert(obj, cls, strict=False)
+    except msgspec.ValidationError as exc:
+        # A ValueError makes msgspec append the outer path (`$.items[2].prices[0]`) to the
+        # inner one, so the page's error can name the whole path of the field.
+        raise ValueError(str(exc)) from None
 
 
 # Organization ----------------------------------------------------------------------------

@@ -7,12 +7,13 @@ the aiohttp part in ``_client.py`` stays thin.
 
 from __future__ import annotations
 
-import math
+import ipaddress
 import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -37,9 +38,13 @@ POLAR_VERSION = "2026-04"
 MAX_LIMIT = 100
 """The server clamps a larger ``limit`` to this without a word."""
 
-_page_decoder = msgspec.json.Decoder(Page, dec_hook=decode_hook)
+# Lax mode lets a field Polar widens from integer to number (1000 sent as 1000.0) decode;
+# a real fraction in an integer field still fails, naming the field.
+_page_decoder = msgspec.json.Decoder(Page, dec_hook=decode_hook, strict=False)
 _any_decoder = msgspec.json.Decoder()
 _PATH_RE = re.compile(r" - at `\$([^`]*)`")
+# Tokens are printable ASCII: anything else could split or smuggle a header.
+_NOT_TOKEN = re.compile(r"[^\x21-\x7e]")
 
 
 def check_token(token: object) -> str:
@@ -51,10 +56,10 @@ def check_token(token: object) -> str:
             "The token is empty. Pass a Polar customer session token (it starts with "
             "'polar_cst_'), for example from the POLAR_CUSTOMER_SESSION_TOKEN variable."
         )
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in token):
+    if _NOT_TOKEN.search(token):
         raise ValueError(
-            "The token contains whitespace or a control character; strip it "
-            "(a trailing newline from a file is the usual cause)."
+            "The token contains whitespace, a control character or a non-ASCII character; "
+            "strip it (a trailing newline from a file is the usual cause)."
         )
     return token
 
@@ -80,15 +85,45 @@ def check_page(page: object, name: str = "page") -> int:
     return page
 
 
-def base_url_for(server: str, base_url: str | None) -> str:
-    """The origin requests go to: ``base_url`` if given, else the named server's."""
+def base_url_for(server: str, base_url: str | None, *, allow_insecure_http: bool = False) -> str:
+    """The origin requests go to: ``base_url`` if given, else the named server's.
+
+    The token is sent only over https, or over plain http to a loopback address (a local
+    fake server), unless ``allow_insecure_http`` says otherwise.
+    """
     if base_url is not None:
-        return base_url.rstrip("/")
+        url = base_url.rstrip("/")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"base_url must be an http(s) URL with a host, such as https://api.polar.sh "
+                f"(got {base_url!r})."
+            )
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError(
+                f"base_url must not carry credentials, a query or a fragment (got {base_url!r})."
+            )
+        host = parts.hostname
+        if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(host):
+            raise ValueError(
+                f"Refusing to send the token over plain http to {host}: use https, or pass "
+                "allow_insecure_http=True if this network is yours (a proxy you run, say)."
+            )
+        return url
     try:
         return SERVERS[server]
     except KeyError:
         choices = ", ".join(repr(name) for name in SERVERS)
         raise ValueError(f"server must be one of {choices} (got {server!r}).") from None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def build_headers(token: str, *, polar_version: str, user_agent: str) -> dict[str, str]:
@@ -108,7 +143,7 @@ def build_query(page: int, limit: int) -> dict[str, str]:
 
 def max_page_for(total_count: int, limit: int) -> int:
     """``max_page`` as Polar computes it."""
-    return math.ceil(total_count / min(limit, MAX_LIMIT))
+    return -(-total_count // min(limit, MAX_LIMIT))
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -134,7 +169,7 @@ def _lenient_json(body: bytes) -> Any:
         return None
     try:
         return _any_decoder.decode(body)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError, UnicodeDecodeError):
         return None
 
 
@@ -232,10 +267,51 @@ def decode_page(body: bytes, *, page: int) -> Page:
             path=None,
             raw_body=body,
         ) from None
+    except RecursionError:
+        raise ResponseDecodeError(
+            f"Page {page} nests JSON deeper than Python can decode; no real page does.",
+            page=page,
+            path=None,
+            raw_body=body,
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ResponseDecodeError(
+            f"Page {page} holds a string that is not valid UTF-8 ({exc.reason} at byte "
+            f"{exc.start} of the string).",
+            page=page,
+            path=None,
+            raw_body=body,
+        ) from None
 
 
-def handle_response(status: int, headers: Mapping[str, str], body: bytes, *, page: int) -> Page:
-    """Turn one response into a :class:`Page`, or raise the matching :class:`PolarError`."""
+def check_pagination(result: Page, *, page: int, limit: int, body: bytes) -> Page:
+    """``result`` if its pagination is what Polar computes, else :class:`ResponseDecodeError`.
+
+    A server that reports a negative count, or a ``max_page`` that its own ``total_count``
+    does not give, is not believed: a walk would otherwise follow it for as long as it says.
+    """
+    total, max_page = result.pagination.total_count, result.pagination.max_page
+    if total < 0 or max_page < 0 or max_page != max_page_for(total, limit):
+        raise ResponseDecodeError(
+            f"Page {page} reports max_page={max_page} for total_count={total} at limit={limit}; "
+            f"Polar computes max_page=ceil(total_count / {min(limit, MAX_LIMIT)}).",
+            page=page,
+            path="$.pagination",
+            raw_body=body,
+        )
+    return result
+
+
+def handle_response(
+    status: int, headers: Mapping[str, str], body: bytes, *, page: int, limit: int | None = None
+) -> Page:
+    """Turn one response into a :class:`Page`, or raise the matching :class:`PolarError`.
+
+    With ``limit``, the page's pagination is checked against it (:func:`check_pagination`).
+    """
     if status == 200:
-        return decode_page(body, page=page)
+        result = decode_page(body, page=page)
+        if limit is None:
+            return result
+        return check_pagination(result, page=page, limit=limit, body=body)
     raise error_for_status(status, headers, body, page=page)

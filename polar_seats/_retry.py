@@ -226,20 +226,34 @@ async def call_with_retries(
                 RetryEvent(page=page, attempt=retry_state.attempt_number, error=error, wait=wait)
             )
 
-    retrying = tenacity.AsyncRetrying(
-        # A positive predicate: cancellation and our own bugs are never retried (tenacity#529).
-        retry=tenacity.retry_if_exception(policy.is_retryable),
-        stop=_Stop(policy, started, budget),
-        wait=_Wait(policy),
-        before_sleep=before_sleep,
-        sleep=_sleep,
-        reraise=True,
-    )
     try:
-        result: T = await retrying(attempt_with_deadline, attempt, remaining)
+        result = await attempt_with_deadline(attempt, remaining)
     except PolarError as error:
-        error.attempts = retrying.statistics.get("attempt_number", 1)
-        raise
+        if not policy.is_retryable(error):
+            raise
+        # Only a failed first attempt builds the tenacity machinery, which costs more than
+        # a small request; tenacity then decides every retry, starting from this failure.
+        replay = [error]
+
+        async def again() -> T:
+            if replay:
+                raise replay.pop()
+            return await attempt_with_deadline(attempt, remaining)
+
+        retrying = tenacity.AsyncRetrying(
+            # A positive predicate: cancellation and our bugs are never retried (tenacity#529).
+            retry=tenacity.retry_if_exception(policy.is_retryable),
+            stop=_Stop(policy, started, budget),
+            wait=_Wait(policy),
+            before_sleep=before_sleep,
+            sleep=_sleep,
+            reraise=True,
+        )
+        try:
+            result = await retrying(again)
+        except PolarError as final:
+            final.attempts = retrying.statistics.get("attempt_number", 1)
+            raise
     if budget is not None:
         budget.refund()
     return result

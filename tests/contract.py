@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import functools
 import json
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +58,27 @@ def errors(
         f"{'/'.join(str(p) for p in error.absolute_path)}: {error.message}"
         for error in validator(schema_name, path).iter_errors(body)
     ]
+
+
+def assert_round_trip(sent: Any, got: Any, where: str = "$") -> None:
+    """Every field of ``sent`` comes back in ``got`` (a decoded body's ``to_builtins``),
+    equal to what was sent: datetimes and decimal strings compared by value, since their
+    spelling may change (``+00:00`` becomes ``Z``)."""
+    if isinstance(sent, dict):
+        assert isinstance(got, dict), where
+        for key, value in sent.items():
+            assert key in got, f"{where}.{key} is missing"
+            assert_round_trip(value, got[key], f"{where}.{key}")
+    elif isinstance(sent, list):
+        assert isinstance(got, list), where
+        assert len(got) == len(sent), where
+        for index, (a, b) in enumerate(zip(sent, got, strict=True)):
+            assert_round_trip(a, b, f"{where}[{index}]")
+    elif isinstance(sent, str) and sent != got:
+        assert isinstance(got, str), f"{where}: {sent!r} != {got!r}"
+        try:
+            assert datetime.fromisoformat(sent) == datetime.fromisoformat(got), where
+        except ValueError:
+            assert Decimal(sent) == Decimal(got), f"{where}: {sent!r} != {got!r}"
+    else:
+        assert sent == got, f"{where}: {sent!r} != {got!r}"

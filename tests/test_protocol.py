@@ -205,3 +205,62 @@ def test_200_is_a_page() -> None:
     assert page.pagination.max_page == 0
     with pytest.raises(ps.ServerError):
         protocol.handle_response(500, {}, b"", page=1)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8000", "http://localhost:1", "http://[::1]:9", "https://proxy.example"],
+)
+def test_https_or_loopback_base_urls_are_accepted(url: str) -> None:
+    """https anywhere, plain http only to loopback (a local fake server)."""
+    assert protocol.base_url_for("production", url + "/") == url
+
+
+def test_plain_http_elsewhere_is_refused_unless_allowed() -> None:
+    """The token is not sent in clear text over a network unless the caller opts in."""
+    with pytest.raises(ValueError, match="allow_insecure_http=True"):
+        protocol.base_url_for("production", "http://10.1.2.3:8080")
+    url = protocol.base_url_for("production", "http://10.1.2.3:8080", allow_insecure_http=True)
+    assert url == "http://10.1.2.3:8080"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://api.polar.sh",
+        "api.polar.sh",
+        "https://",
+        "https://u:p@api.polar.sh",
+        "https://api.polar.sh/?x=1",
+        "https://api.polar.sh/#frag",
+    ],
+)
+def test_malformed_base_urls_are_refused(url: str) -> None:
+    """A base_url must be a bare http(s) origin (with an optional path prefix)."""
+    with pytest.raises(ValueError, match="base_url"):
+        protocol.base_url_for("production", url)
+
+
+def _page_body(total: int, max_page: int) -> bytes:
+    return b'{"items":[],"pagination":{"total_count":%d,"max_page":%d}}' % (total, max_page)
+
+
+@pytest.mark.parametrize(
+    ("total", "max_page", "limit"),
+    [(250, 3, 100), (250, 25, 10), (250, 3, 500), (0, 0, 10)],
+)
+def test_pagination_as_polar_computes_it_is_believed(total: int, max_page: int, limit: int) -> None:
+    """max_page == ceil(total / min(limit, 100)) passes the check."""
+    page = protocol.handle_response(200, {}, _page_body(total, max_page), page=1, limit=limit)
+    assert page.pagination.max_page == max_page
+
+
+@pytest.mark.parametrize(
+    ("total", "max_page"), [(250, 2_000_000_000), (-1, 0), (10, -1), (250, 2), (0, 1)]
+)
+def test_pagination_that_does_not_add_up_is_refused(total: int, max_page: int) -> None:
+    """A max_page in the billions, or negative, or not from its total: ResponseDecodeError."""
+    with pytest.raises(ps.ResponseDecodeError, match="max_page") as caught:
+        protocol.handle_response(200, {}, _page_body(total, max_page), page=2, limit=100)
+    assert caught.value.path == "$.pagination"
+    assert caught.value.page == 2

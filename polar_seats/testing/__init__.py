@@ -11,7 +11,7 @@ from __future__ import annotations
 from .._retry import set_testing
 from ._data import BENEFIT_TYPES, PRICE_KINDS, make_subscription, make_subscriptions
 from ._faults import RETRYABLE_FAULTS, Fault, FaultPlan
-from ._server import DEFAULT_TOKEN, FakePolarServer, RecordedRequest
+from ._server import DEFAULT_TOKEN, FakePolarServer, RecordedRequest, serve_in_thread
 
 __all__ = [
     "BENEFIT_TYPES",
@@ -24,5 +24,6 @@ __all__ = [
     "RecordedRequest",
     "make_subscription",
     "make_subscriptions",
+    "serve_in_thread",
     "set_testing",
 ]

@@ -14,7 +14,7 @@ class Fault:
     """One way an answer goes wrong. Build one with the class methods.
 
     ``kind`` is one of ``"status"``, ``"reset"``, ``"reset_mid_body"``, ``"truncated_json"``,
-    ``"invalid_json"``, ``"stall"`` and ``"slow_body"``.
+    ``"invalid_json"``, ``"stall"``, ``"slow_body"`` and ``"endless_body"``.
     """
 
     kind: str
@@ -83,6 +83,11 @@ class Fault:
     def slow_body(cls, seconds: float) -> Fault:
         """Send the body in ten chunks (no Content-Length) spread over ``seconds``."""
         return cls("slow_body", seconds=seconds)
+
+    @classmethod
+    def endless_body(cls) -> Fault:
+        """A 200 whose JSON body never ends (until the client hangs up, or 1 GiB)."""
+        return cls("endless_body")
 
     @property
     def name(self) -> str:

@@ -10,12 +10,14 @@ one-minute rate limit windows (when switched on), and every answer carrying a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import math
 import re
 import socket
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -25,7 +27,7 @@ from aiohttp import web
 from ._data import make_subscriptions
 from ._faults import Fault, FaultPlan
 
-__all__ = ["DEFAULT_TOKEN", "FakePolarServer", "RecordedRequest"]
+__all__ = ["DEFAULT_TOKEN", "FakePolarServer", "RecordedRequest", "serve_in_thread"]
 
 DEFAULT_TOKEN = "polar_cst_fake_0123456789abcdefghijklmnopqrstuvwxyz"
 """The customer session token a :class:`FakePolarServer` accepts unless told otherwise."""
@@ -39,6 +41,8 @@ _INVALID_TOKEN = (
     "The access token provided is expired, revoked, malformed, or invalid for other reasons."
 )
 _encode = msgspec.json.Encoder().encode
+_ENDLESS_CHUNKS = 16_384
+"""An endless body stops after this many 64 KiB chunks (1 GiB), so no test can hang."""
 
 Json = dict[str, Any]
 
@@ -170,8 +174,16 @@ class FakePolarServer:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         version = request.headers.get("Polar-Version", DEFAULT_VERSION)
-        if request.path != PATH or request.method not in ("GET", "HEAD"):
+        if request.path != PATH:
             return _json(404, {"detail": "Not Found"}, version=DEFAULT_VERSION)
+        if request.method not in ("GET", "HEAD"):
+            # FastAPI's answer to a method the route does not have.
+            return _json(
+                405,
+                {"detail": "Method Not Allowed"},
+                version=DEFAULT_VERSION,
+                headers={"Allow": "GET"},
+            )
         authorization = request.headers.get("Authorization")
         record = RecordedRequest(
             number=len(self.requests) + 1,
@@ -386,6 +398,13 @@ async def _faulty(
         await response.write(body[: len(body) // 2])
         _abort(request)
         return response
+    if fault.kind == "endless_body":
+        await response.prepare(request)
+        await response.write(b'{"items":[' + b" " * 65_535)
+        chunk = b" " * 65_536
+        for _ in range(_ENDLESS_CHUNKS):
+            await response.write(chunk)
+        return response
     # slow_body: the page in ten chunks spread over the fault's seconds.
     await response.prepare(request)
     step = max(1, math.ceil(len(body) / 10))
@@ -394,3 +413,33 @@ async def _faulty(
         await asyncio.sleep(fault.seconds / 10)
     await response.write_eof()
     return response
+
+
+@contextlib.contextmanager
+def serve_in_thread(server: FakePolarServer) -> Iterator[FakePolarServer]:
+    """Run ``server`` on an event loop of its own in a background thread.
+
+    For synchronous code under test, or code that blocks its own event loop (as polar-sdk
+    0.32's ``next()`` does): ``with serve_in_thread(FakePolarServer()) as server: ...``.
+    The server's attributes may be read from the test's thread; change its data or faults
+    only while no request is being answered.
+    """
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(server.start())
+        started.set()
+        loop.run_forever()
+        loop.run_until_complete(server.close())
+        loop.close()
+
+    thread = threading.Thread(target=run, name="fake-polar-server", daemon=True)
+    thread.start()
+    started.wait()
+    try:
+        yield server
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()

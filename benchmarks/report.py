@@ -1,0 +1,71 @@
+"""The performance page, around the tables a run produced."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+NOTES = Path(__file__).with_name("notes.md")
+
+
+def render(
+    *,
+    machine: str,
+    reps: int,
+    sdk032: bool,
+    default: str,
+    frozen: str,
+    memory: str,
+    verdicts: str,
+    frozen_verdicts: str,
+) -> str:
+    sdk032_line = (
+        "polar-sdk 0.32.0 (`polar_sdk`) was installed beside it, in a folder of its own."
+        if sdk032
+        else "polar-sdk 0.32.0 could not be installed beside 1.0.2 on this run: it is left out."
+    )
+    return f"""# Performance
+
+Produced by `nox -s bench` (`python -m benchmarks.run`); do not edit the tables by hand.
+
+## How it is measured
+
+Each benchmark server runs in a process of its own and assembles its answers from
+pre-encoded pieces, so it is not what is measured; one of them waits 20 ms before each answer,
+as the real API is across the internet. Every figure is the median of {reps} runs after one
+warm-up run, and every run's items are checked (count and ids) before its time counts. All
+clients run in the same process, one after the other, under the same garbage-collector policy:
+first the whole suite with the collector frozen after warm-up (`gc.freeze()`), then again with
+Python's defaults, which is what users run with. polar_seats runs with `rate_limit=None`: its
+pacing to Polar's 500 requests a minute would otherwise be what is measured, and the official
+SDKs do not pace at all. The listings hold the price kinds every client can read: polar-sdk
+0.32.0 fails a whole page on the `unit_based` and `metered_tiers` prices of the newer contract.
+{sdk032_line}
+
+"polar-sdk 1.0.2 ÷ this" is how many times faster than polar-sdk 1.0.2 (for the many-token
+benchmark, used at its best: one client and `request_access_token=` per call); "this ÷ floor"
+is the time relative to the raw aiohttp + msgspec floor written in the benchmark (sequential
+for the walks; below 1 is faster than the floor).
+
+Machine: {machine}.
+
+## Targets, with Python's default collector
+
+{verdicts}
+
+With the collector frozen after warm-up:
+
+{frozen_verdicts}
+
+## Python's default collector
+{default}
+
+## Collector frozen after warm-up
+{frozen}
+
+## Peak memory
+
+How far one walk raised the resident size of a fresh process at its peak (`VmHWM`, reset
+just before the walk), `limit=100`, default garbage collector.
+{memory}
+
+{NOTES.read_text()}"""

@@ -1,0 +1,313 @@
+"""Run every benchmark against every client in one run, and report medians and ratios.
+
+``nox -s bench`` runs this and rewrites ``docs/performance.md``. Servers run in their own
+processes; each measurement is the median of ``--reps`` runs after one warm-up run, and
+every run's items are checked against the expected ids, so no client is timed on a wrong
+answer. The whole suite runs twice: with the garbage collector frozen after warm-up
+(``gc.freeze()``), and with Python's defaults, since users run with the defaults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import gc
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from importlib import metadata
+from pathlib import Path
+
+from . import clients
+from .clients import Tally
+from .server import Listing, item_id
+
+TOKENS = [f"polar_cst_customer_{n:03d}" for n in range(500)]
+
+
+@dataclasses.dataclass
+class Row:
+    benchmark: str
+    client: str
+    seconds: float | None
+    note: str = ""
+
+
+class Servers:
+    """The two benchmark servers: one answering at once, one after 20 ms."""
+
+    def __init__(self) -> None:
+        self.processes: list[subprocess.Popen[str]] = []
+        self.fast = self._start(0.0)
+        self.slow = self._start(0.020)
+
+    def _start(self, latency: float) -> str:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.server", "--latency", str(latency)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.processes.append(process)
+        assert process.stdout is not None
+        return f"http://127.0.0.1:{process.stdout.readline().strip()}"
+
+    def close(self) -> None:
+        for process in self.processes:
+            process.terminate()
+            process.wait()
+
+
+def expected(items: int) -> Tally:
+    return Tally.of(item_id(n) for n in range(items))
+
+
+async def timed(run: Callable[[], Awaitable[Tally]], want: Tally, reps: int, freeze: bool) -> float:
+    got = await run()  # warm-up: connections, imports, caches
+    if got != want:
+        raise AssertionError(f"wrong answer: {got} instead of {want}")
+    if freeze:
+        gc.collect()
+        gc.freeze()
+    times = []
+    for _ in range(reps):
+        started = time.perf_counter()
+        got = await run()
+        times.append(time.perf_counter() - started)
+        if got != want:
+            raise AssertionError(f"wrong answer: {got} instead of {want}")
+    if freeze:
+        gc.unfreeze()
+    return statistics.median(times)
+
+
+def walk_clients() -> dict[str, clients.Walk]:
+    found: dict[str, clients.Walk] = {
+        "polar_seats (default)": clients.polar_seats_walk(None),
+        "polar_seats concurrency=1": clients.polar_seats_walk(1),
+    }
+    if clients.sdk1_available():
+        found["polar-sdk 1.0.2"] = clients.sdk1_walk
+    if clients.sdk032_available():
+        found["polar-sdk 0.32.0"] = clients.sdk032_walk
+    found["raw floor, sequential"] = clients.floor_walk(1)
+    found["raw floor, 8 in flight"] = clients.floor_walk(8)
+    return found
+
+
+def call_clients() -> dict[str, clients.Calls]:
+    found: dict[str, clients.Calls] = {"polar_seats (with_token)": clients.polar_seats_calls}
+    if clients.sdk1_available():
+        found["polar-sdk 1.0.2, request_access_token="] = clients.sdk1_calls_token_per_call
+        found["polar-sdk 1.0.2, a client per token"] = clients.sdk1_calls_client_per_token
+    if clients.sdk032_available():
+        found["polar-sdk 0.32.0, security= per call"] = clients.sdk032_calls
+    found["raw floor"] = clients.floor_calls
+    return found
+
+
+async def run_suite(servers: Servers, reps: int, freeze: bool) -> list[Row]:
+    rows: list[Row] = []
+    walks = [
+        ("(1) 10,000 items, limit=100", servers.fast, 10_000, 100),
+        ("(2) 1,000 items, limit=10", servers.fast, 1_000, 10),
+        ("(3) 100 pages, 20 ms latency", servers.slow, 10_000, 100),
+    ]
+    for title, base, items, limit in walks:
+        want = expected(items)
+        for name, walk in walk_clients().items():
+            url = f"{base}/{items}"
+            seconds = await timed(lambda w=walk, u=url, li=limit: w(u, li), want, reps, freeze)
+            rows.append(Row(title, name, seconds))
+            print(f"  {title:32} {name:42} {seconds * 1000:9.1f} ms", flush=True)
+    title = "(4) 2,000 calls, 500 tokens, 64 at once"
+    calls = 2_000
+    # Every call reads the first page (10 items) of a 10-item listing.
+    want = Tally.of(item_id(n % 10) for n in range(calls * 10))
+    for name, call in call_clients().items():
+        url = f"{servers.fast}/10"
+        # A client per token takes most of a minute a run: it is timed once.
+        runs = 1 if name.endswith("a client per token") else reps
+        seconds = await timed(lambda c=call, u=url: c(u, TOKENS, calls), want, runs, freeze)
+        rows.append(Row(title, name if runs == reps else f"{name} (1 run)", seconds))
+        print(f"  {title:32} {name:42} {seconds * 1000:9.1f} ms", flush=True)
+    rows.extend(decode_rows(reps, freeze))
+    return rows
+
+
+def decode_rows(reps: int, freeze: bool) -> list[Row]:
+    body = Listing(100).body(1, 100)
+    rows = []
+    for name, decode in clients.decoders().items():
+        decode(body)
+        if freeze:
+            gc.collect()
+            gc.freeze()
+        times = []
+        for _ in range(max(reps, 20)):
+            started = time.perf_counter()
+            decode(body)
+            times.append(time.perf_counter() - started)
+        if freeze:
+            gc.unfreeze()
+        rows.append(Row("(5) decode one 100-item page", name, statistics.median(times)))
+        print(f"  (5) decode {name:40} {rows[-1].seconds * 1000:9.2f} ms", flush=True)  # type: ignore[operator]
+    return rows
+
+
+def memory_rows(servers: Servers) -> list[Row]:
+    rows = []
+    names = list(walk_clients())
+    for items in (1_000, 100_000):
+        for name in names:
+            memory_name = name.replace(" (default)", "")
+            result = subprocess.run(
+                [sys.executable, "-m", "benchmarks.memory", memory_name, servers.fast, str(items)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            peak = int(result.stdout.strip().splitlines()[-1])
+            rows.append(Row(f"(6) peak memory, {items:,} items", name, float(peak), "bytes"))
+            print(f"  (6) {items:>7,} items {name:42} {peak / 2**20:8.1f} MiB", flush=True)
+    return rows
+
+
+def seconds_of(rows: list[Row], benchmark: str, client: str) -> float | None:
+    for row in rows:
+        if row.benchmark.startswith(benchmark) and row.client == client:
+            return row.seconds
+    return None
+
+
+def table(rows: list[Row]) -> str:
+    lines = []
+    benchmarks = list(dict.fromkeys(row.benchmark for row in rows))
+    for benchmark in benchmarks:
+        group = [row for row in rows if row.benchmark == benchmark]
+        memory = group[0].note == "bytes"
+        sdk = next((r.seconds for r in group if r.client.startswith("polar-sdk 1.0.2")), None)
+        floor = next((r.seconds for r in group if r.client.startswith("raw floor")), None)
+        if benchmark.startswith("(4)"):
+            sdk = seconds_of(rows, "(4)", "polar-sdk 1.0.2, request_access_token=")
+        if benchmark.startswith("(5)"):
+            floor = None
+        unit = "MiB" if memory else "ms"
+        lines.append(f"\n### {benchmark}\n")
+        lines.append(f"| client | median ({unit}) | polar-sdk 1.0.2 ÷ this | this ÷ floor |")
+        lines.append("|---|---:|---:|---:|")
+        for row in group:
+            value = row.seconds or 0.0
+            shown = f"{value / 2**20:.1f}" if memory else f"{value * 1000:.2f}"
+            vs_sdk = f"{sdk / value:.1f}x" if sdk and value and not memory else "-"
+            vs_floor = f"{value / floor:.2f}" if floor and value and not memory else "-"
+            lines.append(f"| {row.client} | {shown} | {vs_sdk} | {vs_floor} |")
+    return "\n".join(lines)
+
+
+def verdicts(rows: list[Row]) -> list[str]:
+    def get(benchmark: str, client: str) -> float:
+        value = seconds_of(rows, benchmark, client)
+        return float("nan") if value is None else value
+
+    ours, one = "polar_seats (default)", "polar_seats concurrency=1"
+    sdk = "polar-sdk 1.0.2"
+    out = []
+    r1 = get("(1)", sdk) / get("(1)", ours)
+    floor1 = get("(1)", ours) / get("(1)", "raw floor, sequential")
+    out.append(
+        f"(1) {r1:.1f}x polar-sdk 1.0.2 (target 10x), {floor1:.2f} of the sequential "
+        f"floor's time (target at most 1.00): {'met' if r1 >= 10 and floor1 <= 1 else 'MISSED'}"
+    )
+    r3 = get("(3)", one) / get("(3)", ours)
+    out.append(f"(3) default {r3:.1f}x concurrency=1 (target 5x): {'met' if r3 >= 5 else 'MISSED'}")
+    r4 = get("(4)", "polar-sdk 1.0.2, request_access_token=") / get(
+        "(4)", "polar_seats (with_token)"
+    )
+    f4 = get("(4)", "polar_seats (with_token)") / get("(4)", "raw floor")
+    out.append(
+        f"(4) {r4:.1f}x polar-sdk 1.0.2 with request_access_token= (target 15x), "
+        f"{f4:.2f}x the floor's time (target at most 1.25): "
+        f"{'met' if r4 >= 15 and f4 <= 1.25 else 'MISSED'}"
+    )
+    r5 = get("(5)", sdk) / get("(5)", "polar_seats")
+    out.append(
+        f"(5) decoding {r5:.1f}x polar-sdk 1.0.2 (target 10x): {'met' if r5 >= 10 else 'MISSED'}"
+    )
+    small = get("(6) peak memory, 1,000", ours)
+    large = get("(6) peak memory, 100,000", ours)
+    grew = (large - small) / 2**20
+    out.append(
+        f"(6) streaming 100,000 items peaks {grew:.1f} MiB above 1,000 (target at most "
+        f"10 MiB): {'met' if grew <= 10 else 'MISSED'}"
+    )
+    return out
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+
+    def version(dist: str) -> str:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return (
+        f"{cpu}, {os.cpu_count()} cores; {platform.python_implementation()} "
+        f"{platform.python_version()} on {platform.system()}; "
+        f"polar-seats {version('polar-seats')}, "
+        f"aiohttp {version('aiohttp')}, msgspec {version('msgspec')}, polar-sdk "
+        f"{version('polar-sdk')} (the `polar` package), httpx {version('httpx')}, "
+        f"adaptix {version('adaptix')}, pydantic {version('pydantic')}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--write", type=Path, help="write the performance page here")
+    args = parser.parse_args()
+    servers = Servers()
+    try:
+        print("gc frozen after warm-up:")
+        frozen = asyncio.run(run_suite(servers, args.reps, freeze=True))
+        print("gc defaults:")
+        default = asyncio.run(run_suite(servers, args.reps, freeze=False))
+        print("peak memory:")
+        memory = memory_rows(servers)
+    finally:
+        servers.close()
+    results = "\n".join(f"- {line}" for line in verdicts(default + memory))
+    frozen_results = "\n".join(f"- {line}" for line in verdicts(frozen + memory))
+    print(results)
+    if args.write is not None:
+        from .report import render
+
+        args.write.write_text(
+            render(
+                machine=machine(),
+                reps=args.reps,
+                sdk032=clients.sdk032_available(),
+                default=table(default),
+                frozen=table(frozen),
+                memory=table(memory),
+                verdicts=results,
+                frozen_verdicts=frozen_results,
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
