@@ -48,7 +48,8 @@ def soak(session: nox.Session) -> None:
 
 @nox.session
 def fuzz(session: nox.Session) -> None:
-    """Fuzz the response handling for a minute; updates the figures in docs/security.md."""
+    """Fuzz the response handling for a minute and count the security suites; updates the
+    figures in docs/security.md."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "tests.fuzz", "--write", "docs/security.md", *session.posargs)
 

@@ -196,9 +196,9 @@ def table(rows: list[Row]) -> str:
             sdk = seconds_of(rows, "(4)", "polar-sdk 1.0.2, request_access_token=")
         if benchmark.startswith("(5)"):
             floor = None
-        unit = "MiB" if memory else "ms"
+        measure = "peak (MiB), one run" if memory else "median (ms)"
         lines.append(f"\n### {benchmark}\n")
-        lines.append(f"| client | median ({unit}) | polar-sdk 1.0.2 ÷ this | this ÷ floor |")
+        lines.append(f"| client | {measure} | polar-sdk 1.0.2 ÷ this | this ÷ floor |")
         lines.append("|---|---:|---:|---:|")
         for row in group:
             value = row.seconds or 0.0

@@ -22,7 +22,7 @@ import asyncio
 import collections
 import math
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 
 from ._models import CustomerSubscription, Page
@@ -57,15 +57,31 @@ class SubscriptionIterator:
         self._max_items = max_items
         self._concurrency = concurrency
         self._pages: AsyncGenerator[Page, None] | None = None
-        self._items: AsyncGenerator[CustomerSubscription, None] | None = None
+        self._buffer: Iterator[CustomerSubscription] = iter(())
+        self._items_started = False
 
     def __aiter__(self) -> SubscriptionIterator:
         return self
 
     async def __anext__(self) -> CustomerSubscription:
-        if self._items is None:
-            self._items = self._walk_items(self._claim_pages())
-        return await self._items.__anext__()
+        # Items come from the current page's list; only an exhausted page awaits the next.
+        for item in self._buffer:
+            return item
+        if self._pages is None:
+            self._items_started = True
+            self._claim_pages()
+        elif not self._items_started:
+            raise RuntimeError(
+                "This walk is being read a page at a time with pages(); call "
+                "iter_claimed_subscriptions() again to read it item by item."
+            )
+        pages = self._pages
+        assert pages is not None
+        while True:
+            page = await pages.__anext__()
+            self._buffer = iter(page.items)
+            for item in self._buffer:
+                return item
 
     def pages(self) -> AsyncIterator[Page]:
         """The same walk a page at a time; each page holds only ids not yielded before."""
@@ -73,8 +89,6 @@ class SubscriptionIterator:
 
     async def aclose(self) -> None:
         """Stop the walk, cancel the pages fetched ahead, and release the connections."""
-        if self._items is not None:
-            await self._items.aclose()
         if self._pages is not None:
             await self._pages.aclose()
 
@@ -97,13 +111,6 @@ class SubscriptionIterator:
             )
         self._pages = self._walk_pages()
         return self._pages
-
-    async def _walk_items(
-        self, pages: AsyncGenerator[Page, None]
-    ) -> AsyncGenerator[CustomerSubscription, None]:
-        async for page in pages:
-            for item in page.items:
-                yield item
 
     async def _walk_pages(self) -> AsyncGenerator[Page, None]:
         walk = _Walk(self._max_items)

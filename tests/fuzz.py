@@ -8,13 +8,17 @@ PolarError, never another exception, a hang or a crash.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
+import logging
 import random
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+import hypothesis
 import msgspec
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import polar_seats as ps
 from polar_seats._protocol import handle_response
@@ -82,38 +86,181 @@ def one_case(rng: random.Random) -> None:
     assert isinstance(result, ps.Page)
 
 
-def fuzz(seconds: float, seed: int, on_case: Callable[[int], None] | None = None) -> int:
-    """Run cases for ``seconds``; return how many. An unexpected exception propagates."""
-    rng = random.Random(seed)
-    deadline = time.monotonic() + seconds
+def fuzz(seconds: float, seed: int) -> int:
+    """Run cases for ``seconds``; return how many. A failure propagates, shrunk.
+
+    Hypothesis drives every random choice (``st.randoms``), so a failing case shrinks to a
+    small one and replays from its seed.
+    """
     cases = 0
+
+    @settings(
+        max_examples=1_000,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(st.randoms(use_true_random=False))
+    def check(rng: random.Random) -> None:
+        nonlocal cases
+        cases += 1
+        one_case(rng)
+
+    deadline = time.monotonic() + seconds
+    rounds = 0
     while time.monotonic() < deadline:
-        for _ in range(100):
-            one_case(rng)
-            cases += 1
-        if on_case is not None:
-            on_case(cases)
+        hypothesis.seed(seed + rounds)(check)()
+        rounds += 1
     return cases
+
+
+def drawn_bodies(path: Path, seed: int) -> int:
+    """Bodies drawn from one revision of the contract: validated, decoded, round-tripped."""
+    from conformance.strategies import from_contract
+    from polar_seats._protocol import decode_page
+
+    from . import contract
+
+    drawn = 0
+
+    @settings(max_examples=250, deadline=None, database=None)
+    @given(from_contract(contract.load(path), "ListResource_CustomerSubscription_"))
+    def check(body: dict[str, object]) -> None:
+        nonlocal drawn
+        assert contract.errors(body, path=path) == []
+        page = decode_page(json.dumps(body).encode(), page=1)
+        contract.assert_round_trip(body, msgspec.to_builtins(page))
+        drawn += 1
+
+    hypothesis.seed(seed)(check)()
+    return drawn
+
+
+def other_figures(seed: int) -> dict[str, int]:
+    """Counts from the other security suites, run here at a larger size."""
+    from . import contract, test_drift, test_hostile
+
+    generated = sum(drawn_bodies(path, seed) for path in (contract.LATEST, contract.PREVIOUS))
+    mutations = 0
+    for mutate in (
+        test_drift.add_required_field,
+        test_drift.new_enum_value,
+        test_drift.widen_int_to_number,
+    ):
+        items, changes = test_drift.mutated(mutate)
+        test_drift.decode(items)
+        mutations += changes
+    for key in sorted({k for ks in test_drift.optional_fields().values() for k in ks}):
+        items, changes = test_drift.mutated(
+            lambda obj, key=key: int(obj.pop(key, None) is not None)
+        )
+        test_drift.decode(items)
+        mutations += changes
+    return {
+        "generated": generated,
+        "mutations": mutations,
+        "hostile": sum(fault is not None for fault in test_hostile.HOSTILE_BODIES.values()),
+        **asyncio.run(leak_scan()),
+    }
+
+
+async def leak_scan() -> dict[str, int]:
+    """Walk through every kind of failure with all loggers at DEBUG; count where the token
+    shows up in what a user or an operator can see."""
+    from polar_seats.testing import RETRYABLE_FAULTS, FakePolarServer, Fault, FaultPlan
+
+    token = "polar_cst_LEAKCHECK_0123456789"
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(self.format(record))
+
+    handler = Keep(logging.DEBUG)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    seen: list[str] = []
+    try:
+        faults = FaultPlan(rate=0.3, choices=[*RETRYABLE_FAULTS, Fault.invalid_json()], seed=3)
+        async with FakePolarServer(count=300, tokens=[token], faults=faults) as server:
+            for candidate in (token, token + "x"):
+                async with ps.AsyncClient(candidate, base_url=server.url) as client:
+                    seen += [repr(client), repr(client.with_token(candidate))]
+                    for _ in range(20):
+                        try:
+                            async for _sub in client.iter_claimed_subscriptions(limit=50):
+                                pass
+                        except ps.PolarError as error:
+                            seen += [str(error), repr(error)]
+            seen.append(repr(server.requests))
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    texts = seen + records
+    return {"leak_texts": len(texts), "leaks": sum(token in text for text in texts)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--write", type=Path, help="update the fuzzing figures in this page")
+    parser.add_argument("--write", type=Path, help="update the figures in this page")
     args = parser.parse_args()
     cases = fuzz(args.seconds, args.seed)
-    print(json.dumps({"seconds": args.seconds, "seed": args.seed, "cases": cases}))
+    counts = other_figures(args.seed)
+    print(json.dumps({"seconds": args.seconds, "seed": args.seed, "cases": cases, **counts}))
     if args.write is not None:
         text = args.write.read_text()
         start = text.index("<!-- fuzz -->")
         end = text.index("<!-- /fuzz -->")
-        figures = (
-            f"<!-- fuzz -->\n`nox -s fuzz` ran {cases:,} random answers in {args.seconds:g} s "
-            f"(seed {args.seed}): mutated pages and error bodies through the response handling, "
-            "with random statuses and `Retry-After` headers. Every one ended in a page or a "
-            "`PolarError`; none raised anything else.\n"
-        )
+        rows = [
+            (
+                "bodies drawn from both revisions of the contract, validated, decoded and "
+                "round-tripped",
+                f"{counts['generated']:,}",
+            ),
+            (
+                "fields mutated the ways the contract has drifted (new fields, new enum values, "
+                "ints widened, optional fields removed), all decoded",
+                f"{counts['mutations']:,}",
+            ),
+            (
+                "hostile 200 bodies, each a `ResponseDecodeError` after one request "
+                "(`tests/test_hostile.py`)",
+                str(counts["hostile"]),
+            ),
+            (
+                f"random answers fuzzed through the response handling in {args.seconds:g} s",
+                f"{cases:,}",
+            ),
+            (
+                "answers that raised anything but a page or a `PolarError` (the run stops at "
+                "the first)",
+                "0",
+            ),
+            (
+                "messages, reprs and log records searched for the token (a walk through every "
+                "fault)",
+                f"{counts['leak_texts']:,}",
+            ),
+            ("token leaks found", str(counts["leaks"])),
+        ]
+        table = "\n".join(f"| {label} | {value} |" for label, value in rows)
+        figures = f"""<!-- fuzz -->
+Figures of the last `nox -s fuzz` (seed {args.seed}):
+
+| figure | count |
+|---|---|
+{table}
+
+Every fuzzing choice is drawn by Hypothesis (`st.randoms`), so a failure shrinks and replays:
+mutated pages and error bodies (bit flips, cuts, inserted JSON tokens, duplicated runs, deep
+nesting) with random statuses and `Retry-After` headers. The two crashes it found
+(`RecursionError` on deep nesting, `UnicodeDecodeError` on invalid UTF-8) are fixed and kept
+as regression tests in `tests/test_fuzz.py`. atheris was not tried.
+"""
         args.write.write_text(text[:start] + figures + text[end:])
 
 

@@ -176,7 +176,8 @@ paced on the client to Polar's limit (500 a minute per token, 100 in the sandbox
 ## The soak
 
 `{command}` walks `{report.walks:,}` times over {report.items_per_walk:,} subscriptions
-(`limit=100`, {report.items_per_walk // 100} pages a walk, 50 walks at a time) while the fake
+(`limit=100`, {report.items_per_walk // 100} pages a walk, 50 walks at a time, each fetching up
+to 8 pages at once, the default) while the fake
 server fails {report.fault_rate:.0%} of requests at random (seed {report.seed}) with every
 fault a client should ride out; then it starts {report.cancelled_walks:,} more walks and
 cancels each at a random point in its first 50 ms.
@@ -210,8 +211,8 @@ Faults injected, by kind:
 
 Retries, by the error that caused them. A slow body is not an error; a reset before the
 headers on a kept-alive connection is re-sent once by aiohttp itself, without a retry; and a
-timeout can also fire without a stall when a page waits more than 1 s for its turn on the
-one event loop the fake server and 50 walks share here.
+timeout also fires without a stall when a page waits more than 1 s for its turn on the one
+event loop that the fake server and up to 400 requests in flight share here.
 
 | error | retries |
 |---|---|

@@ -15,7 +15,7 @@ from .fuzz import fuzz, mutate
 
 def test_random_answers_end_in_a_page_or_a_polar_error() -> None:
     """Two seconds of mutated bodies, statuses and headers: nothing else escapes."""
-    assert fuzz(2.0, seed=7) >= 300
+    assert fuzz(2.0, seed=7) >= 200
 
 
 def test_mutations_change_the_body() -> None:

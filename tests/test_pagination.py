@@ -233,3 +233,17 @@ async def test_error_mid_walk_surfaces_after_earlier_items() -> None:
         assert seen == [s["id"] for s in server.subscriptions[:10]]
         rest = [sub.id async for sub in client.iter_claimed_subscriptions(limit=10, start_page=2)]
         assert seen + rest == [s["id"] for s in server.subscriptions]
+
+
+async def test_a_walk_read_by_pages_cannot_also_be_read_by_items() -> None:
+    """Mixing pages() and item iteration on one walk is refused with what to do instead."""
+    async with (
+        FakePolarServer(count=5) as server,
+        ps.AsyncClient(server.token, base_url=server.url) as client,
+    ):
+        walk_pages = client.iter_claimed_subscriptions()
+        pages = walk_pages.pages()
+        assert len((await pages.__anext__()).items) == 5
+        with pytest.raises(RuntimeError, match="item by item"):
+            await walk_pages.__anext__()
+        await walk_pages.aclose()
