@@ -54,7 +54,7 @@ Calls = Callable[[str, list[str], int], Awaitable[Tally]]
 
 def sdk1_available() -> bool:
     try:
-        import polar.v2026_04  # noqa: F401
+        import polar.v2026_04  # noqa: F401 - imported only to learn whether it is installed
     except ImportError:
         return False
     return True
@@ -62,7 +62,7 @@ def sdk1_available() -> bool:
 
 def sdk032_available() -> bool:
     try:
-        import polar_sdk  # noqa: F401
+        import polar_sdk  # noqa: F401 - imported only to learn whether it is installed
     except ImportError:
         return False
     return True

@@ -210,24 +210,8 @@ async def call_with_retries(
             return None
         return max(0.0, policy.deadline - (_now() - started))
 
-    def before_sleep(retry_state: tenacity.RetryCallState) -> None:
-        error = _error_of(retry_state)
-        assert isinstance(error, PolarError)
-        wait = retry_state.upcoming_sleep
-        logger.warning(
-            "Retrying page %d in %.2f s after attempt %d failed: %s",
-            page,
-            wait,
-            retry_state.attempt_number,
-            error,
-        )
-        if policy.on_retry is not None:
-            policy.on_retry(
-                RetryEvent(page=page, attempt=retry_state.attempt_number, error=error, wait=wait)
-            )
-
     try:
-        result = await attempt_with_deadline(attempt, remaining)
+        result = await _attempt_with_deadline(attempt, remaining)
     except PolarError as error:
         if not policy.is_retryable(error):
             raise
@@ -235,10 +219,28 @@ async def call_with_retries(
         # a small request; tenacity then decides every retry, starting from this failure.
         replay = [error]
 
+        def before_sleep(retry_state: tenacity.RetryCallState) -> None:
+            failure = _error_of(retry_state)
+            assert isinstance(failure, PolarError)
+            wait = retry_state.upcoming_sleep
+            logger.warning(
+                "Retrying page %d in %.2f s after attempt %d failed: %s",
+                page,
+                wait,
+                retry_state.attempt_number,
+                failure,
+            )
+            if policy.on_retry is not None:
+                policy.on_retry(
+                    RetryEvent(
+                        page=page, attempt=retry_state.attempt_number, error=failure, wait=wait
+                    )
+                )
+
         async def again() -> T:
             if replay:
                 raise replay.pop()
-            return await attempt_with_deadline(attempt, remaining)
+            return await _attempt_with_deadline(attempt, remaining)
 
         retrying = tenacity.AsyncRetrying(
             # A positive predicate: cancellation and our bugs are never retried (tenacity#529).
@@ -259,7 +261,7 @@ async def call_with_retries(
     return result
 
 
-async def attempt_with_deadline(
+async def _attempt_with_deadline(
     attempt: Callable[[float | None], Awaitable[T]], remaining: Callable[[], float | None]
 ) -> T:
     """One attempt, given what is left of the call's deadline."""

@@ -12,6 +12,10 @@ import asyncio
 import json
 import logging
 import random
+import re
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -202,6 +206,38 @@ async def leak_scan() -> dict[str, int]:
     return {"leak_texts": len(texts), "leaks": sum(token in text for text in texts)}
 
 
+def run_atheris(seconds: float) -> int | None:
+    """Run the atheris harness for ``seconds`` if atheris is installed; its input count."""
+    try:
+        import atheris  # noqa: F401 - imported only to learn whether it is installed
+    except ImportError:
+        return None
+    # A crash leaves its input in the working folder (libFuzzer's crash-* file).
+    with tempfile.TemporaryDirectory() as folder:
+        corpus = Path(folder, "corpus")
+        corpus.mkdir()
+        for index, seed in enumerate(SEEDS[:3]):
+            # The harness reads one byte for the status, then the Retry-After, then the body.
+            (corpus / f"page{index}").write_bytes(b"\x00" + seed)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tests.fuzz_atheris",
+                f"-max_total_time={int(seconds)}",
+                str(corpus),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    # libFuzzer ends with "Done N runs in S second(s)" on its standard error.
+    done = re.search(r"Done (\d+) runs", result.stderr)
+    if done is None:
+        raise RuntimeError(f"atheris said nothing of its runs:\n{result.stderr[-2000:]}")
+    return int(done.group(1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -210,6 +246,7 @@ def main() -> None:
     args = parser.parse_args()
     cases = fuzz(args.seconds, args.seed)
     counts = other_figures(args.seed)
+    atheris_runs = run_atheris(args.seconds)
     print(json.dumps({"seconds": args.seconds, "seed": args.seed, "cases": cases, **counts}))
     if args.write is not None:
         text = args.write.read_text()
@@ -241,6 +278,10 @@ def main() -> None:
                 "0",
             ),
             (
+                f"inputs run by atheris (coverage-guided, libFuzzer) in {args.seconds:g} s",
+                "not installed" if atheris_runs is None else f"{atheris_runs:,}",
+            ),
+            (
                 "messages, reprs and log records searched for the token (a walk through every "
                 "fault)",
                 f"{counts['leak_texts']:,}",
@@ -259,7 +300,10 @@ Every fuzzing choice is drawn by Hypothesis (`st.randoms`), so a failure shrinks
 mutated pages and error bodies (bit flips, cuts, inserted JSON tokens, duplicated runs, deep
 nesting) with random statuses and `Retry-After` headers. The two crashes it found
 (`RecursionError` on deep nesting, `UnicodeDecodeError` on invalid UTF-8) are fixed and kept
-as regression tests in `tests/test_fuzz.py`. atheris was not tried.
+as regression tests in `tests/test_fuzz.py`, as is the one atheris found (a `Retry-After` of
+non-ASCII digits such as `➅` passed `str.isdigit()` and then failed `float()`). atheris
+(`tests/fuzz_atheris.py`) starts from three real pages and mutates status, `Retry-After`
+and body under coverage guidance.
 """
         args.write.write_text(text[:start] + figures + text[end:])
 

@@ -62,3 +62,11 @@ def test_found_by_fuzzing_invalid_utf8_in_a_page() -> None:
     body = page_body().replace(b'"status": "', b'"status": "\xe4\xff', 1)
     with pytest.raises(ps.ResponseDecodeError, match="UTF-8"):
         handle_response(200, {}, body, page=1)
+
+
+@pytest.mark.parametrize("retry_after", ["➅", "²", "٣"])
+def test_found_by_atheris_unicode_digits_in_retry_after(retry_after: str) -> None:
+    """Regression: a Retry-After of non-ASCII digits raised ValueError from float()."""
+    with pytest.raises(ps.RateLimitError) as caught:
+        handle_response(429, {"Retry-After": retry_after}, b"", page=1)
+    assert caught.value.retry_after is None
