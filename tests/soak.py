@@ -116,7 +116,7 @@ async def run_soak(
                         report.failed_walks += 1
 
                 await asyncio.gather(*(cancelled_walk() for _ in range(cancelled)))
-                report.connections_in_use_after_cancel = _in_use(client)
+                report.connections_in_use_after_cancel = connections_in_use(client)
             await asyncio.sleep(0.1)
             report.server_connections_after_close = server.open_connections
             report.requests = len(server.requests)
@@ -137,7 +137,8 @@ async def _drain(walker: ps.SubscriptionIterator) -> None:
             pass
 
 
-def _in_use(client: ps.AsyncClient) -> int:
+def connections_in_use(client: ps.AsyncClient) -> int:
+    """Connections the client's pool has handed out and not yet taken back."""
     session = client._pool.session
     connector = session.connector if isinstance(session, aiohttp.ClientSession) else None
     # aiohttp keeps no public count of connections handed out and not yet released.

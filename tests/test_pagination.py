@@ -19,6 +19,8 @@ from polar_seats.testing import (
     make_subscriptions,
 )
 
+from .soak import connections_in_use
+
 
 async def walk(server: FakePolarServer, **options: Any) -> list[str]:
     async with ps.AsyncClient(server.token, base_url=server.url) as client:
@@ -194,9 +196,7 @@ async def test_break_then_aclose_releases_the_connection() -> None:
         async with subs:
             async for _ in subs:
                 break
-        connector = client._pool.session.connector  # type: ignore[union-attr]
-        assert connector is not None
-        assert not connector._acquired  # type: ignore[attr-defined]
+        assert connections_in_use(client) == 0
         assert len(server.requests) == 1
 
 

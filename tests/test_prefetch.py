@@ -9,6 +9,8 @@ import pytest
 import polar_seats as ps
 from polar_seats.testing import FakePolarServer, Fault, FaultPlan
 
+from .soak import connections_in_use
+
 
 def client_for(server: FakePolarServer, **options: object) -> ps.AsyncClient:
     return ps.AsyncClient(server.token, base_url=server.url, rate_limit=None, **options)  # type: ignore[arg-type]
@@ -81,9 +83,7 @@ async def test_break_and_aclose_cancel_the_pages_fetched_ahead() -> None:
                 await asyncio.sleep(0.1)  # the four pages ahead are now stalled at the server
                 assert server.in_flight == 4
                 break
-        connector = client._pool.session.connector  # type: ignore[union-attr]
-        assert connector is not None
-        assert len(connector._acquired) == 0  # type: ignore[attr-defined]
+        assert connections_in_use(client) == 0
         await asyncio.sleep(0.05)
         assert server.in_flight == 0
 

@@ -11,7 +11,7 @@ import pytest
 import polar_seats as ps
 from polar_seats.testing import FakePolarServer, Fault, FaultPlan
 
-from .soak import SOAK_FAULTS, render, run_soak
+from .soak import SOAK_FAULTS, connections_in_use, render, run_soak
 
 
 async def test_soak_through_random_faults_loses_nothing() -> None:
@@ -64,9 +64,7 @@ async def test_cancelling_at_every_await_point_leaves_no_connection() -> None:
             del tasks, results
             gc.collect()
             await asyncio.sleep(0.05)
-            connector = client._pool.session.connector  # type: ignore[union-attr]
-            assert connector is not None
-            assert len(connector._acquired) == 0  # type: ignore[attr-defined]
+            assert connections_in_use(client) == 0
         await asyncio.sleep(0.05)
         assert server.open_connections == 0
 
@@ -90,8 +88,6 @@ async def test_exception_in_the_loop_body_releases_the_walk() -> None:
         assert caught.value.args == (server.subscriptions[12]["id"],)
         del walker
         gc.collect()
-        connector = client._pool.session.connector  # type: ignore[union-attr]
-        assert connector is not None
-        assert len(connector._acquired) == 0  # type: ignore[attr-defined]
+        assert connections_in_use(client) == 0
     # Page 1, then pages 2 and 3 fetched ahead (the walk's default concurrency).
     assert len(server.requests) == 3
