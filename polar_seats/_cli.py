@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import os
 import sys
 from collections.abc import Sequence
@@ -13,10 +14,11 @@ import msgspec
 
 from ._client import AsyncClient
 from ._errors import AuthenticationError, NetworkError, PolarError, RateLimitError
-from ._models import CustomerSubscription
 
 TOKEN_VARIABLE = "POLAR_CUSTOMER_SESSION_TOKEN"
 DEMO_FIELDS = "id,status,seats,product.name,product.organization.name"
+FORMATS = ("jsonl", "json", "csv", "table")
+TABLE_WIDTH = 80
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -52,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
         help="which Polar to ask (default: production)",
     )
     listing.add_argument("--base-url", help="another origin, such as a fake server's")
+    listing.add_argument(
+        "--token-file",
+        help=f"read the token from this file instead of ${TOKEN_VARIABLE} (a token typed on "
+        "the command line would land in the shell's history, so there is no --token)",
+    )
     _add_walk_options(listing)
 
     demo = commands.add_parser(
@@ -63,12 +70,36 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--items", type=int, default=300, help="subscriptions to seed")
     demo.add_argument("--seed", type=int, default=0, help="seed of the generated data")
     _add_walk_options(demo, fields=DEMO_FIELDS)
+
+    serve = commands.add_parser(
+        "serve-fake",
+        help="run the fake Polar server on its own, for tests in any language",
+        description="Serve Polar's list-claimed-subscriptions endpoint with seeded data on "
+        "127.0.0.1 until interrupted; prints its URL and a token it accepts.",
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port, 0 for any free one")
+    serve.add_argument("--items", type=int, default=300, help="subscriptions to seed")
+    serve.add_argument("--seed", type=int, default=0, help="seed of the data and the faults")
+    serve.add_argument(
+        "--fault-rate",
+        type=float,
+        default=0.0,
+        help="share of requests answered with a random transient fault (0 to 1)",
+    )
     return parser
 
 
 def _add_walk_options(parser: argparse.ArgumentParser, *, fields: str | None = None) -> None:
     parser.add_argument("--limit", type=int, default=100, help="page size, 1 to 100")
     parser.add_argument("--max-items", type=int, help="stop after this many subscriptions")
+    parser.add_argument("--concurrency", type=int, help="pages fetched at once (default 8)")
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="jsonl",
+        help="jsonl (one object a line, the default), json (one array), csv (nested "
+        "fields with dotted names) or table (80 columns)",
+    )
     parser.add_argument(
         "--fields",
         default=fields,
@@ -86,34 +117,114 @@ def _pick(data: dict[str, Any], fields: list[str]) -> dict[str, Any]:
     return picked
 
 
-def _line(subscription: CustomerSubscription, fields: list[str] | None) -> bytes:
-    if fields is None:
-        return _encode(subscription)
-    return _encode(_pick(msgspec.to_builtins(subscription), fields))
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, dict)):
+        return _encode(value).decode()
+    return str(value)
+
+
+class _Writer:
+    """Writes rows in one of the output formats, as they come."""
+
+    def __init__(self, kind: str, out: TextIO) -> None:
+        self.kind = kind
+        self.out = out
+        self.rows = 0
+        self._csv: csv.DictWriter[str] | None = None
+        self._widths: list[int] = []
+
+    def row(self, data: dict[str, Any]) -> None:
+        if self.kind == "jsonl":
+            self.out.write(_encode(data).decode() + "\n")
+        elif self.kind == "json":
+            self.out.write(("[" if self.rows == 0 else ",") + _encode(data).decode())
+        elif self.kind == "csv":
+            flat = _flatten(data)
+            if self._csv is None:
+                self._csv = csv.DictWriter(self.out, fieldnames=list(flat), extrasaction="ignore")
+                self._csv.writeheader()
+            self._csv.writerow({key: _cell(value) for key, value in flat.items()})
+        else:
+            flat = _flatten(data)
+            if not self._widths:
+                gaps = 2 * (len(flat) - 1)
+                self._widths = [max(4, (TABLE_WIDTH - gaps) // max(1, len(flat)))] * len(flat)
+                self._line(list(flat))
+                self._line(["-" * width for width in self._widths])
+            self._line([_cell(value) for value in flat.values()])
+        self.rows += 1
+
+    def _line(self, cells: list[str]) -> None:
+        fitted = [
+            cell if len(cell) <= width else cell[: width - 1] + "…"
+            for cell, width in zip(cells, self._widths, strict=False)
+        ]
+        line = "  ".join(
+            cell.ljust(width) for cell, width in zip(fitted, self._widths, strict=False)
+        )
+        self.out.write(line.rstrip() + "\n")
+
+    def close(self) -> None:
+        if self.kind == "json":
+            self.out.write("[]\n" if self.rows == 0 else "]\n")
+        self.out.flush()
 
 
 async def _walk(client: AsyncClient, args: argparse.Namespace, out: TextIO) -> int:
     fields = [f.strip() for f in args.fields.split(",") if f.strip()] if args.fields else None
-    count = 0
+    if fields is None and args.format == "table":
+        fields = DEMO_FIELDS.split(",")
+    writer = _Writer(args.format, out)
     async with client:
-        async for subscription in client.iter_claimed_subscriptions(
-            limit=args.limit, max_items=args.max_items
-        ):
-            out.write(_line(subscription, fields).decode())
-            out.write("\n")
-            count += 1
-    out.flush()
-    return count
+        walk = client.iter_claimed_subscriptions(
+            limit=args.limit, max_items=args.max_items, concurrency=args.concurrency
+        )
+        async with walk:
+            async for subscription in walk:
+                data = msgspec.to_builtins(subscription)
+                writer.row(data if fields is None else _pick(data, fields))
+    writer.close()
+    return writer.rows
 
 
-async def _list(args: argparse.Namespace, out: TextIO) -> None:
+def _read_token(args: argparse.Namespace) -> str:
+    if args.token_file:
+        try:
+            with open(args.token_file, encoding="utf-8") as file:
+                token = file.read().strip()
+        except OSError as exc:
+            raise UsageError(
+                f"Cannot read the token file: {exc.strerror} ({args.token_file})."
+            ) from None
+        if not token:
+            raise UsageError(f"The token file {args.token_file} is empty.")
+        return token
     token = os.environ.get(TOKEN_VARIABLE, "").strip()
     if not token:
         raise UsageError(
-            f"Set {TOKEN_VARIABLE} to a Polar customer session token ('polar_cst_…'); "
-            "try `polar-seats demo` to see the command work without one."
+            f"Set {TOKEN_VARIABLE} to a Polar customer session token ('polar_cst_…') or pass "
+            "--token-file; try `polar-seats demo` to see the command work without one."
         )
-    client = AsyncClient(token, server=args.server, base_url=args.base_url)
+    return token
+
+
+async def _list(args: argparse.Namespace, out: TextIO) -> None:
+    try:
+        client = AsyncClient(_read_token(args), server=args.server, base_url=args.base_url)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     await _walk(client, args, out)
 
 
@@ -131,7 +242,25 @@ async def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
     )
 
 
+async def _serve(args: argparse.Namespace, out: TextIO) -> None:
+    from .testing import FakePolarServer, FaultPlan
+
+    faults = FaultPlan(rate=args.fault_rate, seed=args.seed)
+    async with FakePolarServer(
+        count=args.items, seed=args.seed, faults=faults, port=args.port
+    ) as server:
+        out.write(f"Fake Polar server at {server.url}\nToken: {server.token}\nCtrl-C stops it.\n")
+        out.flush()
+        await asyncio.Event().wait()
+
+
 def _check(args: argparse.Namespace) -> None:
+    if args.command == "serve-fake":
+        if not 0.0 <= args.fault_rate <= 1.0:
+            raise UsageError(f"--fault-rate must be between 0 and 1 (got {args.fault_rate}).")
+        return
+    if args.concurrency is not None and args.concurrency < 1:
+        raise UsageError(f"--concurrency must be 1 or more (got {args.concurrency}).")
     if not 1 <= args.limit <= 100:
         raise UsageError(f"--limit must be between 1 and 100 (got {args.limit}).")
     if args.max_items is not None and args.max_items < 0:
@@ -147,6 +276,8 @@ def run(
         _check(args)
         if args.command == "demo":
             asyncio.run(_demo(args, out, err))
+        elif args.command == "serve-fake":
+            asyncio.run(_serve(args, out))
         else:
             asyncio.run(_list(args, out))
     except UsageError as exc:
@@ -171,6 +302,8 @@ def run(
         os.dup2(devnull, sys.stdout.fileno())
         return 0
     except KeyboardInterrupt:
+        if args.command == "serve-fake":
+            return 0  # the way to stop it
         err.write("polar-seats: interrupted\n")
         return EXIT_INTERRUPTED
     return 0

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 import json
 import os
+import signal
 import sys
+from pathlib import Path
 
 import pytest
 
+import polar_seats as ps
 from polar_seats import _cli
 from polar_seats.testing import FakePolarServer
 
@@ -133,3 +137,86 @@ async def test_output_closed_early_is_quiet() -> None:
     assert len(out.decode().splitlines()) == 1
     assert b"Traceback" not in err
     assert b"BrokenPipeError" not in err
+
+
+def demo_output(*options: str) -> str:
+    out = io.StringIO()
+    assert _cli.run(["demo", "--items", "30", *options], out=out, err=io.StringIO()) == 0
+    return out.getvalue()
+
+
+def test_json_format_is_one_array() -> None:
+    """--format json prints one JSON array of every subscription."""
+    data = json.loads(demo_output("--format", "json", "--fields", "id,status"))
+    assert len(data) == 30
+    assert set(data[0]) == {"id", "status"}
+
+
+def test_csv_format_flattens_nested_fields_with_dotted_names() -> None:
+    """--format csv without --fields: every field, nested ones as dotted columns."""
+    rows = list(csv.DictReader(io.StringIO(demo_output("--format", "csv", "--fields", ""))))
+    assert len(rows) == 30
+    assert "product.organization.name" in rows[0]
+    assert rows[0]["prices"].startswith("[{")
+
+
+def test_table_format_fits_80_columns() -> None:
+    """--format table: a header, a rule, and one line per subscription, none over 80."""
+    lines = demo_output("--format", "table").splitlines()
+    assert lines[0].split()[:2] == ["id", "status"]
+    assert set(lines[1].replace(" ", "")) == {"-"}
+    assert len(lines) == 32
+    assert max(len(line) for line in lines) <= 80
+
+
+def test_token_file_is_read_and_stripped(tmp_path: Path) -> None:
+    """--token-file reads the token; a trailing newline does not matter."""
+    token_file = tmp_path / "token"
+    token_file.write_text("polar_cst_from_a_file\n")
+
+    async def run_against_fake() -> tuple[int, str]:
+        async with FakePolarServer(count=3, tokens=["polar_cst_from_a_file"]) as server:
+            return await run_cli(
+                "list",
+                "--base-url",
+                server.url,
+                "--token-file",
+                str(token_file),
+                env={_cli.TOKEN_VARIABLE: ""},
+            )
+
+    status, out, _ = asyncio.run(run_against_fake())
+    assert status == 0
+    assert len(out.splitlines()) == 3
+
+
+def test_missing_token_file_is_a_usage_error(tmp_path: Path) -> None:
+    """A token file that cannot be read: exit 2 and a sentence naming the file."""
+    err = io.StringIO()
+    status = _cli.run(["list", "--token-file", str(tmp_path / "nope")], out=io.StringIO(), err=err)
+    assert status == _cli.EXIT_USAGE
+    assert "nope" in err.getvalue()
+
+
+async def test_serve_fake_serves_until_stopped() -> None:
+    """`serve-fake` prints its URL and token, answers requests, and stops on a signal."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "polar_seats",
+        "serve-fake",
+        "--port",
+        "0",
+        "--items",
+        "12",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    url = (await process.stdout.readline()).decode().split(" at ", 1)[1].strip()
+    token = (await process.stdout.readline()).decode().split(": ", 1)[1].strip()
+    async with ps.AsyncClient(token, base_url=url) as client:
+        page = await client.list_claimed_subscriptions(limit=100)
+    assert len(page.items) == 12
+    process.send_signal(signal.SIGINT)
+    assert await process.wait() == 0
