@@ -35,7 +35,8 @@ def lint(session: nox.Session) -> None:
 @nox.session
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on the package."""
-    session.install(MYPY, "-e", ".")
+    # pytest-asyncio: the pytest plugin in polar_seats.testing uses it when it is there.
+    session.install(MYPY, "pytest-asyncio", "-e", ".")
     session.run("mypy", "--strict", "polar_seats")
 
 

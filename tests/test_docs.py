@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+import polar_seats as ps
+from polar_seats.testing import FakePolarServer
 
 ROOT = Path(__file__).parent.parent
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
@@ -29,7 +33,17 @@ async def test_example_passes(name: str, code: str) -> None:
     tests = [fn for key, fn in namespace.items() if key.startswith("test_")]
     assert tests, f"{name} defines no test"
     for test in tests:
-        await test()
+        wanted = inspect.signature(test).parameters
+        if not wanted:
+            await test()
+            continue
+        # The plugin's fixtures, made here as the plugin makes them.
+        async with (
+            FakePolarServer() as server,
+            ps.AsyncClient(server.token, base_url=server.url) as client,
+        ):
+            given = {"polar_fake_server": server, "polar_client": client}
+            await test(**{key: given[key] for key in wanted})
 
 
 def test_examples_were_found() -> None:

@@ -9,7 +9,13 @@ on 127.0.0.1, with seeded realistic data, Polar's error bodies and optional faul
 from __future__ import annotations
 
 from .._retry import set_testing
-from ._data import BENEFIT_TYPES, PRICE_KINDS, make_subscription, make_subscriptions
+from ._data import (
+    BENEFIT_TYPES,
+    PRICE_KINDS,
+    make_customer_subscription,
+    make_subscription,
+    make_subscriptions,
+)
 from ._faults import RETRYABLE_FAULTS, Fault, FaultPlan
 from ._server import DEFAULT_TOKEN, FakePolarServer, RecordedRequest, serve_in_thread
 
@@ -22,6 +28,7 @@ __all__ = [
     "Fault",
     "FaultPlan",
     "RecordedRequest",
+    "make_customer_subscription",
     "make_subscription",
     "make_subscriptions",
     "serve_in_thread",

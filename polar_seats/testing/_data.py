@@ -13,7 +13,17 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-__all__ = ["BENEFIT_TYPES", "PRICE_KINDS", "make_subscription", "make_subscriptions"]
+import msgspec
+
+from .._models import CustomerSubscription, decode_hook
+
+__all__ = [
+    "BENEFIT_TYPES",
+    "PRICE_KINDS",
+    "make_customer_subscription",
+    "make_subscription",
+    "make_subscriptions",
+]
 
 Json = dict[str, Any]
 
@@ -348,3 +358,17 @@ def make_subscription(index: int = 0, *, seed: int = 0) -> Json:
 def make_subscriptions(count: int, *, seed: int = 0) -> list[Json]:
     """``count`` claimed subscriptions with distinct ids; the same seed, the same list."""
     return [make_subscription(index, seed=seed) for index in range(count)]
+
+
+def make_customer_subscription(index: int = 0, *, seed: int = 0) -> CustomerSubscription:
+    """The same subscription as :func:`make_subscription`, decoded into the model.
+
+    For tests that need a valid ``CustomerSubscription`` value and no server; consecutive
+    indexes rotate through every price kind and benefit type.
+    """
+    return msgspec.convert(
+        make_subscription(index, seed=seed),
+        CustomerSubscription,
+        dec_hook=decode_hook,
+        strict=False,
+    )
