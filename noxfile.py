@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck", "conformance"]
+nox.options.sessions = ["tests", "lint", "typecheck", "conformance", "package"]
 nox.options.reuse_existing_virtualenvs = True
 
 RUFF = "ruff==0.17.6"
@@ -45,6 +47,28 @@ def soak(session: nox.Session) -> None:
     """The full reliability soak (1,000 walks through random faults); writes docs/reliability.md."""
     session.install("-e", ".[test]")
     session.run("python", "-m", "tests.soak", "--write", "docs/reliability.md", *session.posargs)
+
+
+@nox.session
+def package(session: nox.Session) -> None:
+    """Build the wheel and sdist, install the wheel in a fresh venv, and run the demo from it."""
+    session.install("build")
+    dist = f"{session.create_tmp()}/dist"
+    session.run("python", "-m", "build", "--outdir", dist)
+    wheels = [name for name in os.listdir(dist) if name.endswith(".whl")]
+    sdists = [name for name in os.listdir(dist) if name.endswith(".tar.gz")]
+    if len(wheels) != 1 or len(sdists) != 1:
+        session.error(f"expected one wheel and one sdist in {dist}, found {os.listdir(dist)}")
+    venv = f"{session.create_tmp()}/wheel-venv"
+    session.run("python", "-m", "venv", "--clear", venv)
+    session.run(f"{venv}/bin/pip", "install", "--quiet", f"{dist}/{wheels[0]}", external=True)
+    session.run(f"{venv}/bin/polar-seats", "demo", "--items", "20", external=True)
+    session.run(
+        f"{venv}/bin/python",
+        "-c",
+        "import polar_seats, polar_seats.testing; print(polar_seats.__version__)",
+        external=True,
+    )
 
 
 @nox.session
