@@ -67,8 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Start a fake Polar server with seeded subscriptions and list them "
         "through the real client.",
     )
-    demo.add_argument("--items", type=int, default=300, help="subscriptions to seed")
-    demo.add_argument("--seed", type=int, default=0, help="seed of the generated data")
+    _add_data_options(demo)
     _add_walk_options(demo, fields=DEMO_FIELDS)
 
     serve = commands.add_parser(
@@ -78,8 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         "127.0.0.1 until interrupted; prints its URL and a token it accepts.",
     )
     serve.add_argument("--port", type=int, default=8000, help="port, 0 for any free one")
-    serve.add_argument("--items", type=int, default=300, help="subscriptions to seed")
-    serve.add_argument("--seed", type=int, default=0, help="seed of the data and the faults")
+    _add_data_options(serve)
     serve.add_argument(
         "--fault-rate",
         type=float,
@@ -87,6 +85,11 @@ def _parser() -> argparse.ArgumentParser:
         help="share of requests answered with a random transient fault (0 to 1)",
     )
     return parser
+
+
+def _add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--items", type=int, default=300, help="subscriptions to seed")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data (and faults)")
 
 
 def _add_walk_options(parser: argparse.ArgumentParser, *, fields: str | None = None) -> None:

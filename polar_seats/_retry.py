@@ -128,11 +128,6 @@ def set_testing(enabled: bool) -> None:
     _testing.skipped = 0.0
 
 
-def is_testing() -> bool:
-    """Whether :func:`set_testing` switched the waits off."""
-    return _testing.enabled
-
-
 def _now() -> float:
     return time.monotonic() + _testing.skipped
 
