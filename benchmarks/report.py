@@ -37,8 +37,11 @@ clients run in the same process, one after the other, under the same garbage-col
 first the whole suite with the collector frozen after warm-up (`gc.freeze()`), then again with
 Python's defaults, which is what users run with. polar_seats runs with `rate_limit=None`: its
 pacing to Polar's 500 requests a minute would otherwise be what is measured, and the official
-SDKs do not pace at all. The listings hold the price kinds every client can read: polar-sdk
-0.32.0 fails a whole page on the `unit_based` and `metered_tiers` prices of the newer contract.
+SDKs do not pace at all. The listings hold the current price kinds every client can read:
+polar-sdk 0.32.0 fails a whole page on the `unit_based` and `metered_tiers` prices of the newer
+contract. Legacy prices (those of products made before Polar's current price model) send a
+page down polar_seats's slower decoding path, so (5b) times a page where a third of the items
+carry one.
 {sdk032_line}
 
 "polar-sdk 1.0.2 ÷ this" is how many times faster than polar-sdk 1.0.2 (for the many-token

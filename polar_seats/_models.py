@@ -212,12 +212,11 @@ class _BenefitMarker:
     __slots__ = ()
 
 
-class _PriceBase(_Model, _PriceMarker, kw_only=True):
+class _PriceFields(_Model, _PriceMarker, kw_only=True):
     id: str
     created_at: datetime
     modified_at: datetime | None = None
     source: str
-    amount_type: str
     price_currency: str
     tax_behavior: str | None = None
     is_archived: bool
@@ -227,13 +226,23 @@ class _PriceBase(_Model, _PriceMarker, kw_only=True):
     recurring_interval: str | None = None
 
 
-class ProductPriceFixed(_PriceBase, kw_only=True):
+class _Price(_PriceFields, kw_only=True, tag_field="amount_type"):
+    # The current prices are a msgspec tagged union on ``amount_type``, so a page decodes
+    # without a Python call per price. The tag is each class's own, not a stored field.
+
+    @property
+    def amount_type(self) -> str:
+        """The kind of price, which tells the price classes apart."""
+        return self.__struct_config__.tag  # type: ignore[return-value]
+
+
+class ProductPriceFixed(_Price, kw_only=True, tag="fixed"):
     """A fixed price (``amount_type == "fixed"``); free prices are fixed at 0."""
 
     price_amount: int
 
 
-class ProductPriceCustom(_PriceBase, kw_only=True):
+class ProductPriceCustom(_Price, kw_only=True, tag="custom"):
     """A pay-what-you-want price (``amount_type == "custom"``)."""
 
     minimum_amount: int
@@ -258,7 +267,7 @@ class ProductPriceSeatTiers(_Model, kw_only=True):
     maximum_seats: int | None = None
 
 
-class ProductPriceSeatBased(_PriceBase, kw_only=True):
+class ProductPriceSeatBased(_Price, kw_only=True, tag="seat_based"):
     """A per-seat price (``amount_type == "seat_based"``)."""
 
     seat_tiers: ProductPriceSeatTiers
@@ -276,7 +285,7 @@ class ProductPriceMeter(_Model, kw_only=True):
     custom_multiplier: int | None = None
 
 
-class ProductPriceMeteredUnit(_PriceBase, kw_only=True):
+class ProductPriceMeteredUnit(_Price, kw_only=True, tag="metered_unit"):
     """A price per consumed unit of a meter (``amount_type == "metered_unit"``)."""
 
     unit_amount: Decimal
@@ -299,7 +308,7 @@ class Tiers(_Model, kw_only=True):
     tiers: list[Tier]
 
 
-class ProductPriceUnitBased(_PriceBase, kw_only=True):
+class ProductPriceUnitBased(_Price, kw_only=True, tag="unit_based"):
     """A price per unit bought (``amount_type == "unit_based"``)."""
 
     tiers: Tiers
@@ -308,7 +317,7 @@ class ProductPriceUnitBased(_PriceBase, kw_only=True):
     maximum_units: int | None = None
 
 
-class ProductPriceMeteredTiers(_PriceBase, kw_only=True):
+class ProductPriceMeteredTiers(_Price, kw_only=True, tag="metered_tiers"):
     """A tiered price per consumed unit of a meter (``amount_type == "metered_tiers"``)."""
 
     cap_amount: int | None = None
@@ -317,16 +326,18 @@ class ProductPriceMeteredTiers(_PriceBase, kw_only=True):
     tiers: Tiers
 
 
-class LegacyRecurringProductPriceFixed(_PriceBase, kw_only=True):
+class LegacyRecurringProductPriceFixed(_PriceFields, kw_only=True):
     """A legacy recurring fixed price: one that carries the ``legacy`` key."""
 
+    amount_type: str
     price_amount: int
     legacy: bool = True
 
 
-class LegacyRecurringProductPriceCustom(_PriceBase, kw_only=True):
+class LegacyRecurringProductPriceCustom(_PriceFields, kw_only=True):
     """A legacy recurring pay-what-you-want price: one that carries the ``legacy`` key."""
 
+    amount_type: str
     minimum_amount: int
     maximum_amount: int | None = None
     preset_amount: int | None = None
@@ -349,43 +360,48 @@ class UnknownProductPrice(_Model, _PriceMarker, kw_only=True):
 # Benefits --------------------------------------------------------------------------------
 
 
-class _BenefitBase(_Model, _BenefitMarker, kw_only=True):
+class _Benefit(_Model, _BenefitMarker, kw_only=True, tag_field="type"):
+    # A msgspec tagged union on ``type``, as the prices are on ``amount_type``.
     id: str
     created_at: datetime
     modified_at: datetime | None = None
-    type: str
     description: str
     selectable: bool
     deletable: bool
     is_deleted: bool
     organization_id: str
 
+    @property
+    def type(self) -> str:
+        """The kind of benefit, which tells the benefit classes apart."""
+        return self.__struct_config__.tag  # type: ignore[return-value]
 
-class BenefitCustom(_BenefitBase, kw_only=True):
+
+class BenefitCustom(_Benefit, kw_only=True, tag="custom"):
     """A custom benefit (``type == "custom"``)."""
 
 
-class BenefitDiscord(_BenefitBase, kw_only=True):
+class BenefitDiscord(_Benefit, kw_only=True, tag="discord"):
     """A Discord role benefit (``type == "discord"``)."""
 
 
-class BenefitGitHubRepository(_BenefitBase, kw_only=True):
+class BenefitGitHubRepository(_Benefit, kw_only=True, tag="github_repository"):
     """A GitHub repository access benefit (``type == "github_repository"``)."""
 
 
-class BenefitDownloadables(_BenefitBase, kw_only=True):
+class BenefitDownloadables(_Benefit, kw_only=True, tag="downloadables"):
     """A file downloads benefit (``type == "downloadables"``)."""
 
 
-class BenefitLicenseKeys(_BenefitBase, kw_only=True):
+class BenefitLicenseKeys(_Benefit, kw_only=True, tag="license_keys"):
     """A license keys benefit (``type == "license_keys"``)."""
 
 
-class BenefitFeatureFlag(_BenefitBase, kw_only=True):
+class BenefitFeatureFlag(_Benefit, kw_only=True, tag="feature_flag"):
     """A feature flag benefit (``type == "feature_flag"``)."""
 
 
-class BenefitSlackSharedChannel(_BenefitBase, kw_only=True):
+class BenefitSlackSharedChannel(_Benefit, kw_only=True, tag="slack_shared_channel"):
     """A shared Slack channel benefit (``type == "slack_shared_channel"``)."""
 
 
@@ -396,7 +412,7 @@ class BenefitMeterCreditProperties(_Model, kw_only=True):
     meter_id: str
 
 
-class BenefitMeterCredit(_BenefitBase, kw_only=True):
+class BenefitMeterCredit(_Benefit, kw_only=True, tag="meter_credit"):
     """A meter credit benefit (``type == "meter_credit"``).
 
     ``properties`` is ``None`` when an older revision of the contract omits it.
@@ -413,36 +429,46 @@ class UnknownBenefit(_Model, _BenefitMarker, kw_only=True):
     raw: dict[str, Any]
 
 
+# The kinds known today, as msgspec tagged unions: what the fast decoder reads. msgspec cannot
+# tell a legacy price from a current one (both share ``amount_type``) nor fall back on an
+# unknown tag, so a page that holds either is decoded by the lax models at the end of this
+# module, which hand each price and benefit to ``decode_hook``.
+_CurrentPrice = (
+    ProductPriceFixed
+    | ProductPriceCustom
+    | ProductPriceSeatBased
+    | ProductPriceMeteredUnit
+    | ProductPriceUnitBased
+    | ProductPriceMeteredTiers
+)
+_CurrentBenefit = (
+    BenefitCustom
+    | BenefitDiscord
+    | BenefitGitHubRepository
+    | BenefitDownloadables
+    | BenefitLicenseKeys
+    | BenefitFeatureFlag
+    | BenefitSlackSharedChannel
+    | BenefitMeterCredit
+)
 if TYPE_CHECKING:
     Price = (
-        ProductPriceFixed
-        | ProductPriceCustom
-        | ProductPriceSeatBased
-        | ProductPriceMeteredUnit
-        | ProductPriceUnitBased
-        | ProductPriceMeteredTiers
+        _CurrentPrice
         | LegacyRecurringProductPriceFixed
         | LegacyRecurringProductPriceCustom
         | UnknownProductPrice
     )
-    Benefit = (
-        BenefitCustom
-        | BenefitDiscord
-        | BenefitGitHubRepository
-        | BenefitDownloadables
-        | BenefitLicenseKeys
-        | BenefitFeatureFlag
-        | BenefitSlackSharedChannel
-        | BenefitMeterCredit
-        | UnknownBenefit
-    )
+    Benefit = _CurrentBenefit | UnknownBenefit
+    _PriceUnion = Price
+    _BenefitUnion = Benefit
 else:
-    # msgspec cannot tell a legacy price from a current one (both share ``amount_type``)
-    # nor fall back on an unknown tag, so it hands these fields to ``decode_hook``.
+    # At run time ``Price`` and ``Benefit`` are the marker bases, for ``isinstance``.
     Price = _PriceMarker
     Benefit = _BenefitMarker
+    _PriceUnion = _CurrentPrice
+    _BenefitUnion = _CurrentBenefit
 
-_PRICE_TYPES: dict[str, type[_PriceBase]] = {
+_PRICE_TYPES: dict[str, type[_PriceFields]] = {
     "fixed": ProductPriceFixed,
     "custom": ProductPriceCustom,
     "seat_based": ProductPriceSeatBased,
@@ -450,11 +476,11 @@ _PRICE_TYPES: dict[str, type[_PriceBase]] = {
     "unit_based": ProductPriceUnitBased,
     "metered_tiers": ProductPriceMeteredTiers,
 }
-_LEGACY_PRICE_TYPES: dict[str, type[_PriceBase]] = {
+_LEGACY_PRICE_TYPES: dict[str, type[_PriceFields]] = {
     "fixed": LegacyRecurringProductPriceFixed,
     "custom": LegacyRecurringProductPriceCustom,
 }
-_BENEFIT_TYPES: dict[str, type[_BenefitBase]] = {
+_BENEFIT_TYPES: dict[str, type[_Benefit]] = {
     "custom": BenefitCustom,
     "discord": BenefitDiscord,
     "github_repository": BenefitGitHubRepository,
@@ -612,8 +638,8 @@ class CustomerSubscriptionProduct(_Model, kw_only=True):
     is_recurring: bool
     is_archived: bool
     organization_id: str
-    prices: list[Price]
-    benefits: list[Benefit]
+    prices: list[_PriceUnion]
+    benefits: list[_BenefitUnion]
     medias: list[ProductMediaFileRead]
     organization: CustomerOrganization
 
@@ -687,12 +713,12 @@ class CustomerSubscription(_Model, kw_only=True):
     customer_cancellation_reason: str | None = None
     customer_cancellation_comment: str | None = None
     product: CustomerSubscriptionProduct
-    prices: list[Price]
+    prices: list[_PriceUnion]
     meters: list[CustomerSubscriptionMeter]
     pending_update: PendingSubscriptionUpdate | None = None
     # Sent by Polar although the contract leaves them out.
     price_id: str | None = None
-    price: Price | None = None
+    price: _PriceUnion | None = None
     user_id: str | None = None
 
 
@@ -708,3 +734,50 @@ class Page(_Model, kw_only=True):
 
     items: list[CustomerSubscription]
     pagination: Pagination
+
+
+# The lax models -------------------------------------------------------------------------
+# The same containers with prices and benefits handed to ``decode_hook``, for the pages the
+# tagged unions refuse: a legacy price, a kind this version does not know, or a field that
+# does not fit (the hook's error names the field's full path). They only narrow annotations,
+# so they add no slots and share their bases' layout: Python lets a decoded object's class be
+# set to the public one (it raises TypeError if the layouts ever differ), at no cost per field.
+
+
+class _LaxProduct(CustomerSubscriptionProduct, kw_only=True):
+    prices: list[_PriceMarker]  # type: ignore[assignment]
+    benefits: list[_BenefitMarker]  # type: ignore[assignment]
+
+
+class _LaxSubscription(CustomerSubscription, kw_only=True):
+    product: _LaxProduct
+    prices: list[_PriceMarker]  # type: ignore[assignment]
+    price: _PriceMarker | None = None  # type: ignore[assignment]
+
+
+class _LaxPage(Page, kw_only=True):
+    items: list[_LaxSubscription]  # type: ignore[assignment]
+
+
+def _become(obj: object, cls: type) -> Any:
+    obj.__class__ = cls
+    return obj
+
+
+def _from_lax(item: _LaxSubscription) -> CustomerSubscription:
+    _become(item.product, CustomerSubscriptionProduct)
+    result: CustomerSubscription = _become(item, CustomerSubscription)
+    return result
+
+
+def from_lax(page: _LaxPage) -> Page:
+    """The public :class:`Page` holding what the lax models decoded."""
+    for item in page.items:
+        _from_lax(item)
+    result: Page = _become(page, Page)
+    return result
+
+
+def subscription_from_builtins(obj: Any) -> CustomerSubscription:
+    """A :class:`CustomerSubscription` from JSON-like Python data (a decoded item)."""
+    return _from_lax(msgspec.convert(obj, _LaxSubscription, dec_hook=decode_hook, strict=False))

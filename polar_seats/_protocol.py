@@ -27,7 +27,7 @@ from ._errors import (
     ServerError,
     excerpt,
 )
-from ._models import Page, decode_hook
+from ._models import Page, _LaxPage, decode_hook, from_lax
 
 SERVERS: dict[str, str] = {
     "production": "https://api.polar.sh",
@@ -40,7 +40,8 @@ MAX_LIMIT = 100
 
 # Lax mode lets a field Polar widens from integer to number (1000 sent as 1000.0) decode;
 # a real fraction in an integer field still fails, naming the field.
-_page_decoder = msgspec.json.Decoder(Page, dec_hook=decode_hook, strict=False)
+_page_decoder = msgspec.json.Decoder(Page, strict=False)
+_lax_page_decoder = msgspec.json.Decoder(_LaxPage, dec_hook=decode_hook, strict=False)
 _any_decoder = msgspec.json.Decoder()
 _PATH_RE = re.compile(r" - at `\$([^`]*)`")
 # Tokens are printable ASCII: anything else could split or smuggle a header.
@@ -248,9 +249,20 @@ def _error_path(message: str) -> str | None:
 
 
 def decode_page(body: bytes, *, page: int) -> Page:
-    """Decode a 200 body into a :class:`Page`, or raise :class:`ResponseDecodeError`."""
+    """Decode a 200 body into a :class:`Page`, or raise :class:`ResponseDecodeError`.
+
+    Most pages take the fast path: prices and benefits as msgspec tagged unions, with no
+    Python call per object. A page with a legacy price (the only ones with a ``legacy``
+    key) cannot, and one the fast path refuses (a kind this version does not know, or a
+    field that does not fit) is decoded again by the lax models, which decide.
+    """
+    if b'"legacy"' not in body:
+        try:
+            return _page_decoder.decode(body)
+        except Exception:  # the lax path below gives the verdict
+            pass
     try:
-        return _page_decoder.decode(body)
+        return from_lax(_lax_page_decoder.decode(body))
     except msgspec.ValidationError as exc:
         message = str(exc)
         path = _error_path(message)

@@ -12,6 +12,8 @@ import msgspec
 import pytest
 
 import polar_seats as ps
+from polar_seats import _protocol
+from polar_seats._models import from_lax
 from polar_seats._protocol import decode_page
 from polar_seats.testing import BENEFIT_TYPES, PRICE_KINDS, make_subscription, make_subscriptions
 
@@ -299,3 +301,58 @@ def test_runtime_price_and_benefit_names_match_every_variant() -> None:
         assert issubclass(cls, ps.Price)
     for benefit_cls in [*BENEFIT_CLASSES.values(), ps.UnknownBenefit]:
         assert issubclass(benefit_cls, ps.Benefit)
+
+
+def test_fast_and_lax_decoders_agree_on_every_current_kind() -> None:
+    """The tagged-union decoder and the hook-based one build equal models, field for field."""
+    items = [
+        sub
+        for sub in make_subscriptions(4 * len(PRICE_KINDS), seed=7)
+        if "legacy" not in sub["prices"][0]
+    ]
+    body = body_of(*items)
+    assert b'"legacy"' not in body
+    fast = _protocol._page_decoder.decode(body)
+    lax = from_lax(_protocol._lax_page_decoder.decode(body))
+    assert fast == lax
+    assert decode_page(body, page=1) == fast
+    assert {price.amount_type for sub in fast.items for price in sub.prices} == {
+        kind for kind in PRICE_KINDS if not kind.startswith("legacy")
+    }
+
+
+def test_a_page_mixing_legacy_unknown_and_current_prices_decodes_each_to_its_class() -> None:
+    """One legacy or unknown price sends the page to the lax decoder; its neighbours are intact."""
+    current = make_subscription(PRICE_KINDS.index("seat_based"))
+    legacy = make_subscription(PRICE_KINDS.index("legacy_custom"))
+    novel = make_subscription(PRICE_KINDS.index("fixed"))
+    novel["prices"][0]["amount_type"] = "pay_per_hug"
+    page = decode_page(body_of(current, legacy, novel), page=1)
+    assert [type(sub.prices[0]) for sub in page.items] == [
+        ps.ProductPriceSeatBased,
+        ps.LegacyRecurringProductPriceCustom,
+        ps.UnknownProductPrice,
+    ]
+    assert page.items[0] == decode_one(current)
+    assert type(page.items[0]) is ps.CustomerSubscription
+    assert type(page.items[0].product) is ps.CustomerSubscriptionProduct
+
+
+def test_the_word_legacy_in_a_name_does_not_change_what_decodes() -> None:
+    """The byte search for `"legacy"` only picks a decoder; a product so named decodes the same."""
+    raw = make_subscription(PRICE_KINDS.index("fixed"))
+    raw["product"]["name"] = "legacy"
+    sub = decode_one(raw)
+    assert sub.product.name == "legacy"
+    assert type(sub.prices[0]) is ps.ProductPriceFixed
+
+
+def test_kind_properties_match_what_the_server_sent() -> None:
+    """`amount_type` and `type` read the class's kind and are encoded back as sent."""
+    for index in range(len(PRICE_KINDS)):
+        raw = make_subscription(index)
+        sub = decode_one(raw)
+        assert sub.prices[0].amount_type == raw["prices"][0]["amount_type"]
+        assert sub.product.benefits[0].type == raw["product"]["benefits"][0]["type"]
+        encoded = msgspec.to_builtins(sub.prices[0])
+        assert encoded["amount_type"] == raw["prices"][0]["amount_type"]

@@ -13,9 +13,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import msgspec
-
-from .._models import CustomerSubscription, decode_hook
+from .._models import CustomerSubscription, subscription_from_builtins
 
 __all__ = [
     "BENEFIT_TYPES",
@@ -366,9 +364,4 @@ def make_customer_subscription(index: int = 0, *, seed: int = 0) -> CustomerSubs
     For tests that need a valid ``CustomerSubscription`` value and no server; consecutive
     indexes rotate through every price kind and benefit type.
     """
-    return msgspec.convert(
-        make_subscription(index, seed=seed),
-        CustomerSubscription,
-        dec_hook=decode_hook,
-        strict=False,
-    )
+    return subscription_from_builtins(make_subscription(index, seed=seed))
