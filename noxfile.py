@@ -6,11 +6,13 @@ import os
 
 import nox
 
-nox.options.sessions = ["tests", "lint", "typecheck", "conformance", "package"]
+nox.options.sessions = ["tests", "lint", "typecheck", "conformance", "package", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
 RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
+PYRIGHT = "pyright==1.1.414"
+DOCS = ("mkdocs==1.6.1", "mkdocs-material==9.8.1", "mkdocstrings-python==2.0.11")
 
 
 @nox.session
@@ -36,10 +38,19 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on the package."""
-    # pytest-asyncio: the pytest plugin in polar_seats.testing uses it when it is there.
-    session.install(MYPY, "pytest-asyncio", "-e", ".")
-    session.run("mypy", "--strict", "polar_seats")
+    """mypy --strict and pyright on the package and on what users' code sees."""
+    # pytest-asyncio: the pytest plugin in polar_seats.testing uses it when it is there;
+    # the cli extra: the progress bar.
+    session.install(MYPY, PYRIGHT, "pytest-asyncio", "-e", ".[cli]")
+    session.run("mypy", "--strict", "polar_seats", "tests/typing")
+    session.run("pyright")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with mkdocs --strict (a broken link or reference fails)."""
+    session.install(*DOCS, "-e", ".")
+    session.run("mkdocs", "build", "--strict", "--site-dir", f"{session.create_tmp()}/site")
 
 
 @nox.session
@@ -61,7 +72,9 @@ def package(session: nox.Session) -> None:
         session.error(f"expected one wheel and one sdist in {dist}, found {os.listdir(dist)}")
     venv = f"{session.create_tmp()}/wheel-venv"
     session.run("python", "-m", "venv", "--clear", venv)
-    session.run(f"{venv}/bin/pip", "install", "--quiet", f"{dist}/{wheels[0]}", external=True)
+    # As the README's first command does: with the cli extra (the progress bar).
+    wheel = f"{dist}/{wheels[0]}[cli]"
+    session.run(f"{venv}/bin/pip", "install", "--quiet", wheel, external=True)
     session.run(f"{venv}/bin/polar-seats", "demo", "--items", "20", external=True)
     session.run(
         f"{venv}/bin/python",

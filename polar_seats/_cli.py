@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+import aiohttp
 import msgspec
 
+from ._cli_report import Progress, RequestLog, progress_wanted
 from ._client import AsyncClient
 from ._errors import AuthenticationError, NetworkError, PolarError, RateLimitError
+from ._models import Page
+from ._retry import RetryPolicy
 
 TOKEN_VARIABLE = "POLAR_CUSTOMER_SESSION_TOKEN"
 DEMO_FIELDS = "id,status,seats,product.name,product.organization.name"
@@ -25,6 +31,7 @@ EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_RATE_LIMIT = 4
 EXIT_NETWORK = 5
+EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 
 _encode = msgspec.json.Encoder().encode
@@ -40,9 +47,17 @@ def _parser() -> argparse.ArgumentParser:
         description="List the Polar subscriptions on which a customer holds a seat.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        help="log every request and answer on stderr (the token redacted) and show the "
+        "traceback of an error",
+    )
 
     listing = commands.add_parser(
         "list",
+        parents=[common],
         help="print every claimed subscription, one JSON object a line",
         description=f"Walk every claimed subscription of the customer whose session token "
         f"is in ${TOKEN_VARIABLE}, and print one JSON object a line.",
@@ -63,15 +78,17 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
+        parents=[common],
         help="list subscriptions from a local fake Polar server, no account needed",
         description="Start a fake Polar server with seeded subscriptions and list them "
         "through the real client.",
     )
     _add_data_options(demo)
-    _add_walk_options(demo, fields=DEMO_FIELDS)
+    _add_walk_options(demo, fields=DEMO_FIELDS, output="table")
 
     serve = commands.add_parser(
         "serve-fake",
+        parents=[common],
         help="run the fake Polar server on its own, for tests in any language",
         description="Serve Polar's list-claimed-subscriptions endpoint with seeded data on "
         "127.0.0.1 until interrupted; prints its URL and a token it accepts.",
@@ -92,16 +109,24 @@ def _add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the data (and faults)")
 
 
-def _add_walk_options(parser: argparse.ArgumentParser, *, fields: str | None = None) -> None:
+def _add_walk_options(
+    parser: argparse.ArgumentParser, *, fields: str | None = None, output: str = "jsonl"
+) -> None:
     parser.add_argument("--limit", type=int, default=100, help="page size, 1 to 100")
     parser.add_argument("--max-items", type=int, help="stop after this many subscriptions")
     parser.add_argument("--concurrency", type=int, help="pages fetched at once (default 8)")
     parser.add_argument(
         "--format",
         choices=FORMATS,
-        default="jsonl",
-        help="jsonl (one object a line, the default), json (one array), csv (nested "
-        "fields with dotted names) or table (80 columns)",
+        default=output,
+        help=f"jsonl (one object a line), json (one array), csv (nested fields with dotted "
+        f"names) or table (80 columns); default {output}",
+    )
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (shown on stderr while stdout is piped and stderr is a "
+        "terminal, with the cli extra installed)",
     )
     parser.add_argument(
         "--fields",
@@ -185,21 +210,39 @@ class _Writer:
         self.out.flush()
 
 
-async def _walk(client: AsyncClient, args: argparse.Namespace, out: TextIO) -> int:
+async def _walk(
+    args: argparse.Namespace, out: TextIO, err: TextIO, token: str, **options: Any
+) -> int:
     fields = [f.strip() for f in args.fields.split(",") if f.strip()] if args.fields else None
     if fields is None and args.format == "table":
         fields = DEMO_FIELDS.split(",")
     writer = _Writer(args.format, out)
-    async with client:
+    progress = None if args.no_progress or not progress_wanted(out, err) else Progress(err)
+    trace = [RequestLog(err).trace_config()] if args.debug else []
+    retry = RetryPolicy() if progress is None else progress.retry_policy(RetryPolicy())
+    async with aiohttp.ClientSession(trace_configs=trace) as session:
+        try:
+            client = AsyncClient(token, session=session, retry=retry, **options)
+        except ValueError as exc:  # a malformed token or base URL
+            raise UsageError(str(exc)) from None
         walk = client.iter_claimed_subscriptions(
             limit=args.limit, max_items=args.max_items, concurrency=args.concurrency
         )
-        async with walk:
-            async for subscription in walk:
-                data = msgspec.to_builtins(subscription)
-                writer.row(data if fields is None else _pick(data, fields))
+        with progress or contextlib.nullcontext():
+            async with walk:
+                async for page in walk.pages():
+                    if progress is not None:
+                        progress.page(len(page.items), _expected(page, args.max_items))
+                    for subscription in page.items:
+                        data = msgspec.to_builtins(subscription)
+                        writer.row(data if fields is None else _pick(data, fields))
     writer.close()
     return writer.rows
+
+
+def _expected(page: Page, max_items: int | None) -> int:
+    total = page.pagination.total_count
+    return total if max_items is None else min(total, max_items)
 
 
 def _read_token(args: argparse.Namespace) -> str:
@@ -223,25 +266,24 @@ def _read_token(args: argparse.Namespace) -> str:
     return token
 
 
-async def _list(args: argparse.Namespace, out: TextIO) -> None:
-    try:
-        client = AsyncClient(_read_token(args), server=args.server, base_url=args.base_url)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    await _walk(client, args, out)
+async def _list(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    token = _read_token(args)
+    await _walk(args, out, err, token, server=args.server, base_url=args.base_url)
 
 
 async def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
     from .testing import FakePolarServer
 
     async with FakePolarServer(count=args.items, seed=args.seed) as server:
-        client = AsyncClient(server.token, base_url=server.url)
-        count = await _walk(client, args, out)
+        count = await _walk(args, out, err, server.token, base_url=server.url)
         pages = len(server.requests)
     err.write(
-        f"Listed {count} claimed subscriptions in {pages} requests from a fake Polar server "
-        f"at {server.url}.\nFor your own: export {TOKEN_VARIABLE}=polar_cst_… and run "
-        "`polar-seats list`.\n"
+        f"\nListed {count} claimed subscriptions in {pages} requests from a fake Polar "
+        f"server at {server.url}.\n"
+        f"For a customer's own: export {TOKEN_VARIABLE}=polar_cst_… (a customer session "
+        "token, which your backend creates with Polar's customer sessions API), then run\n"
+        "  polar-seats list --format table              # Polar's production API\n"
+        "  polar-seats list --format table --server sandbox\n"
     )
 
 
@@ -270,6 +312,16 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(f"--max-items must be 0 or more (got {args.max_items}).")
 
 
+# The first class an error is an instance of gives the exit status; any other is a bug.
+_EXITS: tuple[tuple[type[Exception], int], ...] = (
+    (UsageError, EXIT_USAGE),
+    (AuthenticationError, EXIT_AUTH),
+    (RateLimitError, EXIT_RATE_LIMIT),
+    (NetworkError, EXIT_NETWORK),
+    (PolarError, EXIT_ERROR),
+)
+
+
 def run(
     argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout, err: TextIO = sys.stderr
 ) -> int:
@@ -282,22 +334,7 @@ def run(
         elif args.command == "serve-fake":
             asyncio.run(_serve(args, out))
         else:
-            asyncio.run(_list(args, out))
-    except UsageError as exc:
-        err.write(f"polar-seats: {exc}\n")
-        return EXIT_USAGE
-    except AuthenticationError as exc:
-        err.write(f"polar-seats: {exc}\n")
-        return EXIT_AUTH
-    except RateLimitError as exc:
-        err.write(f"polar-seats: {exc}\n")
-        return EXIT_RATE_LIMIT
-    except NetworkError as exc:
-        err.write(f"polar-seats: {exc}\n")
-        return EXIT_NETWORK
-    except PolarError as exc:
-        err.write(f"polar-seats: {exc}\n")
-        return EXIT_ERROR
+            asyncio.run(_list(args, out, err))
     except BrokenPipeError:
         # The reader (`| head`) went away: stop quietly, and keep Python from complaining
         # again when it flushes stdout at exit.
@@ -309,6 +346,18 @@ def run(
             return 0  # the way to stop it
         err.write("polar-seats: interrupted\n")
         return EXIT_INTERRUPTED
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc(file=err)
+        for kind, code in _EXITS:
+            if isinstance(exc, kind):
+                err.write(f"polar-seats: {exc}\n")
+                return code
+        err.write(
+            f"polar-seats: internal error, a bug in polar-seats: {type(exc).__name__}: {exc}. "
+            "Run again with --debug for the traceback, and report it.\n"
+        )
+        return EXIT_BUG
     return 0
 
 

@@ -89,7 +89,8 @@ class AsyncClient:
     Create it inside a running event loop and share it between tasks; use it as an async
     context manager or call :meth:`close`. An ``aiohttp.ClientSession`` passed as
     ``session`` is used as is and never closed by the client. A backend serving many
-    customers keeps one client and calls :meth:`with_token` for each.
+    customers keeps one client, created without a token, and calls :meth:`with_token` for
+    each customer.
 
     ``timeout`` bounds each attempt (seconds, or an ``aiohttp.ClientTimeout``); ``retry``
     says how failed attempts are retried (:class:`RetryPolicy`, or ``None`` for never).
@@ -102,7 +103,7 @@ class AsyncClient:
 
     def __init__(
         self,
-        token: str,
+        token: str | None = None,
         *,
         server: Literal["production", "sandbox"] = "production",
         base_url: str | None = None,
@@ -116,7 +117,7 @@ class AsyncClient:
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         user_agent: str | None = None,
     ) -> None:
-        self._token = _protocol.check_token(token)
+        self._token = None if token is None else _protocol.check_token(token)
         self.base_url = _protocol.base_url_for(
             server, base_url, allow_insecure_http=allow_insecure_http
         )
@@ -138,7 +139,7 @@ class AsyncClient:
             else None
         )
         self._pool = _Pool(session, budget, _rate_limit(rate_limit, server))
-        self._limiter = self._pool.limiter_for(self._token)
+        self._limiter = None if self._token is None else self._pool.limiter_for(self._token)
         self._is_view = False
 
     def with_token(self, token: str) -> AsyncClient:
@@ -209,6 +210,7 @@ class AsyncClient:
         Exactly one request, plus retries of transient failures. ``timeout`` overrides
         the client's per-attempt timeout for this call.
         """
+        self._check_token_given()
         _protocol.check_page(page)
         _protocol.check_limit(limit)
         return await self._fetch_page(page, limit, timeout)
@@ -230,6 +232,7 @@ class AsyncClient:
         ``concurrency`` pages (the client's by default; 1 for one at a time) are fetched
         at once, and items still come in page order.
         """
+        self._check_token_given()
         _protocol.check_limit(limit)
         _protocol.check_page(start_page, "start_page")
         if max_items is not None and max_items < 0:
@@ -243,6 +246,13 @@ class AsyncClient:
             if concurrency is None
             else _check_concurrency(concurrency),
         )
+
+    def _check_token_given(self) -> None:
+        if self._token is None:
+            raise ValueError(
+                "This client was created without a token: call client.with_token(token) "
+                "for each customer, or pass a token to AsyncClient()."
+            )
 
     async def _fetch_page(self, page: int, limit: int, timeout: float | None) -> Page:
         session = self._open()

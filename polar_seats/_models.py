@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -229,6 +229,10 @@ class _PriceFields(_Model, _PriceMarker, kw_only=True):
 class _Price(_PriceFields, kw_only=True, tag_field="amount_type"):
     # The current prices are a msgspec tagged union on ``amount_type``, so a page decodes
     # without a Python call per price. The tag is each class's own, not a stored field.
+
+    legacy: Literal[False] = False
+    """``False``: a price that carries Polar's ``legacy`` key is a legacy price class. A
+    legacy price fails this field, which sends its page to the lax decoder."""
 
     @property
     def amount_type(self) -> str:

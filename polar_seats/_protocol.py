@@ -127,14 +127,17 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def build_headers(token: str, *, polar_version: str, user_agent: str) -> dict[str, str]:
-    """The headers every request sends."""
-    return {
-        "Authorization": f"Bearer {token}",
+def build_headers(token: str | None, *, polar_version: str, user_agent: str) -> dict[str, str]:
+    """The headers every request sends (a client without a token sends none: it only
+    makes token views)."""
+    headers = {
         "Accept": "application/json",
         "Polar-Version": polar_version,
         "User-Agent": user_agent,
     }
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
 
 
 def build_query(page: int, limit: int) -> dict[str, str]:
@@ -252,15 +255,14 @@ def decode_page(body: bytes, *, page: int) -> Page:
     """Decode a 200 body into a :class:`Page`, or raise :class:`ResponseDecodeError`.
 
     Most pages take the fast path: prices and benefits as msgspec tagged unions, with no
-    Python call per object. A page with a legacy price (the only ones with a ``legacy``
-    key) cannot, and one the fast path refuses (a kind this version does not know, or a
-    field that does not fit) is decoded again by the lax models, which decide.
+    Python call per object. A page the fast path refuses (a legacy price, a kind this
+    version does not know, a field that does not fit) is decoded again by the lax models,
+    which decide.
     """
-    if b'"legacy"' not in body:
-        try:
-            return _page_decoder.decode(body)
-        except Exception:  # the lax path below gives the verdict
-            pass
+    try:
+        return _page_decoder.decode(body)
+    except Exception:  # the lax path below gives the verdict
+        pass
     try:
         return from_lax(_lax_page_decoder.decode(body))
     except msgspec.ValidationError as exc:

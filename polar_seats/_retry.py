@@ -17,6 +17,9 @@ from ._errors import APIStatusError, NetworkError, PolarError, PolarTimeoutError
 __all__ = ["RetryBudget", "RetryEvent", "RetryPolicy"]
 
 logger = logging.getLogger("polar_seats")
+# A library's records go where the application's logging sends them, and nowhere (not even
+# Python's last-resort stderr handler) when it has none.
+logger.addHandler(logging.NullHandler())
 
 T = TypeVar("T")
 

@@ -15,7 +15,7 @@ import pytest
 
 import polar_seats as ps
 from polar_seats import _cli
-from polar_seats.testing import FakePolarServer
+from polar_seats.testing import FakePolarServer, Fault, FaultPlan, serve_in_thread
 
 
 async def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -36,7 +36,9 @@ async def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, s
 def test_demo_lists_the_seeded_subscriptions() -> None:
     """`demo` walks a fake server through the real client: one JSON line per subscription."""
     out, err = io.StringIO(), io.StringIO()
-    status = _cli.run(["demo", "--items", "120", "--limit", "50"], out=out, err=err)
+    status = _cli.run(
+        ["demo", "--items", "120", "--limit", "50", "--format", "jsonl"], out=out, err=err
+    )
     assert status == 0
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(lines) == 120
@@ -49,7 +51,8 @@ def test_demo_lists_the_seeded_subscriptions() -> None:
 def test_demo_with_all_fields_prints_whole_subscriptions() -> None:
     """An empty --fields prints each subscription whole."""
     out = io.StringIO()
-    assert _cli.run(["demo", "--items", "3", "--fields", ""], out=out, err=io.StringIO()) == 0
+    argv = ["demo", "--items", "3", "--fields", "", "--format", "jsonl"]
+    assert _cli.run(argv, out=out, err=io.StringIO()) == 0
     first = json.loads(out.getvalue().splitlines()[0])
     assert first["product"]["organization"]["name"]
     assert isinstance(first["prices"], list)
@@ -220,3 +223,122 @@ async def test_serve_fake_serves_until_stopped() -> None:
     assert len(page.items) == 12
     process.send_signal(signal.SIGINT)
     assert await process.wait() == 0
+
+
+def test_demo_shows_a_table_then_how_to_reach_the_real_api() -> None:
+    """`polar-seats demo` as the README runs it: a table of a few hundred, then the next step."""
+    out, err = io.StringIO(), io.StringIO()
+    assert _cli.run(["demo"], out=out, err=err) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[0].split()[:2] == ["id", "status"]
+    assert len(lines) == 2 + 300
+    assert "export POLAR_CUSTOMER_SESSION_TOKEN=" in err.getvalue()
+    assert "polar-seats list --format table --server sandbox" in err.getvalue()
+
+
+async def test_debug_logs_each_request_and_answer_with_the_token_redacted() -> None:
+    """--debug: a line per request and per answer on stderr; the token appears nowhere."""
+    token = "polar_cst_DEBUGSECRET"
+    async with FakePolarServer(count=25, tokens=[token]) as server:
+        status, out, err = await run_cli(
+            "list",
+            "--debug",
+            "--base-url",
+            server.url,
+            "--limit",
+            "10",
+            env={_cli.TOKEN_VARIABLE: token},
+        )
+    assert status == 0
+    assert len(out.splitlines()) == 25
+    sent = [line for line in err.splitlines() if line.startswith("polar-seats: → GET")]
+    answered = [line for line in err.splitlines() if line.startswith("polar-seats: ← 200 GET")]
+    assert len(sent) == len(answered) == 3
+    assert "Authorization: Bearer (redacted)" in sent[0]
+    assert "DEBUGSECRET" not in err + out
+
+
+async def test_debug_shows_the_traceback_of_an_error_without_the_token() -> None:
+    """--debug on a refused token: the traceback and request log, still exit 3, no token."""
+    async with FakePolarServer() as server:
+        status, _, err = await run_cli(
+            "list",
+            "--debug",
+            "--base-url",
+            server.url,
+            env={_cli.TOKEN_VARIABLE: "polar_cst_SECRETVALUE"},
+        )
+    assert status == _cli.EXIT_AUTH
+    assert "Traceback" in err
+    assert "polar-seats: ← 401 GET" in err
+    assert err.splitlines()[-1].startswith("polar-seats: Polar refused the token")
+    assert "SECRETVALUE" not in err
+
+
+def test_a_bug_exits_70_with_one_line_that_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An unexpected exception is a bug: exit 70, one line pointing at --debug; with
+    --debug, the traceback too."""
+
+    def broken(data: object, fields: object) -> object:
+        raise RuntimeError("something impossible")
+
+    monkeypatch.setattr(_cli, "_pick", broken)
+    err = io.StringIO()
+    assert _cli.run(["demo", "--items", "3"], out=io.StringIO(), err=err) == _cli.EXIT_BUG
+    assert err.getvalue() == (
+        "polar-seats: internal error, a bug in polar-seats: RuntimeError: something "
+        "impossible. Run again with --debug for the traceback, and report it.\n"
+    )
+    err = io.StringIO()
+    assert _cli.run(["demo", "--items", "3", "--debug"], out=io.StringIO(), err=err) == 70
+    assert "Traceback" in err.getvalue()
+    assert "in broken" in err.getvalue()
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as stderr is when a person runs the command."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_shows_on_a_terminal_stderr_while_stdout_is_piped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """stdout piped, stderr a terminal: a bar with items, pages, rate and retries."""
+    faults = FaultPlan(pages={3: [Fault.server_error(503)]})
+    with serve_in_thread(FakePolarServer(count=250, faults=faults)) as server:
+        monkeypatch.setenv(_cli.TOKEN_VARIABLE, server.token)
+        out, err = io.StringIO(), Terminal()
+        argv = ["list", "--base-url", server.url, "--limit", "50", "--fields", "id"]
+        assert _cli.run(argv, out=out, err=err) == 0
+    assert len(out.getvalue().splitlines()) == 250
+    shown = err.getvalue()
+    assert "250/250 items" in shown
+    assert "5 pages" in shown
+    assert "1 retries" in shown
+    assert "/s" in shown
+
+
+def test_no_progress_bar_without_the_cli_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without rich installed the command works the same, without a bar."""
+    monkeypatch.setitem(sys.modules, "rich.progress", None)  # import fails as if missing
+    err = Terminal()
+    assert _cli.run(["demo", "--items", "20"], out=io.StringIO(), err=err) == 0
+    assert err.getvalue().startswith("\nListed 20 claimed subscriptions")
+
+
+@pytest.mark.parametrize(
+    ("stdout", "options"),
+    [(Terminal, ()), (io.StringIO, ("--no-progress",))],
+    ids=["stdout-is-a-terminal", "no-progress"],
+)
+def test_no_progress_bar_when_stdout_is_a_terminal_or_it_is_turned_off(
+    stdout: type[io.StringIO], options: tuple[str, ...]
+) -> None:
+    """Nothing but the demo's closing lines on stderr."""
+    err = Terminal()
+    assert _cli.run(["demo", "--items", "20", *options], out=stdout(), err=err) == 0
+    assert err.getvalue().startswith("\nListed 20 claimed subscriptions")

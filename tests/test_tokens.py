@@ -89,3 +89,18 @@ def test_idle_limiters_are_dropped_when_many_customers_pass() -> None:
         client.with_token(f"polar_cst_{n}")
     assert len(client._pool.limiters) <= 11
     assert all(isinstance(key, bytes) and b"polar" not in key for key in client._pool.limiters)
+
+
+async def test_a_client_without_a_token_serves_only_through_views() -> None:
+    """AsyncClient() holds no token: its own calls say to use with_token() and send
+    nothing; its views work and share its pool."""
+    async with FakePolarServer(count=4) as server, ps.AsyncClient(base_url=server.url) as client:
+        with pytest.raises(ValueError, match=r"without a token: call client\.with_token"):
+            await client.list_claimed_subscriptions()
+        with pytest.raises(ValueError, match="without a token"):
+            client.iter_claimed_subscriptions()
+        assert server.requests == []
+        assert client.rate_limit is not None
+        page = await client.with_token(server.token).list_claimed_subscriptions()
+        assert len(page.items) == 4
+        assert server.requests[0].token == server.token

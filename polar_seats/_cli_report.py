@@ -1,0 +1,140 @@
+"""What the ``polar-seats`` command tells the person on stderr: progress, and the request
+log of ``--debug``. Neither ever shows the token."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from types import SimpleNamespace
+from typing import Any, TextIO
+
+import aiohttp
+
+from ._retry import RetryEvent, RetryPolicy
+
+
+def redact(headers: Any) -> str:
+    """Request headers as one line, with the token left out."""
+    shown = []
+    for name, value in headers.items():
+        if name.lower() == "authorization":
+            value = f"{str(value).partition(' ')[0]} (redacted)"
+        shown.append(f"{name}: {value}")
+    return "; ".join(shown)
+
+
+class RequestLog:
+    """Writes one line per request and answer to ``err`` (``--debug``), through aiohttp's
+    tracing, so what is logged is what was sent."""
+
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+
+    def trace_config(self) -> aiohttp.TraceConfig:
+        config = aiohttp.TraceConfig()
+        config.on_request_start.append(self._start)
+        config.on_request_end.append(self._end)
+        config.on_request_exception.append(self._exception)
+        return config
+
+    def _write(self, line: str) -> None:
+        self.err.write(f"polar-seats: {line}\n")
+        self.err.flush()
+
+    async def _start(self, _s: object, context: SimpleNamespace, params: Any) -> None:
+        context.started = time.perf_counter()
+        self._write(f"→ {params.method} {params.url} [{redact(params.headers)}]")
+
+    async def _end(self, _s: object, context: SimpleNamespace, params: Any) -> None:
+        elapsed = (time.perf_counter() - context.started) * 1000
+        response = params.response
+        length = response.headers.get("Content-Length", "?")
+        self._write(
+            f"← {response.status} {params.method} {params.url} in {elapsed:.1f} ms "
+            f"({length} bytes announced)"
+        )
+
+    async def _exception(self, _s: object, context: SimpleNamespace, params: Any) -> None:
+        elapsed = (time.perf_counter() - context.started) * 1000
+        error = params.exception
+        self._write(
+            f"✗ {params.method} {params.url} after {elapsed:.1f} ms: "
+            f"{type(error).__name__}: {error}"
+        )
+
+
+class Progress:
+    """A progress bar on stderr: pages, items, rate and retries (needs ``rich``)."""
+
+    def __init__(self, err: TextIO) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.retries = 0
+        self.pages = 0
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,}/{task.fields[expected]} items"),
+            TextColumn("{task.fields[pages]} pages"),
+            TextColumn("{task.fields[rate]}/s"),
+            TextColumn("{task.fields[retries]} retries"),
+            TimeElapsedColumn(),
+            console=Console(file=err),
+            transient=True,
+        )
+        self._task = self._bar.add_task(
+            "listing", total=None, expected="?", pages=0, rate="-", retries=0
+        )
+        self._started = time.perf_counter()
+
+    def __enter__(self) -> Progress:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def retry_policy(self, policy: RetryPolicy) -> RetryPolicy:
+        """``policy``, also counting its retries here."""
+        previous = policy.on_retry
+
+        def on_retry(event: RetryEvent) -> None:
+            self.retries += 1
+            if previous is not None:
+                previous(event)
+
+        return dataclasses.replace(policy, on_retry=on_retry)
+
+    def page(self, items: int, total: int) -> None:
+        self.pages += 1
+        done = self._bar.tasks[0].completed + items
+        rate = done / max(time.perf_counter() - self._started, 1e-9)
+        self._bar.update(
+            self._task,
+            completed=done,
+            total=total,
+            expected=f"{total:,}",
+            pages=self.pages,
+            rate=f"{rate:,.0f}",
+            retries=self.retries,
+        )
+
+
+def progress_wanted(out: TextIO, err: TextIO) -> bool:
+    """A bar only while stdout goes to a pipe or file and stderr is a terminal, and only
+    when the ``cli`` extra (rich) is installed."""
+    if _isatty(out) or not _isatty(err):
+        return False
+    try:
+        import rich.progress  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,58 @@
+"""What users' code sees: checked by mypy --strict and pyright (`nox -s typecheck`), never run.
+
+Each ``assert_type`` fails the type check if the library's annotations stop saying it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from typing_extensions import assert_type
+
+import polar_seats as ps
+from polar_seats.testing import FakePolarServer, make_customer_subscription
+
+
+async def walk(client: ps.AsyncClient) -> None:
+    async with client.iter_claimed_subscriptions(limit=100, concurrency=4) as subscriptions:
+        async for subscription in subscriptions:
+            assert_type(subscription, ps.CustomerSubscription)
+            assert_type(subscription.status, str)
+            assert_type(subscription.seats, int | None)
+            for price in subscription.prices:
+                assert_type(price, ps.Price)
+                if isinstance(price, ps.ProductPriceSeatBased):
+                    assert_type(price.seat_tiers.tiers[0].price_per_seat, int)
+                elif isinstance(price, ps.UnknownProductPrice):
+                    assert_type(price.raw, dict[str, Any])
+            for benefit in subscription.product.benefits:
+                assert_type(benefit, ps.Benefit)
+                assert_type(benefit.type, str | None)
+
+
+async def pages(client: ps.AsyncClient) -> None:
+    page = await client.list_claimed_subscriptions(page=2, limit=50)
+    assert_type(page, ps.Page)
+    assert_type(page.items, list[ps.CustomerSubscription])
+    assert_type(page.pagination.max_page, int)
+    async for each in client.iter_claimed_subscriptions().pages():
+        assert_type(each, ps.Page)
+
+
+async def per_customer(client: ps.AsyncClient, token: str) -> None:
+    view = client.with_token(token)
+    assert_type(view, ps.AsyncClient)
+    try:
+        await view.list_claimed_subscriptions()
+    except ps.RateLimitError as exc:
+        assert_type(exc.retry_after, float | None)
+    except ps.APIStatusError as exc:
+        assert_type(exc.status, int)
+
+
+async def testing_kit() -> None:
+    async with FakePolarServer(count=3) as server:
+        assert_type(server.url, str)
+        async with ps.AsyncClient(server.token, base_url=server.url) as client:
+            await walk(client)
+    assert_type(make_customer_subscription(), ps.CustomerSubscription)
