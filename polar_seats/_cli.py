@@ -217,7 +217,8 @@ async def _walk(
     if fields is None and args.format == "table":
         fields = DEMO_FIELDS.split(",")
     writer = _Writer(args.format, out)
-    progress = None if args.no_progress or not progress_wanted(out, err) else Progress(err)
+    quiet = args.no_progress or args.debug or not progress_wanted(out, err)
+    progress = None if quiet else Progress(err)
     trace = [RequestLog(err).trace_config()] if args.debug else []
     retry = RetryPolicy() if progress is None else progress.retry_policy(RetryPolicy())
     async with aiohttp.ClientSession(trace_configs=trace) as session:
