@@ -84,6 +84,8 @@ from ._retry import RetryBudget, RetryEvent, RetryPolicy
 if TYPE_CHECKING:
     from ._models import Benefit, Price
 
+    __version__: str
+
 __all__ = [
     "APIStatusError",
     "AsyncClient",

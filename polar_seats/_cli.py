@@ -17,12 +17,12 @@ import msgspec
 
 from ._cli_report import Progress, RequestLog, progress_wanted
 from ._client import AsyncClient
-from ._errors import AuthenticationError, NetworkError, PolarError, RateLimitError
+from ._errors import AuthenticationError, NetworkError, PolarError, RateLimitError, json_object
 from ._models import Page
 from ._retry import RetryPolicy
 
 TOKEN_VARIABLE = "POLAR_CUSTOMER_SESSION_TOKEN"
-DEMO_FIELDS = "id,status,seats,product.name,product.organization.name"
+DEMO_FIELDS: str = "id,status,seats,product.name,product.organization.name"
 FORMATS = ("jsonl", "json", "csv", "table")
 TABLE_WIDTH = 80
 
@@ -140,7 +140,7 @@ def _pick(data: dict[str, Any], fields: list[str]) -> dict[str, Any]:
     for field in fields:
         value: Any = data
         for part in field.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
+            value = (json_object(value) or {}).get(part)
         picked[field] = value
     return picked
 
@@ -148,8 +148,9 @@ def _pick(data: dict[str, Any], fields: list[str]) -> dict[str, Any]:
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in data.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
+        nested = json_object(value)
+        if nested is not None:
+            flat.update(_flatten(nested, f"{prefix}{key}."))
         else:
             flat[f"{prefix}{key}"] = value
     return flat
@@ -213,7 +214,9 @@ class _Writer:
 async def _walk(
     args: argparse.Namespace, out: TextIO, err: TextIO, token: str, **options: Any
 ) -> int:
-    fields = [f.strip() for f in args.fields.split(",") if f.strip()] if args.fields else None
+    fields: list[str] | None = None
+    if args.fields:
+        fields = [field.strip() for field in args.fields.split(",") if field.strip()]
     if fields is None and args.format == "table":
         fields = DEMO_FIELDS.split(",")
     writer = _Writer(args.format, out)

@@ -15,7 +15,7 @@ from ._retry import RetryEvent, RetryPolicy
 
 def redact(headers: Any) -> str:
     """Request headers as one line, with the token left out."""
-    shown = []
+    shown: list[str] = []
     for name, value in headers.items():
         if name.lower() == "authorization":
             value = f"{str(value).partition(' ')[0]} (redacted)"
@@ -127,7 +127,7 @@ def progress_wanted(out: TextIO, err: TextIO) -> bool:
     if _isatty(out) or not _isatty(err):
         return False
     try:
-        import rich.progress  # noqa: F401
+        import rich.progress  # noqa: F401  # pyright: ignore[reportUnusedImport]
     except ImportError:
         return False
     return True

@@ -21,7 +21,7 @@ request is sent.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 __all__ = [
     "APIStatusError",
@@ -38,6 +38,11 @@ __all__ = [
 ]
 
 _EXCERPT = 200
+
+
+def json_object(value: object) -> dict[str, Any] | None:
+    """``value`` if it is a decoded JSON object, else ``None``."""
+    return cast("dict[str, Any]", value) if isinstance(value, dict) else None
 
 
 def excerpt(body: bytes) -> str:
@@ -96,10 +101,8 @@ class AuthenticationError(APIStatusError):
     @property
     def error(self) -> str | None:
         """Polar's error code, when the body carried one."""
-        if isinstance(self.body, dict):
-            value = self.body.get("error")
-            return value if isinstance(value, str) else None
-        return None
+        value = (json_object(self.body) or {}).get("error")
+        return value if isinstance(value, str) else None
 
 
 class NotFoundError(APIStatusError):
@@ -112,9 +115,9 @@ class RequestValidationError(APIStatusError):
     @property
     def detail(self) -> list[dict[str, Any]]:
         """The server's list of problems (``type``, ``loc``, ``msg``, ``input``)."""
-        if isinstance(self.body, dict) and isinstance(self.body.get("detail"), list):
-            return [entry for entry in self.body["detail"] if isinstance(entry, dict)]
-        return []
+        detail: object = (json_object(self.body) or {}).get("detail")
+        entries: list[object] = cast("list[object]", detail) if isinstance(detail, list) else []
+        return [entry for entry in map(json_object, entries) if entry is not None]
 
 
 class RateLimitError(APIStatusError):

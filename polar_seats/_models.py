@@ -754,12 +754,12 @@ class _LaxProduct(CustomerSubscriptionProduct, kw_only=True):
 
 
 class _LaxSubscription(CustomerSubscription, kw_only=True):
-    product: _LaxProduct
+    product: _LaxProduct  # pyright: ignore[reportIncompatibleVariableOverride]
     prices: list[_PriceMarker]  # type: ignore[assignment]
     price: _PriceMarker | None = None  # type: ignore[assignment]
 
 
-class _LaxPage(Page, kw_only=True):
+class LaxPage(Page, kw_only=True):
     items: list[_LaxSubscription]  # type: ignore[assignment]
 
 
@@ -774,7 +774,7 @@ def _from_lax(item: _LaxSubscription) -> CustomerSubscription:
     return result
 
 
-def from_lax(page: _LaxPage) -> Page:
+def from_lax(page: LaxPage) -> Page:
     """The public :class:`Page` holding what the lax models decoded."""
     for item in page.items:
         _from_lax(item)

@@ -182,7 +182,8 @@ class SeenIds:
         return self._add_uuid(bytes.fromhex(item_id.replace("-", "")))
 
     def _compact(self) -> None:
-        self._buckets = [None] * self.BUCKETS
+        buckets: list[bytearray | None] = [None] * self.BUCKETS
+        self._buckets = buckets
         kept = self._set
         self._set = set()
         for item_id in kept:

@@ -26,8 +26,9 @@ from ._errors import (
     ResponseDecodeError,
     ServerError,
     excerpt,
+    json_object,
 )
-from ._models import Page, _LaxPage, decode_hook, from_lax
+from ._models import LaxPage, Page, decode_hook, from_lax
 
 SERVERS: dict[str, str] = {
     "production": "https://api.polar.sh",
@@ -41,7 +42,7 @@ MAX_LIMIT = 100
 # Lax mode lets a field Polar widens from integer to number (1000 sent as 1000.0) decode;
 # a real fraction in an integer field still fails, naming the field.
 _page_decoder = msgspec.json.Decoder(Page, strict=False)
-_lax_page_decoder = msgspec.json.Decoder(_LaxPage, dec_hook=decode_hook, strict=False)
+_lax_page_decoder = msgspec.json.Decoder(LaxPage, dec_hook=decode_hook, strict=False)
 _any_decoder = msgspec.json.Decoder()
 _PATH_RE = re.compile(r" - at `\$([^`]*)`")
 # Tokens are printable ASCII: anything else could split or smuggle a header.
@@ -180,9 +181,10 @@ def _lenient_json(body: bytes) -> Any:
 
 def _describe(body: Any, raw: bytes) -> str:
     """What the server said, in a few words for a message."""
-    if isinstance(body, dict):
+    said = json_object(body)
+    if said is not None:
         for key in ("error_description", "detail", "error"):
-            value = body.get(key)
+            value = said.get(key)
             if isinstance(value, str) and value:
                 return value
     if not raw:

@@ -208,6 +208,7 @@ async def call_with_retries(
             return None
         return max(0.0, policy.deadline - (_now() - started))
 
+    result: T
     try:
         result = await _attempt_with_deadline(attempt, remaining)
     except PolarError as error:

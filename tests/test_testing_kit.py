@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
 import polar_seats as ps
 from polar_seats.testing import (
     BENEFIT_TYPES,
@@ -19,6 +24,24 @@ async def test_the_plugins_fixtures_give_a_server_and_a_client(
     subs = [sub async for sub in polar_client.iter_claimed_subscriptions()]
     assert [sub.id for sub in subs] == [raw["id"] for raw in polar_fake_server.subscriptions]
     assert polar_client.base_url == polar_fake_server.url
+
+
+async def test_the_fixtures_work_beside_aiohttp_pytest_plugin(
+    aiohttp_client: Callable[[web.Application], Awaitable[Any]],
+    polar_fake_server: FakePolarServer,
+    polar_client: ps.AsyncClient,
+) -> None:
+    """An app under test with pytest-aiohttp's `aiohttp_client`, calling the fake Polar."""
+
+    async def count(request: web.Request) -> web.Response:
+        page = await polar_client.list_claimed_subscriptions(limit=100)
+        return web.json_response({"count": page.pagination.total_count})
+
+    app = web.Application()
+    app.router.add_get("/count", count)
+    http = await aiohttp_client(app)
+    response = await http.get("/count")
+    assert await response.json() == {"count": len(polar_fake_server.subscriptions)}
 
 
 def test_factory_builds_every_variant_as_models() -> None:

@@ -19,7 +19,7 @@ class Fault:
 
     kind: str
     status: int = 200
-    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    headers: Mapping[str, str] = dataclasses.field(default_factory=dict[str, str])
     body: bytes = b""
     seconds: float = 0.0
 

@@ -17,7 +17,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -416,7 +416,7 @@ async def _faulty(
 
 
 @contextlib.contextmanager
-def serve_in_thread(server: FakePolarServer) -> Iterator[FakePolarServer]:
+def serve_in_thread(server: FakePolarServer) -> Generator[FakePolarServer, None, None]:
     """Run ``server`` on an event loop of its own in a background thread.
 
     For synchronous code under test, or code that blocks its own event loop (as polar-sdk
