@@ -49,7 +49,8 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the documentation site with mkdocs --strict (a broken link or reference fails)."""
-    session.install(*DOCS, "-e", ".")
+    # mkdocstrings formats the signatures with ruff.
+    session.install(*DOCS, RUFF, "-e", ".")
     site = f"{session.create_tmp()}/site"
     session.run("mkdocs", "build", "--strict", "--site-dir", site, env={"NO_MKDOCS_2_WARNING": "1"})
 

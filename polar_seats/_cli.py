@@ -10,7 +10,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import aiohttp
 import msgspec
@@ -20,6 +20,9 @@ from ._client import AsyncClient
 from ._errors import AuthenticationError, NetworkError, PolarError, RateLimitError, json_object
 from ._models import Page
 from ._retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from .testing import Fault
 
 TOKEN_VARIABLE = "POLAR_CUSTOMER_SESSION_TOKEN"
 DEMO_FIELDS: str = "id,status,seats,product.name,product.organization.name"
@@ -96,10 +99,19 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port, 0 for any free one")
     _add_data_options(serve)
     serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="N=FAULT",
+        help="answer request N (from 1) with FAULT: a status (503, 429:SECONDS), "
+        "proxy-html, reset, reset-mid-body, truncated-json, invalid-json, endless-body, "
+        "stall:SECONDS or slow-body:SECONDS; repeat for more",
+    )
+    serve.add_argument(
         "--fault-rate",
         type=float,
         default=0.0,
-        help="share of requests answered with a random transient fault (0 to 1)",
+        help="share of other requests answered with a random transient fault (0 to 1)",
     )
     return parser
 
@@ -294,7 +306,7 @@ async def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
 async def _serve(args: argparse.Namespace, out: TextIO) -> None:
     from .testing import FakePolarServer, FaultPlan
 
-    faults = FaultPlan(rate=args.fault_rate, seed=args.seed)
+    faults = FaultPlan(_fault_script(args.fault), rate=args.fault_rate, seed=args.seed)
     async with FakePolarServer(
         count=args.items, seed=args.seed, faults=faults, port=args.port
     ) as server:
@@ -303,10 +315,26 @@ async def _serve(args: argparse.Namespace, out: TextIO) -> None:
         await asyncio.Event().wait()
 
 
+def _fault_script(specs: list[str]) -> dict[int, Fault]:
+    from .testing import Fault
+
+    script: dict[int, Fault] = {}
+    for spec in specs:
+        number, _, fault = spec.partition("=")
+        if not number.strip().isdecimal() or int(number) < 1 or not fault:
+            raise UsageError(f"--fault takes N=FAULT, N a request number from 1 (got {spec!r}).")
+        try:
+            script[int(number)] = Fault.parse(fault)
+        except ValueError as exc:
+            raise UsageError(f"--fault {spec}: {exc}") from None
+    return script
+
+
 def _check(args: argparse.Namespace) -> None:
     if args.command == "serve-fake":
         if not 0.0 <= args.fault_rate <= 1.0:
             raise UsageError(f"--fault-rate must be between 0 and 1 (got {args.fault_rate}).")
+        _fault_script(args.fault)
         return
     if args.concurrency is not None and args.concurrency < 1:
         raise UsageError(f"--concurrency must be 1 or more (got {args.concurrency}).")

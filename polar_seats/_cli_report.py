@@ -4,6 +4,7 @@ log of ``--debug``. Neither ever shows the token."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from types import SimpleNamespace
 from typing import Any, TextIO
@@ -64,29 +65,51 @@ class RequestLog:
 
 
 class Progress:
-    """A progress bar on stderr: pages, items, rate and retries (needs ``rich``)."""
+    """A progress bar on stderr: items, pages, rate and retries (needs ``rich``).
+
+    Redrawn ten times a second, so the rate falls and retries show while a page is slow.
+    """
 
     def __init__(self, err: TextIO) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            ProgressColumn,
+            Task,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+        from rich.text import Text
 
         self.retries = 0
         self.pages = 0
+        progress = self
+
+        class Rate(ProgressColumn):
+            def render(self, task: Task) -> Text:
+                elapsed = task.elapsed or 0.0
+                return Text(f"{task.completed / elapsed:,.0f}/s" if elapsed else "-/s")
+
+        class Retries(ProgressColumn):
+            def render(self, task: Task) -> Text:
+                return Text(f"{progress.retries} retries")
+
         self._bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
             TextColumn("{task.completed:,}/{task.fields[expected]} items"),
             TextColumn("{task.fields[pages]} pages"),
-            TextColumn("{task.fields[rate]}/s"),
-            TextColumn("{task.fields[retries]} retries"),
+            Rate(),
+            Retries(),
             TimeElapsedColumn(),
             console=Console(file=err),
             transient=True,
+            # Output goes to the command's own stdout; the bar must not take it over.
+            redirect_stdout=False,
+            redirect_stderr=False,
         )
-        self._task = self._bar.add_task(
-            "listing", total=None, expected="?", pages=0, rate="-", retries=0
-        )
-        self._started = time.perf_counter()
+        self._task = self._bar.add_task("listing", total=None, expected="?", pages=0)
 
     def __enter__(self) -> Progress:
         self._bar.start()
@@ -107,24 +130,17 @@ class Progress:
         return dataclasses.replace(policy, on_retry=on_retry)
 
     def page(self, items: int, total: int) -> None:
+        """Count a page of ``items``; ``total`` is how many the walk expects in all."""
         self.pages += 1
-        done = self._bar.tasks[0].completed + items
-        rate = done / max(time.perf_counter() - self._started, 1e-9)
         self._bar.update(
-            self._task,
-            completed=done,
-            total=total,
-            expected=f"{total:,}",
-            pages=self.pages,
-            rate=f"{rate:,.0f}",
-            retries=self.retries,
+            self._task, advance=items, total=total, expected=f"{total:,}", pages=self.pages
         )
 
 
 def progress_wanted(out: TextIO, err: TextIO) -> bool:
-    """A bar only while stdout goes to a pipe or file and stderr is a terminal, and only
-    when the ``cli`` extra (rich) is installed."""
-    if _isatty(out) or not _isatty(err):
+    """A bar only while stdout goes to a pipe or file and stderr is a terminal that can
+    redraw a line, and only when the ``cli`` extra (rich) is installed."""
+    if _isatty(out) or not _isatty(err) or os.environ.get("TERM") == "dumb":
         return False
     try:
         import rich.progress  # noqa: F401  # pyright: ignore[reportUnusedImport]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
 import json
 import os
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -201,8 +203,10 @@ def test_missing_token_file_is_a_usage_error(tmp_path: Path) -> None:
     assert "nope" in err.getvalue()
 
 
-async def test_serve_fake_serves_until_stopped() -> None:
-    """`serve-fake` prints its URL and token, answers requests, and stops on a signal."""
+@contextlib.asynccontextmanager
+async def serve_fake(*options: str) -> AsyncIterator[tuple[str, str]]:
+    """`polar-seats serve-fake --port 0 OPTIONS` in a process; yields its URL and token and
+    checks that SIGINT stops it cleanly."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -210,19 +214,53 @@ async def test_serve_fake_serves_until_stopped() -> None:
         "serve-fake",
         "--port",
         "0",
-        "--items",
-        "12",
+        *options,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
     )
     assert process.stdout is not None
     url = (await process.stdout.readline()).decode().split(" at ", 1)[1].strip()
     token = (await process.stdout.readline()).decode().split(": ", 1)[1].strip()
-    async with ps.AsyncClient(token, base_url=url) as client:
+    try:
+        yield url, token
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert await process.wait() == 0
+
+
+async def test_serve_fake_serves_until_stopped() -> None:
+    """`serve-fake` prints its URL and token, answers requests, and stops on a signal."""
+    async with (
+        serve_fake("--items", "12") as (url, token),
+        ps.AsyncClient(token, base_url=url) as client,
+    ):
         page = await client.list_claimed_subscriptions(limit=100)
     assert len(page.items) == 12
-    process.send_signal(signal.SIGINT)
-    assert await process.wait() == 0
+
+
+async def test_serve_fake_answers_scripted_faults_by_request_number() -> None:
+    """`--fault 1=503 --fault 2=429:0 ...`: the first requests fail as asked, then pages."""
+    faults = ["--fault", "1=503", "--fault", "2=429:0", "--fault", "3=invalid-json"]
+    async with (
+        serve_fake("--items", "5", *faults) as (url, token),
+        ps.AsyncClient(token, base_url=url, retry=None) as client,
+    ):
+        with pytest.raises(ps.ServerError, match="503"):
+            await client.list_claimed_subscriptions()
+        with pytest.raises(ps.RateLimitError) as limited:
+            await client.list_claimed_subscriptions()
+        assert limited.value.retry_after == 0
+        with pytest.raises(ps.ResponseDecodeError, match="not valid JSON"):
+            await client.list_claimed_subscriptions()
+        assert len((await client.list_claimed_subscriptions()).items) == 5
+
+
+@pytest.mark.parametrize("spec", ["0=503", "x=503", "2=", "2=teapot"])
+def test_serve_fake_refuses_a_bad_fault_in_one_line(spec: str) -> None:
+    """A bad --fault is a usage error, before any server starts."""
+    err = io.StringIO()
+    assert _cli.run(["serve-fake", "--fault", spec], out=io.StringIO(), err=err) == 2
+    assert err.getvalue().startswith("polar-seats: --fault")
+    assert err.getvalue().count("\n") == 1
 
 
 def test_demo_shows_a_table_then_how_to_reach_the_real_api() -> None:
@@ -308,6 +346,9 @@ def test_progress_bar_shows_on_a_terminal_stderr_while_stdout_is_piped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """stdout piped, stderr a terminal: a bar with items, pages, rate and retries."""
+    monkeypatch.setenv("TERM", "xterm-256color")
+    for variable in ("TTY_COMPATIBLE", "TTY_INTERACTIVE", "NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(variable, raising=False)
     faults = FaultPlan(pages={3: [Fault.server_error(503)]})
     with serve_in_thread(FakePolarServer(count=250, faults=faults)) as server:
         monkeypatch.setenv(_cli.TOKEN_VARIABLE, server.token)
@@ -320,6 +361,14 @@ def test_progress_bar_shows_on_a_terminal_stderr_while_stdout_is_piped(
     assert "5 pages" in shown
     assert "1 retries" in shown
     assert "/s" in shown
+
+
+def test_no_progress_bar_on_a_dumb_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TERM=dumb cannot redraw a line: no bar."""
+    monkeypatch.setenv("TERM", "dumb")
+    err = Terminal()
+    assert _cli.run(["demo", "--items", "20"], out=io.StringIO(), err=err) == 0
+    assert err.getvalue().startswith("\nListed 20 claimed subscriptions")
 
 
 def test_no_progress_bar_without_the_cli_extra(monkeypatch: pytest.MonkeyPatch) -> None:

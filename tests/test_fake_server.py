@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from polar_seats.testing import PRICE_KINDS, FakePolarServer, make_subscriptions
+from polar_seats.testing import PRICE_KINDS, FakePolarServer, Fault, FaultPlan, make_subscriptions
 
 from . import contract
 
@@ -234,3 +234,25 @@ async def test_url_before_start_is_an_error() -> None:
     """Asking for the URL of a server that is not running says how to start it."""
     with pytest.raises(RuntimeError, match="async with"):
         _ = FakePolarServer().url
+
+
+async def test_a_stall_sends_the_whole_page_once_the_wait_is_over(
+    http: aiohttp.ClientSession,
+) -> None:
+    """`Fault.stall` delays the answer; the page then comes whole, with its length, as a
+    normal page does (not in the slow chunks of `Fault.slow_body`)."""
+    plan = FaultPlan({1: Fault.stall(0.05), 2: Fault.slow_body(0.05)})
+    async with FakePolarServer(count=30, faults=plan) as server:
+        stalled = await http.get(server.url + PATH, headers=auth(server))
+        slow = await http.get(server.url + PATH, headers=auth(server))
+        normal = await http.get(server.url + PATH, headers=auth(server))
+        bodies = [await response.read() for response in (stalled, slow, normal)]
+    assert [r.status for r in (stalled, slow, normal)] == [200, 200, 200]
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert stalled.content_length == normal.content_length == len(bodies[0])
+    assert slow.content_length is None  # streamed in chunks
+    assert [r.fault for r in server.requests] == ["stall", "slow_body", None]
+
+
+def auth(server: FakePolarServer) -> dict[str, str]:
+    return {"Authorization": f"Bearer {server.token}"}

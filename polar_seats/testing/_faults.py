@@ -89,6 +89,44 @@ class Fault:
         """A 200 whose JSON body never ends (until the client hangs up, or 1 GiB)."""
         return cls("endless_body")
 
+    @classmethod
+    def parse(cls, spec: str) -> Fault:
+        """A fault from a short text, as ``polar-seats serve-fake --fault`` takes it.
+
+        ``429`` or ``429:SECONDS`` (Polar's rate limit, ``Retry-After`` 60 by default), any
+        other status (``503``; a 5xx has Polar's plain-text body), ``proxy-html`` or
+        ``proxy-html:STATUS``, ``reset``, ``reset-mid-body``, ``truncated-json``,
+        ``invalid-json``, ``endless-body``, ``stall:SECONDS``, ``slow-body:SECONDS``.
+        """
+        name, _, argument = spec.strip().lower().partition(":")
+        try:
+            if name.isdecimal() and len(name) == 3:
+                status = int(name)
+                if status == 429:
+                    return cls.rate_limited(argument or "60")
+                return cls.server_error(status) if status >= 500 else cls.http_status(status)
+            if name == "proxy-html":
+                return cls.proxy_html(int(argument or "502"))
+            if name in ("stall", "slow-body"):
+                seconds = float(argument)
+                return cls.stall(seconds) if name == "stall" else cls.slow_body(seconds)
+            simple = {
+                "reset": cls.reset,
+                "reset-mid-body": cls.reset_mid_body,
+                "truncated-json": cls.truncated_json,
+                "invalid-json": cls.invalid_json,
+                "endless-body": cls.endless_body,
+            }
+            if name in simple and not argument:
+                return simple[name]()
+        except ValueError:
+            pass
+        raise ValueError(
+            f"Unknown fault {spec!r}: use a status (503, or 429:SECONDS), proxy-html[:STATUS], "
+            "reset, reset-mid-body, truncated-json, invalid-json, endless-body, "
+            "stall:SECONDS or slow-body:SECONDS."
+        )
+
     @property
     def name(self) -> str:
         """A short label: ``status 429``, ``reset_mid_body``…"""

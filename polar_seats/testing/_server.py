@@ -241,7 +241,7 @@ class FakePolarServer:
             )
         page, limit = int(request.query.get("page", 1)), int(request.query.get("limit", 10))
         body = _encode(self.page_body(page, limit, version=version))
-        if fault is not None:
+        if fault is not None and fault.kind != "stall":  # a stall has waited: the page follows
             return await _faulty(request, fault, body, version)
         return web.Response(
             body=body, content_type="application/json", headers={"Polar-Version": version}
