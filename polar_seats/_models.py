@@ -12,6 +12,11 @@ Polar changes this contract under released clients, so the models are built to s
 
 Decoded objects form no reference cycles, so the Structs opt out of garbage-collector
 tracking (``gc=False``), which removes most of the collector's cost on large walks.
+
+Two decoders read a page. The fast one sees the current prices and benefits as msgspec
+tagged unions and runs no Python per object; a page it refuses (a legacy price, an unknown
+kind, a misfit field) goes to the lax models at the end of this module, whose
+:func:`decode_hook` tells every price and benefit apart and gives errors their full path.
 """
 
 from __future__ import annotations

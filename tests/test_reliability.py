@@ -16,7 +16,7 @@ from .soak import SOAK_FAULTS, connections_in_use, render, run_soak
 
 async def test_soak_through_random_faults_loses_nothing() -> None:
     """40 walks of 300 items, 20% of requests faulted, then 40 cancelled walks: all clean."""
-    report = await run_soak(walks=40, items=300, concurrency=20, cancelled=40, seed=11)
+    report = await run_soak(walks=40, items=300, at_once=20, cancelled=40, seed=11)
     assert report.failed_walks == 0
     assert report.items_received == report.items_expected == 40 * 300
     assert (report.lost, report.repeated, report.out_of_order_walks) == (0, 0, 0)
