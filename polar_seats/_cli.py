@@ -25,9 +25,11 @@ if TYPE_CHECKING:
     from .testing import Fault
 
 TOKEN_VARIABLE = "POLAR_CUSTOMER_SESSION_TOKEN"
-DEMO_FIELDS: str = "id,status,seats,product.name,product.organization.name"
+DEMO_FIELDS: str = "id,status,seats,product.name"
 FORMATS = ("jsonl", "json", "csv", "table")
 TABLE_WIDTH = 80
+TABLE_SAMPLE = 100
+"""Rows a table reads before it sizes its columns to them."""
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -185,6 +187,7 @@ class _Writer:
         self.rows = 0
         self._csv: csv.DictWriter[str] | None = None
         self._widths: list[int] = []
+        self._sample: list[list[str]] = []
 
     def row(self, data: dict[str, Any]) -> None:
         if self.kind == "jsonl":
@@ -199,13 +202,29 @@ class _Writer:
             self._csv.writerow({key: _cell(value) for key, value in flat.items()})
         else:
             flat = _flatten(data)
-            if not self._widths:
-                gaps = 2 * (len(flat) - 1)
-                self._widths = [max(4, (TABLE_WIDTH - gaps) // max(1, len(flat)))] * len(flat)
-                self._line(list(flat))
-                self._line(["-" * width for width in self._widths])
-            self._line([_cell(value) for value in flat.values()])
+            if not self._sample:
+                self._sample.append(list(flat))  # the header
+            cells = [_cell(value) for value in flat.values()]
+            if self._widths:
+                self._line(cells)
+            else:
+                self._sample.append(cells)
+                if len(self._sample) > TABLE_SAMPLE:
+                    self._flush_sample()
         self.rows += 1
+
+    def _flush_sample(self) -> None:
+        # Columns as wide as their name and the sample's values, the widest narrowed until
+        # the table fits.
+        header, *rows = self._sample
+        widths = [max([4, *(len(row[i]) for row in [header, *rows])]) for i in range(len(header))]
+        while sum(widths) + 2 * (len(widths) - 1) > TABLE_WIDTH and max(widths) > 4:
+            widths[widths.index(max(widths))] -= 1
+        self._widths = widths
+        self._line(header)
+        self._line(["-" * width for width in widths])
+        for row in rows:
+            self._line(row)
 
     def _line(self, cells: list[str]) -> None:
         fitted = [
@@ -218,6 +237,8 @@ class _Writer:
         self.out.write(line.rstrip() + "\n")
 
     def close(self) -> None:
+        if self.kind == "table" and not self._widths and self._sample:
+            self._flush_sample()
         if self.kind == "json":
             self.out.write("[]\n" if self.rows == 0 else "]\n")
         self.out.flush()
@@ -294,8 +315,8 @@ async def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
         count = await _walk(args, out, err, server.token, base_url=server.url)
         pages = len(server.requests)
     err.write(
-        f"\nListed {count} claimed subscriptions in {pages} requests from a fake Polar "
-        f"server at {server.url}.\n"
+        f"\nListed {count} claimed subscriptions in {pages} request{'s' * (pages != 1)} "
+        f"from a fake Polar server at {server.url}.\n"
         f"For a customer's own: export {TOKEN_VARIABLE}=polar_cst_… (a customer session "
         "token, which your backend creates with Polar's customer sessions API), then run\n"
         "  polar-seats list --format table              # Polar's production API\n"

@@ -45,7 +45,7 @@ def test_demo_lists_the_seeded_subscriptions() -> None:
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(lines) == 120
     assert len({line["id"] for line in lines}) == 120
-    assert set(lines[0]) == {"id", "status", "seats", "product.name", "product.organization.name"}
+    assert set(lines[0]) == {"id", "status", "seats", "product.name"}
     assert "Listed 120 claimed subscriptions in 3 requests" in err.getvalue()
     assert "polar-seats list" in err.getvalue()
 
@@ -391,3 +391,16 @@ def test_no_progress_bar_when_stdout_is_a_terminal_or_it_is_turned_off(
     err = Terminal()
     assert _cli.run(["demo", "--items", "20", *options], out=stdout(), err=err) == 0
     assert err.getvalue().startswith("\nListed 20 claimed subscriptions")
+
+
+def test_table_columns_fit_their_values_and_only_the_widest_give_way() -> None:
+    """The demo's table shows whole ids; with more fields than fit, the widest narrow."""
+    lines = demo_output("--format", "table").splitlines()
+    header, rule, first = lines[0], lines[1], lines[2]
+    assert header.split() == ["id", "status", "seats", "product.name"]
+    assert len(first.split()[0]) == 36  # a whole UUID
+    assert len(rule.split()[0]) == 36
+    many = "id,status,seats,product.name,product.organization.name,current_period_end"
+    wide = demo_output("--format", "table", "--fields", many).splitlines()
+    assert max(len(line) for line in wide) <= 80
+    assert wide[2].split()[0].endswith("…")
