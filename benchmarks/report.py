@@ -32,8 +32,10 @@ Produced by `nox -s bench` (`python -m benchmarks.run`); do not edit the tables 
 Each benchmark server runs in a process of its own and assembles its answers from
 pre-encoded pieces, so it is not what is measured; one of them waits 20 ms before each answer,
 as the real API is across the internet. Every figure is the median of {reps} runs after one
-warm-up run, and every run's items are checked (count and ids) before its time counts. All
-clients run in the same process, one after the other, under the same garbage-collector policy:
+warm-up run, and every run's items are checked (count and ids) before its time counts. The
+clients of a benchmark take turns, one run each, starting from a different one every round,
+so a stretch where this shared machine runs slow weighs on all of them alike. All clients
+run in the same process under the same garbage-collector policy:
 first the whole suite with the collector frozen after warm-up (`gc.freeze()`), then again with
 Python's defaults, which is what users run with. polar_seats runs with `rate_limit=None`: its
 pacing to Polar's 500 requests a minute would otherwise be what is measured, and the official

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import functools
 import gc
 import os
 import platform
@@ -66,23 +67,33 @@ def expected(items: int) -> Tally:
     return Tally.of(item_id(n) for n in range(items))
 
 
-async def timed(run: Callable[[], Awaitable[Tally]], want: Tally, reps: int, freeze: bool) -> float:
-    got = await run()  # warm-up: connections, imports, caches
-    if got != want:
-        raise AssertionError(f"wrong answer: {got} instead of {want}")
+async def timed(
+    runs: dict[str, Callable[[], Awaitable[Tally]]], want: Tally, reps: int, freeze: bool
+) -> dict[str, float]:
+    """The median seconds of each run. The clients take turns, one rep each, starting from
+    a different one every round, so a machine that slows down for a while (this one is
+    shared) weighs on every client alike and the ratios hold."""
+    for name, run in runs.items():
+        await check(name, run, want)  # warm-up: connections, imports, caches
     if freeze:
         gc.collect()
         gc.freeze()
-    times = []
-    for _ in range(reps):
-        started = time.perf_counter()
-        got = await run()
-        times.append(time.perf_counter() - started)
-        if got != want:
-            raise AssertionError(f"wrong answer: {got} instead of {want}")
+    names = list(runs)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for rep in range(reps):
+        for name in names[rep % len(names) :] + names[: rep % len(names)]:
+            started = time.perf_counter()
+            await check(name, runs[name], want)
+            times[name].append(time.perf_counter() - started)
     if freeze:
         gc.unfreeze()
-    return statistics.median(times)
+    return {name: statistics.median(seconds) for name, seconds in times.items()}
+
+
+async def check(name: str, run: Callable[[], Awaitable[Tally]], want: Tally) -> None:
+    got = await run()
+    if got != want:
+        raise AssertionError(f"{name} gave a wrong answer: {got} instead of {want}")
 
 
 def walk_clients() -> dict[str, clients.Walk]:
@@ -118,22 +129,28 @@ async def run_suite(servers: Servers, reps: int, freeze: bool) -> list[Row]:
         ("(3) 100 pages, 20 ms latency", servers.slow, 10_000, 100),
     ]
     for title, base, items, limit in walks:
-        want = expected(items)
-        for name, walk in walk_clients().items():
-            url = f"{base}/{items}"
-            seconds = await timed(lambda w=walk, u=url, li=limit: w(u, li), want, reps, freeze)
+        url = f"{base}/{items}"
+        runs = {name: functools.partial(walk, url, limit) for name, walk in walk_clients().items()}
+        for name, seconds in (await timed(runs, expected(items), reps, freeze)).items():
             rows.append(Row(title, name, seconds))
             print(f"  {title:32} {name:42} {seconds * 1000:9.1f} ms", flush=True)
     title = "(4) 2,000 calls, 500 tokens, 64 at once"
     calls = 2_000
+    url = f"{servers.fast}/10"
     # Every call reads the first page (10 items) of a 10-item listing.
     want = Tally.of(item_id(n % 10) for n in range(calls * 10))
-    for name, call in call_clients().items():
-        url = f"{servers.fast}/10"
-        # A client per token takes most of a minute a run: it is timed once.
-        runs = 1 if name.endswith("a client per token") else reps
-        seconds = await timed(lambda c=call, u=url: c(u, TOKENS, calls), want, runs, freeze)
-        rows.append(Row(title, name if runs == reps else f"{name} (1 run)", seconds))
+    runs = {
+        name: functools.partial(call, url, TOKENS, calls) for name, call in call_clients().items()
+    }
+    # A client per token takes most of a minute a run: it is timed once, on its own.
+    once = {name: run for name, run in runs.items() if name.endswith("a client per token")}
+    together = {name: run for name, run in runs.items() if name not in once}
+    medians = await timed(together, want, reps, freeze)
+    medians.update(
+        {f"{name} (1 run)": s for name, s in (await timed(once, want, 1, freeze)).items()}
+    )
+    for name, seconds in medians.items():
+        rows.append(Row(title, name, seconds))
         print(f"  {title:32} {name:42} {seconds * 1000:9.1f} ms", flush=True)
     rows.extend(decode_rows(reps, freeze))
     return rows
