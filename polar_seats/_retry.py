@@ -121,14 +121,41 @@ class _Testing:
 _testing = _Testing()
 
 
-def set_testing(enabled: bool) -> None:
+class _TestingSwitch:
+    """What :func:`set_testing` returns: usable as a context manager that restores the
+    state it replaced."""
+
+    def __init__(self, previous: tuple[bool, float]) -> None:
+        self._previous = previous
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        _testing.enabled, _testing.skipped = self._previous
+
+
+def set_testing(enabled: bool) -> _TestingSwitch:
     """Skip retry waits, so tests of retries run in milliseconds.
 
-    Skipped waits still count on the clock the deadline is measured with, so deadline
-    caps hold with the same request counts as in real time.
+    Skipped waits still count on the clock the deadline is measured with (and on
+    :func:`testing_clock`, which the fake server's rate windows follow), so deadline caps
+    and Polar's one-minute windows hold with the same request counts as in real time.
+    Call it, or use it as ``with set_testing(True): ...`` to restore the previous state
+    afterwards.
     """
+    switch = _TestingSwitch((_testing.enabled, _testing.skipped))
     _testing.enabled = enabled
     _testing.skipped = 0.0
+    return switch
+
+
+def testing_clock() -> float:
+    """Wall-clock seconds (``time.time()``) plus every retry wait :func:`set_testing` skipped.
+
+    A fake server on this clock sees a skipped 60-second wait pass, as Polar would.
+    """
+    return time.time() + _testing.skipped
 
 
 def _now() -> float:

@@ -8,7 +8,7 @@ on 127.0.0.1, with seeded realistic data, Polar's error bodies and optional faul
 
 from __future__ import annotations
 
-from .._retry import set_testing
+from .._retry import set_testing, testing_clock
 from ._data import (
     BENEFIT_TYPES,
     PRICE_KINDS,
@@ -33,4 +33,5 @@ __all__ = [
     "make_subscriptions",
     "serve_in_thread",
     "set_testing",
+    "testing_clock",
 ]
