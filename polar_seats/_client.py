@@ -1,27 +1,29 @@
-"""The client: one aiohttp session, the token, and the request of one page."""
+"""The client: configuration, lifecycle and token views; operations live in ``_resources``."""
 
 from __future__ import annotations
 
-import asyncio
-import copy
-import hashlib
+import dataclasses
 import platform
+from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Literal
-from urllib.parse import urlencode
+from typing import Any, Literal, TypeVar, overload
 
 import aiohttp
-from yarl import URL
+import msgspec
 
 from . import _protocol
-from ._errors import ClientClosedError, NetworkError, PolarTimeoutError, ResponseDecodeError
-from ._models import Page
-from ._pagination import SubscriptionIterator
+from ._errors import PolarError
+from ._protocol import Auth, Request, RetryKind
 from ._ratelimit import RateLimit, RateLimiter, default_rate_limit
+from ._resources.subscriptions import SubscriptionOperations
 from ._retry import RetryBudget, RetryPolicy, call_with_retries
+from ._transport import State, Transport
+from ._pagination import check_concurrency
 from ._version import version
 
 __all__ = ["AsyncClient"]
+
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 30.0
 """Seconds one attempt may take, connecting and reading included."""
@@ -29,9 +31,6 @@ DEFAULT_CONCURRENCY = 8
 """Pages a walk fetches at once, once the first page has told it how many there are."""
 DEFAULT_MAX_BODY_SIZE = 32 * 1024 * 1024
 """Bytes a response body may have; a full page of 100 rich subscriptions is under 1 MiB."""
-
-_UNOPENED, _OPENED, _CLOSED = "unopened", "opened", "closed"
-
 
 _DEFAULT_RETRY = RetryPolicy()
 
@@ -46,59 +45,36 @@ class _ServerDefault:
 SERVER_DEFAULT = _ServerDefault()
 
 
-class _Pool:
-    """What a client shares with its token views: the session, the retry budget, and one
-    rate limiter per token."""
+@dataclasses.dataclass(frozen=True)
+class _Settings:
+    """What a client and its views share besides the transport; fixed at creation."""
 
-    PRUNE_AT = 1024
-    """Limiters kept before idle ones are dropped (a backend sees many customers)."""
-
-    def __init__(
-        self,
-        session: aiohttp.ClientSession | None,
-        budget: RetryBudget | None,
-        rate_limit: RateLimit | None,
-    ) -> None:
-        self.session = session
-        self.owns_session = session is None
-        self.state = _UNOPENED
-        self.budget = budget
-        self.rate_limit = rate_limit
-        self.limiters: dict[bytes, RateLimiter] = {}
-        self.urls: dict[tuple[int, int], URL] = {}
-        self.prune_at = self.PRUNE_AT
-
-    def limiter_for(self, token: str) -> RateLimiter | None:
-        if self.rate_limit is None:
-            return None
-        # Keyed by a digest, so this long-lived table holds no tokens.
-        key = hashlib.blake2b(token.encode(), digest_size=16).digest()
-        limiter = self.limiters.get(key)
-        if limiter is None:
-            if len(self.limiters) >= self.prune_at:
-                self.limiters = {k: v for k, v in self.limiters.items() if not v.idle()}
-                # Many busy customers: prune again only when the table has doubled.
-                self.prune_at = max(self.PRUNE_AT, 2 * len(self.limiters))
-            limiter = self.limiters[key] = RateLimiter(self.rate_limit)
-        return limiter
+    server: str
+    timeout: aiohttp.ClientTimeout
+    retry: RetryPolicy | None
+    concurrency: int
+    polar_version: str
+    headers: Mapping[str, str]
+    """The headers of every request, without a credential."""
 
 
-class AsyncClient:
+class AsyncClient(SubscriptionOperations):
     """A session with Polar's customer portal, for one customer session token.
 
     Create it inside a running event loop and share it between tasks; use it as an async
-    context manager or call :meth:`close`. An ``aiohttp.ClientSession`` passed as
+    context manager or call ``close()``. An ``aiohttp.ClientSession`` passed as
     ``session`` is used as is and never closed by the client. A backend serving many
-    customers keeps one client, created without a token, and calls :meth:`with_token` for
-    each customer.
+    customers keeps one client, created without a token, and calls
+    [`with_token()`][polar_seats.AsyncClient.with_token] for each customer.
 
     ``timeout`` bounds each attempt (seconds, or an ``aiohttp.ClientTimeout``); ``retry``
-    says how failed attempts are retried (:class:`RetryPolicy`, or ``None`` for never).
-    ``rate_limit`` paces each token's requests to Polar's limit: requests per minute, a
-    :class:`RateLimit`, or ``None`` for no pacing; by default 500 a minute, 100 with
-    ``server="sandbox"``. ``concurrency`` is how many pages a walk fetches at once. The
-    token goes only over https, or plain http to a loopback address, unless
-    ``allow_insecure_http=True``.
+    says how failed attempts are retried ([`RetryPolicy`][polar_seats.RetryPolicy], or
+    ``None`` for never). ``rate_limit`` paces each token's requests to Polar's limit:
+    requests per minute, a [`RateLimit`][polar_seats.RateLimit], or ``None`` for no pacing;
+    by default 500 a minute, 100 with ``server="sandbox"``. ``concurrency`` is how many
+    pages a walk fetches at once. The token goes only over https, or plain http to a
+    loopback address, unless ``allow_insecure_http=True``. ``user_agent`` replaces the
+    ``User-Agent`` header.
     """
 
     def __init__(
@@ -117,30 +93,46 @@ class AsyncClient:
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         user_agent: str | None = None,
     ) -> None:
-        self._token = None if token is None else _protocol.check_token(token)
-        self.base_url = _protocol.base_url_for(
-            server, base_url, allow_insecure_http=allow_insecure_http
-        )
-        self.server = server
-        self.timeout = _client_timeout(timeout)
-        self.retry = retry
-        self.concurrency = _check_concurrency(concurrency)
-        self.polar_version = polar_version
-        self.max_body_size = max_body_size
-        self._url = self.base_url + _protocol.PATH
-        self._headers = _protocol.build_headers(
-            self._token,
+        checked = None if token is None else _protocol.check_token(token)
+        self._settings = _Settings(
+            server=server,
+            timeout=_client_timeout(timeout),
+            retry=retry,
+            concurrency=check_concurrency(concurrency),
             polar_version=polar_version,
-            user_agent=user_agent or _default_user_agent(),
+            headers=_protocol.build_headers(
+                None, polar_version=polar_version, user_agent=user_agent or _default_user_agent()
+            ),
         )
         budget = (
             RetryBudget(retry.retry_budget)
             if retry is not None and retry.retry_budget is not None
             else None
         )
-        self._pool = _Pool(session, budget, _rate_limit(rate_limit, server))
-        self._limiter = None if self._token is None else self._pool.limiter_for(self._token)
+        self._transport = Transport(
+            session,
+            base_url=_protocol.base_url_for(
+                server, base_url, allow_insecure_http=allow_insecure_http
+            ),
+            max_body_size=max_body_size,
+            budget=budget,
+            rate_limit=_rate_limit(rate_limit, server),
+        )
         self._is_view = False
+        self._set_token(checked)
+
+    def _set_token(self, token: str | None) -> None:
+        # Everything a view holds of its own is set here (and in _view); everything else
+        # lives in the shared _settings and _transport, so nothing is shared by accident.
+        self._token = token
+        self._headers: Mapping[str, str] = (
+            self._settings.headers
+            if token is None
+            else {**self._settings.headers, "Authorization": f"Bearer {token}"}
+        )
+        self._limiter: RateLimiter | None = (
+            None if token is None else self._transport.limiter_for(token)
+        )
 
     def with_token(self, token: str) -> AsyncClient:
         """The same client for another customer's token: no I/O, cheap enough per request.
@@ -149,24 +141,60 @@ class AsyncClient:
         and settings, with a rate limiter of its own token's. It is closed when this
         client is closed; its own ``close()`` does nothing.
         """
-        view = copy.copy(self)
-        view._token = _protocol.check_token(token)
-        view._headers = {**self._headers, "Authorization": f"Bearer {token}"}
-        view._limiter = self._pool.limiter_for(token)
+        checked = _protocol.check_token(token)
+        view = object.__new__(type(self))
+        view._settings = self._settings
+        view._transport = self._transport
         view._is_view = True
+        view._set_token(checked)
         return view
+
+    @property
+    def base_url(self) -> str:
+        """The origin requests go to."""
+        return self._transport.base_url
+
+    @property
+    def server(self) -> str:
+        """``"production"`` or ``"sandbox"``: whose rate limit applies by default."""
+        return self._settings.server
+
+    @property
+    def timeout(self) -> aiohttp.ClientTimeout:
+        """The timeout of each attempt."""
+        return self._settings.timeout
+
+    @property
+    def retry(self) -> RetryPolicy | None:
+        """How failed attempts are retried, or ``None`` for never."""
+        return self._settings.retry
+
+    @property
+    def concurrency(self) -> int:  # type: ignore[override]
+        """Pages a walk fetches at once, by default."""
+        return self._settings.concurrency
+
+    @property
+    def polar_version(self) -> str:
+        """The ``Polar-Version`` header sent."""
+        return self._settings.polar_version
+
+    @property
+    def max_body_size(self) -> int:
+        """Bytes a response body may have."""
+        return self._transport.max_body_size
 
     @property
     def rate_limit(self) -> RateLimit | None:
         """The pace each token's requests are held to, or ``None``."""
-        return self._pool.rate_limit
+        return self._transport.rate_limit
 
     def __repr__(self) -> str:
         kind = "AsyncClient view" if self._is_view else "AsyncClient"
-        return f"<{kind} {self.base_url} {self._pool.state}>"
+        return f"<{kind} {self.base_url} {self._transport.state.value}>"
 
     async def __aenter__(self) -> AsyncClient:
-        self._open()
+        self._transport.open()
         return self
 
     async def __aexit__(
@@ -180,72 +208,68 @@ class AsyncClient:
     @property
     def closed(self) -> bool:
         """Whether this client, or the client a view was made from, was closed."""
-        return self._pool.state == _CLOSED
+        return self._transport.state is State.CLOSED
 
     async def close(self) -> None:
         """Close the client and the session it created; calling it again does nothing."""
-        pool = self._pool
-        if self._is_view or pool.state == _CLOSED:
-            return
-        pool.state = _CLOSED
-        if pool.owns_session and pool.session is not None:
-            await pool.session.close()
+        if not self._is_view:
+            await self._transport.close()
 
-    def _open(self) -> aiohttp.ClientSession:
-        pool = self._pool
-        if pool.state == _CLOSED:
-            raise ClientClosedError(
-                "This AsyncClient is closed; create a new one to send more requests."
-            )
-        if pool.session is None:
-            pool.session = aiohttp.ClientSession()
-        pool.state = _OPENED
-        return pool.session
-
-    async def list_claimed_subscriptions(
-        self, *, page: int = 1, limit: int = 10, timeout: float | None = None
-    ) -> Page:
-        """Fetch one page of the subscriptions on which the customer holds a seat.
-
-        Exactly one request, plus retries of transient failures. ``timeout`` overrides
-        the client's per-attempt timeout for this call.
-        """
-        self._check_token_given()
-        _protocol.check_page(page)
-        _protocol.check_limit(limit)
-        return await self._fetch_page(page, limit, timeout)
-
-    def iter_claimed_subscriptions(
+    @overload
+    async def request(
         self,
+        method: str,
+        path: str,
         *,
-        limit: int = 100,
-        start_page: int = 1,
-        max_items: int | None = None,
-        concurrency: int | None = None,
+        params: Mapping[str, object] | None = None,
+        json: object = None,
+        model: None = None,
+        retry: RetryKind | None = None,
         timeout: float | None = None,
-    ) -> SubscriptionIterator:
-        """Walk every claimed subscription, page after page: ``async for sub in ...``.
+    ) -> Any: ...
 
-        Each subscription ``id`` is yielded at most once, although rows can move between
-        pages while a walk runs (the server's query has no order). ``.pages()`` walks the
-        same pages a page at a time. Stops after ``max_items`` items if given. Up to
-        ``concurrency`` pages (the client's by default; 1 for one at a time) are fetched
-        at once, and items still come in page order.
+    @overload
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, object] | None = None,
+        json: object = None,
+        model: type[T],
+        retry: RetryKind | None = None,
+        timeout: float | None = None,
+    ) -> T: ...
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, object] | None = None,
+        json: object = None,
+        model: type[Any] | None = None,
+        retry: RetryKind | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Send any Polar request through the client: for an endpoint polar-seats does not
+        cover yet.
+
+        The request gets the same transport, pacing, token rules, retries and errors as
+        every other call. A GET is retried as a read; any other method only when Polar
+        cannot have run it (``retry=RetryKind.SAFE`` says it may be sent again). Returns
+        the body decoded into ``model`` (any type msgspec decodes), or as plain JSON.
         """
-        self._check_token_given()
-        _protocol.check_limit(limit)
-        _protocol.check_page(start_page, "start_page")
-        if max_items is not None and max_items < 0:
-            raise ValueError(f"max_items must be 0 or more, or None (got {max_items}).")
-        return SubscriptionIterator(
-            lambda page: self._fetch_page(page, limit, timeout),
-            start_page=start_page,
-            limit=limit,
-            max_items=max_items,
-            concurrency=self.concurrency
-            if concurrency is None
-            else _check_concurrency(concurrency),
+        request = _protocol.custom_request(
+            method,
+            path,
+            params=params,
+            json=json,
+            retry=retry,
+            auth=Auth.NONE if self._token is None else Auth.CUSTOMER,
         )
+        decode = _protocol.parse_json if model is None else _decoder_for(model)
+        return await self._call(request, decode, timeout=timeout)
 
     def _check_token_given(self) -> None:
         if self._token is None:
@@ -254,11 +278,20 @@ class AsyncClient:
                 "for each customer, or pass a token to AsyncClient()."
             )
 
-    async def _fetch_page(self, page: int, limit: int, timeout: float | None) -> Page:
-        session = self._open()
-        attempt_timeout = self.timeout if timeout is None else _client_timeout(timeout)
+    async def _call(
+        self,
+        request: Request,
+        decode: Callable[[bytes], T],
+        *,
+        timeout: float | None = None,
+        should_retry: Callable[[PolarError], bool] | None = None,
+    ) -> T:
+        settings, transport = self._settings, self._transport
+        attempt_timeout = settings.timeout if timeout is None else _client_timeout(timeout)
+        headers = settings.headers if request.auth is Auth.NONE else self._headers
+        limiter = self._limiter
 
-        async def attempt(deadline_left: float | None) -> Page:
+        async def attempt(deadline_left: float | None) -> T:
             budget = attempt_timeout
             if deadline_left is not None and (budget.total is None or deadline_left < budget.total):
                 budget = aiohttp.ClientTimeout(
@@ -267,73 +300,33 @@ class AsyncClient:
                     sock_read=budget.sock_read,
                     sock_connect=budget.sock_connect,
                 )
-            return await self._send(session, page, limit, budget)
-
-        return await call_with_retries(self.retry, attempt, page=page, budget=self._pool.budget)
-
-    def _page_url(self, page: int, limit: int) -> URL:
-        # Building a URL from a query dict costs more than a small request's decoding;
-        # the few URLs a client asks for are kept, already encoded.
-        urls = self._pool.urls
-        url = urls.get((page, limit))
-        if url is None:
-            if len(urls) >= 4096:
-                urls.clear()
-            query = urlencode(_protocol.build_query(page, limit))
-            url = urls[page, limit] = URL(f"{URL(self._url)}?{query}", encoded=True)
-        return url
-
-    async def _send(
-        self, session: aiohttp.ClientSession, page: int, limit: int, timeout: aiohttp.ClientTimeout
-    ) -> Page:
-        if self._limiter is not None:
-            await self._limiter.acquire()
-        try:
-            async with session.get(
-                self._page_url(page, limit),
-                headers=self._headers,
-                timeout=timeout,
-                allow_redirects=False,
-            ) as response:
-                body = await _read_body(response, self.max_body_size, page)
-                status, headers = response.status, response.headers
-        except asyncio.TimeoutError:
-            raise PolarTimeoutError(
-                f"Page {page} took longer than the timeout ({timeout.total} s)."
-            ) from None
-        except aiohttp.ClientError as exc:
-            raise NetworkError(
-                f"Page {page} got no complete answer from {self.base_url}: "
-                f"{type(exc).__name__}: {exc}"
-            ) from None
-        return _protocol.handle_response(status, headers, body, page=page, limit=limit)
-
-
-async def _read_body(response: aiohttp.ClientResponse, cap: int, page: int) -> bytes:
-    announced = response.content_length
-    if announced is not None and announced > cap:
-        raise ResponseDecodeError(
-            f"Page {page} announced a body of {announced} bytes, over the limit of {cap} "
-            "(max_body_size).",
-            page=page,
-            path=None,
-            raw_body=b"",
-        )
-    if announced is not None:
-        return await response.read()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.content.iter_any():
-        size += len(chunk)
-        if size > cap:
-            raise ResponseDecodeError(
-                f"Page {page} sent more than {cap} bytes (max_body_size); reading stopped.",
-                page=page,
-                path=None,
-                raw_body=b"".join(chunks)[:1024],
+            status, answer_headers, body = await transport.send(request, headers, budget, limiter)
+            return _protocol.parse_response(
+                request, status, answer_headers, body, decode, polar_version=settings.polar_version
             )
-        chunks.append(chunk)
-    return b"".join(chunks)
+
+        try:
+            return await call_with_retries(
+                settings.retry,
+                attempt,
+                request=request,
+                budget=transport.budget,
+                should_retry=should_retry,
+            )
+        except PolarError as error:
+            if error.request is None:
+                error.request = request
+            raise
+
+
+_decoders: dict[Any, Callable[[bytes], Any]] = {}
+
+
+def _decoder_for(model: Any) -> Callable[[bytes], Any]:
+    decoder = _decoders.get(model)
+    if decoder is None:
+        decoder = _decoders[model] = msgspec.json.Decoder(model, strict=False).decode
+    return decoder
 
 
 def _rate_limit(
@@ -349,15 +342,6 @@ def _rate_limit(
             f"(got {type(rate_limit).__name__})."
         )
     return RateLimit(rate_limit)
-
-
-def _check_concurrency(concurrency: int) -> int:
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ValueError(
-            f"concurrency must be a whole number of pages, 1 or more (got {concurrency!r}); "
-            "1 fetches one page at a time."
-        )
-    return concurrency
 
 
 def _client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:

@@ -4,6 +4,7 @@
 
     PolarError
     ├── ClientClosedError           the client was used after close()
+    ├── EventLoopError              the client was used from another event loop than its own
     ├── APIStatusError              the server answered with an error status
     │   ├── AuthenticationError     401: no token, a token of the wrong kind, or an expired one
     │   ├── NotFoundError           404: wrong path, or a Polar-Version the server does not know
@@ -14,19 +15,27 @@
     │   └── PolarTimeoutError       an attempt took longer than its timeout (also a TimeoutError)
     └── ResponseDecodeError         a 200 whose body is not JSON or does not fit the models
 
-Mistakes in arguments (a ``limit`` of 0, an empty token) raise ``ValueError`` before any
-request is sent.
+Every error raised for a request carries it as ``request`` (method, path with secrets
+replaced, label); ``page`` is set on page calls. Mistakes in arguments (a ``limit`` of 0, an
+empty token) raise ``ValueError`` before any request is sent.
+
+The constructors are public, for tests that mock polar_seats itself:
+``AuthenticationError("...", status=401, headers={}, body=None, raw_body=b"")``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from ._protocol import Request
 
 __all__ = [
     "APIStatusError",
     "AuthenticationError",
     "ClientClosedError",
+    "EventLoopError",
     "NetworkError",
     "NotFoundError",
     "PolarError",
@@ -54,14 +63,33 @@ def excerpt(body: bytes) -> str:
 class PolarError(Exception):
     """Base class of every error polar_seats raises on purpose.
 
-    ``attempts`` is how many requests the failing call sent, retries included.
+    ``attempts`` is how many requests the failing call sent, retries included;
+    ``request`` the request it was raised for (``None`` for errors of no request);
+    ``retry_budget_exhausted`` whether a retry was refused because the client's retry
+    budget was empty.
     """
 
     attempts: int = 1
+    request: Request | None = None
+    retry_budget_exhausted: bool = False
+    _page: int | None = None
+
+    @property
+    def page(self) -> int | None:
+        """The page number, for an error of a page call; ``None`` otherwise."""
+        return self._page if self.request is None else self.request.page
 
 
 class ClientClosedError(PolarError, RuntimeError):
     """The client was used after it was closed."""
+
+
+class EventLoopError(PolarError, RuntimeError):
+    """The client was used from an event loop other than the one it was opened in.
+
+    An ``aiohttp`` session, and so a client, belongs to one loop: create one client per
+    loop (inside ``asyncio.run``), not one at import time shared by several runs.
+    """
 
 
 class APIStatusError(PolarError):
@@ -79,6 +107,7 @@ class APIStatusError(PolarError):
         headers: Mapping[str, str],
         body: Any,
         raw_body: bytes,
+        request: Request | None = None,
         page: int | None = None,
     ) -> None:
         super().__init__(message)
@@ -86,7 +115,8 @@ class APIStatusError(PolarError):
         self.headers = dict(headers)
         self.body = body
         self.raw_body = raw_body
-        self.page = page
+        self.request = request
+        self._page = page
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status}, message={str(self)!r})"
@@ -137,7 +167,19 @@ class ServerError(APIStatusError):
 
 
 class NetworkError(PolarError):
-    """The request got no answer: the connection failed, was reset or was cut short."""
+    """The request got no answer: the connection failed, was reset or was cut short.
+
+    ``request_sent`` is ``False`` only when the connection could not be opened, so that no
+    byte of the request reached Polar; otherwise Polar may have acted on it. The aiohttp
+    exception is kept as ``__cause__``.
+    """
+
+    def __init__(
+        self, message: str, *, request: Request | None = None, request_sent: bool = True
+    ) -> None:
+        super().__init__(message)
+        self.request = request
+        self.request_sent = request_sent
 
 
 class PolarTimeoutError(NetworkError, TimeoutError):
@@ -147,12 +189,21 @@ class PolarTimeoutError(NetworkError, TimeoutError):
 class ResponseDecodeError(PolarError):
     """A 200 whose body is not JSON or does not fit the models.
 
-    ``page`` is the page requested, ``path`` the JSON path of the field that did not fit
-    (``$.items[3].status``), ``raw_body`` the bytes as sent.
+    ``path`` is the JSON path of the field that did not fit (``$.items[3].status``),
+    ``raw_body`` the bytes as sent; ``page`` the page requested, on a page call.
     """
 
-    def __init__(self, message: str, *, page: int, path: str | None, raw_body: bytes) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None,
+        raw_body: bytes,
+        request: Request | None = None,
+        page: int | None = None,
+    ) -> None:
         super().__init__(message)
-        self.page = page
         self.path = path
         self.raw_body = raw_body
+        self.request = request
+        self._page = page

@@ -1,4 +1,4 @@
-"""Walking every page of claimed subscriptions, as Polar's server paginates them.
+"""Walking every page of an endpoint that paginates as Polar's server does.
 
 The server computes ``max_page = ceil(total_count / min(limit, 100))``, answers a page past
 the end with an empty 200, and orders rows by nothing, so a row can move between pages
@@ -24,10 +24,19 @@ import math
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
+from typing import Generic, NoReturn, Protocol, TypeVar
 
 from ._models import CustomerSubscription, Page
 
-__all__ = ["SubscriptionIterator"]
+__all__ = ["PageIterator", "SubscriptionIterator"]
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+T = TypeVar("T", bound=_HasId)
 
 
 def page_cap(first_max_page: int) -> int:
@@ -35,8 +44,18 @@ def page_cap(first_max_page: int) -> int:
     return 2 * max(first_max_page, 0) + 10
 
 
-class SubscriptionIterator:
-    """One walk over the claimed subscriptions: ``async for sub in it`` or ``it.pages()``.
+def check_concurrency(concurrency: int) -> int:
+    """``concurrency`` if it is a number of pages to fetch at once, else ``ValueError``."""
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(
+            f"concurrency must be a whole number of pages, 1 or more (got {concurrency!r}); "
+            "1 fetches one page at a time."
+        )
+    return concurrency
+
+
+class PageIterator(Generic[T]):
+    """One walk over a paginated endpoint: ``async for item in it`` or ``it.pages()``.
 
     Breaking out of the loop early is fine; ``aclose()`` (or ``async with``) releases what
     the walk holds at once rather than when it is garbage-collected.
@@ -44,7 +63,7 @@ class SubscriptionIterator:
 
     def __init__(
         self,
-        fetch: Callable[[int], Awaitable[Page]],
+        fetch: Callable[[int], Awaitable[Page[T]]],
         *,
         start_page: int,
         limit: int,
@@ -56,14 +75,20 @@ class SubscriptionIterator:
         self._limit = limit
         self._max_items = max_items
         self._concurrency = concurrency
-        self._pages: AsyncGenerator[Page, None] | None = None
-        self._buffer: Iterator[CustomerSubscription] = iter(())
+        self._pages: AsyncGenerator[Page[T], None] | None = None
+        self._buffer: Iterator[T] = iter(())
         self._items_started = False
 
-    def __aiter__(self) -> SubscriptionIterator:
+    def __aiter__(self) -> PageIterator[T]:
         return self
 
-    async def __anext__(self) -> CustomerSubscription:
+    def __iter__(self) -> NoReturn:
+        raise TypeError(
+            "A walk is an async iterator: use `async for item in walk:` inside a coroutine, "
+            "not `for`."
+        )
+
+    async def __anext__(self) -> T:
         # Items come from the current page's list; only an exhausted page awaits the next.
         for item in self._buffer:
             return item
@@ -72,8 +97,8 @@ class SubscriptionIterator:
             self._claim_pages()
         elif not self._items_started:
             raise RuntimeError(
-                "This walk is being read a page at a time with pages(); call "
-                "iter_claimed_subscriptions() again to read it item by item."
+                "This walk is being read a page at a time with pages(); start a new walk "
+                "to read it item by item."
             )
         pages = self._pages
         assert pages is not None
@@ -83,7 +108,7 @@ class SubscriptionIterator:
             for item in self._buffer:
                 return item
 
-    def pages(self) -> AsyncIterator[Page]:
+    def pages(self) -> AsyncIterator[Page[T]]:
         """The same walk a page at a time; each page holds only ids not yielded before."""
         return self._claim_pages()
 
@@ -92,7 +117,7 @@ class SubscriptionIterator:
         if self._pages is not None:
             await self._pages.aclose()
 
-    async def __aenter__(self) -> SubscriptionIterator:
+    async def __aenter__(self) -> PageIterator[T]:
         return self
 
     async def __aexit__(
@@ -103,23 +128,23 @@ class SubscriptionIterator:
     ) -> None:
         await self.aclose()
 
-    def _claim_pages(self) -> AsyncGenerator[Page, None]:
+    def _claim_pages(self) -> AsyncGenerator[Page[T], None]:
         if self._pages is not None:
             raise RuntimeError(
-                "This walk has already started; call iter_claimed_subscriptions() again "
-                "for a new one."
+                "This walk has already started; call the method that made it (such as "
+                "iter_claimed_subscriptions()) again for a new one."
             )
         self._pages = self._walk_pages()
         return self._pages
 
-    async def _walk_pages(self) -> AsyncGenerator[Page, None]:
-        walk = _Walk(self._max_items)
+    async def _walk_pages(self) -> AsyncGenerator[Page[T], None]:
+        walk: _Walk[T] = _Walk(self._max_items)
         if walk.done:
             return
         number = self._start_page
         page = await self._fetch(number)
         last = page_cap(page.pagination.max_page)
-        ahead: collections.deque[asyncio.Task[Page]] = collections.deque()
+        ahead: collections.deque[asyncio.Task[Page[T]]] = collections.deque()
         try:
             while True:
                 fresh = walk.take(page)
@@ -209,7 +234,11 @@ class SeenIds:
         return True
 
 
-class _Walk:
+class SubscriptionIterator(PageIterator[CustomerSubscription]):
+    """One walk over the claimed subscriptions: ``async for sub in it`` or ``it.pages()``."""
+
+
+class _Walk(Generic[T]):
     """What a walk has yielded so far: the ids seen and the items left to yield."""
 
     def __init__(self, max_items: int | None) -> None:
@@ -226,12 +255,12 @@ class _Walk:
             return 1 << 62
         return max(1, math.ceil(self.left / limit))
 
-    def take(self, page: Page) -> Page | None:
+    def take(self, page: Page[T]) -> Page[T] | None:
         """The page with only ids not yielded before, or ``None`` when the walk is over."""
         if not page.items or self.done:
             return None
         remember, left = self.seen.add, self.left
-        fresh: list[CustomerSubscription] = []
+        fresh: list[T] = []
         for item in page.items:
             if remember(item.id):
                 fresh.append(item)

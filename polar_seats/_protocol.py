@@ -1,18 +1,21 @@
-"""Polar's protocol for this endpoint, without I/O.
+"""Polar's protocol, without I/O.
 
-Building a request and turning ``(status, headers, body)`` into a :class:`Page` or an
-exception are pure functions here, so they can be tested exhaustively without a network;
-the aiohttp part in ``_client.py`` stays thin.
+A request is a value (:class:`Request`); turning ``(status, headers, body)`` into a model or
+an exception is a pure function (:func:`parse_response`), so both are tested exhaustively
+without a network. The aiohttp part (``_transport.py``) only sends a request and returns
+``(status, headers, body)``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
@@ -47,6 +50,107 @@ _any_decoder = msgspec.json.Decoder()
 _PATH_RE = re.compile(r" - at `\$([^`]*)`")
 # Tokens are printable ASCII: anything else could split or smuggle a header.
 _NOT_TOKEN = re.compile(r"[^\x21-\x7e]")
+
+
+T = TypeVar("T")
+
+
+class RetryKind(str, enum.Enum):
+    """How a request may be sent again after a failure."""
+
+    SAFE = "safe"
+    """A read: every retryable failure is retried."""
+    UNSENT_ONLY = "unsent_only"
+    """A write that must not run twice: retried only when Polar cannot have run it (a 429,
+    which Polar's limiter answers before the application, or a connection that never
+    opened)."""
+    CUSTOM = "custom"
+    """The operation decides, with a predicate of its own."""
+
+
+class Auth(str, enum.Enum):
+    """Which credential a request carries."""
+
+    CUSTOMER = "customer"
+    """A customer or member session token (the customer portal)."""
+    ORGANIZATION = "organization"
+    """An organization access token."""
+    NONE = "none"
+    """No credential (claim info and claims)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Request:
+    """One request to Polar, as a value: what to send and how it may be retried.
+
+    ``path`` is the path as shown in messages and errors, with any secret in it replaced
+    by ``…``; ``secret_path`` is the path really sent when it differs. ``label`` names the
+    request in messages ("page 3 of claimed subscriptions"); ``page`` is set on page calls.
+    """
+
+    method: str
+    path: str
+    label: str
+    query: tuple[tuple[str, str], ...] = ()
+    json: Any = dataclasses.field(default=None, repr=False)
+    retry: RetryKind = RetryKind.SAFE
+    auth: Auth = Auth.CUSTOMER
+    page: int | None = None
+    secret_path: str | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def sent_path(self) -> str:
+        """The path that goes on the wire."""
+        return self.path if self.secret_path is None else self.secret_path
+
+
+def retry_kind_for(method: str) -> RetryKind:
+    """The default kind of a request sent through ``client.request()``: a GET is a read."""
+    return RetryKind.SAFE if method in ("GET", "HEAD") else RetryKind.UNSENT_ONLY
+
+
+def custom_request(
+    method: str,
+    path: str,
+    *,
+    params: Mapping[str, object] | None,
+    json: Any,
+    retry: RetryKind | None,
+    auth: Auth,
+) -> Request:
+    """The request of ``client.request()``, its arguments checked."""
+    if not isinstance(method, str) or not method.isascii() or not method.isalpha():
+        raise ValueError(f"method must be an HTTP method such as 'GET' (got {method!r}).")
+    method = method.upper()
+    if not isinstance(path, str) or not path.startswith("/v1/") or _NOT_PATH.search(path):
+        raise ValueError(
+            "path must be a path of Polar's API such as '/v1/customer-portal/seats', "
+            f"without the origin, a query or a fragment (pass params=) (got {path!r})."
+        )
+    query: list[tuple[str, str]] = []
+    for name, value in (params or {}).items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        query.extend((str(name), _query_value(item)) for item in values)
+    return Request(
+        method,
+        path,
+        f"{method} {path}",
+        query=tuple(query),
+        json=json,
+        retry=retry_kind_for(method) if retry is None else RetryKind(retry),
+        auth=auth,
+    )
+
+
+_NOT_PATH = re.compile(r"[?#\s]")
+
+
+def _query_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        raise ValueError("A query parameter cannot be None; leave it out instead.")
+    return str(value)
 
 
 def check_token(token: object) -> str:
@@ -141,11 +245,6 @@ def build_headers(token: str | None, *, polar_version: str, user_agent: str) -> 
     return headers
 
 
-def build_query(page: int, limit: int) -> dict[str, str]:
-    """The query string of one page."""
-    return {"page": str(page), "limit": str(limit)}
-
-
 def max_page_for(total_count: int, limit: int) -> int:
     """``max_page`` as Polar computes it."""
     return -(-total_count // min(limit, MAX_LIMIT))
@@ -192,10 +291,25 @@ def _describe(body: Any, raw: bytes) -> str:
     return repr(excerpt(raw))
 
 
+def subject(request: Request | None) -> str:
+    """How a message names the request: "Page 3 of claimed subscriptions"."""
+    if request is None or not request.label:
+        return "The request"
+    return request.label[0].upper() + request.label[1:]
+
+
 def error_for_status(
-    status: int, headers: Mapping[str, str], body: bytes, *, page: int | None = None
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    request: Request | None = None,
+    polar_version: str | None = None,
 ) -> APIStatusError:
-    """The exception for a response whose status is not 200."""
+    """The exception for a response whose status is not a success.
+
+    ``polar_version`` is the version the client sent, named in a 404's message.
+    """
     data = _lenient_json(body)
     said = _describe(data, body)
     kwargs: dict[str, Any] = {
@@ -203,7 +317,7 @@ def error_for_status(
         "headers": headers,
         "body": data,
         "raw_body": body,
-        "page": page,
+        "request": request,
     }
     if status == 401:
         return AuthenticationError(
@@ -212,9 +326,11 @@ def error_for_status(
             **kwargs,
         )
     if status == 404:
+        where = f"{request.method} {request.path}" if request is not None else "the path"
+        sent = f"Polar-Version {polar_version}" if polar_version else "the Polar-Version sent"
         return NotFoundError(
-            f"Polar answered 404 ({said}): the path is wrong or the Polar-Version sent "
-            f"({headers.get('Polar-Version', 'unknown')!s} in the answer) is not supported.",
+            f"Polar answered 404 ({said}) to {where}: the path is wrong, the resource does "
+            f"not exist, or the server does not support {sent}.",
             **kwargs,
         )
     if status == 422:
@@ -253,7 +369,79 @@ def _error_path(message: str) -> str | None:
     return "$" + "".join(reversed(parts))
 
 
-def decode_page(body: bytes, *, page: int) -> Page:
+def decode_body(decode: Callable[[bytes], T], body: bytes, request: Request | None) -> T:
+    """``decode(body)``, with every way a body can fail to decode as
+    :class:`ResponseDecodeError` naming the request and, where there is one, the field."""
+    what = subject(request)
+    try:
+        return decode(body)
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        path = _error_path(message)
+        reason = _PATH_RE.sub("", message)
+        raise ResponseDecodeError(
+            f"{what} does not fit the model at {path or '$'}: {reason}",
+            path=path,
+            raw_body=body,
+            request=request,
+        ) from None
+    except msgspec.DecodeError as exc:
+        raise ResponseDecodeError(
+            f"{what} is not valid JSON ({exc}); the body began {excerpt(body)!r}",
+            path=None,
+            raw_body=body,
+            request=request,
+        ) from None
+    except RecursionError:
+        raise ResponseDecodeError(
+            f"{what} nests JSON deeper than Python can decode; no real answer does.",
+            path=None,
+            raw_body=body,
+            request=request,
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ResponseDecodeError(
+            f"{what} holds a string that is not valid UTF-8 ({exc.reason} at byte "
+            f"{exc.start} of the string).",
+            path=None,
+            raw_body=body,
+            request=request,
+        ) from None
+
+
+def parse_response(
+    request: Request,
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes,
+    decode: Callable[[bytes], T],
+    *,
+    polar_version: str | None = None,
+) -> T:
+    """Turn one response into a model (through ``decode``), or raise the matching
+    :class:`PolarError`."""
+    if 200 <= status <= 299:
+        return decode_body(decode, body, request)
+    raise error_for_status(status, headers, body, request=request, polar_version=polar_version)
+
+
+def parse_json(body: bytes) -> Any:
+    """The body as plain JSON (``None`` for an empty body), for ``client.request()``."""
+    return _any_decoder.decode(body) if body else None
+
+
+def page_request(page: int, limit: int) -> Request:
+    """The request of one page of claimed subscriptions."""
+    return Request(
+        "GET",
+        PATH,
+        f"page {page} of claimed subscriptions",
+        query=(("page", str(page)), ("limit", str(limit))),
+        page=page,
+    )
+
+
+def decode_page(body: bytes, *, page: int, request: Request | None = None) -> Page:
     """Decode a 200 body into a :class:`Page`, or raise :class:`ResponseDecodeError`.
 
     Most pages take the fast path: prices and benefits as msgspec tagged unions, with no
@@ -261,47 +449,20 @@ def decode_page(body: bytes, *, page: int) -> Page:
     version does not know, a field that does not fit) is decoded again by the lax models,
     which decide.
     """
+    if request is None:
+        request = page_request(page, MAX_LIMIT)
+    return decode_body(_decode_page, body, request)
+
+
+def _decode_page(body: bytes) -> Page:
     try:
         return _page_decoder.decode(body)
     except Exception:  # the lax path below gives the verdict
         pass
-    try:
-        return from_lax(_lax_page_decoder.decode(body))
-    except msgspec.ValidationError as exc:
-        message = str(exc)
-        path = _error_path(message)
-        reason = _PATH_RE.sub("", message)
-        raise ResponseDecodeError(
-            f"Page {page} does not fit the model at {path or '$'}: {reason}",
-            page=page,
-            path=path,
-            raw_body=body,
-        ) from None
-    except msgspec.DecodeError as exc:
-        raise ResponseDecodeError(
-            f"Page {page} is not valid JSON ({exc}); the body began {excerpt(body)!r}",
-            page=page,
-            path=None,
-            raw_body=body,
-        ) from None
-    except RecursionError:
-        raise ResponseDecodeError(
-            f"Page {page} nests JSON deeper than Python can decode; no real page does.",
-            page=page,
-            path=None,
-            raw_body=body,
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise ResponseDecodeError(
-            f"Page {page} holds a string that is not valid UTF-8 ({exc.reason} at byte "
-            f"{exc.start} of the string).",
-            page=page,
-            path=None,
-            raw_body=body,
-        ) from None
+    return from_lax(_lax_page_decoder.decode(body))
 
 
-def check_pagination(result: Page, *, page: int, limit: int, body: bytes) -> Page:
+def check_pagination(result: Page, *, limit: int, body: bytes, request: Request) -> Page:
     """``result`` if its pagination is what Polar computes, else :class:`ResponseDecodeError`.
 
     A server that reports a negative count, or a ``max_page`` that its own ``total_count``
@@ -310,25 +471,31 @@ def check_pagination(result: Page, *, page: int, limit: int, body: bytes) -> Pag
     total, max_page = result.pagination.total_count, result.pagination.max_page
     if total < 0 or max_page < 0 or max_page != max_page_for(total, limit):
         raise ResponseDecodeError(
-            f"Page {page} reports max_page={max_page} for total_count={total} at limit={limit}; "
-            f"Polar computes max_page=ceil(total_count / {min(limit, MAX_LIMIT)}).",
-            page=page,
+            f"{subject(request)} reports max_page={max_page} for total_count={total} at "
+            f"limit={limit}; Polar computes max_page=ceil(total_count / "
+            f"{min(limit, MAX_LIMIT)}).",
             path="$.pagination",
             raw_body=body,
+            request=request,
         )
     return result
+
+
+def page_decoder(request: Request, limit: int) -> Callable[[bytes], Page]:
+    """The decoder of one page of claimed subscriptions, pagination checked."""
+
+    def decode(body: bytes) -> Page:
+        return check_pagination(_decode_page(body), limit=limit, body=body, request=request)
+
+    return decode
 
 
 def handle_response(
     status: int, headers: Mapping[str, str], body: bytes, *, page: int, limit: int | None = None
 ) -> Page:
-    """Turn one response into a :class:`Page`, or raise the matching :class:`PolarError`.
-
-    With ``limit``, the page's pagination is checked against it (:func:`check_pagination`).
-    """
-    if status == 200:
-        result = decode_page(body, page=page)
-        if limit is None:
-            return result
-        return check_pagination(result, page=page, limit=limit, body=body)
-    raise error_for_status(status, headers, body, page=page)
+    """Turn one page's response into a :class:`Page`, or raise the matching
+    :class:`PolarError`. With ``limit``, the pagination is checked against it."""
+    request = page_request(page, limit or MAX_LIMIT)
+    if limit is None:
+        return parse_response(request, status, headers, body, _decode_page)
+    return parse_response(request, status, headers, body, page_decoder(request, limit))

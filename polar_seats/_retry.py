@@ -8,11 +8,15 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import tenacity
 
 from ._errors import APIStatusError, NetworkError, PolarError, PolarTimeoutError, RateLimitError
+from ._protocol import RetryKind
+
+if TYPE_CHECKING:
+    from ._protocol import Request
 
 __all__ = ["RetryBudget", "RetryEvent", "RetryPolicy"]
 
@@ -30,12 +34,15 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 class RetryEvent:
     """What the ``on_retry`` hook is told before each retry's wait."""
 
-    page: int
+    page: int | None
+    """The page number, on a page call."""
     attempt: int
     """The attempt that failed, from 1."""
     error: PolarError
     wait: float
     """Seconds until the next attempt."""
+    request: Request | None = None
+    """The request being retried; ``request.label`` names it."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,10 +90,20 @@ class RetryPolicy:
             raise ValueError("retry_budget must be 0 or more tokens, or None for no budget.")
 
     def is_retryable(self, error: BaseException) -> bool:
-        """Whether ``error`` is worth another attempt; only errors we raise ever are."""
+        """Whether ``error`` is worth another attempt of a read; only errors we raise are."""
         if isinstance(error, NetworkError):
             return True
         return isinstance(error, APIStatusError) and error.status in self.retry_statuses
+
+    def is_retryable_unsent(self, error: BaseException) -> bool:
+        """Whether ``error`` proves Polar did not run the request, so that even a write may be
+        sent again: a 429 (Polar's limiter answers before the application runs) or a
+        connection that never opened."""
+        if not self.is_retryable(error):
+            return False
+        if isinstance(error, RateLimitError):
+            return True
+        return isinstance(error, NetworkError) and not error.request_sent
 
     def backoff(self, attempt: int) -> float:
         """The jittered wait after failed attempt number ``attempt`` (from 1)."""
@@ -186,6 +203,8 @@ class _Stop(tenacity.stop.stop_base):
         self.policy = policy
         self.started = started
         self.budget = budget
+        self.refused: BaseException | None = None
+        """The failure the budget refused to retry, if it did."""
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         if retry_state.attempt_number >= self.policy.max_attempts:
@@ -206,7 +225,10 @@ class _Stop(tenacity.stop.stop_base):
             return False
         timed_out = isinstance(error, PolarTimeoutError)
         cost = self.policy.timeout_retry_cost if timed_out else self.policy.retry_cost
-        return not self.budget.withdraw(cost)
+        if self.budget.withdraw(cost):
+            return False
+        self.refused = error
+        return True
 
 
 def _error_of(retry_state: tenacity.RetryCallState) -> BaseException | None:
@@ -214,21 +236,52 @@ def _error_of(retry_state: tenacity.RetryCallState) -> BaseException | None:
     return outcome.exception() if outcome is not None and outcome.failed else None
 
 
+def _retry_predicate(
+    policy: RetryPolicy, request: Request, should_retry: Callable[[PolarError], bool] | None
+) -> Callable[[BaseException], bool]:
+    if request.retry is RetryKind.SAFE:
+        return policy.is_retryable
+    if request.retry is RetryKind.CUSTOM and should_retry is not None:
+        custom = should_retry
+
+        def decide(error: BaseException) -> bool:
+            return isinstance(error, PolarError) and custom(error)
+
+        return decide
+    return policy.is_retryable_unsent
+
+
+def _budget_exhausted(error: PolarError, request: Request) -> None:
+    """Say on the error, in its message and in one log record that the budget refused."""
+    error.retry_budget_exhausted = True
+    note = (
+        " Not retried: the client's retry budget is empty after many failed requests; "
+        "it refills as requests succeed (RetryPolicy(retry_budget=...))."
+    )
+    if error.args and isinstance(error.args[0], str):
+        error.args = (error.args[0] + note, *error.args[1:])
+    logger.warning("Not retrying %s: the client's retry budget is empty (%s)", request.label, error)
+
+
 async def call_with_retries(
     policy: RetryPolicy | None,
     attempt: Callable[[float | None], Awaitable[T]],
     *,
-    page: int,
+    request: Request,
     budget: RetryBudget | None = None,
+    should_retry: Callable[[PolarError], bool] | None = None,
 ) -> T:
     """Run ``attempt`` until it succeeds or ``policy`` gives up.
 
     ``attempt`` receives the seconds left before the call's deadline (``None`` for no
-    deadline), so that no single attempt outlives it.
+    deadline), so that no single attempt outlives it. What is retried depends on
+    ``request.retry``: every retryable failure of a read; for a write, only failures that
+    prove Polar did not run it; for a custom request, what ``should_retry`` says.
     """
     started = _now()
     if policy is None:
         return await attempt(None)
+    retryable = _retry_predicate(policy, request, should_retry)
 
     def remaining() -> float | None:
         if policy.deadline is None:
@@ -239,7 +292,7 @@ async def call_with_retries(
     try:
         result = await _attempt_with_deadline(attempt, remaining)
     except PolarError as error:
-        if not policy.is_retryable(error):
+        if not retryable(error):
             raise
         # Only a failed first attempt builds the tenacity machinery, which costs more than
         # a small request; tenacity then decides every retry, starting from this failure.
@@ -250,8 +303,8 @@ async def call_with_retries(
             assert isinstance(failure, PolarError)
             wait = retry_state.upcoming_sleep
             logger.warning(
-                "Retrying page %d in %.2f s after attempt %d failed: %s",
-                page,
+                "Retrying %s in %.2f s after attempt %d failed: %s",
+                request.label,
                 wait,
                 retry_state.attempt_number,
                 failure,
@@ -259,7 +312,11 @@ async def call_with_retries(
             if policy.on_retry is not None:
                 policy.on_retry(
                     RetryEvent(
-                        page=page, attempt=retry_state.attempt_number, error=failure, wait=wait
+                        page=request.page,
+                        attempt=retry_state.attempt_number,
+                        error=failure,
+                        wait=wait,
+                        request=request,
                     )
                 )
 
@@ -268,10 +325,11 @@ async def call_with_retries(
                 raise replay.pop()
             return await _attempt_with_deadline(attempt, remaining)
 
+        stop = _Stop(policy, started, budget)
         retrying = tenacity.AsyncRetrying(
             # A positive predicate: cancellation and our bugs are never retried (tenacity#529).
-            retry=tenacity.retry_if_exception(policy.is_retryable),
-            stop=_Stop(policy, started, budget),
+            retry=tenacity.retry_if_exception(retryable),
+            stop=stop,
             wait=_Wait(policy),
             before_sleep=before_sleep,
             sleep=_sleep,
@@ -281,6 +339,8 @@ async def call_with_retries(
             result = await retrying(again)
         except PolarError as final:
             final.attempts = retrying.statistics.get("attempt_number", 1)
+            if stop.refused and final is stop.refused:
+                _budget_exhausted(final, request)
             raise
     if budget is not None:
         budget.refund()

@@ -142,7 +142,7 @@ async def _drain(walker: ps.SubscriptionIterator) -> None:
 
 def connections_in_use(client: ps.AsyncClient) -> int:
     """Connections the client's pool has handed out and not yet taken back."""
-    session = client._pool.session
+    session = client._transport.session
     connector = session.connector if isinstance(session, aiohttp.ClientSession) else None
     # aiohttp keeps no public count of connections handed out and not yet released.
     return len(getattr(connector, "_acquired", ())) if connector is not None else 0

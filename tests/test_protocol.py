@@ -99,7 +99,7 @@ def test_401_unauthorized_body() -> None:
         401,
         {"WWW-Authenticate": 'Bearer realm="polar"'},
         b'{"error":"Unauthorized","detail":"Unauthorized"}',
-        page=1,
+        request=protocol.page_request(1, 10),
     )
     assert type(error) is ps.AuthenticationError
     assert error.status == 401
@@ -175,11 +175,20 @@ def test_5xx_is_a_server_error_whatever_the_body(status: int, body: bytes) -> No
     assert error.raw_body == body
 
 
-def test_404_names_the_version() -> None:
-    """A 404 is a NotFoundError that points at the path or Polar-Version."""
-    error = protocol.error_for_status(404, {"Polar-Version": "2026-04"}, b'{"detail":"Not Found"}')
+def test_404_names_the_version_sent_not_the_servers() -> None:
+    """A 404 names the request and the Polar-Version the client sent, not the answer's."""
+    error = protocol.error_for_status(
+        404,
+        {"Polar-Version": "2026-04"},
+        b'{"detail":"Not Found"}',
+        request=protocol.page_request(1, 10),
+        polar_version="2031-01",
+    )
     assert type(error) is ps.NotFoundError
-    assert "Polar-Version" in str(error)
+    assert "Polar-Version 2031-01" in str(error)
+    assert "2026-04" not in str(error)
+    assert "GET /v1/customer-portal/seats/subscriptions" in str(error)
+    assert error.page == 1
 
 
 def test_redirect_is_an_error_naming_the_target() -> None:

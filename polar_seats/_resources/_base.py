@@ -1,0 +1,32 @@
+"""What every resource module may ask of the client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from .._errors import PolarError
+from .._protocol import Request
+
+T = TypeVar("T")
+
+
+class Operations:
+    """The client's side of an operation: send a request, decode its answer."""
+
+    concurrency: int
+
+    async def _call(
+        self,
+        request: Request,
+        decode: Callable[[bytes], T],
+        *,
+        timeout: float | None = None,
+        should_retry: Callable[[PolarError], bool] | None = None,
+    ) -> T:
+        """Send ``request`` with retries and pacing; decode a success with ``decode``."""
+        raise NotImplementedError
+
+    def _check_token_given(self) -> None:
+        """Raise ``ValueError`` if the client holds no customer session token."""
+        raise NotImplementedError

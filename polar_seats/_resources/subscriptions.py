@@ -1,0 +1,59 @@
+"""Claimed subscriptions: ``GET /v1/customer-portal/seats/subscriptions``, a page or a walk."""
+
+from __future__ import annotations
+
+from .. import _protocol
+from .._models import Page
+from .._pagination import SubscriptionIterator, check_concurrency
+from ._base import Operations
+
+
+class SubscriptionOperations(Operations):
+    async def list_claimed_subscriptions(
+        self, *, page: int = 1, limit: int = 10, timeout: float | None = None
+    ) -> Page:
+        """Fetch one page of the subscriptions on which the customer holds a seat.
+
+        Exactly one request, plus retries of transient failures. ``limit`` is 10 by
+        default, as Polar's; at most 100. ``timeout`` overrides the client's per-attempt
+        timeout for this call.
+        """
+        self._check_token_given()
+        _protocol.check_page(page)
+        _protocol.check_limit(limit)
+        return await self._fetch_page(page, limit, timeout)
+
+    def iter_claimed_subscriptions(
+        self,
+        *,
+        limit: int = 100,
+        start_page: int = 1,
+        max_items: int | None = None,
+        concurrency: int | None = None,
+        timeout: float | None = None,
+    ) -> SubscriptionIterator:
+        """Walk every claimed subscription, page after page: ``async for sub in ...``.
+
+        Each subscription ``id`` is yielded at most once, although rows can move between
+        pages while a walk runs (the server's query has no order). ``.pages()`` walks the
+        same pages a page at a time. Stops after ``max_items`` items if given. Up to
+        ``concurrency`` pages (the client's by default; 1 for one at a time) are fetched
+        at once, and items still come in page order. ``timeout`` overrides the client's
+        per-attempt timeout for every page of the walk.
+        """
+        self._check_token_given()
+        _protocol.check_limit(limit)
+        _protocol.check_page(start_page, "start_page")
+        if max_items is not None and max_items < 0:
+            raise ValueError(f"max_items must be 0 or more, or None (got {max_items}).")
+        return SubscriptionIterator(
+            lambda page: self._fetch_page(page, limit, timeout),
+            start_page=start_page,
+            limit=limit,
+            max_items=max_items,
+            concurrency=self.concurrency if concurrency is None else check_concurrency(concurrency),
+        )
+
+    async def _fetch_page(self, page: int, limit: int, timeout: float | None) -> Page:
+        request = _protocol.page_request(page, limit)
+        return await self._call(request, _protocol.page_decoder(request, limit), timeout=timeout)

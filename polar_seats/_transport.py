@@ -1,0 +1,216 @@
+"""Sending one request: the aiohttp session and what a client shares with its views.
+
+``Transport.send(request, ...)`` returns ``(status, headers, body)`` for any request and
+applies to every one the same rules: the body-size cap, no redirects, the rate limiter of
+the caller, and errors that name the request without its secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import hashlib
+from collections.abc import Mapping
+
+import aiohttp
+import msgspec
+from multidict import CIMultiDictProxy
+from yarl import URL
+
+from ._errors import (
+    ClientClosedError,
+    EventLoopError,
+    NetworkError,
+    PolarTimeoutError,
+    ResponseDecodeError,
+)
+from ._protocol import Request, subject
+from ._ratelimit import RateLimit, RateLimiter
+from ._retry import RetryBudget
+
+__all__ = ["State", "Transport"]
+
+_encode = msgspec.json.Encoder().encode
+
+
+class State(enum.Enum):
+    """Where a client is in its life; it never goes back."""
+
+    UNOPENED = "unopened"
+    OPENED = "opened"
+    CLOSED = "closed"
+
+
+class Transport:
+    """What a client shares with its views: the session, the retry budget, the limiters."""
+
+    PRUNE_AT = 1024
+    """Limiters kept before idle ones are dropped (a backend sees many customers)."""
+    URLS_KEPT = 4096
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession | None,
+        *,
+        base_url: str,
+        max_body_size: int,
+        budget: RetryBudget | None,
+        rate_limit: RateLimit | None,
+    ) -> None:
+        self.session = session
+        self.owns_session = session is None
+        self.state = State.UNOPENED
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.base_url = base_url
+        self.max_body_size = max_body_size
+        self.budget = budget
+        self.rate_limit = rate_limit
+        self.limiters: dict[bytes, RateLimiter] = {}
+        self.urls: dict[tuple[str, tuple[tuple[str, str], ...]], URL] = {}
+        self.prune_at = self.PRUNE_AT
+
+    def limiter_for(self, key: str) -> RateLimiter | None:
+        """The rate limiter of one subject (a token, for now), made on first use."""
+        if self.rate_limit is None:
+            return None
+        # Keyed by a digest, so this long-lived table holds no tokens.
+        digest = hashlib.blake2b(key.encode(), digest_size=16).digest()
+        limiter = self.limiters.get(digest)
+        if limiter is None:
+            if len(self.limiters) >= self.prune_at:
+                self.limiters = {k: v for k, v in self.limiters.items() if not v.idle()}
+                # Many busy customers: prune again only when the table has doubled.
+                self.prune_at = max(self.PRUNE_AT, 2 * len(self.limiters))
+            limiter = self.limiters[digest] = RateLimiter(self.rate_limit)
+        return limiter
+
+    def open(self) -> aiohttp.ClientSession:
+        """The session, created on first use in the running loop; refuses a closed client
+        and a loop other than the first one."""
+        loop = asyncio.get_running_loop()
+        if self.state is State.OPENED and loop is self.loop and self.session is not None:
+            return self.session
+        if self.state is State.CLOSED:
+            raise ClientClosedError(
+                "This AsyncClient is closed; create a new one to send more requests."
+            )
+        if self.loop is not None and loop is not self.loop:
+            raise EventLoopError(
+                "This AsyncClient belongs to the event loop it was first used in, and this "
+                "call runs in another one (a second asyncio.run(), or async_to_sync in a "
+                "web view). Create the client inside the loop that uses it, for example "
+                "with `async with AsyncClient(...)` in that coroutine, or once per worker "
+                "in your framework's startup hook."
+            )
+        if self.session is None:
+            self.session = aiohttp.ClientSession()
+        self.loop = loop
+        self.state = State.OPENED
+        return self.session
+
+    async def close(self) -> None:
+        if self.state is State.CLOSED:
+            return
+        self.state = State.CLOSED
+        if self.owns_session and self.session is not None:
+            await self.session.close()
+
+    def url_for(self, request: Request) -> URL:
+        # Building a URL costs more than a small request's decoding, so the URLs of the
+        # requests a client repeats (pages) are kept; never one with a secret in its path.
+        if request.secret_path is not None:
+            return _build_url(self.base_url, request)
+        key = (request.path, request.query)
+        url = self.urls.get(key)
+        if url is None:
+            if len(self.urls) >= self.URLS_KEPT:
+                self.urls.clear()
+            url = self.urls[key] = _build_url(self.base_url, request)
+        return url
+
+    async def send(
+        self,
+        request: Request,
+        headers: Mapping[str, str],
+        timeout: aiohttp.ClientTimeout,
+        limiter: RateLimiter | None,
+    ) -> tuple[int, CIMultiDictProxy[str], bytes]:
+        """Send ``request`` once and read the whole answer."""
+        session = self.open()
+        if limiter is not None:
+            await limiter.acquire()
+        data: bytes | None = None
+        if request.json is not None:
+            data = _encode(request.json)
+            headers = {**headers, "Content-Type": "application/json"}
+        try:
+            async with session.request(
+                request.method,
+                self.url_for(request),
+                headers=headers,
+                data=data,
+                timeout=timeout,
+                allow_redirects=False,
+            ) as response:
+                body = await _read_body(response, self.max_body_size, request)
+                return response.status, response.headers, body
+        except asyncio.TimeoutError as exc:
+            error = PolarTimeoutError(
+                f"{subject(request)} took longer than the timeout ({timeout.total} s).",
+                request=request,
+                # A connect timeout is the only one that proves nothing was sent.
+                request_sent=not isinstance(exc, aiohttp.ConnectionTimeoutError),
+            )
+            raise error from _cause(exc, request)
+        except aiohttp.ClientError as exc:
+            described = _redact(f"{type(exc).__name__}: {exc}", request)
+            error = NetworkError(
+                f"{subject(request)} got no complete answer from {self.base_url}: {described}",
+                request=request,
+                request_sent=not isinstance(exc, aiohttp.ClientConnectorError),
+            )
+            raise error from _cause(exc, request)
+
+
+def _build_url(base_url: str, request: Request) -> URL:
+    url = URL(base_url + request.sent_path)
+    return url.with_query(request.query) if request.query else url
+
+
+def _redact(text: str, request: Request) -> str:
+    if request.secret_path is None:
+        return text
+    return text.replace(request.secret_path, request.path)
+
+
+def _cause(exc: BaseException, request: Request) -> BaseException | None:
+    # aiohttp's exception stays as the cause, but not when it could name a secret path.
+    return exc if request.secret_path is None else None
+
+
+async def _read_body(response: aiohttp.ClientResponse, cap: int, request: Request) -> bytes:
+    announced = response.content_length
+    if announced is not None and announced > cap:
+        raise ResponseDecodeError(
+            f"{subject(request)} announced a body of {announced} bytes, over the limit of "
+            f"{cap} (max_body_size).",
+            path=None,
+            raw_body=b"",
+            request=request,
+        )
+    if announced is not None:
+        return await response.read()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_any():
+        size += len(chunk)
+        if size > cap:
+            raise ResponseDecodeError(
+                f"{subject(request)} sent more than {cap} bytes (max_body_size); reading "
+                "stopped.",
+                path=None,
+                raw_body=b"".join(chunks)[:1024],
+                request=request,
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
