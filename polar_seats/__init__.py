@@ -16,6 +16,7 @@ from ._errors import (
     APIStatusError,
     AuthenticationError,
     ClientClosedError,
+    EventLoopError,
     NetworkError,
     NotFoundError,
     PolarError,
@@ -77,7 +78,8 @@ from ._models import (
     UnknownBenefit,
     UnknownProductPrice,
 )
-from ._pagination import SubscriptionIterator
+from ._pagination import PageIterator, SubscriptionIterator
+from ._protocol import Request, RetryKind
 from ._ratelimit import RateLimit
 from ._retry import RetryBudget, RetryEvent, RetryPolicy
 
@@ -112,6 +114,7 @@ __all__ = [
     "CustomerSubscriptionMeter",
     "CustomerSubscriptionMeterMeter",
     "CustomerSubscriptionProduct",
+    "EventLoopError",
     "LegacyRecurringProductPriceCustom",
     "LegacyRecurringProductPriceFixed",
     "MeterUnit",
@@ -119,6 +122,7 @@ __all__ = [
     "NotFoundError",
     "OrganizationCustomerPortalSettings",
     "Page",
+    "PageIterator",
     "Pagination",
     "PendingSubscriptionUpdate",
     "PolarError",
@@ -140,10 +144,12 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RecurringInterval",
+    "Request",
     "RequestValidationError",
     "ResponseDecodeError",
     "RetryBudget",
     "RetryEvent",
+    "RetryKind",
     "RetryPolicy",
     "SeatTierType",
     "ServerError",

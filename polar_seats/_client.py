@@ -13,12 +13,12 @@ import msgspec
 
 from . import _protocol
 from ._errors import PolarError
+from ._pagination import check_concurrency
 from ._protocol import Auth, Request, RetryKind
 from ._ratelimit import RateLimit, RateLimiter, default_rate_limit
 from ._resources.subscriptions import SubscriptionOperations
 from ._retry import RetryBudget, RetryPolicy, call_with_retries
 from ._transport import State, Transport
-from ._pagination import check_concurrency
 from ._version import version
 
 __all__ = ["AsyncClient"]

@@ -296,6 +296,7 @@ async def call_with_retries(
             raise
         # Only a failed first attempt builds the tenacity machinery, which costs more than
         # a small request; tenacity then decides every retry, starting from this failure.
+        first = error
         replay = [error]
 
         def before_sleep(retry_state: tenacity.RetryCallState) -> None:
@@ -328,7 +329,10 @@ async def call_with_retries(
         stop = _Stop(policy, started, budget)
         retrying = tenacity.AsyncRetrying(
             # A positive predicate: cancellation and our bugs are never retried (tenacity#529).
-            retry=tenacity.retry_if_exception(retryable),
+            # The first failure was judged above: a custom predicate runs once per failure.
+            retry=tenacity.retry_if_exception(
+                lambda failure: failure is first or retryable(failure)
+            ),
             stop=stop,
             wait=_Wait(policy),
             before_sleep=before_sleep,

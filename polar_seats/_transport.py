@@ -155,13 +155,13 @@ class Transport:
                 body = await _read_body(response, self.max_body_size, request)
                 return response.status, response.headers, body
         except asyncio.TimeoutError as exc:
-            error = PolarTimeoutError(
+            timed_out = PolarTimeoutError(
                 f"{subject(request)} took longer than the timeout ({timeout.total} s).",
                 request=request,
                 # A connect timeout is the only one that proves nothing was sent.
                 request_sent=not isinstance(exc, aiohttp.ConnectionTimeoutError),
             )
-            raise error from _cause(exc, request)
+            raise timed_out from _cause(exc, request)
         except aiohttp.ClientError as exc:
             described = _redact(f"{type(exc).__name__}: {exc}", request)
             error = NetworkError(
@@ -206,8 +206,7 @@ async def _read_body(response: aiohttp.ClientResponse, cap: int, request: Reques
         size += len(chunk)
         if size > cap:
             raise ResponseDecodeError(
-                f"{subject(request)} sent more than {cap} bytes (max_body_size); reading "
-                "stopped.",
+                f"{subject(request)} sent more than {cap} bytes (max_body_size); reading stopped.",
                 path=None,
                 raw_body=b"".join(chunks)[:1024],
                 request=request,
