@@ -58,10 +58,23 @@ def session_body(session: Session) -> Json:
 def served_subscription(body: Json, organization: Organization) -> Json:
     """A subscription's body with the 16 keys Polar adds to ``product.organization``.
 
-    Its contract leaves them out; Polar's real server sends them (see the recordings).
+    Its contract leaves them out; Polar's real server sends them (see the recordings), and
+    always sends ``organization_features`` and ``customer_portal_settings.customer``, which
+    the contract makes optional.
     """
     product = body["product"]
-    served_organization = {**product["organization"], **_undeclared(organization)}
+    features = {
+        "member_model_enabled": organization.member_model_enabled,
+        "checkout_localization_enabled": False,
+    }
+    given = product["organization"]
+    settings = {"customer": {"allow_email_change": False}, **given["customer_portal_settings"]}
+    served_organization = {
+        "organization_features": features,
+        **given,
+        "customer_portal_settings": settings,
+        **_undeclared(organization),
+    }
     return {**body, "product": {**product, "organization": served_organization}}
 
 

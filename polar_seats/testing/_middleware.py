@@ -97,21 +97,20 @@ def exchange() -> Exchange:
 class RateWindows:
     """Polar's fixed windows: each bucket's window starts at its first request.
 
-    The fake starts it 1% of its length earlier than that request's arrival: an allowance
-    for the time the first request took to reach the server (a new connection's setup),
-    which a client pacing itself from when it sends cannot see.
+    The fake starts it a little before that request's arrival (a tenth of the window, at
+    most a second): an allowance for the time the first request took to reach the server
+    (a new connection's setup), which a client pacing itself from when it sends cannot see.
     """
-
-    ALLOWANCE = 0.01
 
     def __init__(self) -> None:
         self._windows: dict[str, tuple[float, int]] = {}
 
     def hit(self, bucket: str, limit: int, *, now: float, length: float) -> bool:
         """Count a request; ``False`` when it is one too many for the bucket's window."""
-        start, count = self._windows.get(bucket, (now - length * self.ALLOWANCE, 0))
+        opened = now - min(length / 10, 1.0)
+        start, count = self._windows.get(bucket, (opened, 0))
         if now >= start + length:
-            start, count = now - length * self.ALLOWANCE, 0
+            start, count = opened, 0
         self._windows[bucket] = (start, count + 1)
         return count < limit
 
