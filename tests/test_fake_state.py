@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -25,46 +24,35 @@ LIST = "/v1/customer-portal/seats/subscriptions"
 INTROSPECT = "/v1/customer-portal/customer-session/introspect"
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-async def call(
-    http: aiohttp.ClientSession, server: FakePolarServer, path: str, token: str
-) -> tuple[int, Any]:
-    headers = {"Authorization": f"Bearer {token}"}
-    async with http.get(server.url + path, headers=headers) as response:
+async def call(server: FakePolarServer, path: str, token: str) -> tuple[int, Any]:
+    """The status and JSON body of one GET with this token."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(server.url + path, headers={"Authorization": f"Bearer {token}"}) as response,
+    ):
         body = await response.read()
         return response.status, json.loads(body) if body else None
 
 
-async def test_introspect_gives_the_sessions_expiry_and_return_url(
-    http: aiohttp.ClientSession,
-) -> None:
+async def test_introspect_gives_the_sessions_expiry_and_return_url() -> None:
     """CustomerCustomerSession for a minted session: expires_at an hour on, its return_url."""
     async with FakePolarServer(clock=lambda: 1_700_000_000.0) as server:
         minted = server.state.mint_session(server.claimant.customer, return_url="https://x.test")
-        status, body = await call(http, server, INTROSPECT, minted.token)
+        status, body = await call(server, INTROSPECT, minted.token)
     assert status == 200
     assert body == {"expires_at": "2023-11-14T23:13:20Z", "return_url": "https://x.test"}
 
 
-async def test_a_session_expires_when_the_clock_moves_an_hour(
-    http: aiohttp.ClientSession, server: FakePolarServer
-) -> None:
+async def test_a_session_expires_when_the_clock_moves_an_hour(server: FakePolarServer) -> None:
     """server.clock.advance(3600) ends a minted session: invalid_token from then on."""
     minted = server.state.mint_session(server.claimant.customer)
-    assert (await call(http, server, LIST, minted.token))[0] == 200
+    assert (await call(server, LIST, minted.token))[0] == 200
     server.clock.advance(3600)
-    status, body = await call(http, server, LIST, minted.token)
+    status, body = await call(server, LIST, minted.token)
     assert (status, body["error"]) == (401, "invalid_token")
 
 
-async def test_a_member_session_lists_only_its_members_seats(
-    http: aiohttp.ClientSession, server: FakePolarServer
-) -> None:
+async def test_a_member_session_lists_only_its_members_seats(server: FakePolarServer) -> None:
     """A customer session sees the customer's claimed seats; a member session its member's."""
     state = server.state
     team = state.add_customer(server.claimant.organization.id, "team@example.com", type="team")
@@ -77,7 +65,7 @@ async def test_a_member_session_lists_only_its_members_seats(
     assert as_mia.startswith("polar_mst_")
     assert as_team.startswith("polar_cst_")
     counts = [
-        (await call(http, server, LIST, token))[1]["pagination"]["total_count"]
+        (await call(server, LIST, token))[1]["pagination"]["total_count"]
         for token in (as_mia, as_owner, as_team)
     ]
     assert counts == [2, 0, 2]
@@ -91,32 +79,26 @@ async def test_removing_from_subscriptions_drops_the_seat(server: FakePolarServe
     assert len(server.subscriptions) == 24
 
 
-async def test_a_discarded_token_is_an_invalid_token(
-    http: aiohttp.ClientSession, server: FakePolarServer
-) -> None:
+async def test_a_discarded_token_is_an_invalid_token(server: FakePolarServer) -> None:
     """tokens.add() mints a session of the claimant; discard() revokes it."""
     server.tokens.add("polar_cst_added")
-    assert (await call(http, server, LIST, "polar_cst_added"))[0] == 200
+    assert (await call(server, LIST, "polar_cst_added"))[0] == 200
     server.tokens.discard("polar_cst_added")
-    assert (await call(http, server, LIST, "polar_cst_added"))[1]["error"] == "invalid_token"
+    assert (await call(server, LIST, "polar_cst_added"))[1]["error"] == "invalid_token"
 
 
-async def test_faults_none_means_no_faults(
-    http: aiohttp.ClientSession, server: FakePolarServer
-) -> None:
+async def test_faults_none_means_no_faults(server: FakePolarServer) -> None:
     """server.faults = None answers normally (it used to answer 500)."""
     server.faults = None
-    assert (await call(http, server, LIST, server.token))[0] == 200
+    assert (await call(server, LIST, server.token))[0] == 200
 
 
-async def test_a_plan_set_mid_test_counts_from_its_assignment(
-    http: aiohttp.ClientSession, server: FakePolarServer
-) -> None:
+async def test_a_plan_set_mid_test_counts_from_its_assignment(server: FakePolarServer) -> None:
     """Request 1 of a plan set after two requests is the server's third."""
     for _ in range(2):
-        await call(http, server, LIST, server.token)
+        await call(server, LIST, server.token)
     server.faults = FaultPlan({1: Fault.http_status(418)})
-    assert [(await call(http, server, LIST, server.token))[0] for _ in range(2)] == [418, 200]
+    assert [(await call(server, LIST, server.token))[0] for _ in range(2)] == [418, 200]
 
 
 async def raw_get(server: FakePolarServer, path: str) -> bytes:
@@ -172,20 +154,20 @@ def test_every_fault_kind_is_one_registry_entry_that_parse_reads() -> None:
     assert Fault.parse("503@after").when == "after"
 
 
-async def test_a_customers_tokens_share_one_window(http: aiohttp.ClientSession) -> None:
+async def test_a_customers_tokens_share_one_window() -> None:
     """Polar counts by subject: two sessions of one customer draw on one budget."""
     async with FakePolarServer(tokens=["polar_cst_a", "polar_cst_b"], rate_limit=2) as server:
         statuses = [
-            (await call(http, server, LIST, token))[0]
+            (await call(server, LIST, token))[0]
             for token in ("polar_cst_a", "polar_cst_b", "polar_cst_a", "polar_cst_b")
         ]
     assert statuses == [200, 200, 429, 429]
 
 
-async def test_a_new_token_counts_first_in_its_pending_bucket(http: aiohttp.ClientSession) -> None:
+async def test_a_new_token_counts_first_in_its_pending_bucket() -> None:
     """With pending_auth_limit, a token's first request is not the customer's."""
     async with FakePolarServer(rate_limit=2, pending_auth_limit=60) as server:
-        statuses = [(await call(http, server, LIST, server.token))[0] for _ in range(4)]
+        statuses = [(await call(server, LIST, server.token))[0] for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
 
 
