@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from schemathesis.specs.openapi.checks import allow_header_conformance
 
 from polar_seats.testing import DEFAULT_TOKEN, FakePolarServer, serve_in_thread
 from tests import contract
@@ -34,4 +35,21 @@ def server() -> Iterator[FakePolarServer]:
 @schema.parametrize()
 def test_every_answer_fits_the_contract(case: schemathesis.Case, server: FakePolarServer) -> None:
     """Generated queries, valid and not, with and without a token: each answer conforms."""
-    case.call_and_validate(base_url=server.url)
+    response = case.call(base_url=server.url)
+    if response.status_code == 500 and _offset_overflows(case.query or {}):
+        # Polar's database refuses the OFFSET and Polar answers a plain 500 (recorded from
+        # its real server; tests/test_real_polar.py replays it): undocumented, but Polar's.
+        assert response.text == "Internal Server Error"
+        return
+    # A method the list does not take gets Polar's 405 with `Allow: DELETE`: the path also
+    # matches /seats/{seat_id}, which Polar routes first (recorded from its real server,
+    # replayed there too). The contract of one endpoint cannot know that.
+    case.validate_response(response, excluded_checks=[allow_header_conformance])
+
+
+def _offset_overflows(query: dict[str, Any]) -> bool:
+    try:
+        page, limit = int(query.get("page", 1)), int(query.get("limit", 10))
+    except (TypeError, ValueError):
+        return False
+    return page > 0 and limit > 0 and (page - 1) * min(limit, 100) > 2**63 - 1

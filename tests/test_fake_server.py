@@ -8,7 +8,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from polar_seats.testing import PRICE_KINDS, FakePolarServer, Fault, FaultPlan, make_subscriptions
+from polar_seats.testing import (
+    DEFAULT_ORGANIZATION_TOKEN,
+    PRICE_KINDS,
+    FakePolarServer,
+    Fault,
+    FaultPlan,
+    make_subscriptions,
+)
 
 from . import contract
 
@@ -146,10 +153,20 @@ async def test_missing_token_is_401_unauthorized(
 async def test_token_of_the_wrong_kind_is_401_unauthorized(
     http: aiohttp.ClientSession, server: FakePolarServer
 ) -> None:
-    """An organization token on a customer endpoint: the `Unauthorized` body."""
-    status, body, _ = await get(http, server, token="polar_oat_abc")
+    """A valid organization token on a customer endpoint: the `Unauthorized` body."""
+    status, body, _ = await get(http, server, token=DEFAULT_ORGANIZATION_TOKEN)
     assert status == 401
     assert body["error"] == "Unauthorized"
+
+
+@pytest.mark.parametrize("token", ["polar_oat_unknown", "polar_mst_unknown", "not-a-polar-token"])
+async def test_unknown_token_of_any_prefix_is_401_invalid_token(
+    http: aiohttp.ClientSession, server: FakePolarServer, token: str
+) -> None:
+    """Every unknown bearer token gets `invalid_token`, whatever its prefix."""
+    status, body, headers = await get(http, server, token=token)
+    assert (status, body["error"]) == (401, "invalid_token")
+    assert headers["Pragma"] == "no-cache"
 
 
 async def test_unknown_token_is_401_invalid_token(
@@ -175,11 +192,11 @@ async def test_member_session_tokens_are_accepted(http: aiohttp.ClientSession) -
 async def test_unknown_polar_version_is_404(
     http: aiohttp.ClientSession, server: FakePolarServer, version: str
 ) -> None:
-    """An unknown or malformed Polar-Version: 404 Not Found, still with a version header."""
+    """An unknown or malformed Polar-Version: 404 Not Found, without a version header."""
     status, body, headers = await get(http, server, headers={"Polar-Version": version})
     assert status == 404
     assert body == {"detail": "Not Found"}
-    assert "Polar-Version" in headers
+    assert "Polar-Version" not in headers
 
 
 async def test_2027_01_reshapes_seat_based_prices(http: aiohttp.ClientSession) -> None:
@@ -194,9 +211,20 @@ async def test_2027_01_reshapes_seat_based_prices(http: aiohttp.ClientSession) -
 
 
 async def test_wrong_path_is_404(http: aiohttp.ClientSession, server: FakePolarServer) -> None:
-    """A trailing slash or another path: 404 with Polar's body."""
-    status, body, _ = await get(http, server, path=PATH + "/")
+    """Another path: 404 with Polar's body."""
+    status, body, _ = await get(http, server, path="/v2/customer-portal/seats/subscriptions")
     assert (status, body) == (404, {"detail": "Not Found"})
+
+
+async def test_trailing_slash_is_a_307_to_the_path_without(
+    http: aiohttp.ClientSession, server: FakePolarServer
+) -> None:
+    """A trailing slash: 307 to the same URL without it, query kept."""
+    async with http.get(
+        server.url + PATH + "/?limit=1", headers=auth(server), allow_redirects=False
+    ) as response:
+        assert response.status == 307
+        assert response.headers["Location"] == server.url + PATH + "?limit=1"
 
 
 async def test_requests_are_recorded_without_the_token_in_repr(

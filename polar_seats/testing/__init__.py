@@ -1,14 +1,16 @@
 """Test against a fake Polar server instead of the real one.
 
-:class:`FakePolarServer` serves Polar's list-claimed-subscriptions endpoint over real HTTP
-on 127.0.0.1, with seeded realistic data, Polar's error bodies and optional faults;
-:func:`make_subscription` builds the same bodies for tests that need no server;
-:func:`set_testing` makes retries wait zero seconds.
+:class:`FakePolarServer` is a small stateful Polar over real HTTP on 127.0.0.1 (its
+:class:`State`: customers, members, subscriptions, seats, sessions, on a :class:`Clock`),
+with seeded realistic data, Polar's error bodies and optional faults;
+:func:`make_subscription` builds the same bodies for tests that need no server, and
+:func:`page_body` a page of them; :func:`set_testing` makes retries wait zero seconds.
 """
 
 from __future__ import annotations
 
 from .._retry import set_testing, testing_clock
+from ._bodies import page_body, page_dict
 from ._data import (
     BENEFIT_TYPES,
     PRICE_KINDS,
@@ -16,21 +18,37 @@ from ._data import (
     make_subscription,
     make_subscriptions,
 )
+from ._faults import KINDS as FAULT_KINDS
 from ._faults import RETRYABLE_FAULTS, Fault, FaultPlan
-from ._server import DEFAULT_TOKEN, FakePolarServer, RecordedRequest, serve_in_thread
+from ._server import (
+    DEFAULT_ORGANIZATION_TOKEN,
+    DEFAULT_TOKEN,
+    PENDING_AUTH_LIMIT,
+    FakePolarServer,
+    RecordedRequest,
+    serve_in_thread,
+)
+from ._state import Clock, State
 
 __all__ = [
     "BENEFIT_TYPES",
+    "DEFAULT_ORGANIZATION_TOKEN",
     "DEFAULT_TOKEN",
+    "FAULT_KINDS",
+    "PENDING_AUTH_LIMIT",
     "PRICE_KINDS",
     "RETRYABLE_FAULTS",
+    "Clock",
     "FakePolarServer",
     "Fault",
     "FaultPlan",
     "RecordedRequest",
+    "State",
     "make_customer_subscription",
     "make_subscription",
     "make_subscriptions",
+    "page_body",
+    "page_dict",
     "serve_in_thread",
     "set_testing",
     "testing_clock",

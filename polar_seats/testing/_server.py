@@ -1,80 +1,73 @@
-"""A fake Polar server for ``GET /v1/customer-portal/seats/subscriptions``, over real HTTP.
+"""A fake Polar server over real HTTP, on loopback: a small stateful Polar.
 
-It behaves as Polar's server does where this endpoint is concerned: the bearer-token check
-with both 401 bodies, 422 bodies for a bad ``page`` or ``limit``, the silent clamp of
-``limit`` to 100, empty pages past the end, the ``Polar-Version`` check, Polar's fixed
-one-minute rate limit windows (when switched on), and every answer carrying a
-``Polar-Version`` header. On top, it can inject faults (:class:`FaultPlan`).
+:class:`FakePolarServer` holds a :class:`State` (organizations, customers, members,
+subscriptions, seats, sessions) and serves routes over it (:mod:`._routes`), through the
+middleware Polar's server applies (:mod:`._middleware`): the ``Polar-Version`` check,
+both 401 bodies, rate windows per subject, Polar's 404/405/307, recording and faults.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
-import math
-import re
 import socket
 import threading
-import time
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable
 from types import TracebackType
 from typing import Any
 
-import msgspec
 from aiohttp import web
 
+from .._retry import testing_clock
+from ._claimant import Claimant, ClaimantTokens, ClaimedSubscriptions
 from ._data import make_subscriptions
 from ._faults import Fault, FaultPlan
+from ._middleware import (
+    DEFAULT_VERSION,
+    RateWindows,
+    RecordedRequest,
+    middlewares,
+    polar_headers,
+)
+from ._routes import ROUTES, STATE, list_page
+from ._state import Clock, Json, State
 
-__all__ = ["DEFAULT_TOKEN", "FakePolarServer", "RecordedRequest", "serve_in_thread"]
+__all__ = [
+    "DEFAULT_ORGANIZATION_TOKEN",
+    "DEFAULT_TOKEN",
+    "FakePolarServer",
+    "RecordedRequest",
+    "serve_in_thread",
+]
 
 DEFAULT_TOKEN = "polar_cst_fake_0123456789abcdefghijklmnopqrstuvwxyz"
 """The customer session token a :class:`FakePolarServer` accepts unless told otherwise."""
 
-PATH = "/v1/customer-portal/seats/subscriptions"
-DEFAULT_VERSION = "2026-04"
-SUPPORTED_VERSIONS = ("2026-04", "2027-01")
-_VERSION_RE = re.compile(r"^\d{4}-\d{2}$")
-_TOKEN_KINDS = ("polar_cst_", "polar_mst_")
-_INVALID_TOKEN = (
-    "The access token provided is expired, revoked, malformed, or invalid for other reasons."
+DEFAULT_ORGANIZATION_TOKEN = "polar_oat_org"
+"""The organization access token a :class:`FakePolarServer` knows unless told otherwise: a
+valid token of another subject type, which customer-portal endpoints refuse."""
+ORGANIZATION_SCOPES = frozenset(
+    {"customer_sessions:write", "customer_seats:read", "customer_seats:write"}
 )
-_encode = msgspec.json.Encoder().encode
-_ENDLESS_CHUNKS = 16_384
-"""An endless body stops after this many 64 KiB chunks (1 GiB), so no test can hang."""
 
-Json = dict[str, Any]
-
-
-@dataclasses.dataclass
-class RecordedRequest:
-    """A request the fake server received, and how it answered."""
-
-    number: int
-    """From 1, counting only requests to the endpoint."""
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    """Every header but ``Authorization``."""
-    received_at: float
-    """``time.monotonic()`` when it arrived."""
-    status: int | None = None
-    fault: str | None = None
-    token: str | None = dataclasses.field(default=None, repr=False)
+PENDING_AUTH_LIMIT = 60
+"""Polar's budget for a token it has not seen in five minutes: 60 requests a minute."""
 
 
 class FakePolarServer:
-    """Polar's list-claimed-subscriptions endpoint on ``127.0.0.1``, a free port.
+    """A fake Polar on ``127.0.0.1``, a free port, seeded with one claimant.
 
-    ``subscriptions`` are the bodies to serve (dicts as Polar sends them); without them,
-    ``count`` seeded ones from :func:`make_subscriptions`. ``tokens`` are the session
-    tokens it accepts. ``rate_limit`` switches on Polar's limit: requests per token in
-    fixed windows of ``rate_window`` seconds (a minute, as Polar's) of ``clock``.
-    ``on_request`` runs before each answer (with the recorded request), for tests that
-    change the data mid-walk. Use it as ``async with FakePolarServer() as server`` and
-    point a client at ``server.url``.
+    The claimant holds a claimed seat on each of ``subscriptions`` (dicts as Polar sends
+    them), or on ``count`` seeded ones from :func:`make_subscriptions`; ``tokens`` are its
+    sessions (``polar_mst_`` ones member sessions); ``organization_tokens`` are access tokens
+    of its organization, with the scopes for sessions and seats. :attr:`state` holds everything, for
+    tests that seed more. ``rate_limit`` switches on Polar's limit: requests per subject (a
+    customer, a member) in fixed windows of ``rate_window`` seconds that start at a
+    bucket's first request; ``pending_auth_limit`` (Polar's is 60) also counts a token's
+    requests before it is known in a bucket of its own. ``clock`` is the time the fake's
+    windows and sessions follow (:attr:`clock` can be advanced). ``on_request`` runs before
+    each answer (with the recorded request), for tests that change the data mid-walk. Use
+    it as ``async with FakePolarServer() as server`` and point a client at ``server.url``.
     """
 
     def __init__(
@@ -84,35 +77,70 @@ class FakePolarServer:
         count: int = 25,
         seed: int = 0,
         tokens: Iterable[str] = (DEFAULT_TOKEN,),
+        organization_tokens: Iterable[str] = (DEFAULT_ORGANIZATION_TOKEN,),
         faults: FaultPlan | None = None,
         rate_limit: int | None = None,
         rate_window: float = 60.0,
+        pending_auth_limit: int | None = None,
         on_request: Callable[[RecordedRequest], Any] | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = testing_clock,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.subscriptions: list[Json] = (
-            list(subscriptions)
-            if subscriptions is not None
-            else make_subscriptions(count, seed=seed)
+        self.clock = Clock(clock)
+        self.state = State(self.clock)
+        self.claimant = Claimant(self.state, seed=seed)
+        """The seeded claimant: ``claimant.customer``, ``claimant.member``."""
+        self.claimant.subscriptions.extend(
+            subscriptions if subscriptions is not None else make_subscriptions(count, seed=seed)
         )
-        self.tokens = set(tokens)
-        self.faults = faults or FaultPlan()
+        for token in tokens:
+            self.claimant.tokens.add(token)
+        for token in organization_tokens:
+            self.state.add_organization_token(
+                self.claimant.organization, ORGANIZATION_SCOPES, token=token
+            )
+        self.requests: list[RecordedRequest] = []
+        self.faults = faults
         self.rate_limit = rate_limit
         self.rate_window = rate_window
+        self.pending_auth_limit = pending_auth_limit
         self.on_request = on_request
-        self.clock = clock
-        self.requests: list[RecordedRequest] = []
         self.in_flight = 0
-        """Requests to the endpoint being answered right now."""
+        """Requests being answered right now."""
         self.peak_in_flight = 0
-        """The most requests to the endpoint that were ever being answered at once."""
+        """The most requests that were ever being answered at once."""
+        self.windows = RateWindows()
+        self.identities: dict[str, tuple[str, float]] = {}
+        """Tokens the rate limiter knows, with their subject and until when."""
         self._host = host
         self._port = port
         self._runner: web.AppRunner | None = None
-        self._windows: dict[tuple[str, int], int] = {}
         self.port: int | None = None
+
+    @property
+    def subscriptions(self) -> ClaimedSubscriptions:
+        """The claimant's claimed subscriptions, a list of bodies: changing it changes the state."""
+        return self.claimant.subscriptions
+
+    @property
+    def tokens(self) -> ClaimantTokens:
+        """The claimant's live session tokens; ``tokens.add(token)`` mints a session."""
+        return self.claimant.tokens
+
+    @property
+    def faults(self) -> FaultPlan:
+        """The :class:`FaultPlan` in force; its request numbers count from its assignment."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, plan: FaultPlan | None) -> None:
+        self._faults = plan if plan is not None else FaultPlan()
+        self._faults_from = len(self.requests)
+
+    def fault_for(self, number: int, page: int | None) -> Fault | None:
+        """The fault the plan has for the server's request ``number``."""
+        return self._faults.fault_for(number - self._faults_from, page)
 
     @property
     def url(self) -> str:
@@ -123,7 +151,7 @@ class FakePolarServer:
 
     @property
     def token(self) -> str:
-        """A token the server accepts."""
+        """A token the server accepts: the first of ``tokens``."""
         return next(iter(self.tokens))
 
     @property
@@ -133,10 +161,20 @@ class FakePolarServer:
             return 0
         return len(self._runner.server.connections)
 
+    def page_body(self, page: int, limit: int, *, version: str = DEFAULT_VERSION) -> Json:
+        """The body the claimant gets for ``page`` and ``limit`` (both already validated)."""
+        session = self.state.sessions[self.token]
+        claimed = self.state.claimed_subscriptions(session)
+        return list_page(self.state, claimed, page, limit, version)
+
     async def start(self) -> None:
         """Start serving; :attr:`url` is valid from here on."""
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
+        app = web.Application(middlewares=middlewares(self))
+        app[STATE] = self.state
+        app.on_response_prepare.append(polar_headers)
+        for method, path, route in ROUTES:
+            app.router.add_route(method, path, route)
+            app.router.add_route(method, "/api" + path, route)
         self._runner = web.AppRunner(
             app,
             access_log=None,
@@ -169,250 +207,6 @@ class FakePolarServer:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
-
-    # Handling ----------------------------------------------------------------------------
-
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        version = request.headers.get("Polar-Version", DEFAULT_VERSION)
-        if request.path != PATH:
-            return _json(404, {"detail": "Not Found"}, version=DEFAULT_VERSION)
-        if request.method not in ("GET", "HEAD"):
-            # FastAPI's answer to a method the route does not have.
-            return _json(
-                405,
-                {"detail": "Method Not Allowed"},
-                version=DEFAULT_VERSION,
-                headers={"Allow": "GET"},
-            )
-        authorization = request.headers.get("Authorization")
-        record = RecordedRequest(
-            number=len(self.requests) + 1,
-            method=request.method,
-            path=request.path,
-            query=dict(request.query),
-            headers={k: v for k, v in request.headers.items() if k.lower() != "authorization"},
-            received_at=time.monotonic(),
-            token=_bearer(authorization),
-        )
-        self.requests.append(record)
-        self.in_flight += 1
-        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-        try:
-            if self.on_request is not None:
-                outcome = self.on_request(record)
-                if asyncio.iscoroutine(outcome):
-                    await outcome
-            fault = self.faults.fault_for(record.number, _page_number(record.query))
-            if fault is not None:
-                record.fault = fault.name
-            response = await self._answer(request, record, version, fault)
-            record.status = response.status
-            return response
-        finally:
-            self.in_flight -= 1
-
-    async def _answer(
-        self, request: web.Request, record: RecordedRequest, version: str, fault: Fault | None
-    ) -> web.StreamResponse:
-        if not _VERSION_RE.match(version) or version not in SUPPORTED_VERSIONS:
-            return _json(404, {"detail": "Not Found"}, version=DEFAULT_VERSION)
-        denied = self._authenticate(record.token)
-        if denied is not None:
-            return denied
-        if self.rate_limit is not None and record.token is not None:
-            window = (record.token, int(self.clock() // self.rate_window))
-            self._windows[window] = self._windows.get(window, 0) + 1
-            if self._windows[window] > self.rate_limit:
-                retry_after = str(math.ceil(self.rate_window))
-                return _empty(429, {"Retry-After": retry_after}, version=version)
-        if fault is not None and fault.kind == "stall":
-            await asyncio.sleep(fault.seconds)
-        elif fault is not None and fault.kind == "status":
-            response = web.Response(status=fault.status, body=fault.body, headers=fault.headers)
-            response.headers["Polar-Version"] = version
-            return response
-        elif fault is not None and fault.kind == "reset":
-            _abort(request)
-            return web.Response(status=500)
-        problems = _validate_query(request.query)
-        if problems:
-            return _json(
-                422, {"error": "RequestValidationError", "detail": problems}, version=version
-            )
-        page, limit = int(request.query.get("page", 1)), int(request.query.get("limit", 10))
-        body = _encode(self.page_body(page, limit, version=version))
-        if fault is not None and fault.kind != "stall":  # a stall has waited: the page follows
-            return await _faulty(request, fault, body, version)
-        return web.Response(
-            body=body, content_type="application/json", headers={"Polar-Version": version}
-        )
-
-    def _authenticate(self, token: str | None) -> web.Response | None:
-        if token is None or not token.startswith(_TOKEN_KINDS):
-            return _json(
-                401,
-                {"error": "Unauthorized", "detail": "Unauthorized"},
-                headers={"WWW-Authenticate": 'Bearer realm="polar"'},
-            )
-        if token not in self.tokens:
-            return _json(
-                401,
-                {"error": "invalid_token", "error_description": _INVALID_TOKEN},
-                headers={
-                    "WWW-Authenticate": (
-                        'Bearer realm="polar", error="invalid_token", '
-                        f'error_description="{_INVALID_TOKEN}"'
-                    ),
-                    "Cache-Control": "no-store",
-                },
-            )
-        return None
-
-    def page_body(self, page: int, limit: int, *, version: str = DEFAULT_VERSION) -> Json:
-        """The body Polar sends for ``page`` and ``limit`` (both already validated)."""
-        limit = min(limit, 100)
-        total = len(self.subscriptions)
-        start = (page - 1) * limit
-        items = self.subscriptions[start : start + limit]
-        if version == "2027-01":
-            items = [_reshape_2027_01(item) for item in items]
-        return {
-            "items": items,
-            "pagination": {"total_count": total, "max_page": math.ceil(total / limit)},
-        }
-
-
-def _bearer(authorization: str | None) -> str | None:
-    if authorization is None:
-        return None
-    scheme, _, credentials = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not credentials:
-        return None
-    return credentials.strip()
-
-
-def _page_number(query: Mapping[str, str]) -> int | None:
-    try:
-        return int(query.get("page", "1"))
-    except ValueError:
-        return None
-
-
-def _validate_query(query: Mapping[str, str]) -> list[Json]:
-    problems: list[Json] = []
-    for name in ("page", "limit"):
-        raw = query.get(name)
-        if raw is None:
-            continue
-        try:
-            value = int(raw)
-        except ValueError:
-            problems.append(
-                {
-                    "type": "int_parsing",
-                    "loc": ["query", name],
-                    "msg": "Input should be a valid integer, unable to parse string as an integer",
-                    "input": raw,
-                }
-            )
-            continue
-        if value <= 0:
-            problems.append(
-                {
-                    "type": "greater_than",
-                    "loc": ["query", name],
-                    "msg": "Input should be greater than 0",
-                    "input": raw,
-                    "ctx": {"gt": 0},
-                }
-            )
-    return problems
-
-
-def _reshape_2027_01(subscription: Json) -> Json:
-    """Seat-based prices as Polar's 2027-01 version sends them."""
-
-    def reshape(price: Json) -> Json:
-        if price.get("amount_type") != "seat_based" or "seat_tiers" not in price:
-            return price
-        price = dict(price)
-        tiers = price.pop("seat_tiers")
-        price["tiers"] = tiers
-        price["minimum_units"] = tiers.get("minimum_seats")
-        price["maximum_units"] = tiers.get("maximum_seats")
-        return price
-
-    product = dict(subscription["product"])
-    product["prices"] = [reshape(price) for price in product["prices"]]
-    reshaped = dict(
-        subscription, product=product, prices=[reshape(p) for p in subscription["prices"]]
-    )
-    if isinstance(subscription.get("price"), dict):
-        reshaped["price"] = reshape(subscription["price"])
-    return reshaped
-
-
-def _json(
-    status: int, body: Json, *, version: str = DEFAULT_VERSION, headers: Mapping[str, str] = {}
-) -> web.Response:
-    return web.Response(
-        status=status,
-        body=_encode(body),
-        content_type="application/json",
-        headers={"Polar-Version": version, **headers},
-    )
-
-
-def _empty(status: int, headers: Mapping[str, str], *, version: str) -> web.Response:
-    response = web.Response(status=status, headers={"Polar-Version": version, **headers})
-    # Polar's 429 carries no content type.
-    response.content_type = "application/octet-stream"
-    del response.headers["Content-Type"]
-    return response
-
-
-def _abort(request: web.Request) -> None:
-    transport = request.transport
-    if transport is not None:
-        transport.abort()
-
-
-async def _faulty(
-    request: web.Request, fault: Fault, body: bytes, version: str
-) -> web.StreamResponse:
-    if fault.kind == "truncated_json":
-        return web.Response(
-            body=body[: len(body) // 2],
-            content_type="application/json",
-            headers={"Polar-Version": version},
-        )
-    if fault.kind == "invalid_json":
-        return web.Response(
-            body=fault.body, content_type="application/json", headers={"Polar-Version": version}
-        )
-    response = web.StreamResponse(headers={"Polar-Version": version})
-    response.content_type = "application/json"
-    if fault.kind == "reset_mid_body":
-        response.content_length = len(body)
-        await response.prepare(request)
-        await response.write(body[: len(body) // 2])
-        _abort(request)
-        return response
-    if fault.kind == "endless_body":
-        await response.prepare(request)
-        await response.write(b'{"items":[' + b" " * 65_535)
-        chunk = b" " * 65_536
-        for _ in range(_ENDLESS_CHUNKS):
-            await response.write(chunk)
-        return response
-    # slow_body: the page in ten chunks spread over the fault's seconds.
-    await response.prepare(request)
-    step = max(1, math.ceil(len(body) / 10))
-    for start in range(0, len(body), step):
-        await response.write(body[start : start + step])
-        await asyncio.sleep(fault.seconds / 10)
-    await response.write_eof()
-    return response
 
 
 @contextlib.contextmanager

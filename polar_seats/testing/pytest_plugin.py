@@ -1,6 +1,8 @@
 """pytest fixtures for code that uses polar_seats, registered when polar-seats is installed.
 
-- ``polar_fake_server``: a running :class:`FakePolarServer` with 25 seeded subscriptions;
+- ``polar_fake_server``: a running :class:`FakePolarServer` (25 seeded subscriptions unless
+  the test says otherwise with ``@pytest.mark.polar_fake_server(count=250, seed=1)``: the
+  marker takes :class:`FakePolarServer`'s keyword arguments);
 - ``polar_client``: an :class:`AsyncClient` pointed at it, closed after the test.
 
 Both are async fixtures of pytest-asyncio (use ``asyncio_mode = "auto"`` or mark the test
@@ -12,17 +14,44 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
 
 from .._client import AsyncClient
 from ._server import FakePolarServer
+
+MARKER = "polar_fake_server"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(**options): FakePolarServer keyword arguments for the polar_fake_server "
+        "fixture, e.g. count=250, seed=1, tokens=[...], rate_limit=100.",
+    )
+
+
+def server_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The keyword arguments the test's ``polar_fake_server`` markers give, the closest last."""
+    options: dict[str, Any] = {}
+    for marker in reversed(list(request.node.iter_markers(MARKER))):
+        if marker.args:
+            raise TypeError(
+                f"@pytest.mark.{MARKER} takes keyword arguments only, as FakePolarServer does "
+                f"(got {marker.args!r})."
+            )
+        options.update(marker.kwargs)
+    return options
+
 
 if importlib.util.find_spec("pytest_asyncio") is not None:
     import pytest_asyncio
 
     @pytest_asyncio.fixture
-    async def polar_fake_server() -> AsyncIterator[FakePolarServer]:
+    async def polar_fake_server(request: pytest.FixtureRequest) -> AsyncIterator[FakePolarServer]:
         """A fake Polar server on 127.0.0.1 for the length of one test."""
-        async with FakePolarServer() as server:
+        async with FakePolarServer(**server_options(request)) as server:
             yield server
 
     @pytest_asyncio.fixture

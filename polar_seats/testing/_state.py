@@ -1,0 +1,289 @@
+"""The fake Polar's data: organizations, customers, members, subscriptions, seats, sessions.
+
+Plain dataclasses in dicts keyed by id, and a few methods for what several routes need
+(who holds which seat, which session a token opens). Routes read and change it directly.
+Times are Unix seconds on the server's :class:`Clock`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import uuid
+from collections.abc import Callable
+from typing import Any, Literal
+
+from .._retry import testing_clock
+
+__all__ = [
+    "SESSION_TTL",
+    "Clock",
+    "Customer",
+    "Member",
+    "Order",
+    "Organization",
+    "OrganizationToken",
+    "Seat",
+    "Session",
+    "State",
+    "Subscription",
+]
+
+Json = dict[str, Any]
+
+SESSION_TTL = 3600.0
+"""Customer and member sessions live one hour, as Polar's do."""
+
+
+class Clock:
+    """The fake's time: a source (``testing_clock`` by default) plus what a test advanced.
+
+    ``testing_clock`` adds every retry wait that ``set_testing(True)`` skipped, so a skipped
+    60 s ``Retry-After`` also passes for the fake's rate windows and sessions.
+    """
+
+    def __init__(self, source: Callable[[], float] = testing_clock) -> None:
+        self.source = source
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return self.source() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's time forward: sessions expire, rate windows end."""
+        self.offset += seconds
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclasses.dataclass
+class Organization:
+    id: str
+    slug: str
+    name: str
+    member_model_enabled: bool = False
+    seat_based_pricing_enabled: bool = True
+
+
+@dataclasses.dataclass
+class Customer:
+    id: str
+    organization_id: str
+    email: str
+    name: str | None = None
+    external_id: str | None = None
+    type: Literal["individual", "team"] = "individual"
+
+
+@dataclasses.dataclass
+class Member:
+    id: str
+    customer_id: str
+    email: str
+    name: str | None = None
+    external_id: str | None = None
+    role: Literal["owner", "billing_manager", "member"] = "member"
+
+
+@dataclasses.dataclass
+class Subscription:
+    """A subscription with its seat count, and its body as Polar sends it."""
+
+    id: str
+    customer_id: str
+    organization_id: str
+    seats: int
+    body: Json
+
+
+@dataclasses.dataclass
+class Order:
+    """A one-time purchase of seats, and its body as Polar sends it."""
+
+    id: str
+    customer_id: str
+    organization_id: str
+    seats: int
+    body: Json
+    paid: bool = True
+
+
+@dataclasses.dataclass
+class Seat:
+    id: str
+    subscription_id: str | None
+    order_id: str | None
+    status: Literal["pending", "claimed", "revoked"]
+    email: str | None = None
+    customer_id: str | None = None
+    member_id: str | None = None
+    invitation_token: str | None = None
+    invitation_expires_at: float | None = None
+    claimed_at: float | None = None
+    revoked_at: float | None = None
+    metadata: Json = dataclasses.field(default_factory=dict[str, Any])
+    created_at: float = 0.0
+
+
+@dataclasses.dataclass
+class Session:
+    """A customer session (``polar_cst_``) or, with a member, a member session (``polar_mst_``)."""
+
+    token: str = dataclasses.field(repr=False)
+    customer_id: str
+    member_id: str | None
+    expires_at: float
+    return_url: str | None = None
+    revoked: bool = False
+    id: str = dataclasses.field(default_factory=new_id)
+
+    @property
+    def subject(self) -> str:
+        """Polar's rate-limit subject: one budget per customer, or per member."""
+        if self.member_id is not None:
+            return f"member:{self.member_id}"
+        return f"customer:{self.customer_id}"
+
+
+@dataclasses.dataclass
+class OrganizationToken:
+    """An organization access token (``polar_oat_``) and its scopes."""
+
+    token: str = dataclasses.field(repr=False)
+    organization_id: str
+    scopes: frozenset[str] = frozenset()
+    id: str = dataclasses.field(default_factory=new_id)
+
+    @property
+    def subject(self) -> str:
+        return f"organization:{self.organization_id}"
+
+
+class State:
+    """Everything the fake Polar knows, in memory."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.organizations: dict[str, Organization] = {}
+        self.customers: dict[str, Customer] = {}
+        self.members: dict[str, Member] = {}
+        self.subscriptions: dict[str, Subscription] = {}
+        self.orders: dict[str, Order] = {}
+        self.seats: list[Seat] = []
+        """In table order, which is the order Polar's unordered queries happen to return."""
+        self.sessions: dict[str, Session] = {}
+        self.organization_tokens: dict[str, OrganizationToken] = {}
+
+    # Building --------------------------------------------------------------------------
+
+    def add_organization(self, body: Json, **settings: bool) -> Organization:
+        """The organization of a product body (``product.organization``), once per id."""
+        known = self.organizations.get(body["id"])
+        if known is None:
+            features: Json = body.get("organization_features") or {}
+            settings.setdefault("member_model_enabled", bool(features.get("member_model_enabled")))
+            known = Organization(body["id"], body["slug"], body["name"], **settings)
+            self.organizations[known.id] = known
+        return known
+
+    def add_customer(self, organization_id: str, email: str, **fields: Any) -> Customer:
+        customer = Customer(fields.pop("id", None) or new_id(), organization_id, email, **fields)
+        self.customers[customer.id] = customer
+        return customer
+
+    def add_member(self, customer: Customer, **fields: Any) -> Member:
+        email = fields.pop("email", customer.email)
+        member = Member(fields.pop("id", None) or new_id(), customer.id, email, **fields)
+        self.members[member.id] = member
+        return member
+
+    def add_subscription(self, body: Json) -> Subscription:
+        """A subscription from its body; its seat count is the body's ``seats`` (at least 1).
+
+        A body whose id is known replaces the one held.
+        """
+        organization = self.add_organization(body["product"]["organization"])
+        if body["customer_id"] not in self.customers:
+            self.add_customer(
+                organization.id,
+                f"billing-{body['customer_id'][:8]}@example.com",
+                id=body["customer_id"],
+            )
+        subscription = Subscription(
+            body["id"], body["customer_id"], organization.id, body.get("seats") or 1, body
+        )
+        self.subscriptions[subscription.id] = subscription
+        return subscription
+
+    def claimed_seat(self, subscription: Subscription, member: Member) -> Seat:
+        """A seat of ``subscription`` claimed by ``member`` (and its customer), not yet placed."""
+        customer = self.customers[member.customer_id]
+        now = self.clock()
+        return Seat(
+            new_id(),
+            subscription.id,
+            None,
+            "claimed",
+            email=customer.email,
+            customer_id=customer.id,
+            member_id=member.id,
+            claimed_at=now,
+            created_at=now,
+        )
+
+    def mint_session(
+        self,
+        customer: Customer,
+        member: Member | None = None,
+        *,
+        token: str | None = None,
+        ttl: float = SESSION_TTL,
+        return_url: str | None = None,
+    ) -> Session:
+        """A new session; a member session when ``member`` is given, as Polar mints them."""
+        prefix = "polar_mst_" if member is not None else "polar_cst_"
+        session = Session(
+            token or prefix + secrets.token_urlsafe(32),
+            customer.id,
+            member.id if member is not None else None,
+            self.clock() + ttl,
+            return_url,
+        )
+        self.sessions[session.token] = session
+        return session
+
+    def add_organization_token(
+        self, organization: Organization, scopes: frozenset[str], *, token: str | None = None
+    ) -> OrganizationToken:
+        oat = OrganizationToken(
+            token or "polar_oat_" + secrets.token_urlsafe(32), organization.id, scopes
+        )
+        self.organization_tokens[oat.token] = oat
+        return oat
+
+    # Reading ---------------------------------------------------------------------------
+
+    def session(self, token: str) -> Session | None:
+        """The live session a token opens: ``None`` when unknown, expired or revoked."""
+        session = self.sessions.get(token)
+        if session is None or session.revoked or session.expires_at <= self.clock():
+            return None
+        return session
+
+    def holds(self, session: Session, seat: Seat) -> bool:
+        """Whether the session's subject holds ``seat`` (by member for a member session)."""
+        if session.member_id is not None:
+            return seat.member_id == session.member_id
+        return seat.customer_id == session.customer_id
+
+    def claimed_subscriptions(self, session: Session) -> list[Subscription]:
+        """The subscriptions on which the session's subject holds a claimed seat."""
+        return [
+            self.subscriptions[seat.subscription_id]
+            for seat in self.seats
+            if seat.status == "claimed"
+            and seat.subscription_id is not None
+            and self.holds(session, seat)
+        ]

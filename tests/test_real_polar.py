@@ -1,0 +1,311 @@
+"""The fake answers as Polar's real server did: every recorded exchange of what it serves, replayed.
+
+tests/real_polar/exchanges/ holds requests sent to Polar's own server (polarsource/polar at
+c6c3645e) and its answers. Each is sent to a fake seeded to match (a recorded token maps onto
+a fake subject of the same kind: valid, expired, unknown), and the fake must answer with the
+same status, the same error body, the headers that matter, and for a 200 the same shape.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import jsonschema
+import pytest
+
+from polar_seats.testing import FakePolarServer, make_subscriptions
+from polar_seats.testing._state import State
+
+from . import contract
+
+HERE = Path(__file__).parent / "real_polar" / "exchanges"
+INDEX: list[dict[str, Any]] = json.loads((HERE / "INDEX.json").read_text())
+
+
+def token_of(name: str) -> str:
+    """The bearer token a recorded request sent."""
+    headers = dict(json.loads((HERE / name).read_text())["request"]["headers"])
+    return str(headers["Authorization"]).removeprefix("Bearer ")
+
+
+ALICE = token_of("01-list-claimed/001-alice-defaults.json")
+BOB = token_of("01-list-claimed/030-bob-defaults.json")
+DAVE = token_of("01-list-claimed/031-dave-empty.json")
+DAVE_FRESH = token_of("06-ratelimit/002-burst-request-1.json")
+
+HEADERS = (
+    "Retry-After",
+    "WWW-Authenticate",
+    "Cache-Control",
+    "Pragma",
+    "Allow",
+    "Polar-Version",
+    "Transfer-Encoding",
+    "Access-Control-Allow-Origin",
+    "Access-Control-Allow-Methods",
+    "Access-Control-Allow-Headers",
+    "Access-Control-Max-Age",
+    "Access-Control-Expose-Headers",
+    "X-Polar-Deprecation-Notice",
+)
+"""Compared by value, present or absent as Polar sent them; Location and Content-Type apart."""
+
+DIFFERENCES = {
+    "01-list-claimed/050-polar-version-2027-01.json": (
+        200,
+        "2027-01 was unknown at c6c3645e, but polar-sdk 1.0.2 ships it and newer servers know "
+        "it; the fake serves it so clients can test its reshaped seat-based prices.",
+    ),
+    "01-list-claimed/055-polar-version-2026-04-trailing-space.json": (
+        200,
+        "aiohttp's HTTP parser strips a header value's trailing whitespace (RFC 9110 5.5), so "
+        "the fake sees `2026-04`; Polar's uvicorn kept the space and answered 404.",
+    ),
+}
+"""Exchanges the fake answers differently on purpose: the status it gives, and why."""
+
+NOT_SERVED = {
+    "03-introspect/007-portal-user-alice.json": "GET /customer-session/user is not served yet.",
+    "06-ratelimit/001-create-fresh-dave-session.json": (
+        "POST /v1/customer-sessions/ is not served yet: the replay seeds the session instead."
+    ),
+}
+
+_SPEC = json.loads(
+    (Path(__file__).parent / "contract" / "customer-session-introspect.openapi.json").read_text()
+)
+INTROSPECT = jsonschema.Draft202012Validator(
+    _SPEC["components"]["schemas"]["CustomerCustomerSession"],
+    format_checker=jsonschema.FormatChecker(),
+)
+"""Polar's contract for the introspect answer (copied from the full spec)."""
+
+SHAPE_EXTRAS = {"pause", "update_units"}
+"""Optional keys of ``customer_portal_settings.subscription`` the recorded organizations
+did not set and the fake's seeded ones sometimes do (the contract checks them)."""
+
+
+def exchange(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((HERE / name).read_text())
+    return data
+
+
+def replayed(group: str) -> list[str]:
+    return [
+        entry["file"]
+        for entry in INDEX
+        if entry["file"].startswith(group) and entry["file"] not in NOT_SERVED
+    ]
+
+
+def variant(value: Any) -> Any:
+    """What tells a union's members apart: a price's kind, a benefit's type."""
+    if not isinstance(value, dict):
+        return None
+    if "amount_type" in value:
+        return ("legacy" in value, value["amount_type"])
+    return value.get("type")
+
+
+def shape_problems(fake: Any, real: Any, where: str = "$") -> list[str]:
+    """How ``fake`` differs from ``real`` in keys and value types, recursively.
+
+    ``null`` on either side matches anything (nullability is the contract's to check); a
+    list element is compared with a recorded element of the same variant, and an object
+    whose variant the recording does not hold (its seed had seat-based prices and custom
+    benefits only) is left to the contract check.
+    """
+    if fake is None or real is None:
+        return []
+    if isinstance(real, dict):
+        if not isinstance(fake, dict):
+            return [f"{where}: {type(fake).__name__}, not an object"]
+        if variant(fake) != variant(real):
+            return []  # another member of a union: the contract checks it
+        problems = [f"{where}.{key} is missing" for key in real.keys() - fake.keys()]
+        problems += [
+            f"{where}.{key} is not in Polar's body"
+            for key in fake.keys() - real.keys() - SHAPE_EXTRAS
+        ]
+        for key in real.keys() & fake.keys():
+            problems += shape_problems(fake[key], real[key], f"{where}.{key}")
+        return problems
+    if isinstance(real, list):
+        if not isinstance(fake, list):
+            return [f"{where}: {type(fake).__name__}, not a list"]
+        problems = []
+        for index, item in enumerate(fake):
+            like = [known for known in real if variant(known) == variant(item)]
+            if like:
+                problems += shape_problems(item, like[0], f"{where}[{index}]")
+        return problems
+    numbers = (int, float)
+    if isinstance(real, bool) or isinstance(fake, bool) or not isinstance(real, numbers):
+        same = type(fake) is type(real)
+    else:
+        same = isinstance(fake, numbers)
+    return [] if same else [f"{where}: {type(fake).__name__}, Polar sent {type(real).__name__}"]
+
+
+def seed_customer(state: State, organization_id: str, email: str, token: str) -> Any:
+    customer = state.add_customer(organization_id, email)
+    member = state.add_member(customer, role="owner")
+    state.mint_session(customer, token=token, ttl=8 * 3600)
+    return customer, member
+
+
+def claim(state: State, bodies: list[dict[str, Any]], member: Any) -> None:
+    for body in bodies:
+        state.seats.append(state.claimed_seat(state.add_subscription(body), member))
+
+
+def seed_portal(server: FakePolarServer) -> None:
+    """Polar's seed in the fake: alice (the claimant) on 30, bob on 3, the others on none."""
+    state, org = server.state, server.claimant.organization
+    _, bob = seed_customer(state, org.id, "bob@example.com", BOB)
+    claim(state, make_subscriptions(3, seed=2), bob)
+    seed_customer(state, org.id, "dave@example.com", DAVE)
+    carol, _ = seed_customer(
+        state, org.id, "carol@example.com", token_of("01-list-claimed/032-carol-pending-only.json")
+    )
+    pending = state.claimed_seat(next(iter(state.subscriptions.values())), server.claimant.member)
+    pending.status, pending.customer_id, pending.member_id = "pending", carol.id, None
+    state.seats.append(pending)
+    billing = state.customers[server.subscriptions[0]["customer_id"]]
+    state.mint_session(billing, token=token_of("01-list-claimed/033-billing-owner.json"))
+    team = state.add_customer(org.id, "team@example.com", type="team")
+    mia = state.add_member(team, email="mia@example.com")
+    owner = state.add_member(team, role="owner")
+    claim(state, make_subscriptions(1, seed=3), mia)
+    state.mint_session(team, mia, token=token_of("01-list-claimed/034-member-mia.json"))
+    state.mint_session(team, owner, token=token_of("01-list-claimed/035-member-owner.json"))
+    state.mint_session(
+        server.claimant.customer,
+        token=token_of("01-list-claimed/042-expired-cst-token.json"),
+        ttl=-60,
+    )
+    state.add_organization_token(
+        org, frozenset(), token=token_of("01-list-claimed/043-org-access-token.json")
+    )
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def send(
+    http: aiohttp.ClientSession, server: FakePolarServer, recorded: dict[str, Any]
+) -> tuple[int, dict[str, str], bytes]:
+    request = recorded["request"]
+    headers = [
+        (name, value)
+        for name, value in request["headers"]
+        if name.lower() not in ("host", "user-agent", "content-length")
+    ]
+    async with http.request(
+        request["method"],
+        server.url + request["target"],
+        headers=headers,
+        data=(request["body"] or "").encode() or None,
+        allow_redirects=False,
+        skip_auto_headers=("Accept-Encoding", "User-Agent"),
+    ) as response:
+        return response.status, dict(response.headers), await response.read()
+
+
+def compare(name: str, server: FakePolarServer, got: tuple[int, dict[str, str], bytes]) -> None:
+    """The fake's answer matches the recorded one, or differs as DIFFERENCES says."""
+    status, headers, body = got
+    answer = exchange(name)["response"]
+    if name in DIFFERENCES:
+        assert status == DIFFERENCES[name][0], name
+        return
+    assert status == answer["status"], name
+    recorded = {key.lower(): value for key, value in answer["headers"]}
+    mine = {key.lower(): value for key, value in headers.items()}
+    for header in (h.lower() for h in HEADERS):
+        assert mine.get(header) == recorded.get(header), f"{name}: {header}"
+    assert ("content-type" in mine) == ("content-type" in recorded), name
+    if "content-type" in recorded:
+        assert mine["content-type"].split(";")[0] == recorded["content-type"].split(";")[0], name
+    if "location" in recorded:
+        assert mine["location"] == server.url + recorded["location"].split(":8000", 1)[1], name
+    if status != 200 or answer["body_json"] is None:
+        assert body.decode() == answer["body_text"], name
+        return
+    data = json.loads(body)
+    assert shape_problems(data, answer["body_json"]) == [], name
+    if "items" in data:
+        assert data["pagination"] == answer["body_json"]["pagination"], name
+        assert len(data["items"]) == len(answer["body_json"]["items"]), name
+        assert contract.errors(data) == [], name
+    else:
+        assert list(INTROSPECT.iter_errors(data)) == [], name
+
+
+@pytest.mark.parametrize("group", ["01-list-claimed", "03-introspect"])
+async def test_every_recorded_exchange_replays(http: aiohttp.ClientSession, group: str) -> None:
+    """Each recorded request of the group gets Polar's status, error body, headers, shape."""
+    async with FakePolarServer(count=30, tokens=[ALICE]) as server:
+        seed_portal(server)
+        for name in replayed(group):
+            compare(name, server, await send(http, server, exchange(name)))
+
+
+async def test_the_rate_limit_recordings_replay(http: aiohttp.ClientSession) -> None:
+    """Polar's sandbox limits: a fresh token's first request in pending_auth, 100 for the
+    customer, the 102nd a 429 that the customer's other token meets at once; another
+    customer and anonymous requests unaffected; an unknown token 60 times 401, then 429."""
+    summary = json.loads((HERE / "06-ratelimit" / "burst-summary.json").read_text())
+    server = FakePolarServer([], tokens=[], rate_limit=100, pending_auth_limit=60)
+    async with server:
+        state, org = server.state, server.claimant.organization
+        dave, _ = seed_customer(state, org.id, "dave@example.com", DAVE)
+        state.mint_session(dave, token=DAVE_FRESH)
+        _, bob = seed_customer(state, org.id, "bob@example.com", BOB)
+        claim(state, make_subscriptions(2, seed=4), bob)
+        # Polar had seen dave's other token minutes before; one request makes it known here.
+        await send(
+            http, server, exchange("06-ratelimit/006-other-token-same-customer-request-1.json")
+        )
+        burst = exchange("06-ratelimit/002-burst-request-1.json")
+        answers = [await send(http, server, burst) for _ in summary["valid_token_burst"]]
+        assert [a[0] for a in answers] == [status for _, status, _ in summary["valid_token_burst"]]
+        compare("06-ratelimit/002-burst-request-1.json", server, answers[0])
+        compare("06-ratelimit/003-burst-request-2.json", server, answers[1])
+        compare("06-ratelimit/004-burst-first-429-at-request-102.json", server, answers[-1])
+        server.clock.advance(5)
+        for name in replayed("06-ratelimit")[3:8]:  # 005 to 009
+            compare(name, server, await send(http, server, exchange(name)))
+        bad = exchange("06-ratelimit/010-bad-token-request-1.json")
+        answers = [await send(http, server, bad) for _ in summary["invalid_token_burst"]]
+        assert [a[0] for a in answers] == [status for _, status in summary["invalid_token_burst"]]
+        compare("06-ratelimit/010-bad-token-request-1.json", server, answers[0])
+        compare("06-ratelimit/011-bad-token-first-429-at-61.json", server, answers[-1])
+
+
+def test_replay_covers_every_exchange_of_the_served_endpoints() -> None:
+    """Nothing is left out silently: each recording of 01, 03 and 06 is replayed or named."""
+    groups = ("01-list-claimed", "03-introspect", "06-ratelimit")
+    files = {entry["file"] for entry in INDEX if entry["file"].startswith(groups)}
+    assert len(files) == 73 + 7 + 11
+    assert set(NOT_SERVED) <= files
+    assert set(DIFFERENCES) <= files
+
+
+def test_shape_check_catches_a_missing_key_and_a_wrong_type() -> None:
+    """The shape comparison is not blind."""
+    real = {"a": 1, "b": [{"amount_type": "fixed", "x": "s"}], "c": None}
+    assert shape_problems({"a": 1, "b": [{"amount_type": "fixed", "x": "s"}], "c": 3}, real) == []
+    assert shape_problems({"a": "1", "b": [], "c": None}, real) == ["$.a: str, Polar sent int"]
+    assert sorted(shape_problems({"b": [{"amount_type": "fixed"}]}, real)) == [
+        "$.a is missing",
+        "$.b[0].x is missing",
+        "$.c is missing",
+    ]
