@@ -168,11 +168,20 @@ def set_testing(enabled: bool) -> _TestingSwitch:
 
 
 def testing_clock() -> float:
-    """Wall-clock seconds (``time.time()``) plus every retry wait :func:`set_testing` skipped.
+    """Wall-clock seconds (``time.time()``) plus every retry wait :func:`set_testing` skipped
+    and every :func:`advance_testing_clock`.
 
-    A fake server on this clock sees a skipped 60-second wait pass, as Polar would.
+    A fake server on this clock sees a skipped 60-second wait pass, as Polar would; the
+    client's session cache reads the same clock, so both see time a test moves forward.
     """
     return time.time() + _testing.skipped
+
+
+def advance_testing_clock(seconds: float) -> None:
+    """Move testing time forward for the client and a fake server on ``testing_clock``."""
+    if seconds < 0:
+        raise ValueError("Time only moves forward: pass a positive number of seconds.")
+    _testing.skipped += seconds
 
 
 def _now() -> float:

@@ -208,14 +208,27 @@ async def test_request_errors_go_through_the_error_tree(server: FakePolarServer)
     assert caught.value.page is None
 
 
-async def test_request_writes_are_not_resent_after_a_server_error(server: FakePolarServer) -> None:
-    """A POST through client.request() that meets a 503 is sent once; a GET is retried."""
+async def test_request_declared_unsent_only_is_not_resent_after_a_server_error(
+    server: FakePolarServer,
+) -> None:
+    """A request declared a write meets a 503 once and raises; the same GET is retried."""
+    path = "/v1/customer-portal/seats/subscriptions"
     server.faults = FaultPlan({1: Fault.server_error(503), 2: Fault.server_error(503)})
     async with ps.AsyncClient(server.token, base_url=server.url) as client:
-        with pytest.raises(ps.ServerError):
-            await client.request("POST", "/v1/customer-portal/seats/subscriptions", json={})
-        await client.request("GET", "/v1/customer-portal/seats/subscriptions")
-    assert [r.method for r in server.requests] == ["POST", "GET", "GET"]
+        with pytest.raises(ps.ServerError) as caught:
+            await client.request("GET", path, retry=ps.RetryKind.UNSENT_ONLY)
+        await client.request("GET", path)
+    assert caught.value.attempts == 1
+    assert [r.fault for r in server.requests] == ["status 503", "status 503", None]
+
+
+async def test_request_resends_a_write_after_a_429(server: FakePolarServer) -> None:
+    """Polar's limiter answers a 429 before the application runs: a write is resent."""
+    path = "/v1/customer-portal/seats/subscriptions"
+    server.faults = FaultPlan({1: Fault.rate_limited("0")})
+    async with ps.AsyncClient(server.token, base_url=server.url) as client:
+        await client.request("GET", path, retry=ps.RetryKind.UNSENT_ONLY)
+    assert len(server.requests) == 2
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ with seeded realistic data, Polar's error bodies and optional faults;
 
 from __future__ import annotations
 
-from .._retry import set_testing, testing_clock
+from .._retry import advance_testing_clock, set_testing, testing_clock
 from ._bodies import page_body, page_dict
 from ._data import (
     BENEFIT_TYPES,
@@ -44,6 +44,7 @@ __all__ = [
     "FaultPlan",
     "RecordedRequest",
     "State",
+    "advance_testing_clock",
     "make_customer_subscription",
     "make_subscription",
     "make_subscriptions",

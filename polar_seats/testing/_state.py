@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Literal
 
-from .._retry import testing_clock
+from .._retry import advance_testing_clock, testing_clock
 
 __all__ = [
     "SESSION_TTL",
@@ -39,7 +39,9 @@ class Clock:
     """The fake's time: a source (``testing_clock`` by default) plus what a test advanced.
 
     ``testing_clock`` adds every retry wait that ``set_testing(True)`` skipped, so a skipped
-    60 s ``Retry-After`` also passes for the fake's rate windows and sessions.
+    60 s ``Retry-After`` also passes for the fake's rate windows and sessions. On that
+    source, :meth:`advance` moves testing time for the client too (its session cache
+    refreshes as it would an hour later); on another source it moves the fake alone.
     """
 
     def __init__(self, source: Callable[[], float] = testing_clock) -> None:
@@ -51,7 +53,12 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         """Move the fake's time forward: sessions expire, rate windows end."""
-        self.offset += seconds
+        if self.source is testing_clock:
+            advance_testing_clock(seconds)
+        else:
+            if seconds < 0:
+                raise ValueError("Time only moves forward: pass a positive number of seconds.")
+            self.offset += seconds
 
 
 def new_id() -> str:
