@@ -13,7 +13,8 @@ from polar_seats.testing import DEFAULT_TOKEN, FakePolarServer
 
 
 async def test_limiter_waits_for_the_oldest_request_to_leave_the_window() -> None:
-    """Three per 10 s: three go at once, the fourth waits until the first is 10 s old."""
+    """Three per 10 s, paced over 11 s (the margin): the fourth waits until the first is 11 s
+    old."""
     now = [100.0]
     slept: list[float] = []
 
@@ -25,8 +26,15 @@ async def test_limiter_waits_for_the_oldest_request_to_leave_the_window() -> Non
     waits = [await limiter.acquire() for _ in range(3)]
     now[0] += 4.0
     waits.append(await limiter.acquire())
-    assert waits == [0.0, 0.0, 0.0, 6.0]
-    assert slept == [6.0]
+    assert waits == [0.0, 0.0, 0.0, 7.0]
+    assert slept == [7.0]
+
+
+def test_the_pacing_margin_is_a_tenth_of_the_window_at_most_two_seconds() -> None:
+    """Polar's minute is paced over 62 s; a short window gets a tenth more."""
+    assert ps.RateLimit(500).paced_per == 62.0
+    assert ps.RateLimit(10, per=0.5).paced_per == pytest.approx(0.55)
+    assert ps.RateLimit(60, per=2.0).paced_per == pytest.approx(2.2)
 
 
 def test_defaults_follow_the_server() -> None:
