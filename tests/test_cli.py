@@ -20,7 +20,9 @@ from polar_seats import _cli
 from polar_seats.testing import FakePolarServer, Fault, FaultPlan, serve_in_thread
 
 
-async def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+async def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -30,7 +32,13 @@ async def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, s
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, **(env or {})},
     )
-    out, err = await process.communicate()
+    try:
+        # A command that should refuse its arguments, but serves or walks instead, fails here.
+        out, err = await asyncio.wait_for(process.communicate(), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
 
@@ -404,3 +412,176 @@ def test_table_columns_fit_their_values_and_only_the_widest_give_way() -> None:
     wide = demo_output("--format", "table", "--fields", many).splitlines()
     assert max(len(line) for line in wide) <= 80
     assert wide[2].split()[0].endswith("…")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["list", "--token", "polar_cst_TYPEDSECRET"],
+        ["list", "--token=polar_cst_TYPEDSECRET"],
+        ["demo", "--token", "polar_cst_TYPEDSECRET"],
+        ["--token", "polar_cst_TYPEDSECRET", "list"],
+    ],
+)
+async def test_a_token_on_the_command_line_is_refused_without_echoing_it(argv: list[str]) -> None:
+    """--token is no option (not even an abbreviation of --token-file): exit 2 and the
+    reason, and the value shows nowhere."""
+    status, out, err = await run_cli(*argv, env={_cli.TOKEN_VARIABLE: ""})
+    assert status == _cli.EXIT_USAGE
+    assert "TYPEDSECRET" not in out + err
+    assert err.startswith("polar-seats: There is no --token option")
+    assert "shell's history" in err
+    assert _cli.TOKEN_VARIABLE in err
+    assert "--token-file" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["list", "--limi", "5"],
+        ["demo", "--item", "5"],
+        ["serve-fake", "--po", "0"],
+        ["list", "--toke", "polar_cst_TYPEDSECRET"],
+        ["list", "--tokn=polar_cst_TYPEDSECRET"],
+        ["list", "polar_cst_TYPEDSECRET"],
+    ],
+)
+async def test_abbreviated_or_unknown_options_are_refused_without_echoing_values(
+    argv: list[str],
+) -> None:
+    """No option is guessed from its beginning; an unknown one is named, its value is not."""
+    status, out, err = await run_cli(*argv, env={_cli.TOKEN_VARIABLE: "polar_cst_x"}, timeout=10)
+    assert status == _cli.EXIT_USAGE
+    assert "TYPEDSECRET" not in out + err
+    assert err.startswith("polar-seats: ")
+    assert f"polar-seats {argv[0]} --help" in err
+    assert err.count("\n") == 1
+
+
+def test_a_token_file_given_a_token_does_not_echo_it() -> None:
+    """`--token-file polar_cst_…` is a token where a path goes: said so, the value unshown."""
+    err = io.StringIO()
+    argv = ["list", "--token-file", "polar_cst_TYPEDSECRET"]
+    assert _cli.run(argv, out=io.StringIO(), err=err) == _cli.EXIT_USAGE
+    assert "TYPEDSECRET" not in err.getvalue()
+    assert "path of a file" in err.getvalue()
+
+
+@pytest.mark.parametrize("port", ["70000", "-1", "65536"])
+def test_serve_fake_refuses_a_port_out_of_range(port: str) -> None:
+    """A port outside 0..65535: a usage error naming it, before any server starts."""
+    err = io.StringIO()
+    status = _cli.run(["serve-fake", "--port", port], out=io.StringIO(), err=err)
+    assert status == _cli.EXIT_USAGE
+    assert err.getvalue() == (
+        f"polar-seats: --port must be between 0 and 65535 (got {port}); "
+        "--port 0 picks any free port.\n"
+    )
+
+
+async def test_serve_fake_on_a_port_in_use_says_what_to_do() -> None:
+    """A port another server holds: exit 2 and a sentence naming the port, not a bug."""
+    holder = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = holder.sockets[0].getsockname()[1]
+    try:
+        status, out, err = await run_cli("serve-fake", "--port", str(port))
+    finally:
+        holder.close()
+        await holder.wait_closed()
+    assert status == _cli.EXIT_USAGE
+    assert out == ""
+    assert err.startswith(f"polar-seats: Cannot listen on 127.0.0.1:{port}: ")
+    assert "--port 0" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ("nope", "a subscription has no field 'nope'; its fields are created_at,"),
+        ("id,product.nope", "product has no field 'nope'; its fields are id, created_at,"),
+        ("product.name.first", "product.name has no fields below it"),
+        ("prices.id", "prices is a list"),
+        ("id,", None),
+    ],
+)
+def test_unknown_fields_are_refused_with_the_ones_there_are(fields: str, said: str | None) -> None:
+    """--fields names fields of the model, dotted ones checked level by level."""
+    out, err = io.StringIO(), io.StringIO()
+    status = _cli.run(["demo", "--items", "3", "--fields", fields], out=out, err=err)
+    if said is None:  # a trailing comma is no field at all, and harmless
+        assert status == 0
+        return
+    assert status == _cli.EXIT_USAGE
+    assert out.getvalue() == ""
+    assert err.getvalue().startswith(f"polar-seats: --fields {fields.split(',')[-1]}: {said}")
+    assert err.getvalue().count("\n") == 1
+
+
+def test_every_kind_of_nested_field_is_accepted() -> None:
+    """Paths into nested objects, optional ones, price unions (the tag too) and a dict."""
+    fields = (
+        "product.name,product.organization.name,pending_update.seats,price.amount_type,"
+        "price.price_amount,product.organization.customer_portal_settings,prices"
+    )
+    rows = [
+        json.loads(line)
+        for line in demo_output("--format", "jsonl", "--fields", fields).splitlines()
+    ]
+    assert len(rows) == 30
+    assert all(row["product.name"] for row in rows)
+
+
+def test_version_is_printed() -> None:
+    """--version: `polar-seats <version>` on stdout, exit 0."""
+    status, out, err = asyncio.run(run_cli("--version"))
+    assert (status, out, err) == (0, f"polar-seats {ps.__version__}\n", "")
+
+
+def test_csv_writes_booleans_and_nulls_as_json_would() -> None:
+    """true/false, not Python's True/False; a null is an empty cell."""
+    output = demo_output("--format", "csv", "--fields", "id,product.is_archived,pending_update")
+    rows = list(csv.DictReader(io.StringIO(output)))
+    assert {row["product.is_archived"] for row in rows} == {"true", "false"}
+    assert {row["pending_update"] for row in rows} == {""}
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        (["--limit", "0"], "--limit: limit must be between 1 and 100 (got 0); the server"),
+        (["--concurrency", "0"], "--concurrency: concurrency must be a whole number of pages"),
+        (["--max-items", "-1"], "--max-items: max_items must be 0 or more"),
+    ],
+)
+def test_walk_options_are_checked_by_the_library(option: list[str], said: str) -> None:
+    """The library's own checks and sentences, under the option's name."""
+    err = io.StringIO()
+    assert _cli.run(["demo", *option], out=io.StringIO(), err=err) == _cli.EXIT_USAGE
+    assert err.getvalue().startswith(f"polar-seats: {said}")
+    assert err.getvalue().count("\n") == 1
+
+
+def test_serve_fake_refuses_a_fault_rate_as_the_fault_plan_does() -> None:
+    """--fault-rate is checked by FaultPlan itself, its sentence under the option's name."""
+    err = io.StringIO()
+    assert _cli.run(["serve-fake", "--fault-rate", "2"], out=io.StringIO(), err=err) == 2
+    assert err.getvalue() == "polar-seats: --fault-rate: rate must be between 0 and 1 (got 2.0).\n"
+
+
+def test_a_token_file_with_a_space_inside_gets_the_library_s_reason(tmp_path: Path) -> None:
+    """The token from a file is checked by the library, the file named, the token not."""
+    token_file = tmp_path / "token"
+    token_file.write_text("polar_cst_TYPED SECRET\n")
+    err = io.StringIO()
+    argv = ["list", "--token-file", str(token_file)]
+    assert _cli.run(argv, out=io.StringIO(), err=err) == _cli.EXIT_USAGE
+    assert err.getvalue().startswith(f"polar-seats: The token in {token_file}: The token contains")
+    assert "SECRET" not in err.getvalue()
+
+
+def test_the_demo_s_closing_lines_fit_80_columns() -> None:
+    """What the demo says after its table is read in a terminal: no line wraps."""
+    err = io.StringIO()
+    assert _cli.run(["demo", "--items", "3"], out=io.StringIO(), err=err) == 0
+    assert max(len(line) for line in err.getvalue().splitlines()) <= 80
