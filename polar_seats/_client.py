@@ -15,7 +15,7 @@ from yarl import URL
 
 from . import _protocol
 from ._errors import ClientClosedError, NetworkError, PolarTimeoutError, ResponseDecodeError
-from ._models import Page
+from ._models import CustomerSubscription, Page
 from ._pagination import SubscriptionIterator
 from ._ratelimit import RateLimit, RateLimiter, default_rate_limit
 from ._retry import RetryBudget, RetryPolicy, call_with_retries
@@ -204,7 +204,7 @@ class AsyncClient:
 
     async def list_claimed_subscriptions(
         self, *, page: int = 1, limit: int = 10, timeout: float | None = None
-    ) -> Page:
+    ) -> Page[CustomerSubscription]:
         """Fetch one page of the subscriptions on which the customer holds a seat.
 
         Exactly one request, plus retries of transient failures. ``timeout`` overrides

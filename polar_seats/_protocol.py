@@ -28,7 +28,7 @@ from ._errors import (
     excerpt,
     json_object,
 )
-from ._models import LaxPage, Page, decode_hook, from_lax
+from ._models import SUBSCRIPTION_PAGE, Page
 
 SERVERS: dict[str, str] = {
     "production": "https://api.polar.sh",
@@ -39,10 +39,6 @@ POLAR_VERSION = "2026-04"
 MAX_LIMIT = 100
 """The server clamps a larger ``limit`` to this without a word."""
 
-# Lax mode lets a field Polar widens from integer to number (1000 sent as 1000.0) decode;
-# a real fraction in an integer field still fails, naming the field.
-_page_decoder = msgspec.json.Decoder(Page, strict=False)
-_lax_page_decoder = msgspec.json.Decoder(LaxPage, dec_hook=decode_hook, strict=False)
 _any_decoder = msgspec.json.Decoder()
 _PATH_RE = re.compile(r" - at `\$([^`]*)`")
 # Tokens are printable ASCII: anything else could split or smuggle a header.
@@ -262,11 +258,7 @@ def decode_page(body: bytes, *, page: int) -> Page:
     which decide.
     """
     try:
-        return _page_decoder.decode(body)
-    except Exception:  # the lax path below gives the verdict
-        pass
-    try:
-        return from_lax(_lax_page_decoder.decode(body))
+        return SUBSCRIPTION_PAGE.decode(body)
     except msgspec.ValidationError as exc:
         message = str(exc)
         path = _error_path(message)
