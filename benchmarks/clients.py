@@ -15,10 +15,10 @@ import aiohttp
 import msgspec
 
 import polar_seats as ps
-from polar_seats._protocol import _page_decoder
 
 PATH = "/v1/customer-portal/seats/subscriptions"
 TOKEN = "polar_cst_benchmark"
+_page_decoder = msgspec.json.Decoder(ps.Page[ps.CustomerSubscription], strict=False)
 
 
 class Tally:

@@ -11,11 +11,22 @@ from typing import Any, Literal, TypeVar, overload
 import aiohttp
 import msgspec
 
-from . import _protocol
 from ._errors import PolarError
 from ._pagination import check_concurrency
-from ._protocol import Auth, Request, RetryKind
+from ._protocol import (
+    POLAR_VERSION,
+    Auth,
+    Request,
+    RetryKind,
+    base_url_for,
+    build_headers,
+    check_token,
+    custom_request,
+    parse_json,
+    parse_response,
+)
 from ._ratelimit import RateLimit, RateLimiter, default_rate_limit
+from ._resources.sessions import SessionOperations
 from ._resources.subscriptions import SubscriptionOperations
 from ._retry import RetryBudget, RetryPolicy, call_with_retries
 from ._transport import State, Transport
@@ -58,7 +69,7 @@ class _Settings:
     """The headers of every request, without a credential."""
 
 
-class AsyncClient(SubscriptionOperations):
+class AsyncClient(SubscriptionOperations, SessionOperations):
     """A session with Polar's customer portal, for one customer session token.
 
     Create it inside a running event loop and share it between tasks; use it as an async
@@ -89,18 +100,18 @@ class AsyncClient(SubscriptionOperations):
         rate_limit: int | RateLimit | _ServerDefault | None = SERVER_DEFAULT,
         concurrency: int = DEFAULT_CONCURRENCY,
         allow_insecure_http: bool = False,
-        polar_version: str = _protocol.POLAR_VERSION,
+        polar_version: str = POLAR_VERSION,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         user_agent: str | None = None,
     ) -> None:
-        checked = None if token is None else _protocol.check_token(token)
+        checked = None if token is None else check_token(token)
         self._settings = _Settings(
             server=server,
             timeout=_client_timeout(timeout),
             retry=retry,
             concurrency=check_concurrency(concurrency),
             polar_version=polar_version,
-            headers=_protocol.build_headers(
+            headers=build_headers(
                 None, polar_version=polar_version, user_agent=user_agent or _default_user_agent()
             ),
         )
@@ -111,9 +122,7 @@ class AsyncClient(SubscriptionOperations):
         )
         self._transport = Transport(
             session,
-            base_url=_protocol.base_url_for(
-                server, base_url, allow_insecure_http=allow_insecure_http
-            ),
+            base_url=base_url_for(server, base_url, allow_insecure_http=allow_insecure_http),
             max_body_size=max_body_size,
             budget=budget,
             rate_limit=_rate_limit(rate_limit, server),
@@ -141,7 +150,7 @@ class AsyncClient(SubscriptionOperations):
         and settings, with a rate limiter of its own token's. It is closed when this
         client is closed; its own ``close()`` does nothing.
         """
-        checked = _protocol.check_token(token)
+        checked = check_token(token)
         view = object.__new__(type(self))
         view._settings = self._settings
         view._transport = self._transport
@@ -260,7 +269,7 @@ class AsyncClient(SubscriptionOperations):
         cannot have run it (``retry=RetryKind.SAFE`` says it may be sent again). Returns
         the body decoded into ``model`` (any type msgspec decodes), or as plain JSON.
         """
-        request = _protocol.custom_request(
+        request = custom_request(
             method,
             path,
             params=params,
@@ -268,7 +277,7 @@ class AsyncClient(SubscriptionOperations):
             retry=retry,
             auth=Auth.NONE if self._token is None else Auth.CUSTOMER,
         )
-        decode = _protocol.parse_json if model is None else _decoder_for(model)
+        decode = parse_json if model is None else _decoder_for(model)
         return await self._call(request, decode, timeout=timeout)
 
     def _check_token_given(self) -> None:
@@ -301,7 +310,7 @@ class AsyncClient(SubscriptionOperations):
                     sock_connect=budget.sock_connect,
                 )
             status, answer_headers, body = await transport.send(request, headers, budget, limiter)
-            return _protocol.parse_response(
+            return parse_response(
                 request, status, answer_headers, body, decode, polar_version=settings.polar_version
             )
 

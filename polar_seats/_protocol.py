@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 import msgspec
@@ -31,7 +31,9 @@ from ._errors import (
     excerpt,
     json_object,
 )
-from ._models import LaxPage, Page, decode_hook, from_lax
+from ._models import SUBSCRIPTION_PAGE, CustomerSubscription, Page
+
+SubscriptionPage = Page[CustomerSubscription]
 
 SERVERS: dict[str, str] = {
     "production": "https://api.polar.sh",
@@ -42,10 +44,6 @@ POLAR_VERSION = "2026-04"
 MAX_LIMIT = 100
 """The server clamps a larger ``limit`` to this without a word."""
 
-# Lax mode lets a field Polar widens from integer to number (1000 sent as 1000.0) decode;
-# a real fraction in an integer field still fails, naming the field.
-_page_decoder = msgspec.json.Decoder(Page, strict=False)
-_lax_page_decoder = msgspec.json.Decoder(LaxPage, dec_hook=decode_hook, strict=False)
 _any_decoder = msgspec.json.Decoder()
 _PATH_RE = re.compile(r" - at `\$([^`]*)`")
 # Tokens are printable ASCII: anything else could split or smuggle a header.
@@ -129,7 +127,9 @@ def custom_request(
         )
     query: list[tuple[str, str]] = []
     for name, value in (params or {}).items():
-        values = value if isinstance(value, (list, tuple)) else [value]
+        values: list[object] = (
+            list(cast("list[object]", value)) if isinstance(value, (list, tuple)) else [value]
+        )
         query.extend((str(name), _query_value(item)) for item in values)
     return Request(
         method,
@@ -441,7 +441,7 @@ def page_request(page: int, limit: int) -> Request:
     )
 
 
-def decode_page(body: bytes, *, page: int, request: Request | None = None) -> Page:
+def decode_page(body: bytes, *, page: int, request: Request | None = None) -> SubscriptionPage:
     """Decode a 200 body into a :class:`Page`, or raise :class:`ResponseDecodeError`.
 
     Most pages take the fast path: prices and benefits as msgspec tagged unions, with no
@@ -451,18 +451,12 @@ def decode_page(body: bytes, *, page: int, request: Request | None = None) -> Pa
     """
     if request is None:
         request = page_request(page, MAX_LIMIT)
-    return decode_body(_decode_page, body, request)
+    return decode_body(SUBSCRIPTION_PAGE.decode, body, request)
 
 
-def _decode_page(body: bytes) -> Page:
-    try:
-        return _page_decoder.decode(body)
-    except Exception:  # the lax path below gives the verdict
-        pass
-    return from_lax(_lax_page_decoder.decode(body))
-
-
-def check_pagination(result: Page, *, limit: int, body: bytes, request: Request) -> Page:
+def check_pagination(
+    result: SubscriptionPage, *, limit: int, body: bytes, request: Request
+) -> SubscriptionPage:
     """``result`` if its pagination is what Polar computes, else :class:`ResponseDecodeError`.
 
     A server that reports a negative count, or a ``max_page`` that its own ``total_count``
@@ -481,21 +475,23 @@ def check_pagination(result: Page, *, limit: int, body: bytes, request: Request)
     return result
 
 
-def page_decoder(request: Request, limit: int) -> Callable[[bytes], Page]:
+def page_decoder(request: Request, limit: int) -> Callable[[bytes], SubscriptionPage]:
     """The decoder of one page of claimed subscriptions, pagination checked."""
 
-    def decode(body: bytes) -> Page:
-        return check_pagination(_decode_page(body), limit=limit, body=body, request=request)
+    def decode(body: bytes) -> SubscriptionPage:
+        return check_pagination(
+            SUBSCRIPTION_PAGE.decode(body), limit=limit, body=body, request=request
+        )
 
     return decode
 
 
 def handle_response(
     status: int, headers: Mapping[str, str], body: bytes, *, page: int, limit: int | None = None
-) -> Page:
+) -> SubscriptionPage:
     """Turn one page's response into a :class:`Page`, or raise the matching
     :class:`PolarError`. With ``limit``, the pagination is checked against it."""
     request = page_request(page, limit or MAX_LIMIT)
     if limit is None:
-        return parse_response(request, status, headers, body, _decode_page)
+        return parse_response(request, status, headers, body, SUBSCRIPTION_PAGE.decode)
     return parse_response(request, status, headers, body, page_decoder(request, limit))

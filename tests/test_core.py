@@ -281,3 +281,33 @@ def test_views_set_every_attribute_of_their_own() -> None:
     assert view._transport is client._transport
     assert view._headers is not client._headers
     assert repr(view).startswith("<AsyncClient view")
+
+
+async def test_introspect_session_reads_the_session_behind_the_token(
+    server: FakePolarServer,
+) -> None:
+    """introspect_session() returns the session's expiry, aware, and its return URL."""
+    session = server.state.sessions[server.token]
+    async with ps.AsyncClient(server.token, base_url=server.url) as client:
+        info = await client.introspect_session()
+    assert isinstance(info, ps.CustomerSessionInfo)
+    assert info.expires_at.tzinfo is not None
+    assert info.expires_at.timestamp() == pytest.approx(session.expires_at, abs=1e-3)
+    assert info.return_url == session.return_url
+    assert server.requests[-1].path == "/v1/customer-portal/customer-session/introspect"
+
+
+async def test_introspect_session_of_an_expired_session_is_an_authentication_error(
+    server: FakePolarServer,
+) -> None:
+    """Once the fake's clock passes the hour, a minted member session is refused."""
+    session = server.state.mint_session(server.claimant.customer, server.claimant.member)
+    async with ps.AsyncClient(session.token, base_url=server.url) as client:
+        info = await client.introspect_session()
+        assert info.expires_at.timestamp() == pytest.approx(session.expires_at, abs=1e-3)
+        server.clock.advance(3601)
+        with pytest.raises(ps.AuthenticationError) as caught:
+            await client.introspect_session()
+    assert caught.value.error == "invalid_token"
+    assert caught.value.request is not None
+    assert caught.value.request.label == "introspect session"

@@ -12,8 +12,10 @@ import msgspec
 import pytest
 
 import polar_seats as ps
-from polar_seats import _protocol
-from polar_seats._models import from_lax
+from polar_seats._models import SESSION_INFO, SUBSCRIPTION_PAGE, Codec
+from polar_seats._models.benefits import BENEFIT_CLASSES as BENEFIT_TABLE
+from polar_seats._models.prices import LEGACY_PRICE_CLASSES
+from polar_seats._models.prices import PRICE_CLASSES as PRICE_TABLE
 from polar_seats._protocol import decode_page
 from polar_seats.testing import BENEFIT_TYPES, PRICE_KINDS, make_subscription, make_subscriptions
 
@@ -311,8 +313,8 @@ def test_fast_and_lax_decoders_agree_on_every_current_kind() -> None:
         if "legacy" not in sub["prices"][0]
     ]
     body = body_of(*items)
-    fast = _protocol._page_decoder.decode(body)
-    lax = from_lax(_protocol._lax_page_decoder.decode(body))
+    fast = SUBSCRIPTION_PAGE.fast.decode(body)
+    lax = SUBSCRIPTION_PAGE.decode_lax(body)
     assert fast == lax
     assert decode_page(body, page=1) == fast
     assert {price.amount_type for sub in fast.items for price in sub.prices} == {
@@ -356,3 +358,78 @@ def test_kind_properties_match_what_the_server_sent() -> None:
         encoded = msgspec.to_builtins(sub.prices[0])
         assert encoded["amount_type"] == raw["prices"][0]["amount_type"]
         assert sub.prices[0].legacy is ("legacy" in raw["prices"][0])
+
+
+def test_every_kind_has_one_class_and_every_class_one_kind() -> None:
+    """The enums, the classes' tags, the decode hook's tables and the testing kit agree."""
+    assert list(PRICE_TABLE) == [kind.value for kind in ps.PriceAmountType]
+    assert list(BENEFIT_TABLE) == [kind.value for kind in ps.BenefitType]
+    for kind, cls in [*PRICE_TABLE.items(), *BENEFIT_TABLE.items()]:
+        assert cls.__struct_config__.tag == kind
+    assert set(LEGACY_PRICE_CLASSES) <= set(PRICE_TABLE)
+    assert {kind: PRICE_CLASSES[kind] for kind in PRICE_TABLE} == PRICE_TABLE
+    assert {f"legacy_{kind}": cls for kind, cls in LEGACY_PRICE_CLASSES.items()} == {
+        kind: cls for kind, cls in PRICE_CLASSES.items() if kind.startswith("legacy_")
+    }
+    assert BENEFIT_CLASSES == BENEFIT_TABLE
+
+
+def test_the_testing_kit_lists_keep_their_values_and_order() -> None:
+    """PRICE_KINDS and BENEFIT_TYPES, now derived from the classes, are what they were."""
+    assert PRICE_KINDS == (
+        "fixed",
+        "custom",
+        "seat_based",
+        "metered_unit",
+        "unit_based",
+        "metered_tiers",
+        "legacy_fixed",
+        "legacy_custom",
+    )
+    assert BENEFIT_TYPES == (
+        "custom",
+        "discord",
+        "github_repository",
+        "downloadables",
+        "license_keys",
+        "meter_credit",
+        "feature_flag",
+        "slack_shared_channel",
+    )
+
+
+def test_customer_session_info_decodes_an_introspect_body() -> None:
+    """The introspect body decodes: `expires_at` aware, `return_url` null or set."""
+    info = SESSION_INFO.decode(b'{"expires_at":"2026-12-01T20:16:54.123456Z","return_url":null}')
+    assert isinstance(info, ps.CustomerSessionInfo)
+    assert info.expires_at.utcoffset() == timedelta(0)
+    assert (info.expires_at.year, info.expires_at.microsecond) == (2026, 123456)
+    assert info.return_url is None
+    later = b'{"expires_at":"2026-12-01T21:16:54+01:00","return_url":"https://example.com/back",'
+    info = SESSION_INFO.decode(later + b'"member_id":"m","scopes":["customer_portal:read"]}')
+    assert info.return_url == "https://example.com/back"
+    assert info.expires_at.utcoffset() == timedelta(hours=1)
+
+
+def test_customer_session_info_survives_drift_and_refuses_a_naive_expiry() -> None:
+    """A dropped `return_url` is None; an `expires_at` without an offset is not an expiry."""
+    info = SESSION_INFO.decode(b'{"expires_at":"2026-12-01T20:16:54Z"}')
+    assert info.return_url is None
+    with pytest.raises(msgspec.ValidationError, match="expires_at"):
+        SESSION_INFO.decode(b'{"expires_at":"2026-12-01T20:16:54","return_url":null}')
+
+
+def test_a_codec_without_a_lax_type_raises_what_the_fast_decoder_raised() -> None:
+    """No fallback: the fast decoder's error is the answer; with one, the lax error is."""
+    codec: Codec[ps.Pagination] = Codec(ps.Pagination)
+    assert codec.decode(b'{"total_count":1.0,"max_page":1}') == ps.Pagination(
+        total_count=1, max_page=1
+    )
+    with pytest.raises(msgspec.DecodeError):
+        codec.decode(b"{")
+    with pytest.raises(TypeError, match="no lax type"):
+        codec.decode_lax(b"{}")
+    with pytest.raises(TypeError, match="from_lax"):
+        Codec(ps.Pagination, from_lax=lambda page: page)
+    with pytest.raises(msgspec.ValidationError, match=r"\$\.items\[0\]"):
+        SUBSCRIPTION_PAGE.decode(b'{"items":[7],"pagination":{"total_count":1,"max_page":1}}')

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from .. import _protocol
-from .._models import Page
+from .._models import CustomerSubscription, Page
 from .._pagination import SubscriptionIterator, check_concurrency
+from .._protocol import check_limit, check_page, page_decoder, page_request
 from ._base import Operations
 
 
 class SubscriptionOperations(Operations):
     async def list_claimed_subscriptions(
         self, *, page: int = 1, limit: int = 10, timeout: float | None = None
-    ) -> Page:
+    ) -> Page[CustomerSubscription]:
         """Fetch one page of the subscriptions on which the customer holds a seat.
 
         Exactly one request, plus retries of transient failures. ``limit`` is 10 by
@@ -19,8 +19,8 @@ class SubscriptionOperations(Operations):
         timeout for this call.
         """
         self._check_token_given()
-        _protocol.check_page(page)
-        _protocol.check_limit(limit)
+        check_page(page)
+        check_limit(limit)
         return await self._fetch_page(page, limit, timeout)
 
     def iter_claimed_subscriptions(
@@ -42,8 +42,8 @@ class SubscriptionOperations(Operations):
         per-attempt timeout for every page of the walk.
         """
         self._check_token_given()
-        _protocol.check_limit(limit)
-        _protocol.check_page(start_page, "start_page")
+        check_limit(limit)
+        check_page(start_page, "start_page")
         if max_items is not None and max_items < 0:
             raise ValueError(f"max_items must be 0 or more, or None (got {max_items}).")
         return SubscriptionIterator(
@@ -54,6 +54,8 @@ class SubscriptionOperations(Operations):
             concurrency=self.concurrency if concurrency is None else check_concurrency(concurrency),
         )
 
-    async def _fetch_page(self, page: int, limit: int, timeout: float | None) -> Page:
-        request = _protocol.page_request(page, limit)
-        return await self._call(request, _protocol.page_decoder(request, limit), timeout=timeout)
+    async def _fetch_page(
+        self, page: int, limit: int, timeout: float | None
+    ) -> Page[CustomerSubscription]:
+        request = page_request(page, limit)
+        return await self._call(request, page_decoder(request, limit), timeout=timeout)

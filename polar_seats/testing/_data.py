@@ -14,6 +14,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .._models import CustomerSubscription, subscription_from_builtins
+from .._models.benefits import BENEFIT_CLASSES
+from .._models.prices import LEGACY_PRICE_CLASSES, PRICE_CLASSES
 
 __all__ = [
     "BENEFIT_TYPES",
@@ -25,28 +27,14 @@ __all__ = [
 
 Json = dict[str, Any]
 
-PRICE_KINDS = (
-    "fixed",
-    "custom",
-    "seat_based",
-    "metered_unit",
-    "unit_based",
-    "metered_tiers",
-    "legacy_fixed",
-    "legacy_custom",
+PRICE_KINDS: tuple[str, ...] = (
+    *PRICE_CLASSES,
+    *(f"legacy_{kind}" for kind in LEGACY_PRICE_CLASSES),
 )
 """Every price variant the 2026-04 contract knows; ``legacy_*`` carry the ``legacy`` key."""
 
-BENEFIT_TYPES = (
-    "custom",
-    "discord",
-    "github_repository",
-    "downloadables",
-    "license_keys",
-    "meter_credit",
-    "feature_flag",
-    "slack_shared_channel",
-)
+BENEFIT_TYPES: tuple[str, ...] = tuple(BENEFIT_CLASSES)
+"""Every benefit type the 2026-04 contract knows."""
 
 _STATUSES = (
     "active",

@@ -5,6 +5,7 @@ Each ``assert_type`` fails the type check if the library's annotations stop sayi
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from typing_extensions import assert_type
@@ -32,11 +33,19 @@ async def walk(client: ps.AsyncClient) -> None:
 
 async def pages(client: ps.AsyncClient) -> None:
     page = await client.list_claimed_subscriptions(page=2, limit=50)
-    assert_type(page, ps.Page)
-    assert_type(page.items, list[ps.CustomerSubscription])
+    assert_type(page, ps.Page[ps.CustomerSubscription])
+    assert_type(page.items[0], ps.CustomerSubscription)
     assert_type(page.pagination.max_page, int)
     async for each in client.iter_claimed_subscriptions().pages():
-        assert_type(each, ps.Page)
+        assert_type(each.items[0], ps.CustomerSubscription)
+    # A bare Page, as code written before Page was generic says, still holds subscriptions.
+    bare: ps.Page = page
+    assert_type(bare.items[0], ps.CustomerSubscription)
+
+
+def sessions(info: ps.CustomerSessionInfo) -> None:
+    assert_type(info.expires_at, datetime)
+    assert_type(info.return_url, str | None)
 
 
 async def per_customer(client: ps.AsyncClient, token: str) -> None:

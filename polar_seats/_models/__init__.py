@@ -1,0 +1,143 @@
+"""msgspec Structs for what Polar's customer portal returns, one module per resource.
+
+Polar changes this contract under released clients, so the models are built to survive it:
+
+- unknown fields are skipped;
+- enumerations are open: a field holds a plain ``str`` and the ``*Status``/``*Interval``
+  classes only name the values known today, so a new value decodes and compares equal to
+  its raw string;
+- a price or benefit of a kind this version does not know decodes into
+  :class:`UnknownProductPrice` / :class:`UnknownBenefit` instead of failing the page;
+- fields added by later revisions of the contract default to ``None``.
+
+A :class:`Codec` decodes a body: ``_codec.py`` tells how a page is read fast, and when the
+lax models of ``_lax.py`` take over.
+"""
+
+from __future__ import annotations
+
+# The Structs keep the __module__ of the module that defines them: msgspec resolves their
+# string annotations (from __future__ import annotations) through it.
+from ._codec import SESSION_INFO, SUBSCRIPTION_PAGE, Codec
+from ._lax import LaxPage, decode_hook, from_lax, subscription_from_builtins
+from .benefits import (
+    Benefit,
+    BenefitCustom,
+    BenefitDiscord,
+    BenefitDownloadables,
+    BenefitFeatureFlag,
+    BenefitGitHubRepository,
+    BenefitLicenseKeys,
+    BenefitMeterCredit,
+    BenefitMeterCreditProperties,
+    BenefitSlackSharedChannel,
+    BenefitType,
+    UnknownBenefit,
+)
+from .pages import Page, Pagination
+from .prices import (
+    LegacyRecurringProductPriceCustom,
+    LegacyRecurringProductPriceFixed,
+    MeterUnit,
+    Price,
+    PriceAmountType,
+    ProductPriceCustom,
+    ProductPriceFixed,
+    ProductPriceMeter,
+    ProductPriceMeteredTiers,
+    ProductPriceMeteredUnit,
+    ProductPriceSeatBased,
+    ProductPriceSeatTier,
+    ProductPriceSeatTiers,
+    ProductPriceSource,
+    ProductPriceUnitBased,
+    SeatTierType,
+    TaxBehaviorOption,
+    Tier,
+    Tiers,
+    TierType,
+    UnknownProductPrice,
+)
+from .sessions import CustomerSessionInfo
+from .subscriptions import (
+    CustomerCancellationReason,
+    CustomerOrganization,
+    CustomerOrganizationFeatureSettings,
+    CustomerPortalCustomerSettings,
+    CustomerPortalSubscriptionSettings,
+    CustomerPortalUsageSettings,
+    CustomerSubscription,
+    CustomerSubscriptionMeter,
+    CustomerSubscriptionMeterMeter,
+    CustomerSubscriptionProduct,
+    OrganizationCustomerPortalSettings,
+    PendingSubscriptionUpdate,
+    ProductMediaFileRead,
+    ProductVisibility,
+    RecurringInterval,
+    SubscriptionProrationBehavior,
+    SubscriptionStatus,
+)
+
+__all__ = [
+    "SESSION_INFO",
+    "SUBSCRIPTION_PAGE",
+    "Benefit",
+    "BenefitCustom",
+    "BenefitDiscord",
+    "BenefitDownloadables",
+    "BenefitFeatureFlag",
+    "BenefitGitHubRepository",
+    "BenefitLicenseKeys",
+    "BenefitMeterCredit",
+    "BenefitMeterCreditProperties",
+    "BenefitSlackSharedChannel",
+    "BenefitType",
+    "Codec",
+    "CustomerCancellationReason",
+    "CustomerOrganization",
+    "CustomerOrganizationFeatureSettings",
+    "CustomerPortalCustomerSettings",
+    "CustomerPortalSubscriptionSettings",
+    "CustomerPortalUsageSettings",
+    "CustomerSessionInfo",
+    "CustomerSubscription",
+    "CustomerSubscriptionMeter",
+    "CustomerSubscriptionMeterMeter",
+    "CustomerSubscriptionProduct",
+    "LaxPage",
+    "LegacyRecurringProductPriceCustom",
+    "LegacyRecurringProductPriceFixed",
+    "MeterUnit",
+    "OrganizationCustomerPortalSettings",
+    "Page",
+    "Pagination",
+    "PendingSubscriptionUpdate",
+    "Price",
+    "PriceAmountType",
+    "ProductMediaFileRead",
+    "ProductPriceCustom",
+    "ProductPriceFixed",
+    "ProductPriceMeter",
+    "ProductPriceMeteredTiers",
+    "ProductPriceMeteredUnit",
+    "ProductPriceSeatBased",
+    "ProductPriceSeatTier",
+    "ProductPriceSeatTiers",
+    "ProductPriceSource",
+    "ProductPriceUnitBased",
+    "ProductVisibility",
+    "RecurringInterval",
+    "SeatTierType",
+    "SubscriptionProrationBehavior",
+    "SubscriptionStatus",
+    "TaxBehaviorOption",
+    "Tier",
+    "TierType",
+    "Tiers",
+    "UnknownBenefit",
+    "UnknownProductPrice",
+    "decode_hook",
+    "from_lax",
+    "subscription_from_builtins",
+]

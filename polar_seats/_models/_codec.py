@@ -1,0 +1,71 @@
+"""Decoding a body into a model: a fast decoder, with a lax one to fall back on.
+
+The fast decoder of a page sees the current prices and benefits as msgspec tagged unions and
+runs no Python per object; a page it refuses goes to the lax models (``_lax.py``), which
+decide. A model without unions needs no lax decoder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+import msgspec
+
+from ._lax import LaxPage, decode_hook, from_lax
+from .pages import Page
+from .sessions import CustomerSessionInfo
+from .subscriptions import CustomerSubscription
+
+T = TypeVar("T")
+
+
+class Codec(Generic[T]):
+    """A fast decoder for T, with an optional lax fallback.
+
+    :meth:`decode` tries the fast decoder of ``type_``; if it fails and ``lax`` is given,
+    the body is decoded as ``lax`` with :func:`decode_hook` and ``from_lax`` turns the
+    result into a T. The lax decoder's errors (``msgspec.ValidationError``,
+    ``msgspec.DecodeError``, ``RecursionError``, ``UnicodeDecodeError``) propagate, as the
+    fast decoder's do when there is no lax type.
+    """
+
+    __slots__ = ("fast", "from_lax", "lax")
+
+    def __init__(
+        self, type_: Any, *, lax: Any = None, from_lax: Callable[[Any], T] | None = None
+    ) -> None:
+        if from_lax is not None and lax is None:
+            raise TypeError("from_lax needs a lax type to convert from.")
+        # Lax mode lets a field Polar widens from integer to number (1000 sent as 1000.0)
+        # decode; a real fraction in an integer field still fails, naming the field.
+        self.fast: msgspec.json.Decoder[T] = msgspec.json.Decoder(type_, strict=False)
+        self.lax: msgspec.json.Decoder[Any] | None = (
+            None if lax is None else msgspec.json.Decoder(lax, dec_hook=decode_hook, strict=False)
+        )
+        self.from_lax: Callable[[Any], T] | None = from_lax
+
+    def decode(self, body: bytes) -> T:
+        """``body`` as a T: by the fast decoder, else by the lax one, which decides."""
+        try:
+            return self.fast.decode(body)
+        except Exception:
+            if self.lax is None:
+                raise
+        return self.decode_lax(body)
+
+    def decode_lax(self, body: bytes) -> T:
+        """``body`` as a T by the lax decoder alone (``TypeError`` if there is none)."""
+        if self.lax is None:
+            raise TypeError("This Codec has no lax type.")
+        result: T = self.lax.decode(body)
+        return result if self.from_lax is None else self.from_lax(result)
+
+
+SUBSCRIPTION_PAGE: Codec[Page[CustomerSubscription]] = Codec(
+    Page[CustomerSubscription], lax=LaxPage, from_lax=from_lax
+)
+"""A page of ``GET /v1/customer-portal/seats/subscriptions``."""
+
+SESSION_INFO: Codec[CustomerSessionInfo] = Codec(CustomerSessionInfo)
+"""The body of ``GET /v1/customer-portal/customer-session/introspect``."""

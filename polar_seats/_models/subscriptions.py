@@ -1,0 +1,243 @@
+"""A claimed subscription: its product, the product's organization, its meters and its update."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from ._base import Model
+from .benefits import BenefitUnion
+from .prices import PriceUnion
+
+
+class SubscriptionStatus(str, enum.Enum):
+    """Known values of :attr:`CustomerSubscription.status`."""
+
+    INCOMPLETE = "incomplete"
+    INCOMPLETE_EXPIRED = "incomplete_expired"
+    TRIALING = "trialing"
+    ACTIVE = "active"
+    PAST_DUE = "past_due"
+    CANCELED = "canceled"
+    UNPAID = "unpaid"
+    PAUSED = "paused"
+
+
+class RecurringInterval(str, enum.Enum):
+    """Known billing and trial intervals."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+
+
+class CustomerCancellationReason(str, enum.Enum):
+    """Known values of :attr:`CustomerSubscription.customer_cancellation_reason`."""
+
+    CUSTOMER_SERVICE = "customer_service"
+    LOW_QUALITY = "low_quality"
+    MISSING_FEATURES = "missing_features"
+    SWITCHED_SERVICE = "switched_service"
+    TOO_COMPLEX = "too_complex"
+    TOO_EXPENSIVE = "too_expensive"
+    UNUSED = "unused"
+    OTHER = "other"
+
+
+class ProductVisibility(str, enum.Enum):
+    """Known values of :attr:`CustomerSubscriptionProduct.visibility`."""
+
+    DRAFT = "draft"
+    PRIVATE = "private"
+    PUBLIC = "public"
+
+
+class SubscriptionProrationBehavior(str, enum.Enum):
+    """Known values of :attr:`CustomerOrganization.proration_behavior`."""
+
+    INVOICE = "invoice"
+    PRORATE = "prorate"
+    NEXT_PERIOD = "next_period"
+    RESET = "reset"
+
+
+# Organization ----------------------------------------------------------------------------
+
+
+class CustomerPortalUsageSettings(Model, kw_only=True):
+    """Whether the customer portal shows usage."""
+
+    show: bool
+
+
+class CustomerPortalSubscriptionSettings(Model, kw_only=True):
+    """What a customer may change on a subscription in the portal."""
+
+    update_seats: bool
+    update_plan: bool
+    update_units: bool | None = None
+    pause: bool | None = None
+
+
+class CustomerPortalCustomerSettings(Model, kw_only=True):
+    """What a customer may change about themselves in the portal."""
+
+    allow_email_change: bool | None = None
+
+
+class OrganizationCustomerPortalSettings(Model, kw_only=True):
+    """An organization's customer portal settings."""
+
+    usage: CustomerPortalUsageSettings
+    subscription: CustomerPortalSubscriptionSettings
+    customer: CustomerPortalCustomerSettings | None = None
+
+
+class CustomerOrganizationFeatureSettings(Model, kw_only=True):
+    """Feature switches of an organization, as a customer sees them."""
+
+    member_model_enabled: bool = False
+    checkout_localization_enabled: bool = False
+
+
+class CustomerOrganization(Model, kw_only=True):
+    """The organization that sells the product."""
+
+    created_at: datetime
+    modified_at: datetime | None = None
+    id: str
+    name: str
+    slug: str
+    avatar_url: str | None = None
+    proration_behavior: str
+    allow_customer_updates: bool
+    customer_portal_settings: OrganizationCustomerPortalSettings
+    organization_features: CustomerOrganizationFeatureSettings | None = None
+
+
+# Product, meters, subscription -----------------------------------------------------------
+
+
+class ProductMediaFileRead(Model, kw_only=True):
+    """An image attached to a product."""
+
+    id: str
+    organization_id: str
+    name: str
+    path: str
+    mime_type: str
+    size: int
+    storage_version: str | None = None
+    checksum_etag: str | None = None
+    checksum_sha256_base64: str | None = None
+    checksum_sha256_hex: str | None = None
+    last_modified_at: datetime | None = None
+    version: str | None = None
+    service: str
+    is_uploaded: bool
+    created_at: datetime
+    size_readable: str
+    public_url: str
+
+
+class CustomerSubscriptionProduct(Model, kw_only=True):
+    """The product a subscription is for."""
+
+    id: str
+    created_at: datetime
+    modified_at: datetime | None = None
+    trial_interval: str | None = None
+    trial_interval_count: int | None = None
+    name: str
+    description: str | None = None
+    visibility: str
+    recurring_interval: str | None = None
+    recurring_interval_count: int | None = None
+    meter_interval: str | None = None
+    meter_interval_count: int | None = None
+    is_recurring: bool
+    is_archived: bool
+    organization_id: str
+    prices: list[PriceUnion]
+    benefits: list[BenefitUnion]
+    medias: list[ProductMediaFileRead]
+    organization: CustomerOrganization
+
+
+class CustomerSubscriptionMeterMeter(Model, kw_only=True):
+    """The meter a subscription meter counts."""
+
+    created_at: datetime
+    modified_at: datetime | None = None
+    id: str
+    name: str
+
+
+class CustomerSubscriptionMeter(Model, kw_only=True):
+    """Usage of one meter in the current period of a subscription."""
+
+    created_at: datetime
+    modified_at: datetime | None = None
+    id: str
+    consumed_units: float
+    credited_units: int
+    amount: int
+    meter_id: str
+    meter: CustomerSubscriptionMeterMeter
+
+
+class PendingSubscriptionUpdate(Model, kw_only=True):
+    """A change to a subscription that applies at ``applies_at``."""
+
+    created_at: datetime
+    modified_at: datetime | None = None
+    id: str
+    applies_at: datetime
+    product_id: str | None = None
+    seats: int | None = None
+    units: int | None = None
+
+
+class CustomerSubscription(Model, kw_only=True):
+    """A subscription on which the customer holds a seat."""
+
+    created_at: datetime
+    modified_at: datetime | None = None
+    id: str
+    amount: int
+    currency: str
+    recurring_interval: str
+    recurring_interval_count: int
+    status: str
+    current_period_start: datetime
+    current_period_end: datetime
+    current_meter_period_start: datetime | None = None
+    current_meter_period_end: datetime | None = None
+    trial_start: datetime | None = None
+    trial_end: datetime | None = None
+    cancel_at_period_end: bool
+    canceled_at: datetime | None = None
+    started_at: datetime | None = None
+    ends_at: datetime | None = None
+    ended_at: datetime | None = None
+    past_due_at: datetime | None = None
+    pause_at_period_end: bool = False
+    paused_at: datetime | None = None
+    resumes_at: datetime | None = None
+    customer_id: str
+    product_id: str
+    discount_id: str | None = None
+    checkout_id: str | None = None
+    seats: int | None = None
+    units: int | None = None
+    customer_cancellation_reason: str | None = None
+    customer_cancellation_comment: str | None = None
+    product: CustomerSubscriptionProduct
+    prices: list[PriceUnion]
+    meters: list[CustomerSubscriptionMeter]
+    pending_update: PendingSubscriptionUpdate | None = None
+    # Sent by Polar although the contract leaves them out.
+    price_id: str | None = None
+    price: PriceUnion | None = None
+    user_id: str | None = None
