@@ -168,6 +168,24 @@ __all__ = [
 ]
 
 
+def _show_public_path() -> None:
+    # Reprs and tracebacks show polar_seats.AsyncClient, not a private module, as httpx's do.
+    # msgspec Structs keep theirs: msgspec resolves their annotations through that module.
+    import inspect
+
+    import msgspec
+
+    for name in __all__:
+        value = globals().get(name)
+        if (inspect.isclass(value) and not issubclass(value, msgspec.Struct)) or inspect.isfunction(
+            value
+        ):
+            value.__module__ = __name__
+
+
+_show_public_path()
+
+
 def __getattr__(name: str) -> object:
     # Read lazily: importlib.metadata is slow to import and most programs never ask.
     if name == "__version__":
