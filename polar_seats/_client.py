@@ -11,9 +11,10 @@ from typing import Any, Literal, TypeVar, overload
 import aiohttp
 import msgspec
 
-from ._errors import PolarError
+from ._errors import AuthenticationError, PolarError
 from ._pagination import check_concurrency
 from ._protocol import (
+    ORGANIZATION_TOKEN,
     POLAR_VERSION,
     Auth,
     Request,
@@ -28,7 +29,8 @@ from ._protocol import (
 from ._ratelimit import RateLimit, RateLimiter, default_rate_limit
 from ._resources.sessions import SessionOperations
 from ._resources.subscriptions import SubscriptionOperations
-from ._retry import RetryBudget, RetryPolicy, call_with_retries
+from ._retry import RetryBudget, RetryPolicy, call_with_retries, testing_clock
+from ._sessions import CachedSession, SubjectKey, subject_key
 from ._transport import State, Transport
 from ._version import version
 
@@ -42,6 +44,10 @@ DEFAULT_CONCURRENCY = 8
 """Pages a walk fetches at once, once the first page has told it how many there are."""
 DEFAULT_MAX_BODY_SIZE = 32 * 1024 * 1024
 """Bytes a response body may have; a full page of 100 rich subscriptions is under 1 MiB."""
+DEFAULT_SESSION_REFRESH_MARGIN = 300.0
+"""Seconds before a cached session expires when it is minted again."""
+DEFAULT_SESSION_CACHE_SIZE = 10_000
+"""Customer sessions a client keeps, least recently used out first."""
 
 _DEFAULT_RETRY = RetryPolicy()
 
@@ -67,10 +73,14 @@ class _Settings:
     polar_version: str
     headers: Mapping[str, str]
     """The headers of every request, without a credential."""
+    organization_headers: Mapping[str, str] | None
+    """The headers with the organization token, if the client holds one."""
+    session_refresh_margin: float
 
 
 class AsyncClient(SubscriptionOperations, SessionOperations):
-    """A session with Polar's customer portal, for one customer session token.
+    """A session with Polar: the customer portal with a customer session token, and
+    customer sessions with an organization access token.
 
     Create it inside a running event loop and share it between tasks; use it as an async
     context manager or call ``close()``. An ``aiohttp.ClientSession`` passed as
@@ -86,12 +96,18 @@ class AsyncClient(SubscriptionOperations, SessionOperations):
     pages a walk fetches at once. The token goes only over https, or plain http to a
     loopback address, unless ``allow_insecure_http=True``. ``user_agent`` replaces the
     ``User-Agent`` header.
+
+    With an ``organization_token``, [`for_customer()`][polar_seats.AsyncClient.for_customer]
+    acts for any customer of the organization: it mints their session on first use and
+    keeps it (at most ``session_cache_size`` sessions, least recently used out) until
+    ``session_refresh_margin`` seconds before it expires.
     """
 
     def __init__(
         self,
         token: str | None = None,
         *,
+        organization_token: str | None = None,
         server: Literal["production", "sandbox"] = "production",
         base_url: str | None = None,
         session: aiohttp.ClientSession | None = None,
@@ -103,17 +119,29 @@ class AsyncClient(SubscriptionOperations, SessionOperations):
         polar_version: str = POLAR_VERSION,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         user_agent: str | None = None,
+        session_refresh_margin: float = DEFAULT_SESSION_REFRESH_MARGIN,
+        session_cache_size: int = DEFAULT_SESSION_CACHE_SIZE,
     ) -> None:
         checked = None if token is None else check_token(token)
+        organization = (
+            None
+            if organization_token is None
+            else check_token(organization_token, ORGANIZATION_TOKEN)
+        )
+        headers = build_headers(
+            None, polar_version=polar_version, user_agent=user_agent or _default_user_agent()
+        )
         self._settings = _Settings(
             server=server,
             timeout=_client_timeout(timeout),
             retry=retry,
             concurrency=check_concurrency(concurrency),
             polar_version=polar_version,
-            headers=build_headers(
-                None, polar_version=polar_version, user_agent=user_agent or _default_user_agent()
-            ),
+            headers=headers,
+            organization_headers=None
+            if organization is None
+            else {**headers, "Authorization": f"Bearer {organization}"},
+            session_refresh_margin=_check_margin(session_refresh_margin),
         )
         budget = (
             RetryBudget(retry.retry_budget)
@@ -126,22 +154,37 @@ class AsyncClient(SubscriptionOperations, SessionOperations):
             max_body_size=max_body_size,
             budget=budget,
             rate_limit=_rate_limit(rate_limit, server),
+            session_cache_size=_check_cache_size(session_cache_size),
+            organization_token=organization,
         )
         self._is_view = False
-        self._set_token(checked)
+        self._set_caller(checked, None, None)
 
-    def _set_token(self, token: str | None) -> None:
-        # Everything a view holds of its own is set here (and in _view); everything else
-        # lives in the shared _settings and _transport, so nothing is shared by accident.
+    def _set_caller(self, token: str | None, subject: SubjectKey | None, pin: _Pin | None) -> None:
+        # Everything a view holds of its own is set here; everything else lives in the
+        # shared _settings and _transport, so nothing is shared by accident.
         self._token = token
+        self._subject = subject
+        self._pin = pin
         self._headers: Mapping[str, str] = (
             self._settings.headers
             if token is None
             else {**self._settings.headers, "Authorization": f"Bearer {token}"}
         )
+        limiter_key = token if subject is None else "subject\0" + "\0".join(subject)
         self._limiter: RateLimiter | None = (
-            None if token is None else self._transport.limiter_for(token)
+            None if limiter_key is None else self._transport.limiter_for(limiter_key)
         )
+
+    def _view(
+        self, token: str | None, subject: SubjectKey | None = None, pin: _Pin | None = None
+    ) -> AsyncClient:
+        view = object.__new__(type(self))
+        view._settings = self._settings
+        view._transport = self._transport
+        view._is_view = True
+        view._set_caller(token, subject, pin)
+        return view
 
     def with_token(self, token: str) -> AsyncClient:
         """The same client for another customer's token: no I/O, cheap enough per request.
@@ -150,13 +193,41 @@ class AsyncClient(SubscriptionOperations, SessionOperations):
         and settings, with a rate limiter of its own token's. It is closed when this
         client is closed; its own ``close()`` does nothing.
         """
-        checked = check_token(token)
-        view = object.__new__(type(self))
-        view._settings = self._settings
-        view._transport = self._transport
-        view._is_view = True
-        view._set_token(checked)
-        return view
+        return self._view(check_token(token))
+
+    def for_customer(
+        self,
+        *,
+        customer_id: str | None = None,
+        external_customer_id: str | None = None,
+        member_id: str | None = None,
+        external_member_id: str | None = None,
+    ) -> AsyncClient:
+        """The client acting for one customer (or member) of the organization; no I/O.
+
+        Name the customer with exactly one of ``customer_id`` (Polar's) or
+        ``external_customer_id`` (yours), and the member of a team customer with at most
+        one of ``member_id`` or ``external_member_id``. Every customer-portal operation
+        of the view sends that customer's session: minted with the organization token on
+        first use, shared by every view of the same customer, and minted again shortly
+        before it expires or when Polar refuses it. Concurrent first uses mint once. The
+        view's requests are paced by a limiter of that customer's, as Polar counts them.
+        """
+        key = subject_key(
+            customer_id=customer_id,
+            external_customer_id=external_customer_id,
+            member_id=member_id,
+            external_member_id=external_member_id,
+        )
+        self._check_organization_token()
+        return self._view(None, key)
+
+    def _for_walk(self) -> AsyncClient:
+        # A walk of a customer view keeps one session for all its pages unless Polar
+        # refuses it: a view of its own, pinned to the session it first uses.
+        if self._subject is None:
+            return self
+        return self._view(None, self._subject, _Pin())
 
     @property
     def base_url(self) -> str:
@@ -281,10 +352,19 @@ class AsyncClient(SubscriptionOperations, SessionOperations):
         return await self._call(request, decode, timeout=timeout)
 
     def _check_token_given(self) -> None:
-        if self._token is None:
+        if self._token is None and self._subject is None:
             raise ValueError(
-                "This client was created without a token: call client.with_token(token) "
-                "for each customer, or pass a token to AsyncClient()."
+                "This client holds no customer session token: pass one to AsyncClient(), "
+                "call client.with_token(token) for each customer, or, with an organization "
+                "token, client.for_customer(external_customer_id=...)."
+            )
+
+    def _check_organization_token(self) -> None:
+        if self._settings.organization_headers is None:
+            raise ValueError(
+                "Minting customer sessions needs an organization access token: create the "
+                "client with AsyncClient(organization_token='polar_oat_...') (from "
+                "POLAR_ACCESS_TOKEN, say), with the customer_sessions:write scope."
             )
 
     async def _call(
@@ -295,10 +375,81 @@ class AsyncClient(SubscriptionOperations, SessionOperations):
         timeout: float | None = None,
         should_retry: Callable[[PolarError], bool] | None = None,
     ) -> T:
+        if request.auth is Auth.CUSTOMER:
+            if self._subject is not None:
+                return await self._call_for_customer(request, decode, timeout, should_retry)
+            headers, limiter = self._headers, self._limiter
+        elif request.auth is Auth.ORGANIZATION:
+            headers = self._settings.organization_headers or self._settings.headers
+            limiter = self._transport.organization_limiter
+        else:
+            headers, limiter = self._settings.headers, None
+        return await self._send(request, decode, headers, limiter, timeout, should_retry)
+
+    async def _call_for_customer(
+        self,
+        request: Request,
+        decode: Callable[[bytes], T],
+        timeout: float | None,
+        should_retry: Callable[[PolarError], bool] | None,
+    ) -> T:
+        session = await self._session()
+        try:
+            return await self._send(
+                request, decode, session.headers, self._limiter, timeout, should_retry
+            )
+        except AuthenticationError as error:
+            if error.error != "invalid_token":
+                raise
+        # Polar no longer knows the session (expired early, revoked): mint once more and
+        # send once more; a second refusal is raised.
+        self._forget(session)
+        session = await self._session()
+        return await self._send(
+            request, decode, session.headers, self._limiter, timeout, should_retry
+        )
+
+    async def _session(self) -> CachedSession:
+        pin, subject = self._pin, self._subject
+        assert subject is not None
+        if pin is not None and pin.session is not None:
+            return pin.session
+        session = await self._transport.sessions.session(subject, self._mint_for_cache)
+        if pin is not None:
+            pin.session = session
+        return session
+
+    def _forget(self, session: CachedSession) -> None:
+        assert self._subject is not None
+        self._transport.sessions.drop(self._subject, session.token)
+        if self._pin is not None:
+            self._pin.session = None
+
+    async def _mint_for_cache(self) -> CachedSession:
+        assert self._subject is not None
+        started = testing_clock()
+        minted = await self._mint(self._subject)
+        lifetime = (minted.expires_at - minted.created_at).total_seconds()
+        # Counted from when the mint was sent, on this machine's clock: a skewed clock
+        # does not shorten or stretch the session's hour.
+        margin = min(self._settings.session_refresh_margin, lifetime / 2)
+        return CachedSession(
+            minted.token,
+            started + lifetime - margin,
+            {**self._settings.headers, "Authorization": f"Bearer {minted.token}"},
+        )
+
+    async def _send(
+        self,
+        request: Request,
+        decode: Callable[[bytes], T],
+        headers: Mapping[str, str],
+        limiter: RateLimiter | None,
+        timeout: float | None,
+        should_retry: Callable[[PolarError], bool] | None,
+    ) -> T:
         settings, transport = self._settings, self._transport
         attempt_timeout = settings.timeout if timeout is None else _client_timeout(timeout)
-        headers = settings.headers if request.auth is Auth.NONE else self._headers
-        limiter = self._limiter
 
         async def attempt(deadline_left: float | None) -> T:
             budget = attempt_timeout
@@ -328,6 +479,15 @@ class AsyncClient(SubscriptionOperations, SessionOperations):
             raise
 
 
+class _Pin:
+    """The session one walk keeps for all its pages."""
+
+    __slots__ = ("session",)
+
+    def __init__(self) -> None:
+        self.session: CachedSession | None = None
+
+
 _decoders: dict[Any, Callable[[bytes], Any]] = {}
 
 
@@ -351,6 +511,21 @@ def _rate_limit(
             f"(got {type(rate_limit).__name__})."
         )
     return RateLimit(rate_limit)
+
+
+def _check_margin(margin: float) -> float:
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < 3600:
+        raise ValueError(
+            "session_refresh_margin must be seconds from 0 to under an hour (Polar's sessions "
+            f"live one hour); got {margin!r}."
+        )
+    return float(margin)
+
+
+def _check_cache_size(size: int) -> int:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"session_cache_size must be 1 or more sessions (got {size!r}).")
+    return size
 
 
 def _client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTimeout:

@@ -153,18 +153,31 @@ def _query_value(value: object) -> str:
     return str(value)
 
 
-def check_token(token: object) -> str:
-    """Return ``token`` if it can be sent in a header, else raise ``ValueError``."""
+CUSTOMER_TOKEN = (
+    "The token",
+    "a Polar customer session token (it starts with 'polar_cst_'), for example from the "
+    "POLAR_CUSTOMER_SESSION_TOKEN variable",
+)
+ORGANIZATION_TOKEN = (
+    "The organization token",
+    "a Polar organization access token (it starts with 'polar_oat_'), for example from the "
+    "POLAR_ACCESS_TOKEN variable",
+)
+
+
+def check_token(token: object, kind: tuple[str, str] = CUSTOMER_TOKEN) -> str:
+    """Return ``token`` if it can be sent in a header, else raise ``ValueError``.
+
+    ``kind`` names the argument and what to pass, for the message.
+    """
+    name, what = kind
     if not isinstance(token, str):
-        raise TypeError(f"The token must be a str, not {type(token).__name__}.")
+        raise TypeError(f"{name} must be a str, not {type(token).__name__}.")
     if not token:
-        raise ValueError(
-            "The token is empty. Pass a Polar customer session token (it starts with "
-            "'polar_cst_'), for example from the POLAR_CUSTOMER_SESSION_TOKEN variable."
-        )
+        raise ValueError(f"{name} is empty. Pass {what}.")
     if _NOT_TOKEN.search(token):
         raise ValueError(
-            "The token contains whitespace, a control character or a non-ASCII character; "
+            f"{name} contains whitespace, a control character or a non-ASCII character; "
             "strip it (a trailing newline from a file is the usual cause)."
         )
     return token

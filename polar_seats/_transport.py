@@ -26,7 +26,8 @@ from ._errors import (
 )
 from ._protocol import Request, subject
 from ._ratelimit import RateLimit, RateLimiter
-from ._retry import RetryBudget
+from ._retry import RetryBudget, testing_clock
+from ._sessions import SessionCache
 
 __all__ = ["State", "Transport"]
 
@@ -56,6 +57,8 @@ class Transport:
         max_body_size: int,
         budget: RetryBudget | None,
         rate_limit: RateLimit | None,
+        session_cache_size: int = 10_000,
+        organization_token: str | None = None,
     ) -> None:
         self.session = session
         self.owns_session = session is None
@@ -68,6 +71,11 @@ class Transport:
         self.limiters: dict[bytes, RateLimiter] = {}
         self.urls: dict[tuple[str, tuple[tuple[str, str], ...]], URL] = {}
         self.prune_at = self.PRUNE_AT
+        self.sessions = SessionCache(session_cache_size, testing_clock)
+        # Polar counts an organization token's requests (minting) as one subject.
+        self.organization_limiter = (
+            None if organization_token is None or rate_limit is None else RateLimiter(rate_limit)
+        )
 
     def limiter_for(self, key: str) -> RateLimiter | None:
         """The rate limiter of one subject (a token, for now), made on first use."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 # The Structs keep the __module__ of the module that defines them: msgspec resolves their
 # string annotations (from __future__ import annotations) through it.
-from ._codec import SESSION_INFO, SUBSCRIPTION_PAGE, Codec
+from ._codec import CUSTOMER_SESSION, SESSION_INFO, SUBSCRIPTION_PAGE, Codec
 from ._lax import LaxPage, decode_hook, from_lax, subscription_from_builtins
 from .benefits import (
     Benefit,
@@ -34,6 +34,7 @@ from .benefits import (
     BenefitType,
     UnknownBenefit,
 )
+from .customers import Address, Customer, CustomerType
 from .pages import Page, Pagination
 from .prices import (
     LegacyRecurringProductPriceCustom,
@@ -58,7 +59,7 @@ from .prices import (
     TierType,
     UnknownProductPrice,
 )
-from .sessions import CustomerSessionInfo
+from .sessions import CustomerSession, CustomerSessionInfo
 from .subscriptions import (
     CustomerCancellationReason,
     CustomerOrganization,
@@ -80,8 +81,10 @@ from .subscriptions import (
 )
 
 __all__ = [
+    "CUSTOMER_SESSION",
     "SESSION_INFO",
     "SUBSCRIPTION_PAGE",
+    "Address",
     "Benefit",
     "BenefitCustom",
     "BenefitDiscord",
@@ -94,17 +97,20 @@ __all__ = [
     "BenefitSlackSharedChannel",
     "BenefitType",
     "Codec",
+    "Customer",
     "CustomerCancellationReason",
     "CustomerOrganization",
     "CustomerOrganizationFeatureSettings",
     "CustomerPortalCustomerSettings",
     "CustomerPortalSubscriptionSettings",
     "CustomerPortalUsageSettings",
+    "CustomerSession",
     "CustomerSessionInfo",
     "CustomerSubscription",
     "CustomerSubscriptionMeter",
     "CustomerSubscriptionMeterMeter",
     "CustomerSubscriptionProduct",
+    "CustomerType",
     "LaxPage",
     "LegacyRecurringProductPriceCustom",
     "LegacyRecurringProductPriceFixed",

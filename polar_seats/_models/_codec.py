@@ -14,7 +14,7 @@ import msgspec
 
 from ._lax import LaxPage, decode_hook, from_lax
 from .pages import Page
-from .sessions import CustomerSessionInfo
+from .sessions import CustomerSession, CustomerSessionInfo
 from .subscriptions import CustomerSubscription
 
 T = TypeVar("T")
@@ -69,3 +69,6 @@ SUBSCRIPTION_PAGE: Codec[Page[CustomerSubscription]] = Codec(
 
 SESSION_INFO: Codec[CustomerSessionInfo] = Codec(CustomerSessionInfo)
 """The body of ``GET /v1/customer-portal/customer-session/introspect``."""
+
+CUSTOMER_SESSION: Codec[CustomerSession] = Codec(CustomerSession)
+"""The body of ``POST /v1/customer-sessions/``."""

@@ -9,6 +9,7 @@ from .._errors import PolarError
 from .._protocol import Request
 
 T = TypeVar("T")
+Caller = TypeVar("Caller", bound="Operations")
 
 
 class Operations:
@@ -28,5 +29,13 @@ class Operations:
         raise NotImplementedError
 
     def _check_token_given(self) -> None:
-        """Raise ``ValueError`` if the client holds no customer session token."""
+        """Raise ``ValueError`` if the client can send no customer session token."""
         raise NotImplementedError
+
+    def _check_organization_token(self) -> None:
+        """Raise ``ValueError`` if the client holds no organization access token."""
+        raise NotImplementedError
+
+    def _for_walk(self: Caller) -> Caller:
+        """The caller a walk uses for all its pages (one session for its whole length)."""
+        return self

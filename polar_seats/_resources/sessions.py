@@ -1,15 +1,63 @@
-"""The customer session itself: ``GET /v1/customer-portal/customer-session/introspect``."""
+"""Customer sessions: minted with the organization token (``POST /v1/customer-sessions/``),
+and introspected with their own (``GET /v1/customer-portal/customer-session/introspect``)."""
 
 from __future__ import annotations
 
-from .._models import SESSION_INFO, CustomerSessionInfo
-from .._protocol import Request
+from .._errors import RequestValidationError
+from .._models import CUSTOMER_SESSION, SESSION_INFO, CustomerSession, CustomerSessionInfo
+from .._protocol import Auth, Request, RetryKind
+from .._sessions import SubjectKey, session_body, subject_key
 from ._base import Operations
 
 INTROSPECT = Request("GET", "/v1/customer-portal/customer-session/introspect", "introspect session")
+_TEAM_CUSTOMER = "member_id is required for team customers"
+
+
+def mint_request(key: SubjectKey, return_url: str | None = None) -> Request:
+    """The request that mints a session for ``key``.
+
+    Polar has no idempotency key, but a second session only wastes one: minting is
+    retried like a read.
+    """
+    return Request(
+        "POST",
+        "/v1/customer-sessions/",
+        "create customer session",
+        json=session_body(key, return_url),
+        retry=RetryKind.SAFE,
+        auth=Auth.ORGANIZATION,
+    )
 
 
 class SessionOperations(Operations):
+    async def create_customer_session(
+        self,
+        *,
+        customer_id: str | None = None,
+        external_customer_id: str | None = None,
+        member_id: str | None = None,
+        external_member_id: str | None = None,
+        return_url: str | None = None,
+        timeout: float | None = None,
+    ) -> CustomerSession:
+        """Mint a customer session (a member session, for a member) with the organization
+        token.
+
+        Name the customer with exactly one of ``customer_id`` or ``external_customer_id``,
+        and a member of a team customer with at most one of ``member_id`` or
+        ``external_member_id``. Each call mints a new session that lives an hour; to act
+        for a customer again and again, use
+        [`for_customer()`][polar_seats.AsyncClient.for_customer], which keeps one.
+        """
+        key = subject_key(
+            customer_id=customer_id,
+            external_customer_id=external_customer_id,
+            member_id=member_id,
+            external_member_id=external_member_id,
+        )
+        self._check_organization_token()
+        return await self._mint(key, return_url, timeout)
+
     async def introspect_session(self, *, timeout: float | None = None) -> CustomerSessionInfo:
         """When the session token expires, and the return URL it was minted with.
 
@@ -19,3 +67,18 @@ class SessionOperations(Operations):
         """
         self._check_token_given()
         return await self._call(INTROSPECT, SESSION_INFO.decode, timeout=timeout)
+
+    async def _mint(
+        self, key: SubjectKey, return_url: str | None = None, timeout: float | None = None
+    ) -> CustomerSession:
+        try:
+            return await self._call(
+                mint_request(key, return_url), CUSTOMER_SESSION.decode, timeout=timeout
+            )
+        except RequestValidationError as error:
+            if _TEAM_CUSTOMER in str(error):
+                error.args = (
+                    f"{error} This customer is a team: pass member_id= or "
+                    "external_member_id= to name the member the session is for.",
+                )
+            raise

@@ -46,8 +46,9 @@ class SubscriptionOperations(Operations):
         check_page(start_page, "start_page")
         if max_items is not None and max_items < 0:
             raise ValueError(f"max_items must be 0 or more, or None (got {max_items}).")
+        caller = self._for_walk()
         return SubscriptionIterator(
-            lambda page: self._fetch_page(page, limit, timeout),
+            lambda page: caller._fetch_page(page, limit, timeout),
             start_page=start_page,
             limit=limit,
             max_items=max_items,
