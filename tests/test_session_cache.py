@@ -110,7 +110,7 @@ def test_a_subject_names_one_customer_and_at_most_one_member(given: dict[str, st
         "external_member_id": None,
         **given,
     }
-    with pytest.raises(ValueError, match="customer|member"):
+    with pytest.raises(ValueError, match=r"customer|member"):
         subject_key(**arguments)
 
 
