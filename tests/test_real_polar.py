@@ -8,16 +8,21 @@ same status, the same error body, the headers that matter, and for a 200 the sam
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import jsonschema
 import pytest
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from polar_seats.testing import FakePolarServer, make_subscriptions
+from polar_seats.testing._server import ORGANIZATION_SCOPES
 from polar_seats.testing._state import State
 
 from . import contract
@@ -68,21 +73,43 @@ DIFFERENCES = {
 }
 """Exchanges the fake answers differently on purpose: the status it gives, and why."""
 
+_SEATS = "The seats endpoints (list, resend, revoke) are not served yet."
 NOT_SERVED = {
-    "03-introspect/007-portal-user-alice.json": "GET /customer-session/user is not served yet.",
-    "06-ratelimit/001-create-fresh-dave-session.json": (
-        "POST /v1/customer-sessions/ is not served yet: the replay seeds the session instead."
-    ),
+    "07-followup-content-length-0/001-list-main-now.json": _SEATS,
+    "07-followup-content-length-0/002-resend-pending.json": _SEATS,
+    "07-followup-content-length-0/003-claimant-resend-pending.json": _SEATS,
+    "07-followup-content-length-0/004-resend-claimed.json": _SEATS,
+    "07-followup-content-length-0/005-revoke-pending.json": _SEATS,
+    "07-followup-content-length-0/006-resend-revoked.json": _SEATS,
+    "07-followup-content-length-0/007-resend-unknown.json": _SEATS,
+    "07-followup-content-length-0/010-claim-empty-body.json": "The claim is not served yet.",
+    "07-followup-content-length-0/012-list-main-final.json": _SEATS,
 }
 
-_SPEC = json.loads(
-    (Path(__file__).parent / "contract" / "customer-session-introspect.openapi.json").read_text()
-)
-INTROSPECT = jsonschema.Draft202012Validator(
-    _SPEC["components"]["schemas"]["CustomerCustomerSession"],
-    format_checker=jsonschema.FormatChecker(),
-)
-"""Polar's contract for the introspect answer (copied from the full spec)."""
+
+def schema(file: str, name: str) -> jsonschema.Draft202012Validator:
+    """A validator for one schema of a trimmed copy of Polar's contract, refs resolved."""
+    document = json.loads((Path(__file__).parent / "contract" / file).read_text())
+    resource = Resource.from_contents(document, default_specification=DRAFT202012)
+    return jsonschema.Draft202012Validator(
+        {"$ref": f"urn:contract#/components/schemas/{name}"},
+        registry=Registry().with_resource("urn:contract", resource),
+        format_checker=jsonschema.FormatChecker(),
+    )
+
+
+CONTRACTS = {
+    "/v1/customer-portal/customer-session/introspect": schema(
+        "customer-session-introspect.openapi.json", "CustomerCustomerSession"
+    ),
+    "/v1/customer-portal/customer-session/user": schema(
+        "customer-sessions.openapi.json", "PortalAuthenticatedUser"
+    ),
+    "/v1/customer-sessions/": schema("customer-sessions.openapi.json", "CustomerSession"),
+}
+"""Polar's contract for each 2xx answer but the list's (copied from the full spec)."""
+ORGANIZATION_TOKEN = token_of("02-customer-sessions/001-by-customer-id.json")
+OTHER_ORGANIZATION_TOKEN = token_of("02-customer-sessions/010-other-org-customer.json")
 
 SHAPE_EXTRAS = {"pause", "update_units"}
 """Optional keys of ``customer_portal_settings.subscription`` the recorded organizations
@@ -200,14 +227,23 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def send(
-    http: aiohttp.ClientSession, server: FakePolarServer, recorded: dict[str, Any]
+    http: aiohttp.ClientSession,
+    server: FakePolarServer,
+    recorded: dict[str, Any],
+    tokens: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
+    """The recorded request sent to the fake; ``tokens`` maps recorded tokens to the ones
+    the fake minted in their place."""
     request = recorded["request"]
     headers = [
-        (name, value)
+        (name, _swap(value, tokens or {}))
         for name, value in request["headers"]
         if name.lower() not in ("host", "user-agent", "content-length")
     ]
+    if request["method"] == "POST" and not any(
+        name.lower() == "content-length" for name, _ in request["headers"]
+    ):
+        return await send_without_length(server, request["method"], request["target"], headers)
     async with http.request(
         request["method"],
         server.url + request["target"],
@@ -217,6 +253,30 @@ async def send(
         skip_auto_headers=("Accept-Encoding", "User-Agent"),
     ) as response:
         return response.status, dict(response.headers), await response.read()
+
+
+def _swap(value: str, tokens: dict[str, str]) -> str:
+    for recorded, minted in tokens.items():
+        value = value.replace(recorded, minted)
+    return value
+
+
+async def send_without_length(
+    server: FakePolarServer, method: str, target: str, headers: list[tuple[str, str]]
+) -> tuple[int, dict[str, str], bytes]:
+    """A request with no body and no ``Content-Length``, which aiohttp's client cannot send
+    (it adds ``Content-Length: 0`` to every POST)."""
+    assert server.port is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    lines = [f"{method} {target} HTTP/1.1", "Host: 127.0.0.1", "Connection: close"]
+    lines += [f"{name}: {value}" for name, value in headers]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+    answer = await reader.read()
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode().split("\r\n")
+    answered = dict(line.split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), answered, body
 
 
 def compare(name: str, server: FakePolarServer, got: tuple[int, dict[str, str], bytes]) -> None:
@@ -236,7 +296,7 @@ def compare(name: str, server: FakePolarServer, got: tuple[int, dict[str, str], 
         assert mine["content-type"].split(";")[0] == recorded["content-type"].split(";")[0], name
     if "location" in recorded:
         assert mine["location"] == server.url + recorded["location"].split(":8000", 1)[1], name
-    if status != 200 or answer["body_json"] is None:
+    if status >= 300 or answer["body_json"] is None:
         assert body.decode() == answer["body_text"], name
         return
     data = json.loads(body)
@@ -246,7 +306,8 @@ def compare(name: str, server: FakePolarServer, got: tuple[int, dict[str, str], 
         assert len(data["items"]) == len(answer["body_json"]["items"]), name
         assert contract.errors(data) == [], name
     else:
-        assert list(INTROSPECT.iter_errors(data)) == [], name
+        path = exchange(name)["request"]["path"]
+        assert list(CONTRACTS[path].iter_errors(data)) == [], name
 
 
 @pytest.mark.parametrize("group", ["01-list-claimed", "03-introspect"])
@@ -258,6 +319,87 @@ async def test_every_recorded_exchange_replays(http: aiohttp.ClientSession, grou
             compare(name, server, await send(http, server, exchange(name)))
 
 
+def recorded_customer(name: str) -> dict[str, Any]:
+    """The ``customer`` of a recorded session answer."""
+    customer: dict[str, Any] = exchange(name)["response"]["body_json"]["customer"]
+    return customer
+
+
+def seed_recorded_customer(state: State, organization_id: str, name: str) -> Any:
+    """A customer with the recorded customer's id, email, name, external id."""
+    known = recorded_customer(name)
+    return state.add_customer(
+        organization_id,
+        known["email"],
+        id=known["id"],
+        name=known["name"],
+        external_id=known["external_id"],
+        email_verified=known["email_verified"],
+    )
+
+
+def seed_sessions(server: FakePolarServer) -> None:
+    """Polar's seed for the session recordings: Seat Co with alice, bob, dave and its token;
+    Member Co (the member model on) with its owner customer and its own token."""
+    state = server.state
+    state.frontend_url = "http://127.0.0.1:3000"
+    org = state.add_organization(
+        {"id": recorded_customer(BY_ID)["organization_id"], "slug": "seat-co", "name": "Seat Co"}
+    )
+    state.add_organization_token(org, ORGANIZATION_SCOPES, token=ORGANIZATION_TOKEN)
+    alice = seed_recorded_customer(state, org.id, BY_ID)
+    claim(state, make_subscriptions(30, seed=6), state.add_member(alice, role="owner"))
+    state.mint_session(alice, token=ALICE)
+    seed_recorded_customer(state, org.id, "02-customer-sessions/003-with-return-url.json")
+    seed_recorded_customer(state, org.id, "06-ratelimit/001-create-fresh-dave-session.json")
+    member_co = state.add_organization(
+        {
+            "id": recorded_customer(MEMBER_MODEL)["organization_id"],
+            "slug": "member-co",
+            "name": "Member Co",
+        },
+        member_model_enabled=True,
+    )
+    state.add_organization_token(member_co, ORGANIZATION_SCOPES, token=OTHER_ORGANIZATION_TOKEN)
+    seed_recorded_customer(state, member_co.id, MEMBER_MODEL)
+
+
+MEMBER_MODEL = "02-customer-sessions/011-member-model-org-owner.json"
+BY_ID = "02-customer-sessions/001-by-customer-id.json"
+
+
+def same_session(name: str, got: tuple[int, dict[str, str], bytes]) -> str:
+    """A minted session is the recorded one but for its token, id and times: the same
+    customer (every field but created_at), portal URL, return URL, one hour long. Returns
+    the token."""
+    data, real = json.loads(got[2]), exchange(name)["response"]["body_json"]
+    assert data["token"][:10] == real["token"][:10], name
+    assert data["customer_portal_url"] == real["customer_portal_url"].replace(
+        real["token"], data["token"]
+    ), name
+    assert data["return_url"] == real["return_url"], name
+    assert {**data["customer"], "created_at": None} == {**real["customer"], "created_at": None}
+    lifetime = datetime.fromisoformat(data["expires_at"]) - datetime.fromisoformat(
+        data["created_at"]
+    )
+    assert abs(lifetime - timedelta(hours=1)) < timedelta(milliseconds=1), name
+    return str(data["token"])
+
+
+async def test_the_session_recordings_replay(http: aiohttp.ClientSession) -> None:
+    """Every recorded POST /v1/customer-sessions/ (and its follow-ups) gets Polar's answer;
+    each 201 is the recorded session but for the new token, and that token lists."""
+    async with FakePolarServer([], tokens=[]) as server:
+        seed_sessions(server)
+        minted: dict[str, str] = {}
+        for name in replayed("02-customer-sessions") + replayed("07-followup-content-length-0"):
+            got = await send(http, server, exchange(name), minted)
+            compare(name, server, got)
+            if got[0] == 201:
+                minted[exchange(name)["response"]["body_json"]["token"]] = same_session(name, got)
+    assert server.sessions_minted() == 5
+
+
 async def test_the_rate_limit_recordings_replay(http: aiohttp.ClientSession) -> None:
     """Polar's sandbox limits: a fresh token's first request in pending_auth, 100 for the
     customer, the 102nd a 429 that the customer's other token meets at once; another
@@ -266,8 +408,13 @@ async def test_the_rate_limit_recordings_replay(http: aiohttp.ClientSession) -> 
     server = FakePolarServer([], tokens=[], rate_limit=100, pending_auth_limit=60)
     async with server:
         state, org = server.state, server.claimant.organization
-        dave, _ = seed_customer(state, org.id, "dave@example.com", DAVE)
-        state.mint_session(dave, token=DAVE_FRESH)
+        fresh = "06-ratelimit/001-create-fresh-dave-session.json"
+        dave = seed_recorded_customer(state, org.id, fresh)
+        state.mint_session(dave, token=DAVE)
+        state.add_organization_token(org, ORGANIZATION_SCOPES, token=ORGANIZATION_TOKEN)
+        created = await send(http, server, exchange(fresh))
+        compare(fresh, server, created)
+        tokens = {DAVE_FRESH: json.loads(created[2])["token"]}
         _, bob = seed_customer(state, org.id, "bob@example.com", BOB)
         claim(state, make_subscriptions(2, seed=4), bob)
         # Polar had seen dave's other token minutes before; one request makes it known here.
@@ -275,14 +422,14 @@ async def test_the_rate_limit_recordings_replay(http: aiohttp.ClientSession) -> 
             http, server, exchange("06-ratelimit/006-other-token-same-customer-request-1.json")
         )
         burst = exchange("06-ratelimit/002-burst-request-1.json")
-        answers = [await send(http, server, burst) for _ in summary["valid_token_burst"]]
+        answers = [await send(http, server, burst, tokens) for _ in summary["valid_token_burst"]]
         assert [a[0] for a in answers] == [status for _, status, _ in summary["valid_token_burst"]]
         compare("06-ratelimit/002-burst-request-1.json", server, answers[0])
         compare("06-ratelimit/003-burst-request-2.json", server, answers[1])
         compare("06-ratelimit/004-burst-first-429-at-request-102.json", server, answers[-1])
         server.clock.advance(5)
-        for name in replayed("06-ratelimit")[3:8]:  # 005 to 009
-            compare(name, server, await send(http, server, exchange(name)))
+        for name in replayed("06-ratelimit")[4:9]:  # 005 to 009
+            compare(name, server, await send(http, server, exchange(name), tokens))
         bad = exchange("06-ratelimit/010-bad-token-request-1.json")
         answers = [await send(http, server, bad) for _ in summary["invalid_token_burst"]]
         assert [a[0] for a in answers] == [status for _, status in summary["invalid_token_burst"]]
@@ -291,10 +438,11 @@ async def test_the_rate_limit_recordings_replay(http: aiohttp.ClientSession) -> 
 
 
 def test_replay_covers_every_exchange_of_the_served_endpoints() -> None:
-    """Nothing is left out silently: each recording of 01, 03 and 06 is replayed or named."""
-    groups = ("01-list-claimed", "03-introspect", "06-ratelimit")
+    """Nothing is left out silently: each recording of 01, 02, 03, 06 and 07 is replayed or
+    named."""
+    groups = ("01-list-claimed", "02-customer", "03-introspect", "06-ratelimit", "07-followup")
     files = {entry["file"] for entry in INDEX if entry["file"].startswith(groups)}
-    assert len(files) == 73 + 7 + 11
+    assert len(files) == 73 + 15 + 7 + 11 + 12
     assert set(NOT_SERVED) <= files
     assert set(DIFFERENCES) <= files
 

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlencode
 
-from ._state import Json, Organization, Session
+from ._state import Customer, Json, Member, Organization, Session, State
 
 __all__ = [
+    "customer_body",
+    "customer_session_body",
     "iso",
     "page_body",
     "page_dict",
+    "portal_user_body",
     "reshape_2027_01",
     "served_subscription",
     "session_body",
@@ -54,6 +59,77 @@ def iso(seconds: float) -> str:
 def session_body(session: Session) -> Json:
     """``CustomerCustomerSession``, what the introspect endpoint answers."""
     return {"expires_at": iso(session.expires_at), "return_url": session.return_url}
+
+
+def customer_body(customer: Customer) -> Json:
+    """Polar's ``Customer`` (``CustomerIndividual`` or ``CustomerTeam``), every key it sends."""
+    return {
+        "id": customer.id,
+        "created_at": iso(customer.created_at),
+        "modified_at": None,
+        "metadata": customer.metadata,
+        "external_id": customer.external_id,
+        "email": customer.email,
+        "email_verified": customer.email_verified,
+        "type": customer.type,
+        "name": customer.name,
+        "billing_name": customer.name,
+        "billing_address": None,
+        "tax_id": None,
+        "locale": None,
+        "organization_id": customer.organization_id,
+        "default_payment_method_id": None,
+        "deleted_at": None,
+        "first_user_event_at": None,
+        "avatar_url": _gravatar(customer.email),
+    }
+
+
+def customer_session_body(state: State, session: Session) -> Json:
+    """``CustomerSession``, what ``POST /v1/customer-sessions/`` answers (the token is in
+    ``customer_portal_url`` too, with the email of the member or customer)."""
+    customer = state.customers[session.customer_id]
+    member = state.members.get(session.member_id or "")
+    email = member.email if member is not None else customer.email
+    slug = state.organizations[customer.organization_id].slug
+    query = urlencode({"customer_session_token": session.token, "email": email})
+    return {
+        "created_at": iso(session.created_at),
+        "modified_at": None,
+        "id": session.id,
+        "token": session.token,
+        "expires_at": iso(session.expires_at),
+        "return_url": session.return_url,
+        "customer_portal_url": f"{state.frontend_url}/{slug}/portal?{query}",
+        "customer_id": customer.id,
+        "customer": customer_body(customer),
+    }
+
+
+def portal_user_body(customer: Customer, member: Member | None) -> Json:
+    """``PortalAuthenticatedUser``: who a customer or member session is."""
+    if member is None:
+        return {
+            "type": "customer",
+            "name": customer.name,
+            "email": customer.email,
+            "customer_id": customer.id,
+            "member_id": None,
+            "role": None,
+        }
+    return {
+        "type": "member",
+        "name": member.name,
+        "email": member.email,
+        "customer_id": customer.id,
+        "member_id": member.id,
+        "role": member.role,
+    }
+
+
+def _gravatar(email: str) -> str:
+    digest = hashlib.sha256(email.lower().encode()).hexdigest()
+    return f"https://www.gravatar.com/avatar/{digest}?d=404"
 
 
 def served_subscription(body: Json, organization: Organization) -> Json:

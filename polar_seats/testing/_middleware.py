@@ -1,9 +1,10 @@
 """What every route of the fake gets, in the order Polar's server applies it.
 
-Outermost first: request recording (and the fault drawn for it), the 500 for a crash (with
-none of Polar's headers), the ``Polar-Version`` check (its 404 has none either), CORS
-preflights, the rate limiter (per subject, before authentication), Polar's 404, 405 and
-307 for requests no route takes, authentication, and faults. :func:`polar_headers` adds
+Outermost first: the arrival latency and request recording (and the fault drawn for it),
+the 500 for a crash (with none of Polar's headers), the ``Polar-Version`` check (its 404 has
+none either), CORS preflights, the 411/413 for a write's ``Content-Length``, the rate
+limiter (per subject, before authentication), Polar's 404, 405 and 307 for requests no
+route takes, authentication (with the route's scopes), and faults. :func:`polar_headers` adds
 ``Polar-Version``, ``Cache-Control`` and CORS headers as each answer leaves.
 """
 
@@ -23,6 +24,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from ._faults import KINDS, LAYER, Fault
 from ._state import Clock, OrganizationToken, Session, State
+from ._validation import MISSING, Unreadable, decode_json
 
 __all__ = [
     "Backend",
@@ -30,8 +32,10 @@ __all__ = [
     "RateWindows",
     "RecordedRequest",
     "exchange",
+    "json_body",
     "middlewares",
     "polar_headers",
+    "validation_error",
 ]
 
 DEFAULT_VERSION = "2026-04"
@@ -39,6 +43,8 @@ KNOWN_VERSIONS = ("2026-04", "2026-10", "2027-01")
 """Polar's server at c6c3645e knew 2026-04 and 2026-10; newer ones know 2027-01 too."""
 IDENTITY_TTL = 300.0
 """Polar's limiter remembers a token's subject this long after it authenticated."""
+MAX_BODY = 10 * 1024 * 1024
+"""Polar's ``API_MAX_REQUEST_BODY_SIZE``: a longer ``Content-Length`` gets a 413."""
 
 _INVALID_TOKEN = (
     "The access token provided is expired, revoked, malformed, or invalid for other reasons."
@@ -95,22 +101,16 @@ def exchange() -> Exchange:
 
 
 class RateWindows:
-    """Polar's fixed windows: each bucket's window starts at its first request.
-
-    The fake starts it a little before that request's arrival (a tenth of the window, at
-    most a second): an allowance for the time the first request took to reach the server
-    (a new connection's setup), which a client pacing itself from when it sends cannot see.
-    """
+    """Polar's fixed windows: each bucket's window starts at its first request's arrival."""
 
     def __init__(self) -> None:
         self._windows: dict[str, tuple[float, int]] = {}
 
     def hit(self, bucket: str, limit: int, *, now: float, length: float) -> bool:
         """Count a request; ``False`` when it is one too many for the bucket's window."""
-        opened = now - min(length / 10, 1.0)
-        start, count = self._windows.get(bucket, (opened, 0))
+        start, count = self._windows.get(bucket, (now, 0))
         if now >= start + length:
-            start, count = opened, 0
+            start, count = now, 0
         self._windows[bucket] = (start, count + 1)
         return count < limit
 
@@ -131,6 +131,10 @@ class Backend(Protocol):
     identities: dict[str, tuple[str, float]]
 
     def fault_for(self, number: int, page: int | None) -> Fault | None: ...
+
+    def arrival_delay(self) -> float:
+        """How long the next request spends on its way in (``latency``), in seconds."""
+        ...
 
 
 def bearer(request: web.Request) -> str | None:
@@ -187,6 +191,9 @@ def middlewares(server: Backend) -> list[Middleware]:
 
     @web.middleware
     async def record(request: web.Request, handler: Handler) -> web.StreamResponse:
+        delay = server.arrival_delay()
+        if delay > 0:
+            await asyncio.sleep(delay)  # the network on the way in: nothing has counted it yet
         token = bearer(request)
         record = RecordedRequest(
             number=len(server.requests) + 1,
@@ -242,6 +249,18 @@ def middlewares(server: Backend) -> list[Middleware]:
         return await handler(request)
 
     @web.middleware
+    async def length(request: web.Request, handler: Handler) -> web.StreamResponse:
+        # Polar's MaxBodySizeMiddleware, outside its rate limiter and its Cache-Control.
+        given = request.headers.get("Content-Length")
+        if given is None and request.method in ("POST", "PUT", "PATCH"):
+            problem = ("LengthRequired", "A Content-Length header is required.")
+            return _bare(_spaced_error(411, *problem), "version")
+        if given is not None and given.isdigit() and int(given) > MAX_BODY:
+            detail = f"Request body exceeded the maximum allowed size of {MAX_BODY} bytes."
+            return _bare(_spaced_error(413, "RequestBodyTooLarge", detail), "version")
+        return await handler(request)
+
+    @web.middleware
     async def rate_limit(request: web.Request, handler: Handler) -> web.StreamResponse:
         bucket = _bucket(server, request)
         if bucket is not None and not server.windows.hit(
@@ -278,19 +297,26 @@ def middlewares(server: Backend) -> list[Middleware]:
 
     @web.middleware
     async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
-        subjects: frozenset[str] | None = getattr(request.match_info.handler, "subjects", None)
+        route = request.match_info.handler
+        subjects: frozenset[str] | None = getattr(route, "subjects", None)
         if subjects is None or request.match_info.http_exception is not None:
             return await handler(request)
         token = bearer(request)
-        if token is None:
-            return _unauthorized()
         state = server.state
-        subject = state.session(token) or state.organization_tokens.get(token)
-        if subject is None:
-            return _invalid_token()
-        server.identities[token] = (subject.subject, server.clock() + IDENTITY_TTL)
-        if subject.subject.partition(":")[0] not in subjects:
-            return _unauthorized()
+        subject = None
+        if token is not None:
+            subject = state.session(token) or state.organization_tokens.get(token)
+            if subject is None:
+                return _invalid_token()
+            server.identities[token] = (subject.subject, server.clock() + IDENTITY_TTL)
+        refusal = _refusal(subject, subjects, getattr(route, "scopes", frozenset[str]()))
+        if refusal is not None:
+            # FastAPI decodes a JSON body before it runs the route's auth dependency.
+            if getattr(route, "reads_body", False):
+                _, invalid = await json_body(request)
+                if invalid is not None:
+                    return invalid
+            return refusal
         exchange().subject = subject
         return await handler(request)
 
@@ -309,7 +335,51 @@ def middlewares(server: Backend) -> list[Middleware]:
             return await KINDS[fault.kind].respond(fault, request, answer)
         return await KINDS[fault.kind].respond(fault, request, lambda: handler(request))
 
-    return [record, crash, version, cors, rate_limit, routing, authenticate, faults]
+    return [record, crash, version, cors, length, rate_limit, routing, authenticate, faults]
+
+
+def _refusal(
+    subject: Session | OrganizationToken | None, subjects: frozenset[str], scopes: frozenset[str]
+) -> web.Response | None:
+    """Polar's authenticator: another subject type is anonymous (401), and a token needs
+    one of the route's scopes (403 ``insufficient_scope``)."""
+    if subject is None or subject.subject.partition(":")[0] not in subjects:
+        return _unauthorized()
+    if scopes and isinstance(subject, OrganizationToken) and not subject.scopes & scopes:
+        return _oauth2_error(
+            403,
+            "insufficient_scope",
+            "The request requires higher privileges than provided by the access token.",
+            scope=" ".join(sorted(scopes)),
+        )
+    return None
+
+
+async def json_body(request: web.Request) -> tuple[Any, web.Response | None]:
+    """The body as FastAPI reads it for a JSON model, or the answer it gives instead."""
+    raw = await request.read()
+    content_type = request.headers.get("Content-Type")
+    if content_type is not None and not _is_json(content_type):
+        return (raw.decode("utf-8", "replace") if raw else MISSING), None
+    try:
+        body, problems = decode_json(raw)
+    except Unreadable:
+        return None, json_response(400, {"detail": "There was an error parsing the body"})
+    if problems:
+        return None, validation_error(problems)
+    return body, None
+
+
+def validation_error(
+    problems: list[dict[str, Any]], error: str = "RequestValidationError"
+) -> web.Response:
+    """Polar's 422: ``RequestValidationError`` (FastAPI's) or ``PolarRequestValidationError``."""
+    return json_response(422, {"error": error, "detail": problems})
+
+
+def _is_json(content_type: str) -> bool:
+    main, _, sub = content_type.partition(";")[0].strip().lower().partition("/")
+    return main == "application" and (sub == "json" or sub.endswith("+json"))
 
 
 def _bucket(server: Backend, request: web.Request) -> tuple[str, int] | None:
@@ -349,17 +419,28 @@ def _unauthorized() -> web.Response:
 
 
 def _invalid_token() -> web.Response:
-    # Polar's OAuth2 error handler: its own cache headers, and spaces in the JSON.
-    body = {"error": "invalid_token", "error_description": _INVALID_TOKEN}
+    return _oauth2_error(401, "invalid_token", _INVALID_TOKEN)
+
+
+def _oauth2_error(status: int, error: str, description: str, **extra: str) -> web.Response:
+    # Polar's OAuth2 error handler (authlib's bearer errors): its own cache headers, and
+    # spaces in the JSON.
+    attributes = ['realm="polar"', *(f'{k}="{v}"' for k, v in extra.items())]
+    attributes += [f'error="{error}"', f'error_description="{description}"']
+    body = {"error": error, "error_description": description}
     return web.Response(
-        status=401,
+        status=status,
         body=json.dumps(body).encode(),
         content_type="application/json",
         headers={
             "Cache-Control": "no-store",
             "Pragma": "no-cache",
-            "WWW-Authenticate": (
-                f'Bearer realm="polar", error="invalid_token", error_description="{_INVALID_TOKEN}"'
-            ),
+            "WWW-Authenticate": "Bearer " + ", ".join(attributes),
         },
     )
+
+
+def _spaced_error(status: int, error: str, detail: str) -> web.Response:
+    """An error Polar's ASGI middlewares write themselves, with ``json.dumps``' spaces."""
+    body = json.dumps({"error": error, "detail": detail}).encode()
+    return web.Response(status=status, body=body, content_type="application/json")

@@ -13,14 +13,33 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from multidict import MultiMapping
 
-from ._bodies import reshape_2027_01, served_subscription, session_body
-from ._middleware import exchange, json_response
-from ._state import Json, Session, State, Subscription
+from ._bodies import (
+    customer_session_body,
+    portal_user_body,
+    reshape_2027_01,
+    served_subscription,
+    session_body,
+)
+from ._middleware import exchange, json_body, json_response, validation_error
+from ._state import Customer, Json, Member, OrganizationToken, Session, State, Subscription
+from ._validation import (
+    MISSING,
+    Field,
+    Model,
+    http_url,
+    missing_body,
+    optional,
+    string,
+    uuid4,
+    validate_union,
+)
 
-__all__ = ["ROUTES", "STATE", "list_page", "requires"]
+__all__ = ["ROUTES", "SESSION_CREATE", "STATE", "list_page", "requires"]
 
 PORTAL = frozenset({"customer", "member"})
 """Customer-portal endpoints: a customer session or a member session."""
+ORGANIZATION = frozenset({"organization"})
+"""Organization endpoints: an organization access token (Polar also takes a user's)."""
 STATE: web.AppKey[State] = web.AppKey("state", State)
 _BIGINT = 2**63 - 1
 _INTEGER = re.compile(r"[+-]?\d+")
@@ -28,11 +47,17 @@ _INTEGER = re.compile(r"[+-]?\d+")
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def requires(subjects: frozenset[str]) -> Callable[[Route], Route]:
-    """Mark a route as callable by these subject kinds (``customer``, ``member``, ...)."""
+def requires(
+    subjects: frozenset[str], *, scopes: frozenset[str] = frozenset(), reads_body: bool = False
+) -> Callable[[Route], Route]:
+    """Mark a route as callable by these subject kinds (``customer``, ``member``, ...), a
+    token with one of ``scopes``; ``reads_body``: a JSON body FastAPI decodes before auth."""
 
     def mark(route: Route) -> Route:
-        route.subjects = subjects  # type: ignore[attr-defined]  # read by the middleware
+        # Read by the middleware.
+        route.subjects = subjects  # type: ignore[attr-defined]
+        route.scopes = scopes  # type: ignore[attr-defined]
+        route.reads_body = reads_body  # type: ignore[attr-defined]
         return route
 
     return mark
@@ -84,9 +109,118 @@ async def introspect_customer_session(request: web.Request) -> web.StreamRespons
     return json_response(200, session_body(session))
 
 
+@requires(PORTAL)
+async def portal_user(request: web.Request) -> web.StreamResponse:
+    """``GET /v1/customer-portal/customer-session/user``: who the session is."""
+    session = exchange().subject
+    assert isinstance(session, Session)
+    state = request.app[STATE]
+    member = state.members.get(session.member_id or "")
+    return json_response(200, portal_user_body(state.customers[session.customer_id], member))
+
+
+_SESSION_FIELDS = (
+    Field("member_id", optional(uuid4)),
+    Field("external_member_id", optional(string)),
+    Field("return_url", optional(http_url)),
+)
+SESSION_CREATE = (
+    Model(
+        "CustomerSessionCustomerIDCreate",
+        (*_SESSION_FIELDS, Field("customer_id", uuid4, required=True)),
+    ),
+    Model(
+        "CustomerSessionCustomerExternalIDCreate",
+        (
+            *_SESSION_FIELDS,
+            Field("external_customer_id", string, required=True, aliases=("customer_external_id",)),
+        ),
+    ),
+)
+"""Polar's ``CustomerSessionCreate`` union: by ``customer_id`` first (it wins when both are
+given, as recorded), else by ``external_customer_id``."""
+
+
+class Refused(Exception):
+    """Polar's ``PolarRequestValidationError``: one ``value_error`` entry."""
+
+    def __init__(self, field: str, msg: str, value: object) -> None:
+        super().__init__(msg)
+        self.entry = {"type": "value_error", "loc": ["body", field], "msg": msg, "input": value}
+
+
+@requires(ORGANIZATION, scopes=frozenset({"customer_sessions:write"}), reads_body=True)
+async def create_customer_session(request: web.Request) -> web.StreamResponse:
+    """``POST /v1/customer-sessions/``: a new session for a customer (or one of its members
+    in a member-model organization), an hour long; earlier ones stay valid."""
+    body, invalid = await json_body(request)
+    if invalid is not None:
+        return invalid
+    if body is MISSING:
+        return validation_error(missing_body())
+    model, values, problems = validate_union(SESSION_CREATE, body)
+    if model is None:
+        return validation_error(problems)
+    state = request.app[STATE]
+    token = exchange().subject
+    assert isinstance(token, OrganizationToken)
+    try:
+        customer = _customer(state, token.organization_id, values)
+        member = _member(state, customer, values)
+    except Refused as refused:
+        return validation_error([refused.entry], "PolarRequestValidationError")
+    session = state.mint_session(customer, member, return_url=values["return_url"])
+    state.minted.append(session)
+    return json_response(201, customer_session_body(state, session))
+
+
+def _customer(state: State, organization_id: str, values: Json) -> Customer:
+    if "customer_id" in values:
+        field, wanted = "customer_id", values["customer_id"]
+        found = state.customers.get(wanted)
+    else:
+        field, wanted = "external_customer_id", values["external_customer_id"]
+        found = next(
+            (
+                c
+                for c in state.customers.values()
+                if c.external_id == wanted and c.organization_id == organization_id
+            ),
+            None,
+        )
+    if found is None or found.organization_id != organization_id:
+        raise Refused(field, "Customer does not exist.", wanted)
+    return found
+
+
+def _member(state: State, customer: Customer, values: Json) -> Member | None:
+    """The member a session is for: ``None`` (a customer session) unless the organization
+    has the member model, then the given member, else the owner (provisioned if missing)."""
+    if not state.organizations[customer.organization_id].member_model_enabled:
+        return None
+    for field, attribute in (("member_id", "id"), ("external_member_id", "external_id")):
+        wanted = values[field]
+        if wanted is None:
+            continue
+        for member in state.members.values():
+            if member.customer_id == customer.id and getattr(member, attribute) == wanted:
+                return member
+        raise Refused(field, "Member does not exist for this customer.", wanted)
+    if customer.type == "team":
+        raise Refused("member_id", "member_id is required for team customers.", None)
+    owner = state.owner(customer)
+    if owner is None:  # Polar's create_owner_member, from the customer's own fields
+        owner = state.add_member(
+            customer, name=customer.name, external_id=customer.external_id, role="owner"
+        )
+    return owner
+
+
 ROUTES: tuple[tuple[str, str, Route], ...] = (
     ("GET", "/v1/customer-portal/seats/subscriptions", list_claimed_subscriptions),
     ("GET", "/v1/customer-portal/customer-session/introspect", introspect_customer_session),
+    ("GET", "/v1/customer-portal/customer-session/user", portal_user),
+    ("POST", "/v1/customer-sessions/", create_customer_session),
 )
 """Every route: method, path, handler. Each is served under ``/api`` too, as Polar does."""
 

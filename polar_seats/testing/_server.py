@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import socket
 import threading
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
 from .._retry import testing_clock
 from ._claimant import Claimant, ClaimantTokens, ClaimedSubscriptions
-from ._data import make_subscriptions
+from ._data import make_subscription, make_subscriptions
 from ._faults import Fault, FaultPlan
 from ._middleware import (
     DEFAULT_VERSION,
@@ -30,7 +31,7 @@ from ._middleware import (
     polar_headers,
 )
 from ._routes import ROUTES, STATE, list_page
-from ._state import Clock, Json, State
+from ._state import Clock, Customer, Json, Member, Organization, Session, State
 
 __all__ = [
     "DEFAULT_ORGANIZATION_TOKEN",
@@ -53,6 +54,11 @@ ORGANIZATION_SCOPES = frozenset(
 PENDING_AUTH_LIMIT = 60
 """Polar's budget for a token it has not seen in five minutes: 60 requests a minute."""
 
+Role = Literal["owner", "billing_manager", "member"]
+_SEEDED_INDEX = 1_000_000
+"""Subscriptions :meth:`FakePolarServer.add_customer` seeds start at this index, so they
+never repeat the claimant's."""
+
 
 class FakePolarServer:
     """A fake Polar on ``127.0.0.1``, a free port, seeded with one claimant.
@@ -65,9 +71,11 @@ class FakePolarServer:
     customer, a member) in fixed windows of ``rate_window`` seconds that start at a
     bucket's first request; ``pending_auth_limit`` (Polar's is 60) also counts a token's
     requests before it is known in a bucket of its own. ``clock`` is the time the fake's
-    windows and sessions follow (:attr:`clock` can be advanced). ``on_request`` runs before
-    each answer (with the recorded request), for tests that change the data mid-walk. Use
-    it as ``async with FakePolarServer() as server`` and point a client at ``server.url``.
+    windows and sessions follow (:attr:`clock` can be advanced). ``latency=(low, high)``
+    holds each request a random time in that range (drawn from ``seed``) before the server
+    counts it or answers, as the network on the way in. ``on_request`` runs before each
+    answer (with the recorded request), for tests that change the data mid-walk. Use it as
+    ``async with FakePolarServer() as server`` and point a client at ``server.url``.
     """
 
     def __init__(
@@ -84,6 +92,7 @@ class FakePolarServer:
         pending_auth_limit: int | None = None,
         on_request: Callable[[RecordedRequest], Any] | None = None,
         clock: Callable[[], float] = testing_clock,
+        latency: tuple[float, float] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -110,6 +119,12 @@ class FakePolarServer:
         """Requests being answered right now."""
         self.peak_in_flight = 0
         """The most requests that were ever being answered at once."""
+        if latency is not None and not 0 <= latency[0] <= latency[1]:
+            raise ValueError(f"latency=(low, high) with 0 <= low <= high, not {latency!r}.")
+        self.latency = latency
+        self._latency_rng = random.Random(f"latency:{seed}")
+        self._seed = seed
+        self._seeded = 0
         self.windows = RateWindows()
         self.identities: dict[str, tuple[str, float]] = {}
         """Tokens the rate limiter knows, with their subject and until when."""
@@ -141,6 +156,73 @@ class FakePolarServer:
     def fault_for(self, number: int, page: int | None) -> Fault | None:
         """The fault the plan has for the server's request ``number``."""
         return self._faults.fault_for(number - self._faults_from, page)
+
+    def arrival_delay(self) -> float:
+        """How long the next request spends on its way in: a draw from ``latency``."""
+        if self.latency is None:
+            return 0.0
+        return self._latency_rng.uniform(*self.latency)
+
+    def add_customer(
+        self,
+        *,
+        external_id: str | None = None,
+        email: str | None = None,
+        name: str | None = None,
+        type: Literal["individual", "team"] = "individual",
+        members: Mapping[str, Role] | None = None,
+        subscriptions: int = 1,
+        organization: Organization | None = None,
+    ) -> Customer:
+        """A customer of ``organization`` (the claimant's by default) that lists something.
+
+        It gets its members (``{email: role}``; by default one owner with its email and
+        external id) and ``subscriptions`` seeded subscriptions on each of which every
+        member holds a claimed seat. Mint its sessions over HTTP
+        (``POST /v1/customer-sessions/`` with ``external_customer_id``) or with
+        :meth:`State.mint_session`.
+        """
+        state = self.state
+        organization = organization or self.claimant.organization
+        number = len(state.customers)
+        email = email or f"{external_id or f'customer-{number}'}@example.com"
+        customer = state.add_customer(
+            organization.id, email, external_id=external_id, name=name, type=type
+        )
+        roles = members if members is not None else {email: "owner"}
+        people: list[Member] = []
+        for address, role in roles.items():
+            same = address == customer.email
+            external = external_id if same else None
+            people.append(
+                state.add_member(
+                    customer,
+                    email=address,
+                    name=name if same else None,
+                    external_id=external,
+                    role=role,
+                )
+            )
+        for _ in range(subscriptions):
+            body = make_subscription(_SEEDED_INDEX + self._seeded, seed=self._seed)
+            self._seeded += 1
+            subscription = state.add_subscription(body)
+            state.seats.extend(state.claimed_seat(subscription, person) for person in people)
+        return customer
+
+    def revoke_session(self, token: str) -> None:
+        """End the session of ``token`` now: its next request gets ``invalid_token``."""
+        self.state.revoke_session(token)
+
+    def sessions_minted(self, of: Customer | Member | None = None) -> int:
+        """How many sessions ``POST /v1/customer-sessions/`` minted (of a customer, or of a
+        member); sessions seeded through the state or ``tokens`` do not count."""
+        return self.state.sessions_minted(of)
+
+    @property
+    def minted(self) -> list[Session]:
+        """Every session ``POST /v1/customer-sessions/`` minted, in order."""
+        return self.state.minted
 
     @property
     def url(self) -> str:

@@ -33,6 +33,8 @@ Json = dict[str, Any]
 
 SESSION_TTL = 3600.0
 """Customer and member sessions live one hour, as Polar's do."""
+FRONTEND_URL = "https://polar.sh"
+"""Where Polar's customer portal lives (production's; the sandbox's is sandbox.polar.sh)."""
 
 
 class Clock:
@@ -82,6 +84,9 @@ class Customer:
     name: str | None = None
     external_id: str | None = None
     type: Literal["individual", "team"] = "individual"
+    email_verified: bool = True
+    metadata: Json = dataclasses.field(default_factory=dict[str, Any])
+    created_at: float = 0.0
 
 
 @dataclasses.dataclass
@@ -145,6 +150,7 @@ class Session:
     return_url: str | None = None
     revoked: bool = False
     id: str = dataclasses.field(default_factory=new_id)
+    created_at: float = 0.0
 
     @property
     def subject(self) -> str:
@@ -182,6 +188,10 @@ class State:
         """In table order, which is the order Polar's unordered queries happen to return."""
         self.sessions: dict[str, Session] = {}
         self.organization_tokens: dict[str, OrganizationToken] = {}
+        self.minted: list[Session] = []
+        """Every session ``POST /v1/customer-sessions/`` minted, in order."""
+        self.frontend_url = FRONTEND_URL
+        """The base of the ``customer_portal_url`` minted sessions carry."""
 
     # Building --------------------------------------------------------------------------
 
@@ -196,6 +206,7 @@ class State:
         return known
 
     def add_customer(self, organization_id: str, email: str, **fields: Any) -> Customer:
+        fields.setdefault("created_at", self.clock())
         customer = Customer(fields.pop("id", None) or new_id(), organization_id, email, **fields)
         self.customers[customer.id] = customer
         return customer
@@ -251,15 +262,21 @@ class State:
     ) -> Session:
         """A new session; a member session when ``member`` is given, as Polar mints them."""
         prefix = "polar_mst_" if member is not None else "polar_cst_"
+        now = self.clock()
         session = Session(
             token or prefix + secrets.token_urlsafe(32),
             customer.id,
             member.id if member is not None else None,
-            self.clock() + ttl,
+            now + ttl,
             return_url,
+            created_at=now,
         )
         self.sessions[session.token] = session
         return session
+
+    def revoke_session(self, token: str) -> None:
+        """End a session now: the next request with its token gets ``invalid_token``."""
+        self.sessions[token].revoked = True
 
     def add_organization_token(
         self, organization: Organization, scopes: frozenset[str], *, token: str | None = None
@@ -278,6 +295,26 @@ class State:
         if session is None or session.revoked or session.expires_at <= self.clock():
             return None
         return session
+
+    def sessions_minted(self, of: Customer | Member | None = None) -> int:
+        """How many sessions ``POST /v1/customer-sessions/`` minted: all of them, or those
+        of a customer (whichever member), or of a member."""
+        if of is None:
+            return len(self.minted)
+        if isinstance(of, Member):
+            return sum(session.member_id == of.id for session in self.minted)
+        return sum(session.customer_id == of.id for session in self.minted)
+
+    def owner(self, customer: Customer) -> Member | None:
+        """The customer's owner member, if it has one."""
+        return next(
+            (
+                m
+                for m in self.members.values()
+                if m.customer_id == customer.id and m.role == "owner"
+            ),
+            None,
+        )
 
     def holds(self, session: Session, seat: Seat) -> bool:
         """Whether the session's subject holds ``seat`` (by member for a member session)."""
