@@ -29,7 +29,7 @@ from ._protocol import (
 from ._ratelimit import RateLimit, RateLimiter, default_rate_limit
 from ._resources.sessions import SessionOperations
 from ._resources.subscriptions import SubscriptionOperations
-from ._retry import RetryBudget, RetryPolicy, call_with_retries, testing_clock
+from ._retry import RetryBudget, RetryPolicy, call_with_retries, logger, testing_clock
 from ._sessions import CachedSession, SubjectKey, subject_key
 from ._transport import State, Transport
 from ._version import version
@@ -403,6 +403,10 @@ class AsyncClient(SubscriptionOperations, SessionOperations):
                 raise
         # Polar no longer knows the session (expired early, revoked): mint once more and
         # send once more; a second refusal is raised.
+        logger.info(
+            "Polar refused the customer session of %s (invalid_token): minting a new one",
+            request.label,
+        )
         self._forget(session)
         session = await self._session()
         return await self._send(

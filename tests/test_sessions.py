@@ -1,0 +1,311 @@
+"""Customer sessions over HTTP against the fake: minting, the cache, refresh, members."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import pytest
+
+import polar_seats as ps
+from polar_seats.testing import (
+    DEFAULT_ORGANIZATION_TOKEN,
+    FakePolarServer,
+    Fault,
+    FaultPlan,
+    RecordedRequest,
+)
+
+MINT_PATH = "/v1/customer-sessions/"
+
+
+def organization_client(server: FakePolarServer, **options: Any) -> ps.AsyncClient:
+    return ps.AsyncClient(
+        organization_token=DEFAULT_ORGANIZATION_TOKEN, base_url=server.url, **options
+    )
+
+
+def mints(server: FakePolarServer) -> list[RecordedRequest]:
+    return [r for r in server.requests if r.path == MINT_PATH]
+
+
+def portal_tokens(server: FakePolarServer) -> list[str | None]:
+    return [r.token for r in server.requests if r.path != MINT_PATH]
+
+
+async def test_create_customer_session_returns_polar_s_session(server: FakePolarServer) -> None:
+    """A minted session has its token, an aware hour of life, and the customer in full."""
+    customer = server.add_customer(external_id="user-42")
+    async with organization_client(server) as polar:
+        session = await polar.create_customer_session(
+            external_customer_id="user-42", return_url="https://example.com/back"
+        )
+    assert session.token.startswith("polar_cst_")
+    assert session.customer_id == customer.id
+    assert session.customer.external_id == "user-42"
+    assert session.return_url == "https://example.com/back"
+    assert session.expires_at.tzinfo is not None
+    assert (session.expires_at - session.created_at).total_seconds() == pytest.approx(3600)
+    assert session.token not in repr(session)
+    assert mints(server)[0].token == DEFAULT_ORGANIZATION_TOKEN
+
+
+@pytest.mark.parametrize(
+    ("arguments", "match"),
+    [
+        ({}, "exactly one of customer_id"),
+        ({"customer_id": "a", "external_customer_id": "b"}, "got both"),
+        ({"external_customer_id": "u", "member_id": "m", "external_member_id": "n"}, "not both"),
+        ({"external_customer_id": ""}, "non-empty"),
+    ],
+)
+async def test_session_arguments_are_checked_before_any_request(
+    server: FakePolarServer, arguments: dict[str, str], match: str
+) -> None:
+    """A customer named twice or not at all, or two members: ValueError, nothing sent."""
+    async with organization_client(server) as polar:
+        with pytest.raises(ValueError, match=match):
+            await polar.create_customer_session(**arguments)
+        with pytest.raises(ValueError, match=match):
+            polar.for_customer(**arguments)
+    assert server.requests == []
+
+
+async def test_minting_without_an_organization_token_says_what_to_pass(
+    server: FakePolarServer,
+) -> None:
+    """A client holding only a customer token is told to pass organization_token=."""
+    async with ps.AsyncClient(server.token, base_url=server.url) as polar:
+        with pytest.raises(ValueError, match="organization_token="):
+            await polar.create_customer_session(external_customer_id="u")
+        with pytest.raises(ValueError, match="organization_token="):
+            polar.for_customer(external_customer_id="u")
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("token", ["", " polar_oat_x", "polar_oat_x\n"])
+def test_a_bad_organization_token_is_refused(token: str) -> None:
+    """An empty organization token, or one with whitespace, is a ValueError naming it."""
+    with pytest.raises(ValueError, match="organization token"):
+        ps.AsyncClient(organization_token=token)
+
+
+async def test_an_unknown_customer_is_polar_s_422(server: FakePolarServer) -> None:
+    """Polar's 422 for a customer it does not know carries its detail."""
+    async with organization_client(server) as polar:
+        with pytest.raises(ps.RequestValidationError, match="Customer does not exist"):
+            await polar.create_customer_session(external_customer_id="nobody")
+
+
+async def test_a_customer_view_mints_once_and_reuses_the_session(
+    server: FakePolarServer,
+) -> None:
+    """The list, the walk and introspect of one view share the first minted session."""
+    customer = server.add_customer(external_id="user-1", subscriptions=3)
+    async with organization_client(server) as polar:
+        me = polar.for_customer(external_customer_id="user-1")
+        assert server.requests == []  # a view does no I/O
+        page = await me.list_claimed_subscriptions()
+        walked = [sub.id async for sub in me.iter_claimed_subscriptions(limit=1)]
+        info = await me.introspect_session()
+        again = polar.for_customer(external_customer_id="user-1")
+        await again.list_claimed_subscriptions()
+    assert page.pagination.total_count == 3
+    assert len(walked) == 3
+    assert server.sessions_minted(customer) == 1
+    assert len(set(portal_tokens(server))) == 1
+    assert info.expires_at.timestamp() == pytest.approx(server.minted[0].expires_at, abs=1e-3)
+
+
+async def test_concurrent_first_calls_over_many_customers_mint_once_each(
+    server: FakePolarServer,
+) -> None:
+    """1,000 concurrent first calls over 100 customers mint exactly 100 sessions."""
+    for number in range(100):
+        server.add_customer(external_id=f"user-{number}")
+    async with organization_client(server, rate_limit=None) as polar:
+        pages = await asyncio.gather(
+            *(
+                polar.for_customer(
+                    external_customer_id=f"user-{n % 100}"
+                ).list_claimed_subscriptions()
+                for n in range(1000)
+            )
+        )
+    assert all(page.pagination.total_count == 1 for page in pages)
+    assert server.sessions_minted() == 100
+    assert len(mints(server)) == 100
+
+
+async def test_a_session_is_refreshed_before_it_expires(server: FakePolarServer) -> None:
+    """Past expiry minus the margin, on the fake's clock, the next call mints afresh: no 401."""
+    server.add_customer(external_id="user-1")
+    async with organization_client(server, session_refresh_margin=300) as polar:
+        me = polar.for_customer(external_customer_id="user-1")
+        await me.list_claimed_subscriptions()
+        server.clock.advance(3600 - 300 - 10)
+        await me.list_claimed_subscriptions()
+        server.clock.advance(20)
+        await me.list_claimed_subscriptions()
+    assert server.sessions_minted() == 2
+    assert [r.status for r in server.requests] == [201, 200, 200, 201, 200]
+
+
+async def test_a_revoked_session_is_replaced_and_the_call_resent_once(
+    server: FakePolarServer,
+) -> None:
+    """Polar refuses a revoked session: one mint more, one resend, and the call succeeds."""
+    server.add_customer(external_id="user-1")
+    async with organization_client(server) as polar:
+        me = polar.for_customer(external_customer_id="user-1")
+        await me.list_claimed_subscriptions()
+        server.revoke_session(server.minted[0].token)
+        page = await me.list_claimed_subscriptions()
+    assert page.pagination.total_count == 1
+    assert [r.status for r in server.requests] == [201, 200, 401, 201, 200]
+
+
+async def test_a_token_that_stays_refused_raises_without_a_refresh_loop(
+    server: FakePolarServer,
+) -> None:
+    """Every minted session revoked at once: two mints, two refusals, AuthenticationError."""
+    server.add_customer(external_id="user-1")
+
+    def revoke_minted(_request: RecordedRequest) -> None:
+        for session in server.minted:
+            server.revoke_session(session.token)
+
+    server.on_request = revoke_minted
+    async with organization_client(server) as polar:
+        with pytest.raises(ps.AuthenticationError) as caught:
+            await polar.for_customer(external_customer_id="user-1").list_claimed_subscriptions()
+    assert caught.value.error == "invalid_token"
+    assert [r.status for r in server.requests] == [201, 401, 201, 401]
+
+
+async def test_the_least_recently_used_session_is_evicted(server: FakePolarServer) -> None:
+    """With room for two sessions, a third customer pushes out the oldest-used one."""
+    for name in ("a", "b", "c"):
+        server.add_customer(external_id=name)
+    async with organization_client(server, session_cache_size=2) as polar:
+        for name in ("a", "b", "a", "c", "a", "b"):
+            await polar.for_customer(external_customer_id=name).list_claimed_subscriptions()
+    minted_for = [server.state.customers[s.customer_id].external_id for s in server.minted]
+    assert minted_for == ["a", "b", "c", "b"]
+
+
+async def test_a_walk_keeps_its_session_for_its_whole_length(server: FakePolarServer) -> None:
+    """A refresh time passing mid-walk does not change the walk's token; the next call's does."""
+    server.add_customer(external_id="user-1", subscriptions=4)
+    async with organization_client(server, concurrency=1) as polar:
+        me = polar.for_customer(external_customer_id="user-1")
+        async for page in me.iter_claimed_subscriptions(limit=1).pages():
+            if page.items and page.pagination.max_page and len(portal_tokens(server)) == 1:
+                server.clock.advance(3400)  # past the refresh time, before the expiry
+        await me.list_claimed_subscriptions()
+    tokens = portal_tokens(server)
+    assert len(tokens) == 5
+    assert len(set(tokens[:4])) == 1
+    assert tokens[4] != tokens[0]
+
+
+async def test_a_member_session_for_a_team_customer(server: FakePolarServer) -> None:
+    """With the member model, a team member's view holds a polar_mst_ session for them."""
+    server.claimant.organization.member_model_enabled = True
+    team = server.add_customer(
+        external_id="team-1",
+        type="team",
+        members={"owner@team.example": "owner", "dev@team.example": "member"},
+    )
+    dev = next(m for m in server.state.members.values() if m.email == "dev@team.example")
+    dev.external_id = "dev-1"
+    async with organization_client(server) as polar:
+        member = polar.for_customer(external_customer_id="team-1", external_member_id="dev-1")
+        page = await member.list_claimed_subscriptions()
+        with pytest.raises(ps.RequestValidationError, match="member_id= or external_member_id="):
+            await polar.create_customer_session(external_customer_id="team-1")
+    assert page.pagination.total_count == 1
+    assert server.minted[0].token.startswith("polar_mst_")
+    assert server.minted[0].member_id == dev.id
+    assert server.sessions_minted(team) == 1
+
+
+async def test_minting_is_retried_like_a_read(server: FakePolarServer) -> None:
+    """A 503 on the mint is retried: a second session only wastes one."""
+    server.add_customer(external_id="user-1")
+    server.faults = FaultPlan({1: Fault.server_error(503)})
+    async with organization_client(server) as polar:
+        await polar.for_customer(external_customer_id="user-1").list_claimed_subscriptions()
+    assert [r.status for r in server.requests] == [503, 201, 200]
+
+
+async def test_a_failed_mint_fails_every_waiter_and_the_next_call_mints_again(
+    server: FakePolarServer,
+) -> None:
+    """Ten calls waiting on one failing mint all raise; the next call mints afresh."""
+    server.add_customer(external_id="user-1")
+    server.faults = FaultPlan({1: Fault.http_status(400)})
+    async with organization_client(server) as polar:
+        me = polar.for_customer(external_customer_id="user-1")
+        results = await asyncio.gather(
+            *(me.list_claimed_subscriptions() for _ in range(10)), return_exceptions=True
+        )
+        assert all(isinstance(r, ps.APIStatusError) for r in results)
+        await me.list_claimed_subscriptions()
+    assert [r.status for r in server.requests] == [400, 201, 200]
+
+
+async def test_no_token_of_either_kind_is_logged_in_a_run_full_of_failures(
+    server: FakePolarServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """DEBUG logs of retried mints and refused sessions hold no session or organization token."""
+    server.add_customer(external_id="user-1")
+    server.faults = FaultPlan(
+        {1: Fault.server_error(503), 3: Fault.rate_limited("0"), 4: Fault.reset()}
+    )
+    async with organization_client(server) as polar:
+        me = polar.for_customer(external_customer_id="user-1")
+        with caplog.at_level(logging.DEBUG):
+            await me.list_claimed_subscriptions()
+            server.revoke_session(server.minted[0].token)
+            await me.list_claimed_subscriptions()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Retrying create customer session" in logged
+    assert "refused the customer session" in logged
+    secrets = [DEFAULT_ORGANIZATION_TOKEN, *(s.token for s in server.minted)]
+    assert all(secret not in logged for secret in secrets)
+    assert all(secret not in repr(polar) and secret not in repr(me) for secret in secrets)
+
+
+async def paced_statuses(limit: int, window: float) -> list[int | None]:
+    """90 calls paced at ``limit`` per ``window`` against fixed windows, arrivals jittered."""
+    server = FakePolarServer(
+        count=1, rate_limit=limit, rate_window=window, latency=(0.0, 0.04), seed=3
+    )
+    async with (
+        server,
+        ps.AsyncClient(
+            server.token,
+            base_url=server.url,
+            rate_limit=ps.RateLimit(limit, per=window),
+            retry=None,
+        ) as client,
+    ):
+        await asyncio.gather(
+            *(client.list_claimed_subscriptions() for _ in range(90)), return_exceptions=True
+        )
+    return [r.status for r in server.requests]
+
+
+async def test_default_pacing_draws_no_429_from_fixed_windows_with_jittered_latency() -> None:
+    """Paced at a scaled-down limit, with arrivals jittered, Polar's fixed windows never fill."""
+    statuses = await paced_statuses(20, 0.5)
+    assert statuses == [200] * 90
+
+
+async def test_pacing_exactly_at_the_limit_would_draw_429s(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the margin, the same run meets 429s: the margin is what prevents them."""
+    monkeypatch.setattr("polar_seats._ratelimit.MARGIN_SHARE", 0.0)
+    statuses = await paced_statuses(20, 0.5)
+    assert statuses.count(429) > 0
