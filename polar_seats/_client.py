@@ -337,8 +337,10 @@ class AsyncClient(SubscriptionOperations, SessionOperations):
 
         The request gets the same transport, pacing, token rules, retries and errors as
         every other call. A GET is retried as a read; any other method only when Polar
-        cannot have run it (``retry=RetryKind.SAFE`` says it may be sent again). Returns
-        the body decoded into ``model`` (any type msgspec decodes), or as plain JSON.
+        cannot have run it (``retry=RetryKind.SAFE`` says it may be sent again). It carries
+        the view's customer session (a token view's, or a customer view's, minted as
+        needed), else the organization token, else no credential. Returns the body
+        decoded into ``model`` (any type msgspec decodes), or as plain JSON.
         """
         request = custom_request(
             method,
@@ -346,10 +348,18 @@ class AsyncClient(SubscriptionOperations, SessionOperations):
             params=params,
             json=json,
             retry=retry,
-            auth=Auth.NONE if self._token is None else Auth.CUSTOMER,
+            auth=self._own_credential(),
         )
         decode = parse_json if model is None else _decoder_for(model)
         return await self._call(request, decode, timeout=timeout)
+
+    def _own_credential(self) -> Auth:
+        # A view's customer credential first; else the organization token; else none.
+        if self._token is not None or self._subject is not None:
+            return Auth.CUSTOMER
+        if self._settings.organization_headers is not None:
+            return Auth.ORGANIZATION
+        return Auth.NONE
 
     def _check_token_given(self) -> None:
         if self._token is None and self._subject is None:
@@ -418,7 +428,8 @@ class AsyncClient(SubscriptionOperations, SessionOperations):
         assert subject is not None
         if pin is not None and pin.session is not None:
             return pin.session
-        session = await self._transport.sessions.session(subject, self._mint_for_cache)
+        sessions = self._transport.sessions
+        session = sessions.cached(subject) or await sessions.session(subject, self._mint_for_cache)
         if pin is not None:
             pin.session = session
         return session

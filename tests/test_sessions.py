@@ -309,3 +309,20 @@ async def test_pacing_exactly_at_the_limit_would_draw_429s(monkeypatch: pytest.M
     monkeypatch.setattr("polar_seats._ratelimit.MARGIN_SHARE", 0.0)
     statuses = await paced_statuses(20, 0.5)
     assert statuses.count(429) > 0
+
+
+async def test_request_sends_the_credential_of_its_caller(server: FakePolarServer) -> None:
+    """request() on a customer view sends its session; on the organization client, the
+    organization token."""
+    server.add_customer(external_id="user-1")
+    async with organization_client(server) as polar:
+        me = polar.for_customer(external_customer_id="user-1")
+        listed = await me.request("GET", "/v1/customer-portal/seats/subscriptions")
+        minted = await polar.request("POST", MINT_PATH, json={"external_customer_id": "user-1"})
+    assert listed["pagination"]["total_count"] == 1
+    assert minted["token"].startswith("polar_cst_")
+    assert [r.token for r in server.requests] == [
+        DEFAULT_ORGANIZATION_TOKEN,
+        server.minted[0].token,
+        DEFAULT_ORGANIZATION_TOKEN,
+    ]
