@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import aiohttp
@@ -11,6 +12,7 @@ import pytest
 
 import polar_seats as ps
 from polar_seats.testing import (
+    DEFAULT_ORGANIZATION_TOKEN,
     FAULT_KINDS,
     FakePolarServer,
     Fault,
@@ -19,6 +21,8 @@ from polar_seats.testing import (
     page_body,
     page_dict,
 )
+from polar_seats.testing._middleware import RateWindows
+from polar_seats.testing._validation import Invalid, http_url, uuid4
 
 LIST = "/v1/customer-portal/seats/subscriptions"
 INTROSPECT = "/v1/customer-portal/customer-session/introspect"
@@ -201,3 +205,319 @@ def test_page_body_builds_pages_as_polar_counts_them() -> None:
         "items": [{"id": "a"}],
         "pagination": {"total_count": 9, "max_page": 1},
     }
+
+
+SESSIONS = "/v1/customer-sessions/"
+NOW = 1_700_000_000.0
+
+
+async def mint(
+    server: FakePolarServer, body: Any, token: str = DEFAULT_ORGANIZATION_TOKEN
+) -> tuple[int, Any]:
+    """The status and JSON body of one POST /v1/customer-sessions/ with this token."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            server.url + SESSIONS, json=body, headers={"Authorization": f"Bearer {token}"}
+        ) as response,
+    ):
+        body = await response.read()
+        return response.status, json.loads(body) if body else None
+
+
+async def test_every_mint_is_a_new_hour_long_session_and_old_ones_stay() -> None:
+    """Two mints, two live tokens; each ends an hour after it was minted, on the fake's clock."""
+    async with FakePolarServer(clock=lambda: NOW) as server:
+        user = server.add_customer(external_id="user-1")
+        first = (await mint(server, {"external_customer_id": "user-1"}))[1]
+        server.clock.advance(1800)
+        second = (await mint(server, {"customer_id": user.id}))[1]
+        assert first["expires_at"] == "2023-11-14T23:13:20Z"
+        server.clock.advance(1800)
+        assert (await call(server, LIST, first["token"]))[1]["error"] == "invalid_token"
+        status, page = await call(server, LIST, second["token"])
+    assert (status, page["pagination"]["total_count"]) == (200, 1)
+    assert server.sessions_minted(user) == 2
+
+
+async def test_a_revoked_session_is_an_invalid_token(server: FakePolarServer) -> None:
+    """server.revoke_session(token): the portal answers invalid_token from the next call."""
+    server.add_customer(external_id="user-2")
+    token = (await mint(server, {"external_customer_id": "user-2"}))[1]["token"]
+    assert (await call(server, INTROSPECT, token))[0] == 200
+    server.revoke_session(token)
+    assert (await call(server, INTROSPECT, token))[1]["error"] == "invalid_token"
+
+
+async def test_a_token_without_the_scope_gets_insufficient_scope(server: FakePolarServer) -> None:
+    """An organization token lacking customer_sessions:write: 403 as authlib writes it."""
+    org = server.claimant.organization
+    weak = server.state.add_organization_token(org, frozenset({"customer_seats:read"})).token
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            server.url + SESSIONS,
+            json={"customer_id": server.claimant.customer.id},
+            headers={"Authorization": f"Bearer {weak}"},
+        ) as response,
+    ):
+        assert response.status == 403
+        assert response.headers["WWW-Authenticate"] == (
+            'Bearer realm="polar", scope="customer_sessions:write", error="insufficient_scope", '
+            'error_description="The request requires higher privileges than provided by the '
+            'access token."'
+        )
+        assert (response.headers["Cache-Control"], response.headers["Pragma"]) == (
+            "no-store",
+            "no-cache",
+        )
+        assert await response.json() == {
+            "error": "insufficient_scope",
+            "error_description": (
+                "The request requires higher privileges than provided by the access token."
+            ),
+        }
+
+
+async def member_model_server() -> FakePolarServer:
+    server = FakePolarServer()
+    server.claimant.organization.member_model_enabled = True
+    await server.start()
+    return server
+
+
+async def test_the_member_model_mints_member_sessions_for_the_given_member() -> None:
+    """member_id or external_member_id: a polar_mst_ session that lists that member's seats."""
+    server = await member_model_server()
+    try:
+        team = server.add_customer(
+            email="team@example.com",
+            type="team",
+            members={"boss@example.com": "owner", "mia@example.com": "member"},
+        )
+        mia = next(m for m in server.state.members.values() if m.email == "mia@example.com")
+        mia.external_id = "mia-ext"
+        by_id = (await mint(server, {"customer_id": team.id, "member_id": mia.id}))[1]
+        by_ext = await mint(server, {"customer_id": team.id, "external_member_id": "mia-ext"})
+        assert by_id["token"].startswith("polar_mst_")
+        assert "email=mia%40example.com" in by_id["customer_portal_url"]
+        assert (await call(server, INTROSPECT, by_ext[1]["token"]))[0] == 200
+        user = await call(server, "/v1/customer-portal/customer-session/user", by_id["token"])
+        assert user[1] == {
+            "type": "member",
+            "name": None,
+            "email": "mia@example.com",
+            "customer_id": team.id,
+            "member_id": mia.id,
+            "role": "member",
+        }
+        assert server.sessions_minted(mia) == 2
+    finally:
+        await server.close()
+
+
+async def test_the_member_model_refuses_as_polar_does() -> None:
+    """A team without a member, an unknown member: Polar's 422 value errors."""
+    server = await member_model_server()
+    try:
+        team = server.add_customer(type="team", members={"boss@example.com": "owner"})
+        nobody = "7c72830b-a580-41c1-b6f1-b2a367863d73"
+        answers = [
+            await mint(server, {"customer_id": team.id}),
+            await mint(server, {"customer_id": team.id, "member_id": nobody}),
+        ]
+    finally:
+        await server.close()
+    assert [(status, body["error"]) for status, body in answers] == [
+        (422, "PolarRequestValidationError")
+    ] * 2
+    assert [body["detail"] for _, body in answers] == [
+        [
+            {
+                "type": "value_error",
+                "loc": ["body", "member_id"],
+                "msg": "member_id is required for team customers.",
+                "input": None,
+            }
+        ],
+        [
+            {
+                "type": "value_error",
+                "loc": ["body", "member_id"],
+                "msg": "Member does not exist for this customer.",
+                "input": nobody,
+            }
+        ],
+    ]
+
+
+async def test_an_individual_without_an_owner_gets_one_provisioned() -> None:
+    """As Polar's create_owner_member: the member model mints for a new owner member."""
+    server = await member_model_server()
+    try:
+        lone = server.state.add_customer(
+            server.claimant.organization.id, "lone@example.com", external_id="lone"
+        )
+        status, body = await mint(server, {"customer_id": lone.id})
+    finally:
+        await server.close()
+    owner = server.state.owner(lone)
+    assert (status, body["token"][:10]) == (201, "polar_mst_")
+    assert owner is not None
+    assert (owner.email, owner.external_id) == ("lone@example.com", "lone")
+
+
+async def test_concurrent_first_mints_are_counted_per_customer(server: FakePolarServer) -> None:
+    """100 customers minted at once: 100 sessions, one each; seeded sessions do not count."""
+    users = [server.add_customer(external_id=f"user-{i}") for i in range(100)]
+    server.state.mint_session(users[0])
+    answers = await asyncio.gather(
+        *(mint(server, {"external_customer_id": f"user-{i}"}) for i in range(100))
+    )
+    assert {status for status, _ in answers} == {201}
+    assert server.sessions_minted() == 100
+    assert {server.sessions_minted(user) for user in users} == {1}
+
+
+async def test_a_team_customer_lists_for_each_member() -> None:
+    """add_customer(type="team", members=...): each member holds a seat on each subscription."""
+    async with FakePolarServer() as server:
+        team = server.add_customer(
+            type="team",
+            subscriptions=2,
+            members={"a@example.com": "owner", "b@example.com": "billing_manager"},
+        )
+        members = [m for m in server.state.members.values() if m.customer_id == team.id]
+        totals = [
+            (await call(server, LIST, server.state.mint_session(team, m).token))[1] for m in members
+        ]
+    assert [m.role for m in members] == ["owner", "billing_manager"]
+    assert [t["pagination"]["total_count"] for t in totals] == [2, 2]
+
+
+async def test_minting_counts_in_the_organizations_window() -> None:
+    """Polar's subject for an organization token is the organization: one budget for all."""
+    async with FakePolarServer(rate_limit=2) as server:
+        server.add_customer(external_id="user-3")
+        statuses = [(await mint(server, {"external_customer_id": "user-3"}))[0] for _ in "abc"]
+        # The portal's customer has a budget of its own.
+        assert (await call(server, LIST, server.token))[0] == 200
+    assert statuses == [201, 201, 429]
+
+
+def test_a_window_opens_at_its_first_request_exactly() -> None:
+    """The window of a bucket first hit at t=10 ends at t=70, not a moment earlier."""
+    windows = RateWindows()
+    assert windows.hit("customer:a", 1, now=10.0, length=60.0)
+    assert not windows.hit("customer:a", 1, now=69.9, length=60.0)
+    assert windows.hit("customer:a", 1, now=70.0, length=60.0)
+
+
+async def test_latency_holds_each_request_before_it_is_counted() -> None:
+    """latency=(low, high): seeded draws, waited before the request is recorded or counted."""
+    server = FakePolarServer(latency=(0.05, 0.1), seed=3)
+    same = FakePolarServer(latency=(0.05, 0.1), seed=3)
+    draws = [server.arrival_delay() for _ in range(5)]
+    assert draws == [same.arrival_delay() for _ in range(5)]
+    assert all(0.05 <= d <= 0.1 for d in draws)
+    async with server:
+        started = time.monotonic()
+        await call(server, LIST, server.token)
+    assert server.requests[0].received_at - started >= 0.05
+    with pytest.raises(ValueError, match="latency"):
+        FakePolarServer(latency=(0.2, 0.1))
+
+
+async def test_a_write_without_content_length_gets_411_before_routing(
+    server: FakePolarServer,
+) -> None:
+    """Polar's MaxBodySizeMiddleware: 411 LengthRequired even where the method is not allowed."""
+    assert server.port is not None
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(f"POST {LIST} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    answer = await reader.read()
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 411")
+    assert b"cache-control" not in head.lower()
+    assert json.loads(body) == {
+        "error": "LengthRequired",
+        "detail": "A Content-Length header is required.",
+    }
+
+
+@pytest.mark.parametrize(
+    ("given", "error"),
+    [
+        ("abc", "invalid length: expected length 32 for simple format, found 3"),  # recorded
+        ("ff39-6d0b", "invalid group count: expected 5, found 2"),
+        (
+            "ff396d0b-2d8e-4274-9d4f-4d82d6bb7cc",
+            "invalid group length in group 4: expected 12, found 11",
+        ),
+        (
+            "zf396d0b-2d8e-4274-9d4f-4d82d6bb7ccf",
+            "invalid character: expected an optional prefix of `urn:uuid:` followed by "
+            "[0-9a-fA-F-], found `z` at 1",
+        ),
+    ],
+)
+def test_uuids_fail_with_the_uuid_crates_messages(given: str, error: str) -> None:
+    """pydantic's uuid_parsing entries, worded as Polar's server (pydantic-core 2.46) words them."""
+    with pytest.raises(Invalid) as raised:
+        uuid4(given)
+    assert (raised.value.kind, raised.value.ctx) == ("uuid_parsing", {"error": error})
+
+
+def test_uuid4_and_http_url_read_values_as_pydantic_does() -> None:
+    """Simple-form UUIDs are canonicalised, other versions refused; a bare host gets '/'."""
+    assert uuid4("FF396D0B2D8E42749D4F4D82D6BB7CCF") == "ff396d0b-2d8e-4274-9d4f-4d82d6bb7ccf"
+    with pytest.raises(Invalid, match="UUID version 4 expected"):
+        uuid4("ff396d0b-2d8e-1274-9d4f-4d82d6bb7ccf")
+    assert http_url("https://example.com") == "https://example.com/"
+    assert http_url("https://app.example.com/back?x=1") == "https://app.example.com/back?x=1"
+    for bad, kind in (("ftp://x", "url_scheme"), ("nope", "url_parsing"), ("", "url_parsing")):
+        with pytest.raises(Invalid) as raised:
+            http_url(bad)
+        assert raised.value.kind == kind
+
+
+async def test_a_body_that_is_not_json_fails_each_branch(server: FakePolarServer) -> None:
+    """text/plain: FastAPI hands the models a string; customer_external_id is an alias."""
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            server.url + SESSIONS,
+            data=b'{"customer_id": 1}',
+            headers={
+                "Authorization": f"Bearer {DEFAULT_ORGANIZATION_TOKEN}",
+                "Content-Type": "text/plain",
+            },
+        ) as response,
+    ):
+        detail = (await response.json())["detail"]
+    assert [(e["type"], e["loc"][1], e["input"]) for e in detail] == [
+        ("model_attributes_type", "CustomerSessionCustomerIDCreate", '{"customer_id": 1}'),
+        ("model_attributes_type", "CustomerSessionCustomerExternalIDCreate", '{"customer_id": 1}'),
+    ]
+    server.add_customer(external_id="aliased")
+    assert (await mint(server, {"customer_external_id": "aliased"}))[0] == 201
+
+
+async def test_a_paced_client_meets_no_429_through_jittered_latency() -> None:
+    """40 walks paced at 10 per 0.5 s, each request 0-50 ms late on the way in, against
+    Polar's exact fixed windows of 10 per 0.5 s: not one 429."""
+    server = FakePolarServer(count=3, rate_limit=10, rate_window=0.5, latency=(0.0, 0.05), seed=4)
+    async with (
+        server,
+        ps.AsyncClient(
+            server.token, base_url=server.url, rate_limit=ps.RateLimit(10, per=0.5)
+        ) as client,
+    ):
+
+        async def walk() -> int:
+            return len([sub async for sub in client.iter_claimed_subscriptions()])
+
+        counts = await asyncio.gather(*(walk() for _ in range(40)))
+    assert counts == [3] * 40
+    assert [r.status for r in server.requests].count(429) == 0
