@@ -284,3 +284,17 @@ async def test_a_stall_sends_the_whole_page_once_the_wait_is_over(
 
 def auth(server: FakePolarServer) -> dict[str, str]:
     return {"Authorization": f"Bearer {server.token}"}
+
+
+async def test_a_port_in_use_leaves_no_socket_behind() -> None:
+    """Starting on a taken port raises OSError and closes the socket it opened."""
+    import gc
+    import warnings
+
+    async with FakePolarServer() as taken:
+        second = FakePolarServer(port=taken.port or 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ResourceWarning)
+            with pytest.raises(OSError):
+                await second.start()
+            gc.collect()

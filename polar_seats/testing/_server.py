@@ -267,8 +267,14 @@ class FakePolarServer:
         )
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, self._port))
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((self._host, self._port))
+        except OSError:
+            # A port in use must not leave the socket (or the runner) behind.
+            sock.close()
+            await self.close()
+            raise
         self.port = sock.getsockname()[1]
         await web.SockSite(self._runner, sock).start()
 
