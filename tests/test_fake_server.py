@@ -295,6 +295,6 @@ async def test_a_port_in_use_leaves_no_socket_behind() -> None:
         second = FakePolarServer(port=taken.port or 0)
         with warnings.catch_warnings():
             warnings.simplefilter("error", ResourceWarning)
-            with pytest.raises(OSError):
+            with pytest.raises(OSError, match="in use"):
                 await second.start()
             gc.collect()
