@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -17,12 +17,14 @@ def _no_backoff() -> Iterator[None]:
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[FakePolarServer]:
-    async with FakePolarServer(count=25) as fake:
-        yield fake
+def server(polar_fake_server: FakePolarServer) -> FakePolarServer:
+    """The testing kit's own fixture, as its users get it: 25 subscriptions, or what
+    ``@pytest.mark.polar_fake_server(...)`` says (on the module, class or test: the
+    closest wins)."""
+    return polar_fake_server
 
 
 @pytest.fixture
-async def client(server: FakePolarServer) -> AsyncIterator[AsyncClient]:
-    async with AsyncClient(server.token, base_url=server.url) as polar:
-        yield polar
+def client(polar_client: AsyncClient) -> AsyncClient:
+    """The kit's ``polar_client``: a client of ``server`` with its token."""
+    return polar_client

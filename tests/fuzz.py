@@ -26,15 +26,10 @@ from hypothesis import strategies as st
 
 import polar_seats as ps
 from polar_seats._protocol import handle_response
-from polar_seats.testing import make_subscriptions
+from polar_seats.testing import make_subscriptions, page_body
 
 STATUSES = (200, 200, 200, 200, 301, 400, 401, 404, 408, 418, 422, 429, 500, 502, 503, 504)
-SEEDS = [
-    msgspec.json.encode(
-        {"items": make_subscriptions(n, seed=n), "pagination": {"total_count": n, "max_page": 1}}
-    )
-    for n in (0, 1, 3, 8)
-]
+SEEDS = [page_body(make_subscriptions(n, seed=n), max_page=1) for n in (0, 1, 3, 8)]
 ERROR_BODIES = [
     b'{"error":"Unauthorized","detail":"Unauthorized"}',
     b'{"error":"RequestValidationError","detail":[{"type":"greater_than","loc":["query","page"],'

@@ -21,6 +21,8 @@ import aiohttp
 import polar_seats as ps
 from polar_seats.testing import RETRYABLE_FAULTS, FakePolarServer, Fault, FaultPlan, set_testing
 
+from .helpers import Connections, client_for
+
 SOAK_FAULTS = (*RETRYABLE_FAULTS, Fault.stall(2.0), Fault.slow_body(0.05))
 """Every fault a walk should ride out: each retryable status, the HTML proxy page, resets
 before the headers and mid-body, a stall past the timeout, and a slow body."""
@@ -82,9 +84,12 @@ async def run_soak(
         faults = FaultPlan(rate=fault_rate, choices=SOAK_FAULTS, seed=seed)
         async with FakePolarServer(count=items, seed=seed, faults=faults) as server:
             expected = [s["id"] for s in server.subscriptions]
-            async with ps.AsyncClient(
-                server.token, base_url=server.url, timeout=1.0, rate_limit=None, retry=policy
-            ) as client:
+            async with (
+                Connections() as connections,
+                client_for(
+                    server, session=connections.session, timeout=1.0, retry=policy
+                ) as client,
+            ):
                 gate = asyncio.Semaphore(at_once)
 
                 async def walk() -> list[str] | None:
@@ -119,7 +124,7 @@ async def run_soak(
                         report.failed_walks += 1
 
                 await asyncio.gather(*(cancelled_walk() for _ in range(cancelled)))
-                report.connections_in_use_after_cancel = connections_in_use(client)
+                report.connections_in_use_after_cancel = connections.in_use
             await asyncio.sleep(0.1)
             report.server_connections_after_close = server.open_connections
             report.requests = len(server.requests)
@@ -138,14 +143,6 @@ async def _drain(walker: ps.SubscriptionIterator) -> None:
     async with walker:
         async for _ in walker:
             pass
-
-
-def connections_in_use(client: ps.AsyncClient) -> int:
-    """Connections the client's pool has handed out and not yet taken back."""
-    session = client._transport.session
-    connector = session.connector if isinstance(session, aiohttp.ClientSession) else None
-    # aiohttp keeps no public count of connections handed out and not yet released.
-    return len(getattr(connector, "_acquired", ())) if connector is not None else 0
 
 
 def _rows(counts: dict[str, int]) -> str:

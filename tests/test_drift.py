@@ -7,7 +7,6 @@ failed every response of polar-sdk 0.28, polar#10556 (a closed enum) failed othe
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 
 import polar_seats as ps
 from polar_seats._protocol import decode_page
-from polar_seats.testing import make_subscriptions
+from polar_seats.testing import make_subscriptions, page_body
 
 from . import contract
 
@@ -58,8 +57,7 @@ def objects(value: Any) -> Iterator[Json]:
 
 
 def decode(items: list[Json]) -> ps.Page:
-    body = {"items": items, "pagination": {"total_count": len(items), "max_page": 1}}
-    return decode_page(json.dumps(body).encode(), page=1)
+    return decode_page(page_body(items, max_page=1), page=1)
 
 
 def mutated(mutate: Callable[[Json], int]) -> tuple[list[Json], int]:

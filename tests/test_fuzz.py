@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 import polar_seats as ps
 from polar_seats._protocol import handle_response
-from polar_seats.testing import make_subscriptions
+from polar_seats.testing import make_subscriptions, page_body
 
 from .fuzz import fuzz, mutate
 
@@ -27,11 +25,6 @@ def test_mutations_change_the_body() -> None:
     assert sum(mutate(rng, body) != body for _ in range(50)) >= 45
 
 
-def page_body() -> bytes:
-    subs = make_subscriptions(1)
-    return json.dumps({"items": subs, "pagination": {"total_count": 1, "max_page": 1}}).encode()
-
-
 DEEP = b"[" * 3000 + b"]" * 3000
 PRICE = b'"price_currency": '
 
@@ -40,7 +33,7 @@ PRICE = b'"price_currency": '
     "body",
     [
         b'{"items":[],"pagination":{"total_count":0,"max_page":0},"x":' + DEEP + b"}",
-        page_body().replace(PRICE, b'"junk": ' + DEEP + b", " + PRICE, 1),
+        page_body(make_subscriptions(1)).replace(PRICE, b'"junk": ' + DEEP + b", " + PRICE, 1),
     ],
     ids=["deep-unknown-field", "deep-inside-a-price"],
 )
@@ -59,7 +52,7 @@ def test_found_by_fuzzing_invalid_utf8_in_an_error_body() -> None:
 
 def test_found_by_fuzzing_invalid_utf8_in_a_page() -> None:
     """Regression: a 200 whose string held invalid UTF-8 raised UnicodeDecodeError."""
-    body = page_body().replace(b'"status": "', b'"status": "\xe4\xff', 1)
+    body = page_body(make_subscriptions(1)).replace(b'"status": "', b'"status": "\xe4\xff', 1)
     with pytest.raises(ps.ResponseDecodeError, match="UTF-8"):
         handle_response(200, {}, body, page=1)
 

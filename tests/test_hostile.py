@@ -2,35 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
 import polar_seats as ps
-from polar_seats.testing import FakePolarServer, Fault, FaultPlan, make_subscription
+from polar_seats.testing import FakePolarServer, Fault, FaultPlan, make_subscription, page_body
 
 SECRET = "polar_cst_SECRET_tok3n_never_to_be_seen"
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[FakePolarServer]:
-    async with FakePolarServer(count=25, tokens=[SECRET]) as fake:
-        yield fake
+pytestmark = pytest.mark.polar_fake_server(tokens=[SECRET])
 
 
 def ok(body: bytes, content_type: str = "application/json") -> Fault:
     return Fault.http_status(200, headers={"Content-Type": content_type}, body=body)
-
-
-def page_of(*items: dict[str, Any], total: int | None = None, max_page: int = 1) -> bytes:
-    count = len(items) if total is None else total
-    return json.dumps(
-        {"items": list(items), "pagination": {"total_count": count, "max_page": max_page}}
-    ).encode()
 
 
 NESTED = "[" * 5000 + "]" * 5000
@@ -38,15 +23,15 @@ HOSTILE_BODIES = {
     "html with a json content type": ok(b"<html><body>Hello</body></html>"),
     "json behind an html content type": None,  # decodes: the body is what counts
     "invalid utf-8": ok(
-        page_of(make_subscription(0)).replace(b'"status": "', b'"status": "\xff\xfe')
+        page_body([make_subscription(0)]).replace(b'"status": "', b'"status": "\xff\xfe')
     ),
     "deeply nested json": ok(
         ('{"items":[],"junk":' + NESTED + ',"pagination":{"total_count":0,"max_page":0}}').encode()
     ),
     "a number too large": ok(b'{"items":[],"pagination":{"total_count":1e999,"max_page":0}}'),
     "NaN": ok(b'{"items":[],"pagination":{"total_count":NaN,"max_page":0}}'),
-    "max_page in the billions": ok(page_of(make_subscription(0), max_page=2_000_000_000)),
-    "negative max_page": ok(b'{"items":[],"pagination":{"total_count":0,"max_page":-1}}'),
+    "max_page in the billions": ok(page_body([make_subscription(0)], max_page=2_000_000_000)),
+    "negative max_page": ok(page_body([], max_page=-1)),
     "items that are not a list": ok(b'{"items":{},"pagination":{"total_count":0,"max_page":0}}'),
     "an empty 200": ok(b""),
     "a JSON string": ok(b'"hello"'),
@@ -74,7 +59,7 @@ async def test_hostile_200_is_a_decode_error_after_one_request(
 
 async def test_json_behind_a_wrong_content_type_still_decodes(server: FakePolarServer) -> None:
     """The body decides, not the Content-Type header: a valid page labelled HTML decodes."""
-    server.faults = FaultPlan({1: ok(page_of(make_subscription(1)), "text/html")})
+    server.faults = FaultPlan({1: ok(page_body([make_subscription(1)]), "text/html")})
     async with ps.AsyncClient(SECRET, base_url=server.url) as client:
         page = await client.list_claimed_subscriptions()
     assert len(page.items) == 1
@@ -117,8 +102,8 @@ async def test_total_count_that_disagrees_with_the_pages_ends_the_walk(
     subs = [make_subscription(n) for n in range(3)]
     server.faults = FaultPlan(
         pages={
-            1: [ok(page_of(*subs, total=30, max_page=3))],
-            2: [ok(page_of(total=30, max_page=3))],
+            1: [ok(page_body(subs, total=30, max_page=3))],
+            2: [ok(page_body([], total=30, max_page=3))],
         }
     )
     async with ps.AsyncClient(SECRET, base_url=server.url, concurrency=1) as client:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import json
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -17,7 +16,13 @@ from polar_seats._models.benefits import BENEFIT_CLASSES as BENEFIT_TABLE
 from polar_seats._models.prices import LEGACY_PRICE_CLASSES
 from polar_seats._models.prices import PRICE_CLASSES as PRICE_TABLE
 from polar_seats._protocol import decode_page
-from polar_seats.testing import BENEFIT_TYPES, PRICE_KINDS, make_subscription, make_subscriptions
+from polar_seats.testing import (
+    BENEFIT_TYPES,
+    PRICE_KINDS,
+    make_subscription,
+    make_subscriptions,
+    page_body,
+)
 
 from . import contract
 
@@ -43,14 +48,8 @@ BENEFIT_CLASSES = {
 }
 
 
-def body_of(*items: dict[str, Any]) -> bytes:
-    return json.dumps(
-        {"items": list(items), "pagination": {"total_count": len(items), "max_page": 1}}
-    ).encode()
-
-
 def decode_one(item: dict[str, Any]) -> ps.CustomerSubscription:
-    return decode_page(body_of(item), page=1).items[0]
+    return decode_page(page_body([item]), page=1).items[0]
 
 
 def test_example_response_decodes() -> None:
@@ -257,7 +256,7 @@ def test_a_required_field_missing_names_its_path() -> None:
     raw = make_subscription(0)
     del raw["product"]["name"]
     with pytest.raises(ps.ResponseDecodeError) as caught:
-        decode_page(body_of(make_subscription(1), raw), page=4)
+        decode_page(page_body([make_subscription(1), raw]), page=4)
     assert caught.value.page == 4
     assert caught.value.path == "$.items[1].product"
     assert "name" in str(caught.value)
@@ -269,7 +268,7 @@ def test_a_wrong_field_inside_a_price_names_the_whole_path() -> None:
     raw["prices"] = copy.deepcopy(raw["prices"])
     raw["prices"][0]["seat_tiers"]["tiers"][1]["price_per_seat"] = "ten"
     with pytest.raises(ps.ResponseDecodeError) as caught:
-        decode_page(body_of(raw), page=2)
+        decode_page(page_body([raw]), page=2)
     assert caught.value.path == "$.items[0].prices[0].seat_tiers.tiers[1].price_per_seat"
 
 
@@ -288,12 +287,12 @@ def test_a_price_that_is_not_an_object_is_a_decode_error() -> None:
     raw["prices"] = ["fixed"]
     raw["product"]["benefits"] = []
     with pytest.raises(ps.ResponseDecodeError) as caught:
-        decode_page(body_of(raw), page=1)
+        decode_page(page_body([raw]), page=1)
     assert caught.value.path == "$.items[0].prices[0]"
     raw = make_subscription(0)
     raw["product"]["benefits"] = [7]
     with pytest.raises(ps.ResponseDecodeError) as caught:
-        decode_page(body_of(raw), page=1)
+        decode_page(page_body([raw]), page=1)
     assert caught.value.path == "$.items[0].product.benefits[0]"
 
 
@@ -312,7 +311,7 @@ def test_fast_and_lax_decoders_agree_on_every_current_kind() -> None:
         for sub in make_subscriptions(4 * len(PRICE_KINDS), seed=7)
         if "legacy" not in sub["prices"][0]
     ]
-    body = body_of(*items)
+    body = page_body(items, max_page=1)
     fast = SUBSCRIPTION_PAGE.fast.decode(body)
     lax = SUBSCRIPTION_PAGE.decode_lax(body)
     assert fast == lax
@@ -328,7 +327,7 @@ def test_a_page_mixing_legacy_unknown_and_current_prices_decodes_each_to_its_cla
     legacy = make_subscription(PRICE_KINDS.index("legacy_custom"))
     novel = make_subscription(PRICE_KINDS.index("fixed"))
     novel["prices"][0]["amount_type"] = "pay_per_hug"
-    page = decode_page(body_of(current, legacy, novel), page=1)
+    page = decode_page(page_body([current, legacy, novel]), page=1)
     assert [type(sub.prices[0]) for sub in page.items] == [
         ps.ProductPriceSeatBased,
         ps.LegacyRecurringProductPriceCustom,
@@ -432,4 +431,4 @@ def test_a_codec_without_a_lax_type_raises_what_the_fast_decoder_raised() -> Non
     with pytest.raises(TypeError, match="from_lax"):
         Codec(ps.Pagination, from_lax=lambda page: page)
     with pytest.raises(msgspec.ValidationError, match=r"\$\.items\[0\]"):
-        SUBSCRIPTION_PAGE.decode(b'{"items":[7],"pagination":{"total_count":1,"max_page":1}}')
+        SUBSCRIPTION_PAGE.decode(page_body([7]))

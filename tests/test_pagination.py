@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 from typing import Any
 
 import pytest
@@ -17,9 +16,10 @@ from polar_seats.testing import (
     FaultPlan,
     RecordedRequest,
     make_subscriptions,
+    page_body,
 )
 
-from .soak import connections_in_use
+from .helpers import Connections
 
 
 async def walk(server: FakePolarServer, **options: Any) -> list[str]:
@@ -60,8 +60,8 @@ async def test_short_page_does_not_end_the_walk() -> None:
     async def fetch(number: int) -> ps.Page:
         # Rows deleted while a walk runs can leave a short page before the last one.
         requested.append(number)
-        body = {"items": sizes[number], "pagination": {"total_count": 30, "max_page": 3}}
-        return decode_page(json.dumps(body).encode(), page=number)
+        body = page_body(sizes[number], total=30, max_page=3)
+        return decode_page(body, page=number)
 
     walk_all = SubscriptionIterator(fetch, start_page=1, limit=10, max_items=None, concurrency=4)
     ids = [sub.id async for sub in walk_all]
@@ -190,13 +190,14 @@ async def test_break_then_aclose_releases_the_connection() -> None:
     """Breaking out and closing the walk leaves no connection in use."""
     async with (
         FakePolarServer(count=50) as server,
-        ps.AsyncClient(server.token, base_url=server.url) as client,
+        Connections() as connections,
+        ps.AsyncClient(server.token, base_url=server.url, session=connections.session) as client,
     ):
         subs = client.iter_claimed_subscriptions(limit=10)
         async with subs:
             async for _ in subs:
                 break
-        assert connections_in_use(client) == 0
+        assert connections.in_use == 0
         assert len(server.requests) == 1
 
 

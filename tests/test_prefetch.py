@@ -9,11 +9,7 @@ import pytest
 import polar_seats as ps
 from polar_seats.testing import FakePolarServer, Fault, FaultPlan
 
-from .soak import connections_in_use
-
-
-def client_for(server: FakePolarServer, **options: object) -> ps.AsyncClient:
-    return ps.AsyncClient(server.token, base_url=server.url, rate_limit=None, **options)  # type: ignore[arg-type]
+from .helpers import Connections, client_for
 
 
 async def test_items_come_in_page_order_when_pages_finish_out_of_order() -> None:
@@ -75,7 +71,8 @@ async def test_break_and_aclose_cancel_the_pages_fetched_ahead() -> None:
     faults = FaultPlan(pages={page: [Fault.stall(5.0)] for page in range(2, 11)})
     async with (
         FakePolarServer(count=100, faults=faults) as server,
-        client_for(server, concurrency=4) as client,
+        Connections() as connections,
+        client_for(server, concurrency=4, session=connections.session) as client,
     ):
         walk = client.iter_claimed_subscriptions(limit=10)
         async with walk:
@@ -83,7 +80,7 @@ async def test_break_and_aclose_cancel_the_pages_fetched_ahead() -> None:
                 await asyncio.sleep(0.1)  # the four pages ahead are now stalled at the server
                 assert server.in_flight == 4
                 break
-        assert connections_in_use(client) == 0
+        assert connections.in_use == 0
         await asyncio.sleep(0.05)
         assert server.in_flight == 0
 

@@ -8,6 +8,7 @@ import pytest
 
 import polar_seats as ps
 from polar_seats import _protocol as protocol
+from polar_seats.testing import page_body
 
 INVALID_TOKEN_BODY = (
     b'{"error":"invalid_token","error_description":"The access token provided is expired, '
@@ -208,8 +209,7 @@ def test_other_status_is_an_api_status_error() -> None:
 
 def test_200_is_a_page() -> None:
     """A 200 decodes into a Page."""
-    body = b'{"items":[],"pagination":{"total_count":0,"max_page":0}}'
-    page = protocol.handle_response(200, {}, body, page=1)
+    page = protocol.handle_response(200, {}, page_body([]), page=1)
     assert page.items == []
     assert page.pagination.max_page == 0
     with pytest.raises(ps.ServerError):
@@ -250,17 +250,14 @@ def test_malformed_base_urls_are_refused(url: str) -> None:
         protocol.base_url_for("production", url)
 
 
-def _page_body(total: int, max_page: int) -> bytes:
-    return b'{"items":[],"pagination":{"total_count":%d,"max_page":%d}}' % (total, max_page)
-
-
 @pytest.mark.parametrize(
     ("total", "max_page", "limit"),
     [(250, 3, 100), (250, 25, 10), (250, 3, 500), (0, 0, 10)],
 )
 def test_pagination_as_polar_computes_it_is_believed(total: int, max_page: int, limit: int) -> None:
     """max_page == ceil(total / min(limit, 100)) passes the check."""
-    page = protocol.handle_response(200, {}, _page_body(total, max_page), page=1, limit=limit)
+    body = page_body([], total=total, max_page=max_page)
+    page = protocol.handle_response(200, {}, body, page=1, limit=limit)
     assert page.pagination.max_page == max_page
 
 
@@ -269,7 +266,8 @@ def test_pagination_as_polar_computes_it_is_believed(total: int, max_page: int, 
 )
 def test_pagination_that_does_not_add_up_is_refused(total: int, max_page: int) -> None:
     """A max_page in the billions, or negative, or not from its total: ResponseDecodeError."""
+    body = page_body([], total=total, max_page=max_page)
     with pytest.raises(ps.ResponseDecodeError, match="max_page") as caught:
-        protocol.handle_response(200, {}, _page_body(total, max_page), page=2, limit=100)
+        protocol.handle_response(200, {}, body, page=2, limit=100)
     assert caught.value.path == "$.pagination"
     assert caught.value.page == 2

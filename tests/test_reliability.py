@@ -11,7 +11,8 @@ import pytest
 import polar_seats as ps
 from polar_seats.testing import FakePolarServer, Fault, FaultPlan
 
-from .soak import SOAK_FAULTS, connections_in_use, render, run_soak
+from .helpers import Connections, client_for
+from .soak import SOAK_FAULTS, render, run_soak
 
 
 async def test_soak_through_random_faults_loses_nothing() -> None:
@@ -47,7 +48,10 @@ async def test_cancelling_at_every_await_point_leaves_no_connection() -> None:
     faults = FaultPlan(rate=0.5, choices=[Fault.slow_body(0.05), Fault.stall(0.2)], seed=3)
     rng = random.Random(5)
     async with FakePolarServer(count=300, faults=faults) as server:
-        async with ps.AsyncClient(server.token, base_url=server.url, rate_limit=None) as client:
+        async with (
+            Connections() as connections,
+            client_for(server, session=connections.session) as client,
+        ):
 
             async def walk() -> None:
                 async for _ in client.iter_claimed_subscriptions(limit=50):
@@ -64,7 +68,7 @@ async def test_cancelling_at_every_await_point_leaves_no_connection() -> None:
             del tasks, results
             gc.collect()
             await asyncio.sleep(0.05)
-            assert connections_in_use(client) == 0
+            assert connections.in_use == 0
         await asyncio.sleep(0.05)
         assert server.open_connections == 0
 
@@ -73,7 +77,8 @@ async def test_exception_in_the_loop_body_releases_the_walk() -> None:
     """An error raised by the caller's own code mid-walk leaves no connection in use."""
     async with (
         FakePolarServer(count=30) as server,
-        ps.AsyncClient(server.token, base_url=server.url) as client,
+        Connections() as connections,
+        ps.AsyncClient(server.token, base_url=server.url, session=connections.session) as client,
     ):
         walker = client.iter_claimed_subscriptions(limit=10)
 
@@ -88,6 +93,6 @@ async def test_exception_in_the_loop_body_releases_the_walk() -> None:
         assert caught.value.args == (server.subscriptions[12]["id"],)
         del walker
         gc.collect()
-        assert connections_in_use(client) == 0
+        assert connections.in_use == 0
     # Page 1, then pages 2 and 3 fetched ahead (the walk's default concurrency).
     assert len(server.requests) == 3

@@ -4,31 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
 import polar_seats as ps
 from polar_seats.testing import RETRYABLE_FAULTS, FakePolarServer, Fault, FaultPlan
 
-FAST = ps.RetryPolicy(max_attempts=4)
+from . import helpers
+
 ALL_RETRYABLE = [*RETRYABLE_FAULTS, Fault.stall(2.0)]
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[FakePolarServer]:
-    async with FakePolarServer(count=25) as fake:
-        yield fake
-
-
-def client_for(server: FakePolarServer, **options: Any) -> ps.AsyncClient:
-    options.setdefault("timeout", 0.5)
-    options.setdefault("rate_limit", None)
-    return ps.AsyncClient(server.token, base_url=server.url, **options)
+# An attempt here gives up after half a second unless a test says otherwise.
+client_for = functools.partial(helpers.client_for, timeout=0.5)
 
 
 async def walk_ids(client: ps.AsyncClient, limit: int = 10) -> list[str]:
