@@ -71,11 +71,13 @@ def sdk032_available() -> bool:
 # Walks ----------------------------------------------------------------------------------
 
 
-def polar_seats_walk(concurrency: int | None) -> Walk:
+def polar_seats_walk(concurrency: int | None, client_class: Any = ps.AsyncClient) -> Walk:
+    """``client_class`` is another version's ``AsyncClient`` in ``benchmarks.ab``."""
+
     async def walk(url: str, limit: int) -> Tally:
         options: dict[str, Any] = {} if concurrency is None else {"concurrency": concurrency}
         tally = Tally()
-        async with ps.AsyncClient(TOKEN, base_url=url, rate_limit=None, **options) as client:
+        async with client_class(TOKEN, base_url=url, rate_limit=None, **options) as client:
             async for sub in client.iter_claimed_subscriptions(limit=limit):
                 tally.add(sub.id)
         return tally
@@ -156,8 +158,11 @@ async def _spread(
     )
 
 
-async def polar_seats_calls(url: str, tokens: list[str], calls: int) -> Tally:
-    async with ps.AsyncClient(tokens[0], base_url=url, rate_limit=None) as client:
+async def polar_seats_calls(
+    url: str, tokens: list[str], calls: int, client_class: Any = ps.AsyncClient
+) -> Tally:
+    """``client_class`` is another version's ``AsyncClient`` in ``benchmarks.ab``."""
+    async with client_class(tokens[0], base_url=url, rate_limit=None) as client:
 
         async def call(n: int) -> list[str]:
             page = await client.with_token(tokens[n % len(tokens)]).list_claimed_subscriptions()

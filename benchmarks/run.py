@@ -73,6 +73,14 @@ async def timed(
     """The median seconds of each run. The clients take turns, one rep each, starting from
     a different one every round, so a machine that slows down for a while (this one is
     shared) weighs on every client alike and the ratios hold."""
+    times = await timed_each(runs, want, reps, freeze)
+    return {name: statistics.median(seconds) for name, seconds in times.items()}
+
+
+async def timed_each(
+    runs: dict[str, Callable[[], Awaitable[Tally]]], want: Tally, reps: int, freeze: bool
+) -> dict[str, list[float]]:
+    """Every rep's seconds of each run, in the order of :func:`timed`."""
     for name, run in runs.items():
         await check(name, run, want)  # warm-up: connections, imports, caches
     if freeze:
@@ -87,7 +95,7 @@ async def timed(
             times[name].append(time.perf_counter() - started)
     if freeze:
         gc.unfreeze()
-    return {name: statistics.median(seconds) for name, seconds in times.items()}
+    return times
 
 
 async def check(name: str, run: Callable[[], Awaitable[Tally]], want: Tally) -> None:

@@ -1,0 +1,185 @@
+"""A/B of polar_seats against an older revision of itself, in one process.
+
+``python -m benchmarks.ab 48cf389`` exports that revision's ``polar_seats/`` into a
+temporary folder under another package name, and times benchmarks (1) (walking 10,000
+items, 100-item pages) and (4) (2,000 calls of one 10-item page over 500 tokens through
+``with_token``) for the old copy and for the ``polar_seats`` this interpreter imports,
+taking turns (old, new, new, old, ...), so a slow stretch of this shared machine weighs on
+both alike. Both run the benchmark's own code (``clients.polar_seats_walk`` and
+``clients.polar_seats_calls`` with the client class passed in) against the benchmark's
+own server (the current ``benchmarks/server.py``), with the benchmark's settings:
+``rate_limit=None`` and the default concurrency.
+
+The package uses only relative imports, so a copy under another name is a second,
+independent library; ``polar_seats.testing`` is left out of the copy (only the CLI uses it,
+and the server is the current one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import importlib
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from types import ModuleType
+
+import polar_seats
+
+from . import clients
+from .clients import Tally
+from .run import TOKENS, Servers, expected, timed_each
+from .server import item_id
+
+ROOT = Path(__file__).resolve().parent.parent
+_ABSOLUTE = re.compile(r"^\s*(from|import)\s+polar_seats\b", re.MULTILINE)
+
+
+def export(revision: str, folder: Path) -> ModuleType:
+    """Import ``revision``'s ``polar_seats`` as ``polar_seats_<commit>`` from ``folder``."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", f"{revision}^{{commit}}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    name = f"polar_seats_{commit}"
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit, "polar_seats"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    package = folder / name
+    (folder / "polar_seats").rename(package)
+    # The fake server and its fixtures: not needed, and a test-only dependency surface.
+    subprocess.run(["rm", "-rf", str(package / "testing")], check=True)
+    absolute = [
+        f"{path.relative_to(folder)}:{source[: match.start()].count(chr(10)) + 1}"
+        for path in sorted(package.rglob("*.py"))
+        for source in (path.read_text(),)
+        for match in _ABSOLUTE.finditer(source)
+    ]
+    if absolute:
+        # Such an import would load the new library into the old one.
+        raise SystemExit(f"{commit} imports polar_seats absolutely: {', '.join(absolute)}")
+    sys.path.insert(0, str(folder))
+    module = importlib.import_module(name)
+    if Path(module.__file__ or "").resolve().parent != package.resolve():
+        raise SystemExit(f"{name} was imported from {module.__file__}, not from {package}")
+    return module
+
+
+def cpu_timed(
+    run: Callable[[], Awaitable[Tally]], seconds: list[float]
+) -> Callable[[], Awaitable[Tally]]:
+    """``run``, appending this process's CPU seconds of each call to ``seconds``."""
+
+    async def timed_run() -> Tally:
+        started = time.process_time()
+        try:
+            return await run()
+        finally:
+            seconds.append(time.process_time() - started)
+
+    return timed_run
+
+
+def describe(name: str, seconds: list[float]) -> str:
+    median = statistics.median(seconds)
+    low, high = min(seconds), max(seconds)
+    return (
+        f"{name:4} median {median * 1000:8.1f} ms  min {low * 1000:8.1f}  max {high * 1000:8.1f}"
+        f"  spread (max-min)/median {(high - low) / median:6.1%}"
+    )
+
+
+async def compare(url: str, old: ModuleType, rounds: int, freeze: bool) -> list[str]:
+    lines = []
+    cases = [
+        (
+            "(1) 10,000 items, limit=100",
+            {
+                version: functools.partial(
+                    clients.polar_seats_walk(None, module.AsyncClient), f"{url}/10000", 100
+                )
+                for version, module in (("old", old), ("new", polar_seats))
+            },
+            expected(10_000),
+        ),
+        (
+            "(4) 2,000 calls, 500 tokens, 64 at once",
+            {
+                version: functools.partial(
+                    clients.polar_seats_calls,
+                    f"{url}/10",
+                    TOKENS,
+                    2_000,
+                    client_class=module.AsyncClient,
+                )
+                for version, module in (("old", old), ("new", polar_seats))
+            },
+            Tally.of(item_id(n % 10) for n in range(2_000 * 10)),
+        ),
+    ]
+    for title, runs, want in cases:
+        cpu: dict[str, list[float]] = {version: [] for version in runs}
+        times = await timed_each(
+            {version: cpu_timed(run, cpu[version]) for version, run in runs.items()},
+            want,
+            rounds,
+            freeze,
+        )
+        ratio = statistics.median(times["new"]) / statistics.median(times["old"])
+        paired = sorted(new / old for old, new in zip(times["old"], times["new"]))
+        block = [
+            f"{title}: {rounds} rounds, gc {'frozen after warm-up' if freeze else 'defaults'}",
+            "  " + describe("old", times["old"]),
+            "  " + describe("new", times["new"]),
+            f"  new/old of the medians {ratio:.3f}; per round: median "
+            f"{statistics.median(paired):.3f}, range {paired[0]:.3f}-{paired[-1]:.3f}",
+        ]
+        # This process's CPU seconds (the server runs in another): what another process
+        # running on this shared machine disturbs least. The first run is the warm-up.
+        old_cpu, new_cpu = cpu["old"][1:], cpu["new"][1:]
+        cpu_paired = sorted(new / old for old, new in zip(old_cpu, new_cpu))
+        block.append(
+            f"  CPU: old {statistics.median(old_cpu) * 1000:.1f} ms, new "
+            f"{statistics.median(new_cpu) * 1000:.1f} ms, new/old "
+            f"{statistics.median(new_cpu) / statistics.median(old_cpu):.3f}; per round: "
+            f"median {statistics.median(cpu_paired):.3f}, "
+            f"range {cpu_paired[0]:.3f}-{cpu_paired[-1]:.3f}"
+        )
+        print("\n".join(block), flush=True)
+        lines.extend(block)
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("revision", help="the old revision, e.g. 48cf389")
+    parser.add_argument("--rounds", type=int, default=9, help="runs of each version")
+    parser.add_argument("--freeze", action="store_true", help="gc.freeze() after warm-up")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ab-old-") as folder:
+        old = export(args.revision, Path(folder))
+        print(f"old: {old.__name__} from {Path(old.__file__ or '').parent}")
+        print(f"new: polar_seats from {Path(polar_seats.__file__ or '').parent}", flush=True)
+        servers = Servers()
+        try:
+            asyncio.run(compare(servers.fast, old, args.rounds, args.freeze))
+        finally:
+            servers.close()
+
+
+if __name__ == "__main__":
+    main()
