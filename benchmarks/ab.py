@@ -140,7 +140,7 @@ async def compare(url: str, old: ModuleType, rounds: int, freeze: bool) -> list[
             freeze,
         )
         ratio = statistics.median(times["new"]) / statistics.median(times["old"])
-        paired = sorted(new / old for old, new in zip(times["old"], times["new"]))
+        paired = sorted(new / old for old, new in zip(times["old"], times["new"], strict=True))
         block = [
             f"{title}: {rounds} rounds, gc {'frozen after warm-up' if freeze else 'defaults'}",
             "  " + describe("old", times["old"]),
@@ -151,7 +151,7 @@ async def compare(url: str, old: ModuleType, rounds: int, freeze: bool) -> list[
         # This process's CPU seconds (the server runs in another): what another process
         # running on this shared machine disturbs least. The first run is the warm-up.
         old_cpu, new_cpu = cpu["old"][1:], cpu["new"][1:]
-        cpu_paired = sorted(new / old for old, new in zip(old_cpu, new_cpu))
+        cpu_paired = sorted(new / old for old, new in zip(old_cpu, new_cpu, strict=True))
         block.append(
             f"  CPU: old {statistics.median(old_cpu) * 1000:.1f} ms, new "
             f"{statistics.median(new_cpu) * 1000:.1f} ms, new/old "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Mapping
@@ -385,41 +386,51 @@ def _error_path(message: str) -> str | None:
 def decode_body(decode: Callable[[bytes], T], body: bytes, request: Request | None) -> T:
     """``decode(body)``, with every way a body can fail to decode as
     :class:`ResponseDecodeError` naming the request and, where there is one, the field."""
-    what = subject(request)
     try:
         return decode(body)
-    except msgspec.ValidationError as exc:
+    except (
+        msgspec.ValidationError,
+        msgspec.DecodeError,
+        RecursionError,
+        UnicodeDecodeError,
+    ) as exc:
+        raise _decode_error(exc, body, request) from None
+
+
+def _decode_error(exc: Exception, body: bytes, request: Request | None) -> ResponseDecodeError:
+    what = subject(request)
+    if isinstance(exc, msgspec.ValidationError):
         message = str(exc)
         path = _error_path(message)
         reason = _PATH_RE.sub("", message)
-        raise ResponseDecodeError(
+        return ResponseDecodeError(
             f"{what} does not fit the model at {path or '$'}: {reason}",
             path=path,
             raw_body=body,
             request=request,
-        ) from None
-    except msgspec.DecodeError as exc:
-        raise ResponseDecodeError(
+        )
+    if isinstance(exc, msgspec.DecodeError):
+        return ResponseDecodeError(
             f"{what} is not valid JSON ({exc}); the body began {excerpt(body)!r}",
             path=None,
             raw_body=body,
             request=request,
-        ) from None
-    except RecursionError:
-        raise ResponseDecodeError(
+        )
+    if isinstance(exc, RecursionError):
+        return ResponseDecodeError(
             f"{what} nests JSON deeper than Python can decode; no real answer does.",
             path=None,
             raw_body=body,
             request=request,
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise ResponseDecodeError(
-            f"{what} holds a string that is not valid UTF-8 ({exc.reason} at byte "
-            f"{exc.start} of the string).",
-            path=None,
-            raw_body=body,
-            request=request,
-        ) from None
+        )
+    assert isinstance(exc, UnicodeDecodeError)
+    return ResponseDecodeError(
+        f"{what} holds a string that is not valid UTF-8 ({exc.reason} at byte "
+        f"{exc.start} of the string).",
+        path=None,
+        raw_body=body,
+        request=request,
+    )
 
 
 def parse_response(
@@ -443,8 +454,9 @@ def parse_json(body: bytes) -> Any:
     return _any_decoder.decode(body) if body else None
 
 
+@functools.lru_cache(maxsize=4096)
 def page_request(page: int, limit: int) -> Request:
-    """The request of one page of claimed subscriptions."""
+    """The request of one page of claimed subscriptions (a value: made once per page)."""
     return Request(
         "GET",
         PATH,
@@ -488,6 +500,7 @@ def check_pagination(
     return result
 
 
+@functools.lru_cache(maxsize=4096)
 def page_decoder(request: Request, limit: int) -> Callable[[bytes], SubscriptionPage]:
     """The decoder of one page of claimed subscriptions, pagination checked."""
 
