@@ -19,7 +19,8 @@ def render(
     frozen_verdicts: str,
 ) -> str:
     sdk032_line = (
-        "polar-sdk 0.32.0 (`polar_sdk`) was installed beside it, in a folder of its own."
+        "polar-sdk 0.32.0 (the `polar_sdk` package) was installed beside polar-sdk 1.0.2 (the "
+        "`polar` package), in a folder of its own."
         if sdk032
         else "polar-sdk 0.32.0 could not be installed beside 1.0.2 on this run: it is left out."
     )

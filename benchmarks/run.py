@@ -305,9 +305,28 @@ def machine() -> str:
         f"{cpu}, {os.cpu_count()} cores; {platform.python_implementation()} "
         f"{platform.python_version()} on {platform.system()}; "
         f"polar-seats {version('polar-seats')}, "
-        f"aiohttp {version('aiohttp')}, msgspec {version('msgspec')}, polar-sdk "
-        f"{version('polar-sdk')} (the `polar` package), httpx {version('httpx')}, "
-        f"adaptix {version('adaptix')}, pydantic {version('pydantic')}"
+        f"aiohttp {version('aiohttp')}, msgspec {version('msgspec')}, {sdk_versions()}, "
+        f"httpx {version('httpx')}, adaptix {version('adaptix')}, "
+        f"pydantic {version('pydantic')}"
+    )
+
+
+def sdk_versions() -> str:
+    """Each polar-sdk found, with the module it provides.
+
+    Two releases of the one distribution run side by side: 1.0.2 provides ``polar`` and
+    0.32.0 (from its own folder on PYTHONPATH) ``polar_sdk``. ``metadata.version`` would
+    name only the first one on the path, so each copy is asked for its own files.
+    """
+    found: dict[str, str] = {}
+    for dist in metadata.distributions(name="polar-sdk"):
+        files = dist.files or []
+        module = "polar_sdk" if any(f.parts[0] == "polar_sdk" for f in files) else "polar"
+        found.setdefault(dist.version, module)
+    if not found:
+        return "polar-sdk not installed"
+    return ", ".join(
+        f"polar-sdk {number} (the `{module}` package)" for number, module in found.items()
     )
 
 

@@ -214,7 +214,7 @@ def _field_names(args: argparse.Namespace) -> list[str] | None:
 
 
 def _check_field(path: str) -> None:
-    """Refuse a ``--fields`` path that names no field of :class:`CustomerSubscription`,
+    """Refuse a ``--fields`` path that names no field of `CustomerSubscription`,
     level by level, so a typo is not printed as a column of nulls."""
     hint: Any = CustomerSubscription
     where = "a subscription"

@@ -1,19 +1,19 @@
 """Every exception polar_seats raises.
 
-::
-
-    PolarError
-    ├── ClientClosedError           the client was used after close()
-    ├── EventLoopError              the client was used from another event loop than its own
-    ├── APIStatusError              the server answered with an error status
-    │   ├── AuthenticationError     401: no token, a token of the wrong kind, or an expired one
-    │   ├── NotFoundError           404: wrong path, or a Polar-Version the server does not know
-    │   ├── RequestValidationError  422: the server refused page or limit
-    │   ├── RateLimitError          429: too many requests; wait retry_after seconds
-    │   └── ServerError             5xx: the server or a proxy in front of it failed
-    ├── NetworkError                the request did not get an answer
-    │   └── PolarTimeoutError       an attempt took longer than its timeout (also a TimeoutError)
-    └── ResponseDecodeError         a 200 whose body is not JSON or does not fit the models
+```text
+PolarError
+├── ClientClosedError          the client was used after close()
+├── EventLoopError             the client was used from another event loop
+├── APIStatusError             the server answered with an error status
+│   ├── AuthenticationError    401: no token, a wrong kind, or an expired one
+│   ├── NotFoundError          404: wrong path, or an unknown Polar-Version
+│   ├── RequestValidationError 422: the server refused the request's query
+│   ├── RateLimitError         429: too many requests; wait retry_after s
+│   └── ServerError            5xx: the server or a proxy in front failed
+├── NetworkError               the request did not get an answer
+│   └── PolarTimeoutError      an attempt timed out (also a TimeoutError)
+└── ResponseDecodeError        a 200 that is not JSON or does not fit
+```
 
 Every error raised for a request carries it as ``request`` (method, path with secrets
 replaced, label); ``page`` is set on page calls. Mistakes in arguments (a ``limit`` of 0, an

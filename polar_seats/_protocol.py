@@ -1,9 +1,9 @@
 """Polar's protocol, without I/O.
 
-A request is a value (:class:`Request`); turning ``(status, headers, body)`` into a model or
-an exception is a pure function (:func:`parse_response`), so both are tested exhaustively
-without a network. The aiohttp part (``_transport.py``) only sends a request and returns
-``(status, headers, body)``.
+A request is a value ([`Request`][polar_seats.Request]); turning
+``(status, headers, body)`` into a model or an exception is a pure function
+(``parse_response()``), so both are tested exhaustively without a network. The aiohttp
+part (``_transport.py``) only sends a request and returns ``(status, headers, body)``.
 """
 
 from __future__ import annotations
@@ -385,7 +385,8 @@ def _error_path(message: str) -> str | None:
 
 def decode_body(decode: Callable[[bytes], T], body: bytes, request: Request | None) -> T:
     """``decode(body)``, with every way a body can fail to decode as
-    :class:`ResponseDecodeError` naming the request and, where there is one, the field."""
+    [`ResponseDecodeError`][polar_seats.ResponseDecodeError] naming the request and, where
+    there is one, the field."""
     try:
         return decode(body)
     except (
@@ -443,7 +444,7 @@ def parse_response(
     polar_version: str | None = None,
 ) -> T:
     """Turn one response into a model (through ``decode``), or raise the matching
-    :class:`PolarError`."""
+    [`PolarError`][polar_seats.PolarError]."""
     if 200 <= status <= 299:
         return decode_body(decode, body, request)
     raise error_for_status(status, headers, body, request=request, polar_version=polar_version)
@@ -467,7 +468,8 @@ def page_request(page: int, limit: int) -> Request:
 
 
 def decode_page(body: bytes, *, page: int, request: Request | None = None) -> SubscriptionPage:
-    """Decode a 200 body into a :class:`Page`, or raise :class:`ResponseDecodeError`.
+    """Decode a 200 body into a [`Page`][polar_seats.Page], or raise
+    [`ResponseDecodeError`][polar_seats.ResponseDecodeError].
 
     Most pages take the fast path: prices and benefits as msgspec tagged unions, with no
     Python call per object. A page the fast path refuses (a legacy price, a kind this
@@ -482,7 +484,8 @@ def decode_page(body: bytes, *, page: int, request: Request | None = None) -> Su
 def check_pagination(
     result: SubscriptionPage, *, limit: int, body: bytes, request: Request
 ) -> SubscriptionPage:
-    """``result`` if its pagination is what Polar computes, else :class:`ResponseDecodeError`.
+    """``result`` if its pagination is what Polar computes, else
+    [`ResponseDecodeError`][polar_seats.ResponseDecodeError].
 
     A server that reports a negative count, or a ``max_page`` that its own ``total_count``
     does not give, is not believed: a walk would otherwise follow it for as long as it says.
@@ -515,8 +518,9 @@ def page_decoder(request: Request, limit: int) -> Callable[[bytes], Subscription
 def handle_response(
     status: int, headers: Mapping[str, str], body: bytes, *, page: int, limit: int | None = None
 ) -> SubscriptionPage:
-    """Turn one page's response into a :class:`Page`, or raise the matching
-    :class:`PolarError`. With ``limit``, the pagination is checked against it."""
+    """Turn one page's response into a [`Page`][polar_seats.Page], or raise the
+    matching [`PolarError`][polar_seats.PolarError]. With ``limit``, the pagination is
+    checked against it."""
     request = page_request(page, limit or MAX_LIMIT)
     if limit is None:
         return parse_response(request, status, headers, body, SUBSCRIPTION_PAGE.decode)

@@ -25,10 +25,10 @@ class RateLimit:
     Polar allows 500 requests a minute per customer in production and 100 in the sandbox,
     in fixed one-minute windows, and answers one request too many with a 429 that asks
     for a full minute's wait. The client stays under the limit in every sliding window a
-    little longer than ``per`` (:attr:`paced_per`): requests sent a window apart can
-    arrive less than a window apart when one waited longer on the network, and the margin
-    (a tenth of the window, at most 2 s) absorbs that. Give Polar's own figures; the
-    client keeps the margin.
+    little longer than ``per`` ([`paced_per`][polar_seats.RateLimit.paced_per]): requests
+    sent a window apart can arrive less than a window apart when one waited longer on the
+    network, and the margin (a tenth of the window, at most 2 s) absorbs that. Give Polar's
+    own figures; the client keeps the margin.
     """
 
     requests: int

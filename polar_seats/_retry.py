@@ -51,9 +51,10 @@ class RetryPolicy:
 
     Connection failures, timeouts, cut-off bodies and the statuses in ``retry_statuses`` are
     retried, each page on its own. A 429 waits what its ``Retry-After`` asks, unless that is
-    more than ``retry_after_cap``, in which case the :class:`RateLimitError` is raised at once.
-    Otherwise the wait is exponential with full jitter: ``random(0, min(backoff_cap,
-    backoff_base * 2 ** (attempt - 1)))``, which spreads the retries of many clients apart.
+    more than ``retry_after_cap``, in which case the
+    [`RateLimitError`][polar_seats.RateLimitError] is raised at once. Otherwise the wait is
+    exponential with full jitter: ``random(0, min(backoff_cap, backoff_base * 2 ** (attempt
+    - 1)))``, which spreads the retries of many clients apart.
 
     A call stops after ``max_attempts`` requests, or before a wait that would end past
     ``deadline`` seconds from its start, whichever comes first; the last error is raised,
@@ -139,8 +140,8 @@ _testing = _Testing()
 
 
 class _TestingSwitch:
-    """What :func:`set_testing` returns: usable as a context manager that restores the
-    state it replaced."""
+    """What [`set_testing()`][polar_seats.testing.set_testing] returns: usable as a
+    context manager that restores the state it replaced."""
 
     def __init__(self, previous: tuple[bool, float]) -> None:
         self._previous = previous
@@ -156,7 +157,7 @@ def set_testing(enabled: bool) -> _TestingSwitch:
     """Skip retry waits, so tests of retries run in milliseconds.
 
     Skipped waits still count on the clock the deadline is measured with (and on
-    :func:`testing_clock`, which the fake server's rate windows follow), so deadline caps
+    ``testing_clock()``, which the fake server's rate windows follow), so deadline caps
     and Polar's one-minute windows hold with the same request counts as in real time.
     Call it, or use it as ``with set_testing(True): ...`` to restore the previous state
     afterwards.
@@ -168,8 +169,9 @@ def set_testing(enabled: bool) -> _TestingSwitch:
 
 
 def testing_clock() -> float:
-    """Wall-clock seconds (``time.time()``) plus every retry wait :func:`set_testing` skipped
-    and every :func:`advance_testing_clock`.
+    """Wall-clock seconds (``time.time()``) plus every retry wait
+    [`set_testing()`][polar_seats.testing.set_testing] skipped and every
+    ``advance_testing_clock()``.
 
     A fake server on this clock sees a skipped 60-second wait pass, as Polar would; the
     client's session cache reads the same clock, so both see time a test moves forward.

@@ -7,10 +7,11 @@ Polar changes this contract under released clients, so the models are built to s
   classes only name the values known today, so a new value decodes and compares equal to
   its raw string;
 - a price or benefit of a kind this version does not know decodes into
-  :class:`UnknownProductPrice` / :class:`UnknownBenefit` instead of failing the page;
+  [`UnknownProductPrice`][polar_seats.UnknownProductPrice] /
+  [`UnknownBenefit`][polar_seats.UnknownBenefit] instead of failing the page;
 - fields added by later revisions of the contract default to ``None``.
 
-A :class:`Codec` decodes a body: ``_codec.py`` tells how a page is read fast, and when the
+A ``Codec`` decodes a body: ``_codec.py`` tells how a page is read fast, and when the
 lax models of ``_lax.py`` take over.
 """
 

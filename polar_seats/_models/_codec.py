@@ -23,8 +23,8 @@ T = TypeVar("T")
 class Codec(Generic[T]):
     """A fast decoder for T, with an optional lax fallback.
 
-    :meth:`decode` tries the fast decoder of ``type_``; if it fails and ``lax`` is given,
-    the body is decoded as ``lax`` with :func:`decode_hook` and ``from_lax`` turns the
+    ``decode()`` tries the fast decoder of ``type_``; if it fails and ``lax`` is given,
+    the body is decoded as ``lax`` with ``decode_hook`` and ``from_lax`` turns the
     result into a T. The lax decoder's errors (``msgspec.ValidationError``,
     ``msgspec.DecodeError``, ``RecursionError``, ``UnicodeDecodeError``) propagate, as the
     fast decoder's do when there is no lax type.

@@ -1,7 +1,7 @@
 """The lax decoding path, for the pages the fast tagged unions refuse.
 
 A legacy price, a kind this version does not know, or a field that does not fit: the lax
-models hand every price and benefit to :func:`decode_hook`, which tells them apart, keeps an
+models hand every price and benefit to ``decode_hook``, which tells them apart, keeps an
 unknown kind raw, and gives an error the full path of its field.
 """
 
@@ -98,7 +98,7 @@ def _from_lax(item: _LaxSubscription) -> CustomerSubscription:
 
 
 def from_lax(page: LaxPage) -> Page[CustomerSubscription]:
-    """The public :class:`Page` holding what the lax models decoded."""
+    """The public [`Page`][polar_seats.Page] holding what the lax models decoded."""
     for item in page.items:
         _from_lax(item)
     # msgspec built the page as a Page already: only its items changed class.
@@ -106,5 +106,6 @@ def from_lax(page: LaxPage) -> Page[CustomerSubscription]:
 
 
 def subscription_from_builtins(obj: Any) -> CustomerSubscription:
-    """A :class:`CustomerSubscription` from JSON-like Python data (a decoded item)."""
+    """A [`CustomerSubscription`][polar_seats.CustomerSubscription] from JSON-like Python
+    data (a decoded item)."""
     return _from_lax(msgspec.convert(obj, _LaxSubscription, dec_hook=decode_hook, strict=False))

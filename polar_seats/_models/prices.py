@@ -37,21 +37,21 @@ class TaxBehaviorOption(str, enum.Enum):
 
 
 class SeatTierType(str, enum.Enum):
-    """Known values of :attr:`ProductPriceSeatTiers.seat_tier_type`."""
+    """Known values of ``ProductPriceSeatTiers.seat_tier_type``."""
 
     VOLUME = "volume"
     GRADUATED = "graduated"
 
 
 class TierType(str, enum.Enum):
-    """Known values of :attr:`Tiers.type`."""
+    """Known values of ``Tiers.type``."""
 
     VOLUME = "volume"
     GRADUATED = "graduated"
 
 
 class MeterUnit(str, enum.Enum):
-    """Known values of :attr:`ProductPriceMeter.unit`."""
+    """Known values of ``ProductPriceMeter.unit``."""
 
     SCALAR = "scalar"
     TOKEN = "token"

@@ -11,7 +11,7 @@ from .prices import PriceUnion
 
 
 class SubscriptionStatus(str, enum.Enum):
-    """Known values of :attr:`CustomerSubscription.status`."""
+    """Known values of ``CustomerSubscription.status``."""
 
     INCOMPLETE = "incomplete"
     INCOMPLETE_EXPIRED = "incomplete_expired"
@@ -33,7 +33,7 @@ class RecurringInterval(str, enum.Enum):
 
 
 class CustomerCancellationReason(str, enum.Enum):
-    """Known values of :attr:`CustomerSubscription.customer_cancellation_reason`."""
+    """Known values of ``CustomerSubscription.customer_cancellation_reason``."""
 
     CUSTOMER_SERVICE = "customer_service"
     LOW_QUALITY = "low_quality"
@@ -46,7 +46,7 @@ class CustomerCancellationReason(str, enum.Enum):
 
 
 class ProductVisibility(str, enum.Enum):
-    """Known values of :attr:`CustomerSubscriptionProduct.visibility`."""
+    """Known values of ``CustomerSubscriptionProduct.visibility``."""
 
     DRAFT = "draft"
     PRIVATE = "private"
@@ -54,7 +54,7 @@ class ProductVisibility(str, enum.Enum):
 
 
 class SubscriptionProrationBehavior(str, enum.Enum):
-    """Known values of :attr:`CustomerOrganization.proration_behavior`."""
+    """Known values of ``CustomerOrganization.proration_behavior``."""
 
     INVOICE = "invoice"
     PRORATE = "prorate"

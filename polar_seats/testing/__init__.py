@@ -1,10 +1,11 @@
 """Test against a fake Polar server instead of the real one.
 
-:class:`FakePolarServer` is a small stateful Polar over real HTTP on 127.0.0.1 (its
-:class:`State`: customers, members, subscriptions, seats, sessions, on a :class:`Clock`),
-with seeded realistic data, Polar's error bodies and optional faults;
-:func:`make_subscription` builds the same bodies for tests that need no server, and
-:func:`page_body` a page of them; :func:`set_testing` makes retries wait zero seconds.
+[`FakePolarServer`][polar_seats.testing.FakePolarServer] is a small stateful Polar over
+real HTTP on 127.0.0.1 (its ``State``: customers, members, subscriptions, seats, sessions,
+on a ``Clock``), with seeded realistic data, Polar's error bodies and optional faults;
+[`make_subscription()`][polar_seats.testing.make_subscription] builds the same bodies for
+tests that need no server, and ``page_body()`` a page of them;
+[`set_testing()`][polar_seats.testing.set_testing] makes retries wait zero seconds.
 """
 
 from __future__ import annotations

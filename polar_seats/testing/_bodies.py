@@ -42,7 +42,7 @@ def page_dict(
 def page_body(
     items: Sequence[Any], *, total: int | None = None, max_page: int | None = None, limit: int = 10
 ) -> bytes:
-    """:func:`page_dict` as JSON bytes, for tests of decoding that need no server.
+    """``page_dict()`` as JSON bytes, for tests of decoding that need no server.
 
     Written as ``json.dumps`` writes it (a space after each colon and comma), so a test can
     find and replace a field's bytes; the decoder reads it as it reads Polar's compact JSON.

@@ -1,7 +1,7 @@
 """The one claimant ``FakePolarServer(subscriptions, count=, seed=, tokens=)`` seeds.
 
 It holds a claimed seat on each subscription it is given, and ``tokens`` are its sessions.
-:class:`ClaimedSubscriptions` and :class:`ClaimantTokens` show that part of the state as
+``ClaimedSubscriptions`` and ``ClaimantTokens`` show that part of the state as
 the list and the set the server's ``subscriptions`` and ``tokens`` were before the state
 existed: changing them changes the state (``remove`` drops a seat, ``insert`` claims one).
 """

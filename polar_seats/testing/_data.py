@@ -347,7 +347,8 @@ def make_subscriptions(count: int, *, seed: int = 0) -> list[Json]:
 
 
 def make_customer_subscription(index: int = 0, *, seed: int = 0) -> CustomerSubscription:
-    """The same subscription as :func:`make_subscription`, decoded into the model.
+    """The same subscription as
+    [`make_subscription()`][polar_seats.testing.make_subscription], decoded into the model.
 
     For tests that need a valid ``CustomerSubscription`` value and no server; consecutive
     indexes rotate through every price kind and benefit type.

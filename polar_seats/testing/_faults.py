@@ -1,7 +1,7 @@
 """Faults the fake server can inject into its answers, scripted or drawn at random.
 
-Each kind is one entry of :data:`KINDS`: how ``Fault.parse`` (and ``serve-fake --fault``)
-reads it, and how the server answers with it. A new kind is one :func:`_kind` entry and
+Each kind is one entry of ``KINDS``: how ``Fault.parse`` (and ``serve-fake --fault``)
+reads it, and how the server answers with it. A new kind is one ``_kind()`` entry and
 one class method.
 """
 
@@ -35,7 +35,7 @@ class Fault:
     ``kind`` is one of ``"status"``, ``"reset"``, ``"reset_mid_body"``, ``"truncated_json"``,
     ``"invalid_json"``, ``"stall"``, ``"slow_body"`` and ``"endless_body"``. ``when`` is
     ``"before"`` (the route does not run: nothing changes) or ``"after"`` (the route runs and
-    changes the state, then its answer is lost): see :meth:`after`.
+    changes the state, then its answer is lost): see [`after()`][polar_seats.testing.Fault.after].
     """
 
     kind: str

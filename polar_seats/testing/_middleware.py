@@ -4,7 +4,7 @@ Outermost first: the arrival latency and request recording (and the fault drawn 
 the 500 for a crash (with none of Polar's headers), the ``Polar-Version`` check (its 404 has
 none either), CORS preflights, the 411/413 for a write's ``Content-Length``, the rate
 limiter (per subject, before authentication), Polar's 404, 405 and 307 for requests no
-route takes, authentication (with the route's scopes), and faults. :func:`polar_headers` adds
+route takes, authentication (with the route's scopes), and faults. ``polar_headers()`` adds
 ``Polar-Version``, ``Cache-Control`` and CORS headers as each answer leaves.
 """
 
@@ -89,7 +89,7 @@ class Exchange:
     fault: Fault | None = None
     version: str = DEFAULT_VERSION
     subject: Session | OrganizationToken | None = None
-    """Who authenticated: set before a route that :func:`requires` a subject runs."""
+    """Who authenticated: set before a route that ``requires()`` a subject runs."""
 
 
 _EXCHANGE: contextvars.ContextVar[Exchange] = contextvars.ContextVar("exchange")

@@ -1,6 +1,6 @@
 """The fake's routes, one per Polar endpoint, each a few lines over the state.
 
-A route declares who may call it with :func:`requires`; the middleware authenticates
+A route declares who may call it with ``requires()``; the middleware authenticates
 before it runs and puts the session (or token) in ``request["subject"]``.
 """
 

@@ -1,8 +1,8 @@
 """A fake Polar server over real HTTP, on loopback: a small stateful Polar.
 
-:class:`FakePolarServer` holds a :class:`State` (organizations, customers, members,
-subscriptions, seats, sessions) and serves routes over it (:mod:`._routes`), through the
-middleware Polar's server applies (:mod:`._middleware`): the ``Polar-Version`` check,
+``FakePolarServer`` holds a ``State`` (organizations, customers, members,
+subscriptions, seats, sessions) and serves routes over it (``_routes.py``), through the
+middleware Polar's server applies (``_middleware.py``): the ``Polar-Version`` check,
 both 401 bodies, rate windows per subject, Polar's 404/405/307, recording and faults.
 """
 
@@ -42,10 +42,12 @@ __all__ = [
 ]
 
 DEFAULT_TOKEN = "polar_cst_fake_0123456789abcdefghijklmnopqrstuvwxyz"
-"""The customer session token a :class:`FakePolarServer` accepts unless told otherwise."""
+"""The customer session token a [`FakePolarServer`][polar_seats.testing.FakePolarServer]
+accepts unless told otherwise."""
 
 DEFAULT_ORGANIZATION_TOKEN = "polar_oat_org"
-"""The organization access token a :class:`FakePolarServer` knows unless told otherwise: a
+"""The organization access token a
+[`FakePolarServer`][polar_seats.testing.FakePolarServer] knows unless told otherwise: a
 valid token of another subject type, which customer-portal endpoints refuse."""
 ORGANIZATION_SCOPES = frozenset(
     {"customer_sessions:write", "customer_seats:read", "customer_seats:write"}
@@ -56,7 +58,7 @@ PENDING_AUTH_LIMIT = 60
 
 Role = Literal["owner", "billing_manager", "member"]
 _SEEDED_INDEX = 1_000_000
-"""Subscriptions :meth:`FakePolarServer.add_customer` seeds start at this index, so they
+"""Subscriptions `FakePolarServer.add_customer` seeds start at this index, so they
 never repeat the claimant's."""
 
 
@@ -64,18 +66,20 @@ class FakePolarServer:
     """A fake Polar on ``127.0.0.1``, a free port, seeded with one claimant.
 
     The claimant holds a claimed seat on each of ``subscriptions`` (dicts as Polar sends
-    them), or on ``count`` seeded ones from :func:`make_subscriptions`; ``tokens`` are its
+    them), or on ``count`` seeded ones from
+    [`make_subscriptions()`][polar_seats.testing.make_subscriptions]; ``tokens`` are its
     sessions (``polar_mst_`` ones member sessions); ``organization_tokens`` are access tokens
-    of its organization, with the scopes for sessions and seats. :attr:`state` holds everything, for
-    tests that seed more. ``rate_limit`` switches on Polar's limit: requests per subject (a
+    of its organization, with the scopes for sessions and seats. ``state`` holds everything,
+    for tests that seed more. ``rate_limit`` switches on Polar's limit: requests per subject (a
     customer, a member) in fixed windows of ``rate_window`` seconds that start at a
     bucket's first request; ``pending_auth_limit`` (Polar's is 60) also counts a token's
     requests before it is known in a bucket of its own. ``clock`` is the time the fake's
-    windows and sessions follow (:attr:`clock` can be advanced). ``latency=(low, high)``
-    holds each request a random time in that range (drawn from ``seed``) before the server
-    counts it or answers, as the network on the way in. ``on_request`` runs before each
-    answer (with the recorded request), for tests that change the data mid-walk. Use it as
-    ``async with FakePolarServer() as server`` and point a client at ``server.url``.
+    windows and sessions follow (``server.clock.advance(seconds)`` moves it on).
+    ``latency=(low, high)`` holds each request a random time in that range (drawn from
+    ``seed``) before the server counts it or answers, as the network on the way in.
+    ``on_request`` runs before each answer (with the recorded request), for tests that
+    change the data mid-walk. Use it as ``async with FakePolarServer() as server`` and
+    point a client at ``server.url``.
     """
 
     def __init__(
@@ -145,7 +149,8 @@ class FakePolarServer:
 
     @property
     def faults(self) -> FaultPlan:
-        """The :class:`FaultPlan` in force; its request numbers count from its assignment."""
+        """The [`FaultPlan`][polar_seats.testing.FaultPlan] in force; its request numbers
+        count from its assignment."""
         return self._faults
 
     @faults.setter
@@ -180,7 +185,7 @@ class FakePolarServer:
         external id) and ``subscriptions`` seeded subscriptions on each of which every
         member holds a claimed seat. Mint its sessions over HTTP
         (``POST /v1/customer-sessions/`` with ``external_customer_id``) or with
-        :meth:`State.mint_session`.
+        `State.mint_session`.
         """
         state = self.state
         organization = organization or self.claimant.organization
@@ -250,7 +255,7 @@ class FakePolarServer:
         return list_page(self.state, claimed, page, limit, version)
 
     async def start(self) -> None:
-        """Start serving; :attr:`url` is valid from here on."""
+        """Start serving; [`url`][polar_seats.testing.FakePolarServer.url] is valid from here on."""
         app = web.Application(middlewares=middlewares(self))
         app[STATE] = self.state
         app.on_response_prepare.append(polar_headers)

@@ -2,7 +2,7 @@
 
 Plain dataclasses in dicts keyed by id, and a few methods for what several routes need
 (who holds which seat, which session a token opens). Routes read and change it directly.
-Times are Unix seconds on the server's :class:`Clock`.
+Times are Unix seconds on the server's ``Clock``.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class Clock:
 
     ``testing_clock`` adds every retry wait that ``set_testing(True)`` skipped, so a skipped
     60 s ``Retry-After`` also passes for the fake's rate windows and sessions. On that
-    source, :meth:`advance` moves testing time for the client too (its session cache
+    source, ``advance()`` moves testing time for the client too (its session cache
     refreshes as it would an hour later); on another source it moves the fake alone.
     """
 

@@ -1,9 +1,11 @@
 """pytest fixtures for code that uses polar_seats, registered when polar-seats is installed.
 
-- ``polar_fake_server``: a running :class:`FakePolarServer` (25 seeded subscriptions unless
+- ``polar_fake_server``: a running
+  [`FakePolarServer`][polar_seats.testing.FakePolarServer] (25 seeded subscriptions unless
   the test says otherwise with ``@pytest.mark.polar_fake_server(count=250, seed=1)``: the
-  marker takes :class:`FakePolarServer`'s keyword arguments);
-- ``polar_client``: an :class:`AsyncClient` pointed at it, closed after the test.
+  marker takes ``FakePolarServer``'s keyword arguments);
+- ``polar_client``: an [`AsyncClient`][polar_seats.AsyncClient] pointed at it, closed
+  after the test.
 
 Both are async fixtures of pytest-asyncio (use ``asyncio_mode = "auto"`` or mark the test
 ``@pytest.mark.asyncio``), which aiohttp's pytest plugin builds on too. Without
