@@ -33,7 +33,7 @@ class Address(Model, kw_only=True):
 class Customer(Model, kw_only=True):
     """A customer of the organization.
 
-    ``type`` is ``"individual"`` or ``"team"`` ([`CustomerType`][polar_seats.CustomerType]),
+    ``type`` is ``"individual"`` or ``"team"`` (`CustomerType`),
     or a value Polar adds later; ``tax_id`` is ``[value, format]`` as Polar sends it.
     """
 
