@@ -1,4 +1,5 @@
-"""The ``polar-seats`` command: list claimed subscriptions, or try it on a fake server."""
+"""The ``polar-seats`` command: list claimed subscriptions, mint customer sessions, or try
+it on a fake server."""
 
 from __future__ import annotations
 
@@ -7,39 +8,70 @@ import asyncio
 import contextlib
 import csv
 import os
-import re
 import sys
 import traceback
 import types
 import typing
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
-import aiohttp
 import msgspec
 
-from ._cli_report import Progress, RequestLog, progress_wanted
-from ._client import AsyncClient
-from ._errors import AuthenticationError, NetworkError, PolarError, RateLimitError, json_object
+from ._cli_report import Progress, progress_wanted, scrub
+from ._cli_sessions import (
+    ACCESS_TOKEN_VARIABLE,
+    CUSTOMER,
+    NO_ACCESS_TOKEN_OPTION,
+    NO_TOKEN_OPTION,
+    TOKEN_VARIABLE,
+    Customer,
+    RefuseAccessToken,
+    RefuseToken,
+    UsageError,
+    add_customer_options,
+    add_token_file,
+    create_session,
+    customer_of,
+    customer_option,
+    explain,
+    open_client,
+    organization_token,
+    read_token,
+)
+from ._errors import (
+    APIStatusError,
+    AuthenticationError,
+    NetworkError,
+    PolarError,
+    RateLimitError,
+    json_object,
+)
 from ._models import CustomerSubscription, Page
-from ._protocol import check_limit, check_token
+from ._protocol import check_limit
 from ._retry import RetryPolicy
 from ._version import version
 
 if TYPE_CHECKING:
     from .testing import Fault, FaultPlan
 
-TOKEN_VARIABLE = "POLAR_CUSTOMER_SESSION_TOKEN"
+__all__ = [
+    "ACCESS_TOKEN_VARIABLE",
+    "NO_ACCESS_TOKEN_OPTION",
+    "NO_TOKEN_OPTION",
+    "TOKEN_VARIABLE",
+    "UsageError",
+    "main",
+    "run",
+]
+
 DEMO_FIELDS: str = "id,status,seats,product.name"
 FORMATS = ("jsonl", "json", "csv", "table")
 TABLE_WIDTH = 80
 TABLE_SAMPLE = 100
 """Rows a table reads before it sizes its columns to them."""
 MAX_PORT = 65535
-NO_TOKEN_OPTION = (
-    f"There is no --token option: a token typed on the command line lands in the shell's "
-    f"history and the process list. Set {TOKEN_VARIABLE}, or pass --token-file PATH."
-)
+DEMO_CUSTOMER = "demo-customer"
+"""The external id of the customer ``serve-fake`` seeds for ``session create``."""
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -50,76 +82,84 @@ EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 
 _encode = msgspec.json.Encoder().encode
-# Polar's tokens: polar_cst_…, polar_mst_…, polar_oat_…
-_TOKEN_SHAPE = re.compile(r"polar_[a-z]{3}_")
-
-
-class UsageError(Exception):
-    """A mistake in how the command was called."""
-
-
-class _RefuseToken(argparse.Action):
-    """``--token`` and ``--token=X``: refused with the reason, the value never shown."""
-
-    def __call__(self, *args: object, **kwargs: object) -> NoReturn:
-        raise UsageError(NO_TOKEN_OPTION)
 
 
 def _parser() -> argparse.ArgumentParser:
     # No abbreviations: `--token X` once became `--token-file X`, and its error showed X.
     parser = argparse.ArgumentParser(
         prog="polar-seats",
-        description="List the Polar subscriptions on which a customer holds a seat.",
+        description="List the Polar subscriptions on which a customer holds a seat, and mint "
+        "customer sessions.",
         epilog="Try `polar-seats demo` first: it needs no account. "
         "`polar-seats COMMAND --help` describes a command.",
         allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"polar-seats {version()}")
     _refuse_token(parser)
+    _refuse_token(parser, RefuseAccessToken, "--access-token")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    listing = commands.add_parser(
+    listing = _command(
+        commands,
         "list",
         help="print every claimed subscription, one JSON object a line",
         description=f"Walk every claimed subscription of the customer whose session token "
-        f"is in ${TOKEN_VARIABLE}, and print one JSON object a line.",
-        allow_abbrev=False,
+        f"is in ${TOKEN_VARIABLE}, and print one JSON object a line; or of the customer "
+        f"--external-customer-id names, minting its session with the organization access "
+        f"token in ${ACCESS_TOKEN_VARIABLE}.",
     )
     _add_debug(listing)
-    listing.add_argument(
-        "--server",
-        choices=("production", "sandbox"),
-        default="production",
-        help="which Polar to ask (default: production)",
-    )
-    listing.add_argument(
-        "--base-url", metavar="URL", help="another origin, such as a fake server's"
-    )
-    listing.add_argument(
-        "--token-file",
-        metavar="PATH",
-        help=f"read the token from this file instead of ${TOKEN_VARIABLE} (a token typed on "
-        "the command line would land in the shell's history, so there is no --token)",
-    )
+    _add_server_options(listing)
+    add_token_file(listing, CUSTOMER, "the customer session token")
+    add_customer_options(listing, required=False)
     _add_walk_options(listing)
 
-    demo = commands.add_parser(
+    sessions = _command(
+        commands,
+        "session",
+        help="mint a customer session with an organization access token",
+        description="Customer sessions, minted with the organization access token.",
+    )
+    _refuse_token(sessions, RefuseAccessToken)
+    actions = sessions.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = _command(
+        actions,
+        "create",
+        help="mint a customer session and print it as JSON, its token included",
+        description=f"Mint a customer (or member) session with the organization access token "
+        f"in ${ACCESS_TOKEN_VARIABLE} and print it on stdout as one JSON object, every field "
+        "included. The session's token IS printed (that is what the command is for), on "
+        "stdout only: redirect it to a file only you can read, or pipe it to jq. Nothing of "
+        "it, nor the organization token, goes to stderr or the --debug log.",
+    )
+    _add_debug(create, refuse=RefuseAccessToken)
+    _add_server_options(create)
+    add_customer_options(create, required=True)
+    create.add_argument(
+        "--return-url",
+        metavar="URL",
+        help="where the customer portal's back link leads",
+    )
+
+    demo = _command(
+        commands,
         "demo",
         help="list subscriptions from a local fake Polar server, no account needed",
         description="Start a fake Polar server with seeded subscriptions and list them "
         "through the real client.",
-        allow_abbrev=False,
     )
     _add_debug(demo)
     _add_data_options(demo, seeds="the data")
     _add_walk_options(demo, fields=DEMO_FIELDS, output="table")
 
-    serve = commands.add_parser(
+    serve = _command(
+        commands,
         "serve-fake",
         help="run the fake Polar server on its own, for tests in any language",
-        description="Serve Polar's list-claimed-subscriptions endpoint with seeded data on "
-        "127.0.0.1 until interrupted; prints its URL and a token it accepts.",
-        allow_abbrev=False,
+        description="Serve Polar's customer-portal and customer-session endpoints with "
+        "seeded data on 127.0.0.1 until interrupted; prints its URL, a customer session "
+        "token and an organization access token it accepts, and the external id of a "
+        f"seeded customer ({DEMO_CUSTOMER}) to try `session create` with.",
     )
     # The server logs no requests: --debug only shows tracebacks here.
     _add_debug(serve, "show the traceback of an error")
@@ -150,17 +190,50 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _refuse_token(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--token", nargs="?", action=_RefuseToken, help=argparse.SUPPRESS)
+class _Commands(Protocol):
+    """What ``add_subparsers()`` returns."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
+
+
+def _command(
+    commands: _Commands,
+    name: str,
+    *,
+    help: str,
+    description: str,
+) -> argparse.ArgumentParser:
+    # Each command, as the top parser, takes no abbreviation of an option.
+    return commands.add_parser(name, help=help, description=description, allow_abbrev=False)
+
+
+def _refuse_token(
+    parser: argparse.ArgumentParser,
+    action: type[RefuseToken] = RefuseToken,
+    option: str = "--token",
+) -> None:
+    parser.add_argument(option, nargs="?", action=action, help=argparse.SUPPRESS)
 
 
 def _add_debug(
     parser: argparse.ArgumentParser,
-    help: str = "log every request and answer on stderr (the token redacted) and show the "
+    help: str = "log every request and answer on stderr (the tokens redacted) and show the "
     "traceback of an error",
+    *,
+    refuse: type[RefuseToken] = RefuseToken,
 ) -> None:
-    _refuse_token(parser)
+    _refuse_token(parser, refuse)
     parser.add_argument("--debug", action="store_true", help=help)
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--server",
+        choices=("production", "sandbox"),
+        default="production",
+        help="which Polar to ask (default: production)",
+    )
+    parser.add_argument("--base-url", metavar="URL", help="another origin, such as a fake server's")
 
 
 def _add_data_options(parser: argparse.ArgumentParser, *, seeds: str) -> None:
@@ -351,21 +424,26 @@ class _Writer:
 
 
 async def _walk(
-    args: argparse.Namespace, out: TextIO, err: TextIO, token: str, **options: Any
+    args: argparse.Namespace,
+    out: TextIO,
+    err: TextIO,
+    customer: Customer | None = None,
+    **options: Any,
 ) -> int:
+    """Print every subscription the client made of ``options`` lists: as its token's
+    customer, or as ``customer`` (named as ``for_customer()`` takes it)."""
     fields = _field_names(args)
     writer = _Writer(args.format, out)
     quiet = args.no_progress or args.debug or not progress_wanted(out, err)
     progress = None if quiet else Progress(err)
-    trace = [RequestLog(err).trace_config()] if args.debug else []
     retry = RetryPolicy() if progress is None else progress.retry_policy(RetryPolicy())
-    async with aiohttp.ClientSession(trace_configs=trace) as session:
+    async with open_client(args, err, retry=retry, **options) as client:
         try:
-            client = AsyncClient(token, session=session, retry=retry, **options)
-            walk = client.iter_claimed_subscriptions(
+            lister = client if customer is None else client.for_customer(**customer)
+            walk = lister.iter_claimed_subscriptions(
                 limit=args.limit, max_items=args.max_items, concurrency=args.concurrency
             )
-        except ValueError as exc:  # a token, a base URL, --max-items or --concurrency
+        except ValueError as exc:  # --max-items or --concurrency
             raise UsageError(_walk_problem(str(exc))) from None
         with progress or contextlib.nullcontext():
             async with walk:
@@ -392,43 +470,30 @@ def _walk_problem(message: str) -> str:
     return message
 
 
-def _read_token(args: argparse.Namespace) -> str:
-    if args.token_file:
-        try:
-            with open(args.token_file, encoding="utf-8") as file:
-                token = file.read().strip()
-        except OSError as exc:
-            if _TOKEN_SHAPE.match(args.token_file) and not os.path.exists(args.token_file):
-                raise UsageError(
-                    "--token-file takes the path of a file that holds the token, not the "
-                    f"token itself (not shown here); or set {TOKEN_VARIABLE}."
-                ) from None
-            raise UsageError(
-                f"Cannot read the token file: {exc.strerror} ({args.token_file})."
-            ) from None
-        try:
-            return check_token(token)
-        except ValueError as exc:
-            raise UsageError(f"The token in {args.token_file}: {exc}") from None
-    token = os.environ.get(TOKEN_VARIABLE, "").strip()
-    if not token:
-        raise UsageError(
-            f"Set {TOKEN_VARIABLE} to a Polar customer session token ('polar_cst_…') or pass "
-            "--token-file; try `polar-seats demo` to see the command work without one."
-        )
-    return token
-
-
 async def _list(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
-    token = _read_token(args)
-    await _walk(args, out, err, token, server=args.server, base_url=args.base_url)
+    where = {"server": args.server, "base_url": args.base_url}
+    customer = customer_of(args, required=False)
+    if customer is not None:
+        # The options say whose subscriptions; $POLAR_CUSTOMER_SESSION_TOKEN is not read.
+        token = organization_token(args, customer_option(customer))
+        await _walk(args, out, err, customer, organization_token=token, **where)
+        return
+    token = read_token(
+        args,
+        CUSTOMER,
+        f"Set {TOKEN_VARIABLE} to a Polar customer session token ('polar_cst_…') or pass "
+        "--token-file, or name the customer with --external-customer-id ID and put an "
+        f"organization access token in {ACCESS_TOKEN_VARIABLE}; try `polar-seats demo` "
+        "to see the command work without one.",
+    )
+    await _walk(args, out, err, token=token, **where)
 
 
 async def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
     from .testing import FakePolarServer
 
     async with FakePolarServer(count=args.items, seed=args.seed) as server:
-        count = await _walk(args, out, err, server.token, base_url=server.url)
+        count = await _walk(args, out, err, token=server.token, base_url=server.url)
         pages = len(server.requests)
     # Read in a terminal: each line fits 80 columns.
     err.write(
@@ -439,15 +504,17 @@ async def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
         f"  export {TOKEN_VARIABLE}=polar_cst_…\n"
         "  polar-seats list --format table              # Polar's production API\n"
         "  polar-seats list --format table --server sandbox\n"
+        "Or mint one with an organization token: `polar-seats session create --help`.\n"
     )
 
 
 async def _serve(args: argparse.Namespace, out: TextIO) -> None:
-    from .testing import FakePolarServer
+    from .testing import DEFAULT_ORGANIZATION_TOKEN, FakePolarServer
 
     server = FakePolarServer(
         count=args.items, seed=args.seed, faults=_fault_plan(args), port=args.port
     )
+    server.add_customer(external_id=DEMO_CUSTOMER, subscriptions=3)
     try:
         try:
             await server.start()
@@ -456,7 +523,14 @@ async def _serve(args: argparse.Namespace, out: TextIO) -> None:
                 f"Cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}. Stop what "
                 "listens there, or pick another port with --port (--port 0 for any free one)."
             ) from None
-        out.write(f"Fake Polar server at {server.url}\nToken: {server.token}\nCtrl-C stops it.\n")
+        # The fake's own tokens, for tests: they are printed because nothing real is.
+        out.write(
+            f"Fake Polar server at {server.url}\n"
+            f"Token: {server.token}\n"
+            f"Organization token: {DEFAULT_ORGANIZATION_TOKEN}\n"
+            f"External customer id: {DEMO_CUSTOMER}\n"
+            "Ctrl-C stops it.\n"
+        )
         out.flush()
         await asyncio.Event().wait()
     finally:
@@ -499,6 +573,11 @@ def _check(args: argparse.Namespace) -> None:
             )
         _fault_plan(args)
         return
+    if args.command == "session":
+        customer_of(args, required=True)
+        return
+    if args.command == "list":
+        customer_of(args, required=False)
     try:
         check_limit(args.limit)
     except ValueError as exc:
@@ -519,9 +598,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
                 f"{hidden} unexpected argument{'s' * (hidden != 1)} (not shown, in case one "
                 "is a token)"
             )
-        raise UsageError(
-            f"{'; '.join(said)}. `polar-seats {args.command} --help` lists the options."
-        )
+        command = " ".join(filter(None, (args.command, getattr(args, "action", None))))
+        raise UsageError(f"{'; '.join(said)}. `polar-seats {command} --help` lists the options.")
     return args
 
 
@@ -550,6 +628,8 @@ def run(
             asyncio.run(_demo(args, out, err))
         elif args.command == "serve-fake":
             asyncio.run(_serve(args, out))
+        elif args.command == "session":
+            asyncio.run(create_session(args, out, err))
         else:
             asyncio.run(_list(args, out, err))
     except BrokenPipeError:
@@ -564,18 +644,29 @@ def run(
         err.write("polar-seats: interrupted\n")
         return EXIT_INTERRUPTED
     except Exception as exc:
+        # scrub(): no message should hold a token, but a body Polar sent back (an excerpt
+        # of a session that did not decode) may.
         if args.debug:
-            traceback.print_exc(file=err)
-        for kind, code in _EXITS:
-            if isinstance(exc, kind):
-                err.write(f"polar-seats: {exc}\n")
-                return code
-        err.write(
-            f"polar-seats: internal error, a bug in polar-seats: {type(exc).__name__}: {exc}. "
-            "Run again with --debug for the traceback, and report it.\n"
-        )
-        return EXIT_BUG
+            err.write(scrub(traceback.format_exc()))
+        status, message = _failure(exc, args)
+        err.write(f"polar-seats: {scrub(message)}\n")
+        return status
     return 0
+
+
+def _failure(exc: Exception, args: argparse.Namespace) -> tuple[int, str]:
+    """The exit status and the sentence of an error."""
+    if isinstance(exc, APIStatusError) and exc.status == 403:
+        # A token without the scope or the right: another token fixes it, as for a 401.
+        return EXIT_AUTH, explain(exc, args) or str(exc)
+    for kind, code in _EXITS:
+        if isinstance(exc, kind):
+            explained = explain(exc, args) if isinstance(exc, PolarError) else None
+            return code, explained or str(exc)
+    return EXIT_BUG, (
+        f"internal error, a bug in polar-seats: {type(exc).__name__}: {exc}. "
+        "Run again with --debug for the traceback, and report it."
+    )
 
 
 def main() -> None:

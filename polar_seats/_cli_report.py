@@ -1,10 +1,11 @@
 """What the ``polar-seats`` command tells the person on stderr: progress, and the request
-log of ``--debug``. Neither ever shows the token."""
+log of ``--debug``. Neither ever shows a token."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import time
 from types import SimpleNamespace
 from typing import Any, TextIO
@@ -12,6 +13,14 @@ from typing import Any, TextIO
 import aiohttp
 
 from ._retry import RetryEvent, RetryPolicy
+
+# A Polar token (polar_cst_…, polar_mst_…, polar_oat_…) with the secret part that follows.
+_TOKEN = re.compile(r"\b(polar_[a-z]{3}_)[A-Za-z0-9_\-]+")
+
+
+def scrub(text: str) -> str:
+    """``text`` with the secret part of every Polar token in it left out."""
+    return _TOKEN.sub(r"\1… (redacted)", text)
 
 
 def redact(headers: Any) -> str:
@@ -39,7 +48,7 @@ class RequestLog:
         return config
 
     def _write(self, line: str) -> None:
-        self.err.write(f"polar-seats: {line}\n")
+        self.err.write(f"polar-seats: {scrub(line)}\n")
         self.err.flush()
 
     async def _start(self, _s: object, context: SimpleNamespace, params: Any) -> None:

@@ -212,9 +212,10 @@ def test_missing_token_file_is_a_usage_error(tmp_path: Path) -> None:
 
 
 @contextlib.asynccontextmanager
-async def serve_fake(*options: str) -> AsyncIterator[tuple[str, str]]:
-    """`polar-seats serve-fake --port 0 OPTIONS` in a process; yields its URL and token and
-    checks that SIGINT stops it cleanly."""
+async def serve_fake_said(*options: str) -> AsyncIterator[dict[str, str]]:
+    """`polar-seats serve-fake --port 0 OPTIONS` in a process; yields what it printed
+    before "Ctrl-C stops it." (`URL`, then each `Name: value` line) and checks that SIGINT
+    stops it cleanly."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -226,13 +227,23 @@ async def serve_fake(*options: str) -> AsyncIterator[tuple[str, str]]:
         stdout=asyncio.subprocess.PIPE,
     )
     assert process.stdout is not None
-    url = (await process.stdout.readline()).decode().split(" at ", 1)[1].strip()
-    token = (await process.stdout.readline()).decode().split(": ", 1)[1].strip()
+    said = {"URL": (await process.stdout.readline()).decode().split(" at ", 1)[1].strip()}
+    while (line := (await process.stdout.readline()).decode().strip()) != "Ctrl-C stops it.":
+        assert line, "serve-fake ended before saying how to stop it"
+        name, _, value = line.partition(": ")
+        said[name] = value
     try:
-        yield url, token
+        yield said
     finally:
         process.send_signal(signal.SIGINT)
         assert await process.wait() == 0
+
+
+@contextlib.asynccontextmanager
+async def serve_fake(*options: str) -> AsyncIterator[tuple[str, str]]:
+    """`serve-fake` in a process: its URL and customer session token."""
+    async with serve_fake_said(*options) as said:
+        yield said["URL"], said["Token"]
 
 
 async def test_serve_fake_serves_until_stopped() -> None:
