@@ -6,6 +6,7 @@ PolarError
 ├── EventLoopError             the client was used from another event loop
 ├── APIStatusError             the server answered with an error status
 │   ├── AuthenticationError    401: no token, a wrong kind, or an expired one
+│   ├── PermissionDeniedError  403: the token may not do this (a scope, a role)
 │   ├── NotFoundError          404: wrong path, or an unknown Polar-Version
 │   ├── RequestValidationError 422: the server refused the request's query
 │   ├── RateLimitError         429: too many requests; wait retry_after s
@@ -38,6 +39,7 @@ __all__ = [
     "EventLoopError",
     "NetworkError",
     "NotFoundError",
+    "PermissionDeniedError",
     "PolarError",
     "PolarTimeoutError",
     "RateLimitError",
@@ -127,6 +129,17 @@ class AuthenticationError(APIStatusError):
 
     ``error`` is Polar's error code (``"Unauthorized"`` or ``"invalid_token"``).
     """
+
+    @property
+    def error(self) -> str | None:
+        """Polar's error code, when the body carried one."""
+        value = (json_object(self.body) or {}).get("error")
+        return value if isinstance(value, str) else None
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the token is valid but may not do this (a missing scope, a member's role, a
+    feature the organization has not switched on); ``error`` is Polar's code."""
 
     @property
     def error(self) -> str | None:

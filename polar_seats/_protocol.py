@@ -25,6 +25,7 @@ from ._errors import (
     APIStatusError,
     AuthenticationError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     RequestValidationError,
     ResponseDecodeError,
@@ -96,6 +97,9 @@ class Request:
     auth: Auth = Auth.CUSTOMER
     page: int | None = None
     secret_path: str | None = dataclasses.field(default=None, repr=False)
+    secret_answer: bool = False
+    """Whether a success carries a secret (a minted session): a decode error then quotes
+    none of the body."""
 
     @property
     def sent_path(self) -> str:
@@ -334,9 +338,22 @@ def error_for_status(
         "request": request,
     }
     if status == 401:
-        return AuthenticationError(
-            f"Polar refused the token (401: {said}). Check that it is a current customer "
-            "session token ('polar_cst_…') or member session token ('polar_mst_…').",
+        if request is not None and request.auth is Auth.ORGANIZATION:
+            check = (
+                "Check that it is a current organization access token ('polar_oat_…') of "
+                "this server (production or sandbox)."
+            )
+        else:
+            check = (
+                "Check that it is a current customer session token ('polar_cst_…') or "
+                "member session token ('polar_mst_…')."
+            )
+        return AuthenticationError(f"Polar refused the token (401: {said}). {check}", **kwargs)
+    if status == 403:
+        return PermissionDeniedError(
+            f"Polar refused the request (403: {said}): the token is valid but may not do "
+            "this; an organization token needs the endpoint's scope (customer_sessions:write "
+            "to mint sessions), a member needs the owner or billing manager role.",
             **kwargs,
         )
     if status == 404:
@@ -411,8 +428,13 @@ def _decode_error(exc: Exception, body: bytes, request: Request | None) -> Respo
             request=request,
         )
     if isinstance(exc, msgspec.DecodeError):
+        began = (
+            "its body is not quoted: it may hold a secret"
+            if request is not None and request.secret_answer
+            else f"the body began {excerpt(body)!r}"
+        )
         return ResponseDecodeError(
-            f"{what} is not valid JSON ({exc}); the body began {excerpt(body)!r}",
+            f"{what} is not valid JSON ({exc}); {began}",
             path=None,
             raw_body=body,
             request=request,

@@ -64,7 +64,7 @@ async def test_a_run_of_faults_on_one_page_is_ridden_out(
     [
         (Fault.http_status(400, body=b'{"detail":"bad"}'), ps.APIStatusError),
         (Fault.http_status(401, body=b'{"error":"invalid_token"}'), ps.AuthenticationError),
-        (Fault.http_status(403, body=b'{"detail":"Forbidden"}'), ps.APIStatusError),
+        (Fault.http_status(403, body=b'{"detail":"Forbidden"}'), ps.PermissionDeniedError),
         (Fault.http_status(404, body=b'{"detail":"Not Found"}'), ps.NotFoundError),
         (Fault.http_status(422, body=b'{"detail":[]}'), ps.RequestValidationError),
         (Fault.http_status(501, body=b"Not Implemented"), ps.ServerError),

@@ -326,3 +326,38 @@ async def test_request_sends_the_credential_of_its_caller(server: FakePolarServe
         server.minted[0].token,
         DEFAULT_ORGANIZATION_TOKEN,
     ]
+
+
+async def test_an_organization_token_without_the_scope_is_permission_denied(
+    server: FakePolarServer,
+) -> None:
+    """A token lacking customer_sessions:write is a PermissionDeniedError naming the scope."""
+    server.add_customer(external_id="user-1")
+    weak = server.state.add_organization_token(server.claimant.organization, frozenset())
+    async with ps.AsyncClient(organization_token=weak.token, base_url=server.url) as polar:
+        with pytest.raises(ps.PermissionDeniedError, match="customer_sessions:write") as caught:
+            await polar.create_customer_session(external_customer_id="user-1")
+    assert caught.value.status == 403
+    assert weak.token not in str(caught.value)
+
+
+async def test_an_unknown_organization_token_is_told_apart_from_a_customer_token(
+    server: FakePolarServer,
+) -> None:
+    """A 401 on a mint says to check the organization access token, not a session token."""
+    async with ps.AsyncClient(organization_token="polar_oat_gone", base_url=server.url) as polar:
+        with pytest.raises(ps.AuthenticationError, match="organization access token"):
+            await polar.create_customer_session(external_customer_id="user-1")
+
+
+async def test_a_mint_answer_that_does_not_decode_quotes_none_of_its_body(
+    server: FakePolarServer,
+) -> None:
+    """The body of a minted session may hold its token: a decode error does not quote it."""
+    body = b'{"token": "polar_cst_leaked_if_quoted", "id": '
+    server.faults = FaultPlan({1: Fault.http_status(201, body=body)})
+    async with organization_client(server) as polar:
+        with pytest.raises(ps.ResponseDecodeError) as caught:
+            await polar.create_customer_session(external_customer_id="user-1")
+    assert "polar_cst_leaked_if_quoted" not in str(caught.value)
+    assert "not quoted" in str(caught.value)

@@ -26,6 +26,7 @@ def mint_request(key: SubjectKey, return_url: str | None = None) -> Request:
         json=session_body(key, return_url),
         retry=RetryKind.SAFE,
         auth=Auth.ORGANIZATION,
+        secret_answer=True,
     )
 
 
