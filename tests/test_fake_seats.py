@@ -14,8 +14,13 @@ import pytest
 from aiohttp import web
 from standardwebhooks.webhooks import Webhook
 
-from polar_seats.testing import DEFAULT_ORGANIZATION_TOKEN, FakePolarServer, Fault, FaultPlan
-from polar_seats.testing._seeding import BillingCustomer
+from polar_seats.testing import (
+    DEFAULT_ORGANIZATION_TOKEN,
+    BillingCustomer,
+    FakePolarServer,
+    Fault,
+    FaultPlan,
+)
 
 from .test_real_polar import schema
 

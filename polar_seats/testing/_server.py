@@ -75,7 +75,8 @@ class FakePolarServer:
     windows and sessions follow (:attr:`clock` can be advanced). ``latency=(low, high)``
     holds each request a random time in that range (drawn from ``seed``) before the server
     counts it or answers, as the network on the way in. ``on_request`` runs before each
-    answer (with the recorded request), for tests that change the data mid-walk. Use it as
+    answer (with the recorded request), for tests that change the data mid-walk.
+    ``webhook_url`` and ``webhook_secret``: where seat events are POSTed, signed. Use it as
     ``async with FakePolarServer() as server`` and point a client at ``server.url``.
     """
 
