@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis.specs.openapi.checks import allow_header_conformance
+from schemathesis.specs.openapi.checks import allow_header_conformance, unsupported_method
 
 from polar_seats.testing import DEFAULT_TOKEN, FakePolarServer, serve_in_thread
 from tests import contract
@@ -44,7 +44,13 @@ def test_every_answer_fits_the_contract(case: schemathesis.Case, server: FakePol
     # A method the list does not take gets Polar's 405 with `Allow: DELETE`: the path also
     # matches /seats/{seat_id}, which Polar routes first (recorded from its real server,
     # replayed there too). The contract of one endpoint cannot know that.
-    case.validate_response(response, excluded_checks=[allow_header_conformance])
+    excluded = [allow_header_conformance]
+    if case.method == "DELETE":
+        # And DELETE is that route's own method: Polar revokes seat "subscriptions", whose
+        # id is no UUID, so a 422 (as the fake's seat routes answer), not a 405.
+        assert response.status_code in (401, 422), response.text
+        excluded.append(unsupported_method)
+    case.validate_response(response, excluded_checks=excluded)
 
 
 def _offset_overflows(query: dict[str, Any]) -> bool:

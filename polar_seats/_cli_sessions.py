@@ -80,7 +80,7 @@ class TokenSource:
     variable: str
     option: str
     kind: tuple[str, str]
-    """What :func:`check_token` calls it."""
+    """What ``check_token`` calls it."""
     wrong: Mapping[str, str]
     """Prefixes of tokens of another kind, and what to do with such a token instead."""
 

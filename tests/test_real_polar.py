@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -23,7 +24,7 @@ from referencing.jsonschema import DRAFT202012
 
 from polar_seats.testing import FakePolarServer, make_subscriptions
 from polar_seats.testing._server import ORGANIZATION_SCOPES
-from polar_seats.testing._state import State
+from polar_seats.testing._state import Seat, State
 
 from . import contract
 
@@ -73,18 +74,23 @@ DIFFERENCES = {
 }
 """Exchanges the fake answers differently on purpose: the status it gives, and why."""
 
-_SEATS = "The seats endpoints (list, resend, revoke) are not served yet."
-NOT_SERVED = {
-    "07-followup-content-length-0/001-list-main-now.json": _SEATS,
-    "07-followup-content-length-0/002-resend-pending.json": _SEATS,
-    "07-followup-content-length-0/003-claimant-resend-pending.json": _SEATS,
-    "07-followup-content-length-0/004-resend-claimed.json": _SEATS,
-    "07-followup-content-length-0/005-revoke-pending.json": _SEATS,
-    "07-followup-content-length-0/006-resend-revoked.json": _SEATS,
-    "07-followup-content-length-0/007-resend-unknown.json": _SEATS,
-    "07-followup-content-length-0/010-claim-empty-body.json": "The claim is not served yet.",
-    "07-followup-content-length-0/012-list-main-final.json": _SEATS,
-}
+SEAT_FOLLOWUPS = tuple(
+    f"07-followup-content-length-0/{name}.json"
+    for name in (
+        "001-list-main-now",
+        "002-resend-pending",
+        "003-claimant-resend-pending",
+        "004-resend-claimed",
+        "005-revoke-pending",
+        "006-resend-revoked",
+        "007-resend-unknown",
+        "010-claim-empty-body",
+        "012-list-main-final",
+    )
+)
+"""The follow-ups on the seats and the claim, replayed after 04 and 05 on their state."""
+NOT_SERVED: dict[str, str] = {}
+"""Recorded exchanges the fake does not answer yet, and why: none."""
 
 
 def schema(file: str, name: str) -> jsonschema.Draft202012Validator:
@@ -98,22 +104,47 @@ def schema(file: str, name: str) -> jsonschema.Draft202012Validator:
     )
 
 
+_SEATS_CONTRACT = "customer-seats.openapi.json"
 CONTRACTS = {
-    "/v1/customer-portal/customer-session/introspect": schema(
+    ("GET", r"/v1/customer-portal/customer-session/introspect"): schema(
         "customer-session-introspect.openapi.json", "CustomerCustomerSession"
     ),
-    "/v1/customer-portal/customer-session/user": schema(
+    ("GET", r"/v1/customer-portal/customer-session/user"): schema(
         "customer-sessions.openapi.json", "PortalAuthenticatedUser"
     ),
-    "/v1/customer-sessions/": schema("customer-sessions.openapi.json", "CustomerSession"),
+    ("POST", r"/v1/customer-sessions/"): schema(
+        "customer-sessions.openapi.json", "CustomerSession"
+    ),
+    ("GET", r"/v1/customer-(portal/)?seats"): schema(_SEATS_CONTRACT, "SeatsList"),
+    ("POST", r"/v1/customer-(portal/)?seats"): schema(_SEATS_CONTRACT, "CustomerSeat"),
+    ("DELETE", r"/v1/customer-(portal/)?seats/[^/]+"): schema(_SEATS_CONTRACT, "CustomerSeat"),
+    ("POST", r"/v1/customer-(portal/)?seats/[^/]+/resend"): schema(_SEATS_CONTRACT, "CustomerSeat"),
+    ("GET", r"/v1/customer-seats/claim/[^/]+"): schema(_SEATS_CONTRACT, "SeatClaimInfo"),
+    ("POST", r"/v1/customer-seats/claim"): schema(_SEATS_CONTRACT, "CustomerSeatClaimResponse"),
 }
-"""Polar's contract for each 2xx answer but the list's (copied from the full spec)."""
+"""Polar's contract for each 2xx answer but the list's (copied from the full spec), by
+method and path."""
+
+
+def contract_for(method: str, path: str) -> jsonschema.Draft202012Validator:
+    (validator,) = [
+        validator
+        for (wanted, pattern), validator in CONTRACTS.items()
+        if wanted == method and re.fullmatch(pattern, path)
+    ]
+    return validator
+
+
 ORGANIZATION_TOKEN = token_of("02-customer-sessions/001-by-customer-id.json")
 OTHER_ORGANIZATION_TOKEN = token_of("02-customer-sessions/010-other-org-customer.json")
 
 SHAPE_EXTRAS = {"pause", "update_units"}
 """Optional keys of ``customer_portal_settings.subscription`` the recorded organizations
 did not set and the fake's seeded ones sometimes do (the contract checks them)."""
+
+
+FREE_FORM = {"seat_metadata"}
+"""Keys whose value is the caller's own object (the values check compares it)."""
 
 
 def exchange(name: str) -> dict[str, Any]:
@@ -158,7 +189,7 @@ def shape_problems(fake: Any, real: Any, where: str = "$") -> list[str]:
             f"{where}.{key} is not in Polar's body"
             for key in fake.keys() - real.keys() - SHAPE_EXTRAS
         ]
-        for key in real.keys() & fake.keys():
+        for key in real.keys() & fake.keys() - FREE_FORM:
             problems += shape_problems(fake[key], real[key], f"{where}.{key}")
         return problems
     if isinstance(real, list):
@@ -232,23 +263,25 @@ async def send(
     recorded: dict[str, Any],
     tokens: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
-    """The recorded request sent to the fake; ``tokens`` maps recorded tokens to the ones
-    the fake minted in their place."""
+    """The recorded request sent to the fake; ``tokens`` maps recorded tokens (and ids) to
+    the ones the fake minted in their place, in the headers, the target and the body."""
     request = recorded["request"]
+    tokens = tokens or {}
     headers = [
-        (name, _swap(value, tokens or {}))
+        (name, _swap(value, tokens))
         for name, value in request["headers"]
         if name.lower() not in ("host", "user-agent", "content-length")
     ]
+    target = _swap(request["target"], tokens)
     if request["method"] == "POST" and not any(
         name.lower() == "content-length" for name, _ in request["headers"]
     ):
-        return await send_without_length(server, request["method"], request["target"], headers)
+        return await send_without_length(server, request["method"], target, headers)
     async with http.request(
         request["method"],
-        server.url + request["target"],
+        server.url + target,
         headers=headers,
-        data=(request["body"] or "").encode() or None,
+        data=_swap(request["body"] or "", tokens).encode() or None,
         allow_redirects=False,
         skip_auto_headers=("Accept-Encoding", "User-Agent"),
     ) as response:
@@ -306,8 +339,9 @@ def compare(name: str, server: FakePolarServer, got: tuple[int, dict[str, str], 
         assert len(data["items"]) == len(answer["body_json"]["items"]), name
         assert contract.errors(data) == [], name
     else:
-        path = exchange(name)["request"]["path"]
-        assert list(CONTRACTS[path].iter_errors(data)) == [], name
+        request = exchange(name)["request"]
+        validator = contract_for(request["method"], request["path"])
+        assert list(validator.iter_errors(data)) == [], name
 
 
 @pytest.mark.parametrize("group", ["01-list-claimed", "03-introspect"])
@@ -392,7 +426,8 @@ async def test_the_session_recordings_replay(http: aiohttp.ClientSession) -> Non
     async with FakePolarServer([], tokens=[]) as server:
         seed_sessions(server)
         minted: dict[str, str] = {}
-        for name in replayed("02-customer-sessions") + replayed("07-followup-content-length-0"):
+        followups = [n for n in replayed("07-followup") if n not in SEAT_FOLLOWUPS]
+        for name in replayed("02-customer-sessions") + followups:
             got = await send(http, server, exchange(name), minted)
             compare(name, server, got)
             if got[0] == 201:
@@ -437,14 +472,158 @@ async def test_the_rate_limit_recordings_replay(http: aiohttp.ClientSession) -> 
         compare("06-ratelimit/011-bad-token-first-429-at-61.json", server, answers[-1])
 
 
+MAIN_OWNER = token_of("04-seats/001-list-main.json")
+TEAM_OWNER = token_of("04-seats/036-member-owner-list.json")
+TEAM_MIA = token_of("04-seats/037-member-mia-list.json")
+CAROL_INVITATION = "seed-carol-invitation-token-0001"
+ERIN_INVITATION = exchange("05-claim/010-claim-info-erin.json")["request"]["path"].rsplit("/")[-1]
+SEAT_FACTS = ("status", "email", "customer_email", "seat_metadata", "subscription_id", "order_id")
+SET_OR_NULL = (
+    "modified_at",
+    "customer_id",
+    "member_id",
+    "member",
+    "invitation_token_expires_at",
+    "claimed_at",
+    "revoked_at",
+)
+"""A seat's times and generated ids differ from Polar's: whether each is set must not."""
+
+
+def seed_seat_recordings(server: FakePolarServer) -> None:
+    """Polar's seed for 04 and 05 with its ids: Seat Co's 5-seat MAIN subscription (alice and
+    bob claimed, carol pending with her seeded invitation) owned by a billing customer; alice
+    on 29 more; Member Co's team with a 3-seat subscription, mia (role member) claimed on it."""
+    state = server.state
+    main = exchange("05-claim/008-carol-token-lists-claimed.json")["response"]["body_json"]
+    main = main["items"][0]
+    org = state.add_organization(main["product"]["organization"])
+    state.add_organization_token(org, ORGANIZATION_SCOPES, token=ORGANIZATION_TOKEN)
+    billing = state.add_customer(org.id, "billing@seatco-clients.com", id=main["customer_id"])
+    state.mint_session(billing, token=MAIN_OWNER, ttl=8 * 3600)
+    state.add_subscription(main)
+    externals = {"bob@seatco-clients.com": "ext-bob"}
+    for seat in exchange("04-seats/001-list-main.json")["response"]["body_json"]["seats"]:
+        email = seat["customer_email"]
+        person = state.add_customer(
+            org.id, email, id=seat["customer_id"], external_id=externals.get(email)
+        )
+        state.seats.append(recorded_seat(state, seat, person.id))
+    alice = state.customers["ff396d0b-2d8e-4274-9d4f-4d82d6bb7ccf"]
+    state.mint_session(alice, token=ALICE, ttl=8 * 3600)
+    claim(state, make_subscriptions(29, seed=8), state.add_member(alice, role="owner"))
+    state.add_customer(org.id, "dave@seatco-clients.com", id="eff83f24-866e-4d0d-8f4c-ff332119d52e")
+    team_sub = exchange("01-list-claimed/034-member-mia.json")["response"]["body_json"]["items"][0]
+    member_co = state.add_organization(team_sub["product"]["organization"])
+    team = state.add_customer(member_co.id, "team@seatco-clients.com", id=team_sub["customer_id"])
+    state.add_subscription(team_sub)
+    mia_seat = exchange("04-seats/037-member-mia-list.json")["response"]["body_json"]["seats"][0]
+    recorded_mia = mia_seat["member"]
+    mia = state.add_member(
+        team, id=recorded_mia["id"], email=recorded_mia["email"], name=recorded_mia["name"]
+    )
+    state.seats.append(recorded_seat(state, mia_seat, team.id, mia.id))
+    state.mint_session(team, mia, token=TEAM_MIA, ttl=8 * 3600)
+    owner = state.add_member(team, email="owner@seatco-clients.com", role="owner")
+    state.mint_session(team, owner, token=TEAM_OWNER, ttl=8 * 3600)
+    server.undeliverable_domains.add("invalid-example")
+
+
+def recorded_seat(
+    state: State, seat: dict[str, Any], customer_id: str, member_id: Any = None
+) -> Any:
+    """A seeded seat as Polar's seed left it (carol's pending one with her invitation)."""
+    now = state.clock()
+    placed = Seat(
+        seat["id"],
+        seat["subscription_id"],
+        None,
+        seat["status"],
+        email=seat["email"],
+        customer_id=customer_id,
+        member_id=member_id,
+        metadata=seat["seat_metadata"],
+        created_at=now,
+        modified_at=now if seat["modified_at"] else None,
+        claimed_at=now if seat["claimed_at"] else None,
+    )
+    if seat["status"] == "pending":
+        placed.invitation_token = CAROL_INVITATION
+        placed.invitation_expires_at = now + 86_400
+    return placed
+
+
+def seat_facts(seat: dict[str, Any], ids: dict[str, str]) -> tuple[Any, ...]:
+    """What must be as Polar answered: the seat (by its recorded id), its status, emails,
+    metadata, container, and which of its times and ids are set."""
+    recorded_id = {fake: real for real, fake in ids.items()}.get(seat["id"], seat["id"])
+    facts = tuple(json.dumps(seat[key], sort_keys=True) for key in SEAT_FACTS)
+    return (recorded_id, *facts, *(seat[key] is None for key in SET_OR_NULL))
+
+
+def same_values(name: str, data: dict[str, Any], ids: dict[str, str]) -> None:
+    """A 200 of the seat endpoints says what Polar's said; seats in any order (Polar's list
+    has no ORDER BY, and an updated row moves in its heap)."""
+    real = exchange(name)["response"]["body_json"]
+    if "seats" in real:
+        assert sorted(seat_facts(s, ids) for s in data["seats"]) == sorted(
+            seat_facts(s, {}) for s in real["seats"]
+        ), name
+        assert (data["available_seats"], data["total_seats"]) == (
+            real["available_seats"],
+            real["total_seats"],
+        ), name
+    elif "seat" in real:
+        assert seat_facts(data["seat"], ids) == seat_facts(real["seat"], {}), name
+        assert data["customer_session_token"][:10] == real["customer_session_token"][:10], name
+    elif "status" in real:
+        assert seat_facts(data, ids) == seat_facts(real, {}), name
+    elif "can_claim" in real:
+        assert data == real, name
+
+
+def learn(recorded: dict[str, Any], data: Any, ids: dict[str, str]) -> None:
+    """The fake's ids and tokens for the recorded ones a 200 revealed."""
+    real = recorded["response"]["body_json"]
+    for key in ("id", "customer_session_token"):
+        for fake, known in ((data, real), (data.get("seat"), real.get("seat"))):
+            if isinstance(known, dict) and key in known and known[key] != fake[key]:
+                ids[known[key]] = fake[key]
+            if isinstance(known, dict) and key == "customer_session_token" and key in known:
+                ids[known[key]] = fake[key]
+
+
+async def test_the_seat_and_claim_recordings_replay(http: aiohttp.ClientSession) -> None:
+    """Every recorded seat and claim exchange (04, 05 and their 07 follow-ups) gets Polar's
+    status, error body, headers, shape, contract and seat values, in the recorded order."""
+    async with FakePolarServer([], tokens=[]) as server:
+        seed_seat_recordings(server)
+        ids: dict[str, str] = {CAROL_INVITATION: CAROL_INVITATION}
+        for name in [*replayed("04-seats"), *replayed("05-claim"), *SEAT_FOLLOWUPS]:
+            erin = [m.token for m in server.outbox if m.to == "erin@seatco-clients.com"]
+            if erin:
+                ids[ERIN_INVITATION] = erin[0]
+            recorded = exchange(name)
+            got = await send(http, server, recorded, ids)
+            compare(name, server, got)
+            if got[0] == 200:
+                data = json.loads(got[2])
+                learn(recorded, data, ids)
+                same_values(name, data, ids)
+        mails = [mail.to for mail in server.outbox]
+    # erin, grace, dave, nina assigned; carol's and dave's resent (frank claimed at once)
+    assert mails == [f"{n}@seatco-clients.com" for n in ("erin", "grace", "dave", "nina", "dave")]
+
+
 def test_replay_covers_every_exchange_of_the_served_endpoints() -> None:
-    """Nothing is left out silently: each recording of 01, 02, 03, 06 and 07 is replayed or
-    named."""
-    groups = ("01-list-claimed", "02-customer", "03-introspect", "06-ratelimit", "07-followup")
+    """Nothing is left out silently: each recording of 01 to 07 is replayed or named."""
+    groups = ("01-list-claimed", "02-customer", "03-introspect", "04-seats", "05-claim")
+    groups += ("06-ratelimit", "07-followup")
     files = {entry["file"] for entry in INDEX if entry["file"].startswith(groups)}
-    assert len(files) == 73 + 15 + 7 + 11 + 12
+    assert len(files) == 73 + 15 + 7 + 39 + 13 + 11 + 12
     assert set(NOT_SERVED) <= files
     assert set(DIFFERENCES) <= files
+    assert set(SEAT_FOLLOWUPS) <= files
 
 
 def test_shape_check_catches_a_missing_key_and_a_wrong_type() -> None:

@@ -2,7 +2,8 @@
 
 [`FakePolarServer`][polar_seats.testing.FakePolarServer] is a small stateful Polar over
 real HTTP on 127.0.0.1 (its ``State``: customers, members, subscriptions, seats, sessions,
-on a ``Clock``), with seeded realistic data, Polar's error bodies and optional faults;
+on a ``Clock``), with seeded realistic data, Polar's error bodies and optional faults, the
+seat lifecycle (an outbox of invitation emails, signed webhooks);
 [`make_subscription()`][polar_seats.testing.make_subscription] builds the same bodies for
 tests that need no server, and ``page_body()`` a page of them;
 [`set_testing()`][polar_seats.testing.set_testing] makes retries wait zero seconds.
@@ -21,6 +22,7 @@ from ._data import (
 )
 from ._faults import KINDS as FAULT_KINDS
 from ._faults import RETRYABLE_FAULTS, Fault, FaultPlan
+from ._seeding import BillingCustomer
 from ._server import (
     DEFAULT_ORGANIZATION_TOKEN,
     DEFAULT_TOKEN,
@@ -29,7 +31,8 @@ from ._server import (
     RecordedRequest,
     serve_in_thread,
 )
-from ._state import Clock, State
+from ._state import Clock, Invitation, State
+from ._webhooks import WebhookDelivery
 
 __all__ = [
     "BENEFIT_TYPES",
@@ -39,12 +42,15 @@ __all__ = [
     "PENDING_AUTH_LIMIT",
     "PRICE_KINDS",
     "RETRYABLE_FAULTS",
+    "BillingCustomer",
     "Clock",
     "FakePolarServer",
     "Fault",
     "FaultPlan",
+    "Invitation",
     "RecordedRequest",
     "State",
+    "WebhookDelivery",
     "advance_testing_clock",
     "make_customer_subscription",
     "make_subscription",

@@ -15,9 +15,9 @@ from typing import Any, overload
 
 from ._state import Json, Member, Organization, Seat, State
 
-__all__ = ["Claimant", "ClaimantTokens", "ClaimedSubscriptions"]
+__all__ = ["SEEDED_TTL", "Claimant", "ClaimantTokens", "ClaimedSubscriptions"]
 
-_FOREVER = 10 * 365 * 86_400.0
+SEEDED_TTL = 10 * 365 * 86_400.0
 """The seeded sessions outlive any test, as a token handed to the constructor always did."""
 
 
@@ -149,7 +149,7 @@ class ClaimantTokens(MutableSet[str]):
             return
         member = self._claimant.member if value.startswith("polar_mst_") else None
         self._claimant.state.mint_session(
-            self._claimant.customer, member, token=value, ttl=_FOREVER
+            self._claimant.customer, member, token=value, ttl=SEEDED_TTL
         )
 
     def discard(self, value: str) -> None:

@@ -58,9 +58,9 @@ _CORS_PREFLIGHT = {
     ),
 }
 _POLAR_ONLY_ROUTES = ((re.compile(r"^/v1/customer-portal/seats/[^/]+$"), "DELETE"),)
-"""Polar routes the fake does not serve yet, which come first in Polar's router: a GET on
-``/seats/subscription`` or a POST on ``/seats/subscriptions`` meets ``/seats/{seat_id}``
-and its 405 says ``Allow: DELETE``."""
+"""Polar routes that come first in Polar's router and so answer another method's 405: a
+GET on ``/seats/subscription`` or a POST on ``/seats/subscriptions`` meets
+``/seats/{seat_id}`` and its 405 says ``Allow: DELETE`` (aiohttp would list GET too)."""
 
 
 @dataclasses.dataclass
@@ -310,6 +310,8 @@ def middlewares(server: Backend) -> list[Middleware]:
                 return _invalid_token()
             server.identities[token] = (subject.subject, server.clock() + IDENTITY_TTL)
         refusal = _refusal(subject, subjects, getattr(route, "scopes", frozenset[str]()))
+        if refusal is None and getattr(route, "billing", False):
+            refusal = _billing_refusal(state, subject)
         if refusal is not None:
             # FastAPI decodes a JSON body before it runs the route's auth dependency.
             if getattr(route, "reads_body", False):
@@ -352,6 +354,18 @@ def _refusal(
             "The request requires higher privileges than provided by the access token.",
             scope=" ".join(sorted(scopes)),
         )
+    return None
+
+
+def _billing_refusal(
+    state: State, subject: Session | OrganizationToken | None
+) -> web.Response | None:
+    """Polar's billing role check: a customer may; a member only as owner or billing manager."""
+    if isinstance(subject, Session) and subject.member_id is not None:
+        member = state.members.get(subject.member_id)
+        if member is None or member.role not in ("owner", "billing_manager"):
+            detail = "Only owners and billing managers can access billing features."
+            return json_response(403, {"error": "NotPermitted", "detail": detail})
     return None
 
 

@@ -1,14 +1,14 @@
 """The fake's routes, one per Polar endpoint, each a few lines over the state.
 
 A route declares who may call it with ``requires()``; the middleware authenticates
-before it runs and puts the session (or token) in ``request["subject"]``.
+before it runs and puts the session (or token) in ``exchange().subject``. The seat
+lifecycle's routes are in ``_routes_seats``; ``ROUTES`` lists them all.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from multidict import MultiMapping
@@ -21,6 +21,8 @@ from ._bodies import (
     session_body,
 )
 from ._middleware import exchange, json_body, json_response, validation_error
+from ._routes_seats import SEAT_ROUTES
+from ._routing import ORGANIZATION, PORTAL, STATE, Route, requires
 from ._state import Customer, Json, Member, OrganizationToken, Session, State, Subscription
 from ._validation import (
     MISSING,
@@ -36,31 +38,8 @@ from ._validation import (
 
 __all__ = ["ROUTES", "SESSION_CREATE", "STATE", "list_page", "requires"]
 
-PORTAL = frozenset({"customer", "member"})
-"""Customer-portal endpoints: a customer session or a member session."""
-ORGANIZATION = frozenset({"organization"})
-"""Organization endpoints: an organization access token (Polar also takes a user's)."""
-STATE: web.AppKey[State] = web.AppKey("state", State)
 _BIGINT = 2**63 - 1
 _INTEGER = re.compile(r"[+-]?\d+")
-
-Route = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def requires(
-    subjects: frozenset[str], *, scopes: frozenset[str] = frozenset(), reads_body: bool = False
-) -> Callable[[Route], Route]:
-    """Mark a route as callable by these subject kinds (``customer``, ``member``, ...), a
-    token with one of ``scopes``; ``reads_body``: a JSON body FastAPI decodes before auth."""
-
-    def mark(route: Route) -> Route:
-        # Read by the middleware.
-        route.subjects = subjects  # type: ignore[attr-defined]
-        route.scopes = scopes  # type: ignore[attr-defined]
-        route.reads_body = reads_body  # type: ignore[attr-defined]
-        return route
-
-    return mark
 
 
 class OffsetOverflow(Exception):
@@ -221,6 +200,7 @@ ROUTES: tuple[tuple[str, str, Route], ...] = (
     ("GET", "/v1/customer-portal/customer-session/introspect", introspect_customer_session),
     ("GET", "/v1/customer-portal/customer-session/user", portal_user),
     ("POST", "/v1/customer-sessions/", create_customer_session),
+    *SEAT_ROUTES,
 )
 """Every route: method, path, handler. Each is served under ``/api`` too, as Polar does."""
 

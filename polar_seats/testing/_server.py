@@ -31,7 +31,9 @@ from ._middleware import (
     polar_headers,
 )
 from ._routes import ROUTES, STATE, list_page
-from ._state import Clock, Customer, Json, Member, Organization, Session, State
+from ._seeding import BillingCustomer, Role, seed_billing_customer
+from ._state import Clock, Customer, Invitation, Json, Member, Organization, Session, State
+from ._webhooks import WebhookDelivery, WebhookSender
 
 __all__ = [
     "DEFAULT_ORGANIZATION_TOKEN",
@@ -56,7 +58,6 @@ ORGANIZATION_SCOPES = frozenset(
 PENDING_AUTH_LIMIT = 60
 """Polar's budget for a token it has not seen in five minutes: 60 requests a minute."""
 
-Role = Literal["owner", "billing_manager", "member"]
 _SEEDED_INDEX = 1_000_000
 """Subscriptions `FakePolarServer.add_customer` seeds start at this index, so they
 never repeat the claimant's."""
@@ -78,8 +79,9 @@ class FakePolarServer:
     ``latency=(low, high)`` holds each request a random time in that range (drawn from
     ``seed``) before the server counts it or answers, as the network on the way in.
     ``on_request`` runs before each answer (with the recorded request), for tests that
-    change the data mid-walk. Use it as ``async with FakePolarServer() as server`` and
-    point a client at ``server.url``.
+    change the data mid-walk. ``webhook_url`` and ``webhook_secret``: where seat events
+    are POSTed, signed. Use it as ``async with FakePolarServer() as server`` and point a
+    client at ``server.url``.
     """
 
     def __init__(
@@ -97,11 +99,15 @@ class FakePolarServer:
         on_request: Callable[[RecordedRequest], Any] | None = None,
         clock: Callable[[], float] = testing_clock,
         latency: tuple[float, float] | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.clock = Clock(clock)
         self.state = State(self.clock)
+        self._webhooks = WebhookSender(self.clock, webhook_url, webhook_secret)
+        self.state.listeners.append(self._webhooks.emit)
         self.claimant = Claimant(self.state, seed=seed)
         """The seeded claimant: ``claimant.customer``, ``claimant.member``."""
         self.claimant.subscriptions.extend(
@@ -215,6 +221,77 @@ class FakePolarServer:
             state.seats.extend(state.claimed_seat(subscription, person) for person in people)
         return customer
 
+    def add_billing_customer(
+        self,
+        seats: int = 5,
+        *,
+        external_id: str | None = None,
+        email: str | None = None,
+        name: str | None = None,
+        members: Mapping[str, Role] | None = None,
+        order_seats: int | None = None,
+        organization: Organization | None = None,
+    ) -> BillingCustomer:
+        """A customer of ``organization`` (the claimant's by default) with an active
+        seat-based subscription of ``seats`` seats, none assigned; ``order_seats``: also a
+        paid one-time order of that many; ``members``: ``{email: role}`` under it (a team).
+
+        The result holds the customer, ``subscription_id``, ``order_id``, the members, a
+        customer session ``token`` and a member session per member (``member_tokens``).
+        """
+        number = len(self.state.customers)
+        return seed_billing_customer(
+            self.state,
+            organization or self.claimant.organization,
+            index=number,
+            seed=self._seed,
+            seats=seats,
+            email=email or f"{external_id or f'billing-{number}'}@example.com",
+            external_id=external_id,
+            name=name,
+            members=members or {},
+            order_seats=order_seats,
+        )
+
+    @property
+    def outbox(self) -> list[Invitation]:
+        """Every invitation email the fake sent (assign, resend), in order: ``to``,
+        ``token``, ``seat_id``, ``at``."""
+        return self.state.outbox
+
+    @property
+    def undeliverable_domains(self) -> set[str]:
+        """Email domains Polar's MX check refuses with its 422 (``{"invalid"}`` at first);
+        a domain's subdomains too."""
+        return self.state.undeliverable_domains
+
+    @property
+    def webhook_url(self) -> str | None:
+        """Where seat events are POSTed; ``None``: nowhere."""
+        return self._webhooks.url
+
+    @webhook_url.setter
+    def webhook_url(self, url: str | None) -> None:
+        self._webhooks.url = url
+
+    @property
+    def webhook_secret(self) -> str | None:
+        """The endpoint's secret: its UTF-8 bytes key the HMAC, as Polar's."""
+        return self._webhooks.secret
+
+    @webhook_secret.setter
+    def webhook_secret(self, secret: str | None) -> None:
+        self._webhooks.secret = secret
+
+    @property
+    def webhooks_sent(self) -> list[WebhookDelivery]:
+        """Every webhook the fake sent or is sending, in order, with the answer's status."""
+        return self._webhooks.sent
+
+    async def deliver_webhooks(self) -> None:
+        """Wait until every webhook queued so far was delivered (or failed)."""
+        await self._webhooks.drain()
+
     def revoke_session(self, token: str) -> None:
         """End the session of ``token`` now: its next request gets ``invalid_token``."""
         self.state.revoke_session(token)
@@ -284,7 +361,8 @@ class FakePolarServer:
         await web.SockSite(self._runner, sock).start()
 
     async def close(self) -> None:
-        """Stop serving and close every connection."""
+        """Stop serving and close every connection; undelivered webhooks are dropped."""
+        await self._webhooks.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

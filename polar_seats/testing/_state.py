@@ -7,6 +7,8 @@ Times are Unix seconds on the server's ``Clock``.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import dataclasses
 import secrets
 import uuid
@@ -19,6 +21,7 @@ __all__ = [
     "SESSION_TTL",
     "Clock",
     "Customer",
+    "Invitation",
     "Member",
     "Order",
     "Organization",
@@ -97,6 +100,7 @@ class Member:
     name: str | None = None
     external_id: str | None = None
     role: Literal["owner", "billing_manager", "member"] = "member"
+    created_at: float = 0.0
 
 
 @dataclasses.dataclass
@@ -137,6 +141,18 @@ class Seat:
     revoked_at: float | None = None
     metadata: Json = dataclasses.field(default_factory=dict[str, Any])
     created_at: float = 0.0
+    modified_at: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Invitation:
+    """An invitation email the fake "sent" (on assign and resend): to whom, the token."""
+
+    to: str
+    token: str = dataclasses.field(repr=False)
+    seat_id: str
+    at: float
+    """When it was sent, on the server's clock."""
 
 
 @dataclasses.dataclass
@@ -192,6 +208,17 @@ class State:
         """Every session ``POST /v1/customer-sessions/`` minted, in order."""
         self.frontend_url = FRONTEND_URL
         """The base of the ``customer_portal_url`` minted sessions carry."""
+        self.outbox: list[Invitation] = []
+        """Every invitation email sent, in order."""
+        self.listeners: list[Callable[[str, Json], None]] = []
+        """Called with each seat event (``customer_seat.assigned``...) and its seat body."""
+        self.undeliverable_domains: set[str] = {"invalid"}
+        """Email domains (and their subdomains) Polar's MX check refuses; RFC 2606's
+        ``.invalid`` never resolves."""
+        self.locks: collections.defaultdict[str, asyncio.Lock] = collections.defaultdict(
+            asyncio.Lock
+        )
+        """One per subscription or order: Polar's ``SELECT ... FOR UPDATE`` of its row."""
 
     # Building --------------------------------------------------------------------------
 
@@ -213,6 +240,7 @@ class State:
 
     def add_member(self, customer: Customer, **fields: Any) -> Member:
         email = fields.pop("email", customer.email)
+        fields.setdefault("created_at", self.clock())
         member = Member(fields.pop("id", None) or new_id(), customer.id, email, **fields)
         self.members[member.id] = member
         return member
@@ -286,6 +314,11 @@ class State:
         )
         self.organization_tokens[oat.token] = oat
         return oat
+
+    def emit(self, event: str, seat: Json) -> None:
+        """Tell the listeners (the webhook sender) that a seat event happened."""
+        for listener in self.listeners:
+            listener(event, seat)
 
     # Reading ---------------------------------------------------------------------------
 

@@ -20,12 +20,16 @@ __all__ = [
     "Invalid",
     "Model",
     "Unreadable",
+    "boolean",
     "decode_json",
+    "entry",
     "http_url",
+    "mapping",
     "missing_body",
     "optional",
     "string",
     "uuid4",
+    "uuid_any",
     "validate_union",
 ]
 
@@ -37,6 +41,10 @@ MISSING: Any = object()
 _URL_MAX = 2083
 _HYPHENATED = (8, 13, 18, 23)
 _HEX = frozenset("0123456789abcdefABCDEF")
+_BOOLEANS = {
+    **dict.fromkeys(("true", "t", "yes", "y", "on", "1"), True),
+    **dict.fromkeys(("false", "f", "no", "n", "off", "0"), False),
+}
 
 
 class Invalid(Exception):
@@ -66,26 +74,27 @@ class Model:
     def __init__(self, name: str, fields: Sequence[Field]) -> None:
         self.name, self.fields = name, fields
 
-    def validate(self, body: Any) -> tuple[Json, list[Json]]:
-        """The values read, and the 422 entries when some field fails."""
-        where = ["body", self.name]
+    def validate(self, body: Any, where: Sequence[Any] | None = None) -> tuple[Json, list[Json]]:
+        """The values read, and the 422 entries when some field fails; entries are under
+        ``where`` (``["body", "<Model>"]``, a union's branch, unless told otherwise)."""
+        where = list(where) if where is not None else ["body", self.name]
         if not isinstance(body, dict):
             msg = "Input should be a valid dictionary or object to extract fields from"
-            return {}, [_entry("model_attributes_type", where, msg, body)]
+            return {}, [entry("model_attributes_type", where, msg, body)]
         values: Json = {}
         problems: list[Json] = []
         for field in self.fields:
             given = next((alias for alias in field.aliases if alias in body), None)
             if given is None:
                 if field.required:
-                    problems.append(_entry("missing", [*where, field.name], "Field required", body))
+                    problems.append(entry("missing", [*where, field.name], "Field required", body))
                 else:
                     values[field.name] = None
                 continue
             try:
                 values[field.name] = field.check(body[given])
             except Invalid as bad:
-                problems.append(_entry(bad.kind, [*where, given], bad.msg, body[given], bad.ctx))
+                problems.append(entry(bad.kind, [*where, given], bad.msg, body[given], bad.ctx))
         return values, problems
 
 
@@ -108,8 +117,8 @@ def decode_json(raw: bytes) -> tuple[Any, list[Json]]:
     try:
         return json.loads(raw), []
     except json.JSONDecodeError as error:
-        entry = _entry("json_invalid", ["body", error.pos], "JSON decode error", {})
-        return None, [{**entry, "ctx": {"error": error.msg}}]
+        problem = entry("json_invalid", ["body", error.pos], "JSON decode error", {})
+        return None, [{**problem, "ctx": {"error": error.msg}}]
     except UnicodeDecodeError as error:
         raise Unreadable from error
 
@@ -119,7 +128,7 @@ class Unreadable(Exception):
 
 
 def missing_body() -> list[Json]:
-    return [_entry("missing", ["body"], "Field required", None)]
+    return [entry("missing", ["body"], "Field required", None)]
 
 
 def uuid4(value: Any) -> str:
@@ -130,6 +139,30 @@ def uuid4(value: Any) -> str:
     if parsed.version != 4:
         raise Invalid("uuid_version", "UUID version 4 expected", {"expected_version": 4})
     return str(parsed)
+
+
+def uuid_any(value: Any) -> str:
+    """pydantic's ``UUID``: any version, the canonical form."""
+    if not isinstance(value, str):
+        raise Invalid("uuid_type", "UUID input should be a string, bytes or UUID object")
+    return str(_parse_uuid(value))
+
+
+def boolean(value: Any) -> bool:
+    """pydantic's lax ``bool``: true and false, 0 and 1, and their usual spellings."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.lower() in _BOOLEANS:
+        return _BOOLEANS[value.lower()]
+    raise Invalid("bool_parsing", "Input should be a valid boolean, unable to interpret input")
+
+
+def mapping(value: Any) -> Json:
+    if not isinstance(value, dict):
+        raise Invalid("dict_type", "Input should be a valid dictionary")
+    return value  # pyright: ignore[reportUnknownVariableType]
 
 
 def optional(check: Check) -> Check:
@@ -207,8 +240,9 @@ def _uuid_error(text: str, inner: str, offset: int, hyphens: list[int]) -> str:
     return f"invalid group length in group 4: expected 12, found {len(inner) - 24}"
 
 
-def _entry(kind: str, loc: list[Any], msg: str, value: Any, ctx: Json | None = None) -> Json:
-    entry: Json = {"type": kind, "loc": loc, "msg": msg, "input": value}
+def entry(kind: str, loc: list[Any], msg: str, value: Any, ctx: Json | None = None) -> Json:
+    """One entry of a 422's ``detail``, as pydantic writes it (``ctx`` only when given)."""
+    problem: Json = {"type": kind, "loc": loc, "msg": msg, "input": value}
     if ctx is not None:
-        entry["ctx"] = ctx
-    return entry
+        problem["ctx"] = ctx
+    return problem

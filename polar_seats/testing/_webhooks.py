@@ -1,0 +1,136 @@
+"""Seat webhooks as Polar delivers them: signed per Standard Webhooks, in the background.
+
+Polar's webhook task signs ``"{id}.{timestamp}.{body}"`` with HMAC-SHA256 keyed by the
+endpoint secret's UTF-8 bytes (it hands ``standardwebhooks`` their base64) and POSTs it
+with ``webhook-id``, ``webhook-timestamp`` and ``webhook-signature: v1,<base64>``. The fake
+signs with ``hmac`` so that ``polar_seats.testing`` needs nothing beyond the library;
+the test suite checks each signature with the ``standardwebhooks`` package itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import dataclasses
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import aiohttp
+
+from ._bodies import iso
+
+__all__ = ["WebhookDelivery", "WebhookSender", "sign"]
+
+Json = dict[str, Any]
+
+TIMEOUT = 10.0
+"""Polar gives an endpoint ten seconds to answer."""
+
+
+def sign(secret: str, webhook_id: str, timestamp: int, body: str) -> str:
+    """The ``webhook-signature`` header: ``v1,`` and the base64 HMAC-SHA256."""
+    message = f"{webhook_id}.{timestamp}.{body}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+@dataclasses.dataclass
+class WebhookDelivery:
+    """One event the fake POSTed (or is about to), and how the endpoint answered."""
+
+    id: str
+    type: str
+    timestamp: int
+    body: str
+    """The exact bytes sent (and signed), as text."""
+    headers: dict[str, str]
+    status: int | None = None
+    """The endpoint's HTTP status; ``None`` until delivered, or when it could not be reached."""
+    error: str | None = None
+    """Why it could not be delivered (a refused connection, a timeout)."""
+
+    @property
+    def payload(self) -> Json:
+        """The event: ``type``, ``timestamp`` and ``data`` (the seat)."""
+        payload: Json = json.loads(self.body)
+        return payload
+
+
+class WebhookSender:
+    """Delivers seat events to ``url``, one at a time in the order they happened, as
+    Polar's FIFO guard does; nothing is sent while ``url`` or ``secret`` is ``None``."""
+
+    def __init__(self, clock: Callable[[], float], url: str | None, secret: str | None) -> None:
+        self.clock = clock
+        self.url = url
+        self.secret = secret
+        self.sent: list[WebhookDelivery] = []
+        self._queue: asyncio.Queue[WebhookDelivery] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
+        self._http: aiohttp.ClientSession | None = None
+
+    def emit(self, event: str, seat: Json) -> None:
+        """Queue ``event`` with the seat's body; a listener of the state."""
+        if self.url is None or self.secret is None:
+            return
+        now = self.clock()
+        # pydantic's model_dump_json: compact, keys in the payload model's order.
+        body = json.dumps(
+            {"type": event, "timestamp": iso(now), "data": seat},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        webhook_id, timestamp = str(uuid.uuid4()), int(now)
+        headers = {
+            "user-agent": "polar.sh webhooks",
+            "content-type": "application/json",
+            "webhook-id": webhook_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": sign(self.secret, webhook_id, timestamp, body),
+        }
+        delivery = WebhookDelivery(webhook_id, event, timestamp, body, headers)
+        self.sent.append(delivery)
+        self._queue.put_nowait(delivery)
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(self._deliver_all())
+
+    async def _deliver_all(self) -> None:
+        while True:
+            delivery = await self._queue.get()
+            try:
+                await self._deliver(delivery)
+            finally:
+                self._queue.task_done()
+
+    async def _deliver(self, delivery: WebhookDelivery) -> None:
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT))
+        assert self.url is not None
+        try:
+            async with self._http.post(
+                self.url, data=delivery.body.encode(), headers=delivery.headers
+            ) as response:
+                await response.read()
+                delivery.status = response.status
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            delivery.error = repr(error)
+
+    async def drain(self) -> None:
+        """Wait until every queued event was delivered (or failed)."""
+        await self._queue.join()
+
+    async def close(self) -> None:
+        """Stop delivering; what is still queued is dropped."""
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+            self._worker = None
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
