@@ -155,7 +155,7 @@ class AsyncClient(SubscriptionOperations, SessionOperations):
             budget=budget,
             rate_limit=_rate_limit(rate_limit, server),
             session_cache_size=_check_cache_size(session_cache_size),
-            organization_token=organization,
+            paces_organization=organization is not None,
         )
         self._is_view = False
         self._set_caller(checked, None, None)

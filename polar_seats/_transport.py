@@ -58,7 +58,7 @@ class Transport:
         budget: RetryBudget | None,
         rate_limit: RateLimit | None,
         session_cache_size: int = 10_000,
-        organization_token: str | None = None,
+        paces_organization: bool = False,
     ) -> None:
         self.session = session
         self.owns_session = session is None
