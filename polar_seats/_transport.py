@@ -74,7 +74,7 @@ class Transport:
         self.sessions = SessionCache(session_cache_size, testing_clock)
         # Polar counts an organization token's requests (minting) as one subject.
         self.organization_limiter = (
-            None if organization_token is None or rate_limit is None else RateLimiter(rate_limit)
+            RateLimiter(rate_limit) if paces_organization and rate_limit is not None else None
         )
 
     def limiter_for(self, key: str) -> RateLimiter | None:
