@@ -499,8 +499,8 @@ async def _demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
     err.write(
         f"\nListed {count} claimed subscriptions in {pages} request{'s' * (pages != 1)} "
         f"from a fake Polar\nserver at {server.url}.\n"
-        "For a customer's own, with a customer session token (which your backend creates\n"
-        "with Polar's customer sessions API):\n"
+        "For a customer's own, with a customer session token (your backend mints one\n"
+        "with AsyncClient(organization_token=...).for_customer(...)):\n"
         f"  export {TOKEN_VARIABLE}=polar_cst_…\n"
         "  polar-seats list --format table              # Polar's production API\n"
         "  polar-seats list --format table --server sandbox\n"
