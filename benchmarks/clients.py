@@ -171,6 +171,66 @@ async def polar_seats_calls(
         return await _spread(calls, 64, call)
 
 
+# Many customers through for_customer(): sessions minted by the client ----------------------
+
+ORGANIZATION_TOKEN = "polar_oat_benchmark"
+
+
+class KeptClient:
+    """One polar_seats client kept open across runs, as a long-lived backend keeps it: its
+    connections, and its session cache for :meth:`for_customer`, outlive each run."""
+
+    def __init__(self, url: str, organization_token: str = ORGANIZATION_TOKEN) -> None:
+        self.url = url
+        self.client = ps.AsyncClient(
+            organization_token=organization_token, base_url=url, rate_limit=None
+        )
+
+    async def __aenter__(self) -> KeptClient:
+        await self.client.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.client.close()
+
+    async def mint_all(self, customers: list[str]) -> None:
+        """Warm the session cache: one call per customer, so each mints its session."""
+        await _spread(len(customers), 64, _for_customer_call(self.client, customers))
+
+    async def for_customer(self, customers: list[str], calls: int) -> Tally:
+        return await _spread(calls, 64, _for_customer_call(self.client, customers))
+
+    async def with_token(self, tokens: list[str], calls: int) -> Tally:
+        client = self.client
+
+        async def call(n: int) -> list[str]:
+            page = await client.with_token(tokens[n % len(tokens)]).list_claimed_subscriptions()
+            return [sub.id for sub in page.items]
+
+        return await _spread(calls, 64, call)
+
+
+def _for_customer_call(
+    client: ps.AsyncClient, customers: list[str]
+) -> Callable[[int], Awaitable[list[str]]]:
+    async def call(n: int) -> list[str]:
+        view = client.for_customer(external_customer_id=customers[n % len(customers)])
+        page = await view.list_claimed_subscriptions()
+        return [sub.id for sub in page.items]
+
+    return call
+
+
+async def polar_seats_calls_cold(
+    url: str, customers: list[str], calls: int, organization_token: str
+) -> Tally:
+    """A new client, so an empty session cache: every customer's first call mints."""
+    async with ps.AsyncClient(
+        organization_token=organization_token, base_url=url, rate_limit=None
+    ) as client:
+        return await _spread(calls, 64, _for_customer_call(client, customers))
+
+
 async def sdk1_calls_token_per_call(url: str, tokens: list[str], calls: int) -> Tally:
     from polar.v2026_04 import PolarAsync
 

@@ -47,6 +47,16 @@ page down polar_seats's slower decoding path, so (5b) times a page where a third
 carry one.
 {sdk032_line}
 
+(7) and (8) make (4)'s 2,000 calls through `for_customer(external_customer_id=...)` for 500
+customers, the client minting each customer's session with `POST /v1/customer-sessions/`,
+which the server answers from a pre-encoded template with a fresh token each time and counts
+by organization token. They take turns with (4)'s `with_token()` client (a new client a run)
+and the raw floor. (7) keeps one client open whose 500 sessions were minted before anything
+was timed; "with_token, one client kept open" is that same client's `with_token()`, the
+like-for-like figure, since a client kept open also keeps its connections. (8) makes a new
+client, so an empty session cache, every run. The server's counts are checked: no mint in
+(7)'s timed runs, exactly 500 in each of (8)'s.
+
 "polar-sdk 1.0.2 ÷ this" is how many times faster than polar-sdk 1.0.2 (for the many-token
 benchmark, used at its best: one client and `request_access_token=` per call); "this ÷ floor"
 is the time relative to the raw aiohttp + msgspec floor written in the benchmark (sequential

@@ -5,6 +5,9 @@ processes; each measurement is the median of ``--reps`` runs after one warm-up r
 every run's items are checked against the expected ids, so no client is timed on a wrong
 answer. The whole suite runs twice: with the garbage collector frozen after warm-up
 (``gc.freeze()``), and with Python's defaults, since users run with the defaults.
+
+``--only 7,8`` runs some benchmarks (and ``--gc`` one collector policy) to look at them;
+only a full run writes the page.
 """
 
 from __future__ import annotations
@@ -14,21 +17,36 @@ import asyncio
 import dataclasses
 import functools
 import gc
+import itertools
+import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from importlib import metadata
 from pathlib import Path
+
+import aiohttp
 
 from . import clients
 from .clients import Tally
 from .server import Listing, item_id
 
 TOKENS = [f"polar_cst_customer_{n:03d}" for n in range(500)]
+CUSTOMERS = [f"user-{n:03d}" for n in range(500)]
+BENCHMARKS = ("1", "2", "3", "4", "5", "6", "7", "8")
+"""What ``--only`` selects from; ``5`` is (5) and (5b)."""
+
+WITH_TOKEN = "polar_seats (with_token)"
+KEPT_WITH_TOKEN = "polar_seats (with_token), one client kept open"
+WARM = "polar_seats for_customer(), warm sessions"
+COLD = "polar_seats for_customer(), a new client a run"
+# Organization tokens differ per client, so the server's count of mints by token tells
+# each run's mints apart.
+_organization_tokens = (f"polar_oat_benchmark_{n}" for n in itertools.count())
 
 
 @dataclasses.dataclass
@@ -129,7 +147,9 @@ def call_clients() -> dict[str, clients.Calls]:
     return found
 
 
-async def run_suite(servers: Servers, reps: int, freeze: bool) -> list[Row]:
+async def run_suite(
+    servers: Servers, reps: int, freeze: bool, only: Collection[str] = BENCHMARKS
+) -> list[Row]:
     rows: list[Row] = []
     walks = [
         ("(1) 10,000 items, limit=100", servers.fast, 10_000, 100),
@@ -137,16 +157,33 @@ async def run_suite(servers: Servers, reps: int, freeze: bool) -> list[Row]:
         ("(3) 100 pages, 20 ms latency", servers.slow, 10_000, 100),
     ]
     for title, base, items, limit in walks:
+        if title[1] not in only:
+            continue
         url = f"{base}/{items}"
         runs = {name: functools.partial(walk, url, limit) for name, walk in walk_clients().items()}
         for name, seconds in (await timed(runs, expected(items), reps, freeze)).items():
             rows.append(Row(title, name, seconds))
             print(f"  {title:32} {name:42} {seconds * 1000:9.1f} ms", flush=True)
+    if "4" in only:
+        rows.extend(await many_tokens_rows(servers, reps, freeze))
+    if "5" in only:
+        rows.extend(decode_rows(reps, freeze))
+    if "7" in only or "8" in only:
+        rows.extend(await customer_rows(servers, reps, freeze))
+    return rows
+
+
+def calls_wanted(calls: int) -> Tally:
+    # Every call reads the first page (10 items) of a 10-item listing.
+    return Tally.of(item_id(n % 10) for n in range(calls * 10))
+
+
+async def many_tokens_rows(servers: Servers, reps: int, freeze: bool) -> list[Row]:
+    rows = []
     title = "(4) 2,000 calls, 500 tokens, 64 at once"
     calls = 2_000
     url = f"{servers.fast}/10"
-    # Every call reads the first page (10 items) of a 10-item listing.
-    want = Tally.of(item_id(n % 10) for n in range(calls * 10))
+    want = calls_wanted(calls)
     runs = {
         name: functools.partial(call, url, TOKENS, calls) for name, call in call_clients().items()
     }
@@ -160,8 +197,69 @@ async def run_suite(servers: Servers, reps: int, freeze: bool) -> list[Row]:
     for name, seconds in medians.items():
         rows.append(Row(title, name, seconds))
         print(f"  {title:32} {name:42} {seconds * 1000:9.1f} ms", flush=True)
-    rows.extend(decode_rows(reps, freeze))
     return rows
+
+
+async def customer_rows(servers: Servers, reps: int, freeze: bool) -> list[Row]:
+    """(7) and (8): (4)'s calls, but naming 500 customers through ``for_customer()``, the
+    client minting their sessions; timed in turns with (4)'s ``with_token`` client.
+
+    (7) keeps one client open with all 500 sessions minted before anything is timed;
+    (8) makes a new client, so an empty session cache, every run. The server counts the
+    mints of each organization token: (7)'s timed runs must mint nothing, each of (8)'s
+    exactly one session per customer.
+    """
+    calls = 2_000
+    url = f"{servers.fast}/10"
+    warm_token = next(_organization_tokens)
+    cold_tokens: list[str] = []
+
+    def cold() -> Awaitable[Tally]:
+        token = next(_organization_tokens)
+        cold_tokens.append(token)
+        return clients.polar_seats_calls_cold(url, CUSTOMERS, calls, token)
+
+    async with clients.KeptClient(url, warm_token) as kept:
+        await kept.mint_all(CUSTOMERS)
+        primed = (await server_stats(servers.fast)).get(warm_token, 0)
+        if primed != len(CUSTOMERS):
+            raise AssertionError(f"warming minted {primed} sessions, not {len(CUSTOMERS)}")
+        runs = {
+            WITH_TOKEN: functools.partial(clients.polar_seats_calls, url, TOKENS, calls),
+            KEPT_WITH_TOKEN: functools.partial(kept.with_token, TOKENS, calls),
+            WARM: functools.partial(kept.for_customer, CUSTOMERS, calls),
+            COLD: cold,
+            "raw floor": functools.partial(clients.floor_calls, url, TOKENS, calls),
+        }
+        medians = await timed(runs, calls_wanted(calls), reps, freeze)
+    mints = await server_stats(servers.fast)
+    if mints.get(warm_token, 0) != primed:
+        raise AssertionError(
+            f"warm sessions: the timed runs minted {mints.get(warm_token, 0) - primed}, not 0"
+        )
+    per_run = [mints.get(token, 0) for token in cold_tokens]
+    if per_run != [len(CUSTOMERS)] * len(cold_tokens):
+        raise AssertionError(f"cold runs minted {per_run}, not {len(CUSTOMERS)} each")
+    rows = []
+    for name, seconds in medians.items():
+        if name == COLD:
+            title = "(8) the same, cold: a new client, 500 mints a run"
+            row = Row(title, name, seconds, f"{len(CUSTOMERS)} mints a run")
+        else:
+            title = "(7) 2,000 calls, 500 customers, for_customer()"
+            row = Row(title, name, seconds)
+        rows.append(row)
+        print(f"  {title[:3]} {name:50} {seconds * 1000:9.1f} ms", flush=True)
+    print(f"  (8) the server counted {per_run} mints in {len(per_run)} runs", flush=True)
+    return rows
+
+
+async def server_stats(base: str) -> dict[str, int]:
+    """Sessions minted so far, by organization token, as the server counted them."""
+    async with aiohttp.ClientSession() as session, session.get(f"{base}/_stats") as response:
+        response.raise_for_status()
+        counts: dict[str, int] = json.loads(await response.read())["mints_by_token"]
+        return counts
 
 
 def decode_rows(reps: int, freeze: bool) -> list[Row]:
@@ -231,6 +329,8 @@ def table(rows: list[Row]) -> str:
             sdk = seconds_of(rows, "(4)", "polar-sdk 1.0.2, request_access_token=")
         if benchmark.startswith("(5"):
             floor = None
+        if benchmark.startswith("(8)"):
+            floor = seconds_of(rows, "(7)", "raw floor")
         measure = "peak (MiB), one run" if memory else "median (ms)"
         lines.append(f"\n### {benchmark}\n")
         lines.append(f"| client | {measure} | polar-sdk 1.0.2 ÷ this | this ÷ floor |")
@@ -245,43 +345,73 @@ def table(rows: list[Row]) -> str:
 
 
 def verdicts(rows: list[Row]) -> list[str]:
+    """One line per target, for the benchmarks that ran."""
+
     def get(benchmark: str, client: str) -> float:
         value = seconds_of(rows, benchmark, client)
         return float("nan") if value is None else value
 
+    def ran(benchmark: str) -> bool:
+        return any(row.benchmark.startswith(benchmark) for row in rows)
+
     ours, one = "polar_seats (default)", "polar_seats concurrency=1"
     sdk = "polar-sdk 1.0.2"
     out = []
-    r1 = get("(1)", sdk) / get("(1)", ours)
-    floor1 = get("(1)", ours) / get("(1)", "raw floor, sequential")
-    out.append(
-        f"(1) {r1:.1f}x polar-sdk 1.0.2 (target 10x), {floor1:.2f} of the sequential "
-        f"floor's time (target at most 1.00): {'met' if r1 >= 10 and floor1 <= 1 else 'MISSED'}"
-    )
-    r3 = get("(3)", one) / get("(3)", ours)
-    out.append(f"(3) default {r3:.1f}x concurrency=1 (target 5x): {'met' if r3 >= 5 else 'MISSED'}")
-    r4 = get("(4)", "polar-sdk 1.0.2, request_access_token=") / get(
-        "(4)", "polar_seats (with_token)"
-    )
-    f4 = get("(4)", "polar_seats (with_token)") / get("(4)", "raw floor")
-    out.append(
-        f"(4) {r4:.1f}x polar-sdk 1.0.2 with request_access_token= (target 15x), "
-        f"{f4:.2f}x the floor's time (target at most 1.25): "
-        f"{'met' if r4 >= 15 and f4 <= 1.25 else 'MISSED'}"
-    )
-    r5 = get("(5)", sdk) / get("(5)", "polar_seats")
-    out.append(
-        f"(5) decoding {r5:.1f}x polar-sdk 1.0.2 (target 10x): {'met' if r5 >= 10 else 'MISSED'}"
-    )
-    r5b = get("(5b)", sdk) / get("(5b)", "polar_seats")
-    out.append(f"(5b) with legacy prices, decoding {r5b:.1f}x polar-sdk 1.0.2 (no target)")
-    small = get("(6) peak memory, 1,000", ours)
-    large = get("(6) peak memory, 100,000", ours)
-    grew = (large - small) / 2**20
-    out.append(
-        f"(6) streaming 100,000 items peaks {grew:.1f} MiB above 1,000 (target at most "
-        f"10 MiB): {'met' if grew <= 10 else 'MISSED'}"
-    )
+    if ran("(1)"):
+        r1 = get("(1)", sdk) / get("(1)", ours)
+        floor1 = get("(1)", ours) / get("(1)", "raw floor, sequential")
+        out.append(
+            f"(1) {r1:.1f}x polar-sdk 1.0.2 (target 10x), {floor1:.2f} of the sequential "
+            f"floor's time (target at most 1.00): "
+            f"{'met' if r1 >= 10 and floor1 <= 1 else 'MISSED'}"
+        )
+    if ran("(3)"):
+        r3 = get("(3)", one) / get("(3)", ours)
+        out.append(
+            f"(3) default {r3:.1f}x concurrency=1 (target 5x): {'met' if r3 >= 5 else 'MISSED'}"
+        )
+    if ran("(4)"):
+        r4 = get("(4)", "polar-sdk 1.0.2, request_access_token=") / get("(4)", WITH_TOKEN)
+        f4 = get("(4)", WITH_TOKEN) / get("(4)", "raw floor")
+        out.append(
+            f"(4) {r4:.1f}x polar-sdk 1.0.2 with request_access_token= (target 15x), "
+            f"{f4:.2f}x the floor's time (target at most 1.25): "
+            f"{'met' if r4 >= 15 and f4 <= 1.25 else 'MISSED'}"
+        )
+    if ran("(5)"):
+        r5 = get("(5)", sdk) / get("(5)", "polar_seats")
+        out.append(
+            f"(5) decoding {r5:.1f}x polar-sdk 1.0.2 (target 10x): "
+            f"{'met' if r5 >= 10 else 'MISSED'}"
+        )
+        r5b = get("(5b)", sdk) / get("(5b)", "polar_seats")
+        out.append(f"(5b) with legacy prices, decoding {r5b:.1f}x polar-sdk 1.0.2 (no target)")
+    if ran("(6)"):
+        small = get("(6) peak memory, 1,000", ours)
+        large = get("(6) peak memory, 100,000", ours)
+        grew = (large - small) / 2**20
+        out.append(
+            f"(6) streaming 100,000 items peaks {grew:.1f} MiB above 1,000 (target at most "
+            f"10 MiB): {'met' if grew <= 10 else 'MISSED'}"
+        )
+    if ran("(7)"):
+        r7 = get("(7)", WARM) / get("(7)", WITH_TOKEN)
+        kept = get("(7)", WARM) / get("(7)", KEPT_WITH_TOKEN)
+        out.append(
+            f"(7) for_customer() with warm sessions takes {r7:.2f}x the time of (4)'s "
+            f"with_token() client, timed in turns with it (target at most 1.10): "
+            f"{'met' if r7 <= 1.10 else 'MISSED'}; {kept:.2f}x with_token() on a client "
+            "kept open like it (no target)"
+        )
+    if ran("(8)"):
+        cold = get("(8)", COLD)
+        r8 = cold / get("(7)", WITH_TOKEN)
+        mints = next(row.note for row in rows if row.benchmark.startswith("(8)"))
+        out.append(
+            f"(8) for_customer() with a new client a run: {cold * 1000:.0f} ms, {r8:.2f}x "
+            f"with_token()'s time (no target); the server counted {mints} (must be exactly "
+            f"{len(CUSTOMERS)}, checked on every run): met"
+        )
     return out
 
 
@@ -334,20 +464,45 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--write", type=Path, help="write the performance page here")
+    parser.add_argument(
+        "--only",
+        type=_benchmarks,
+        default=BENCHMARKS,
+        metavar="N,N,...",
+        help="run only these benchmarks, by number (1-8; 5 is (5) and (5b)); not with --write",
+    )
+    parser.add_argument(
+        "--gc",
+        choices=("both", "frozen", "default"),
+        default="both",
+        help="the collector policies to run the suite with (default: both); not with --write",
+    )
     args = parser.parse_args()
+    if args.write is not None and (args.only != BENCHMARKS or args.gc != "both"):
+        parser.error("--write needs a full run: leave out --only and --gc")
     servers = Servers()
+    frozen: list[Row] = []
+    default: list[Row] = []
+    memory: list[Row] = []
     try:
-        print("gc frozen after warm-up:")
-        frozen = asyncio.run(run_suite(servers, args.reps, freeze=True))
-        print("gc defaults:")
-        default = asyncio.run(run_suite(servers, args.reps, freeze=False))
-        print("peak memory:")
-        memory = memory_rows(servers)
+        if args.gc in ("both", "frozen"):
+            print("gc frozen after warm-up:")
+            frozen = asyncio.run(run_suite(servers, args.reps, freeze=True, only=args.only))
+        if args.gc in ("both", "default"):
+            print("gc defaults:")
+            default = asyncio.run(run_suite(servers, args.reps, freeze=False, only=args.only))
+        if "6" in args.only:
+            print("peak memory:")
+            memory = memory_rows(servers)
     finally:
         servers.close()
     results = "\n".join(f"- {line}" for line in verdicts(default + memory))
     frozen_results = "\n".join(f"- {line}" for line in verdicts(frozen + memory))
-    print(results)
+    if default or not frozen:
+        print(results)
+    if frozen:
+        print("with the collector frozen:")
+        print(frozen_results)
     if args.write is not None:
         from .report import render
 
@@ -363,6 +518,16 @@ def main() -> None:
                 frozen_verdicts=frozen_results,
             )
         )
+
+
+def _benchmarks(text: str) -> tuple[str, ...]:
+    chosen = tuple(dict.fromkeys(part.strip().removesuffix("b") for part in text.split(",")))
+    unknown = [n for n in chosen if n not in BENCHMARKS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"benchmarks are numbered {', '.join(BENCHMARKS)} (got {text!r})"
+        )
+    return chosen
 
 
 if __name__ == "__main__":

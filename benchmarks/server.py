@@ -5,15 +5,25 @@ Bodies are assembled from pre-encoded pieces, so serving a page costs a join, no
 encoding: the server is not what is measured. Item ``n`` of a listing is one of 1,000
 seeded subscriptions with a unique id derived from ``n``, so 100,000 items cost no more
 memory than 1,000.
+
+``POST /v1/customer-sessions/`` mints a customer session the same way: a body template cut
+once from a real answer of Polar's, with a fresh token (``polar_cst_minted_<n>``), id and
+times per mint. The listings accept those tokens (and refuse a number never minted, or an
+organization token), and ``GET /_stats`` tells how many sessions each organization token
+minted, so a benchmark can count the mints a client made.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import datetime
 import math
+import re
 import socket
 import sys
+from collections.abc import Callable
 
 import msgspec
 from aiohttp import web
@@ -29,6 +39,74 @@ _NEWER_KINDS = {"unit_based", "metered_tiers"}
 # model; listings serve current prices, and (5) also times a page where a third of the items
 # carry a legacy price, which polar_seats decodes on its slower path.
 _LEGACY_KINDS = {"legacy_fixed", "legacy_custom"}
+
+
+MINTED_PREFIX = "polar_cst_minted_"
+# Polar's answer to a mint (tests/real_polar/exchanges/02-customer-sessions/), with the
+# parts that change per mint marked.
+_SESSION_TEMPLATE = (
+    b'{"created_at":"@@CREATED@@","modified_at":null,"id":"@@ID@@","token":"@@TOKEN@@",'
+    b'"expires_at":"@@EXPIRES@@","return_url":null,"customer_portal_url":'
+    b'"http://127.0.0.1:3000/seat-co/portal?customer_session_token=@@TOKEN@@'
+    b'&email=alice%40seatco-clients.com","customer_id":"ff396d0b-2d8e-4274-9d4f-4d82d6bb7ccf",'
+    b'"customer":{"id":"ff396d0b-2d8e-4274-9d4f-4d82d6bb7ccf","created_at":'
+    b'"2026-12-01T19:14:19.151802Z","modified_at":null,"metadata":{},"external_id":@@EXTERNAL@@,'
+    b'"email":"alice@seatco-clients.com","email_verified":true,"type":"individual",'
+    b'"name":"Alice Claimant","billing_name":"Alice Claimant","billing_address":null,'
+    b'"tax_id":null,"locale":null,"organization_id":"5ffc2b64-fbcc-4b8a-a457-f41d4acdec4a",'
+    b'"default_payment_method_id":null,"deleted_at":null,"first_user_event_at":null,'
+    b'"avatar_url":null}}'
+)
+_HOUR = datetime.timedelta(hours=1)
+
+
+def _cut(template: bytes) -> tuple[list[bytes], list[str]]:
+    """The fixed pieces of ``template`` and the names of the marks between them."""
+    parts = re.split(rb"@@([A-Z]+)@@", template)
+    return parts[0::2], [name.decode() for name in parts[1::2]]
+
+
+class Sessions:
+    """Mints customer sessions and knows which tokens it minted."""
+
+    def __init__(self, clock: Callable[[], datetime.datetime] | None = None) -> None:
+        self.pieces, self.marks = _cut(_SESSION_TEMPLATE)
+        self.minted = 0
+        self.by_organization_token: collections.Counter[str] = collections.Counter()
+        self._clock = clock or (lambda: datetime.datetime.now(datetime.UTC))
+
+    def mint(self, organization_token: str, external_id: str | None) -> bytes:
+        n = self.minted
+        self.minted += 1
+        self.by_organization_token[organization_token] += 1
+        created = self._clock()
+        values = {
+            "CREATED": _iso(created),
+            "EXPIRES": _iso(created + _HOUR),
+            "ID": item_id(n).encode(),
+            "TOKEN": f"{MINTED_PREFIX}{n}".encode(),
+            "EXTERNAL": msgspec.json.encode(external_id),
+        }
+        out = [self.pieces[0]]
+        for mark, piece in zip(self.marks, self.pieces[1:], strict=True):
+            out.append(values[mark])
+            out.append(piece)
+        return b"".join(out)
+
+    def knows(self, token: str) -> bool:
+        """Whether ``token`` is a customer session this server would accept."""
+        if not token.startswith(MINTED_PREFIX):
+            return token.startswith(("polar_cst_", "polar_mst_"))
+        number = token[len(MINTED_PREFIX) :]
+        return number.isdigit() and int(number) < self.minted
+
+
+def _iso(moment: datetime.datetime) -> bytes:
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds").encode() + b"Z"
+
+
+def _unauthorized(error: str = "Unauthorized") -> web.Response:
+    return web.json_response({"error": error, "detail": error}, status=401)
 
 
 def item_id(n: int) -> str:
@@ -70,12 +148,14 @@ class Listing:
 
 def make_app(latency: float) -> web.Application:
     listings: dict[int, Listing] = {}
+    sessions = Sessions()
 
     async def handle(request: web.Request) -> web.Response:
-        if not request.headers.get("Authorization", "").startswith("Bearer polar_"):
-            return web.json_response(
-                {"error": "Unauthorized", "detail": "Unauthorized"}, status=401
-            )
+        authorization = request.headers.get("Authorization", "")
+        if not authorization.startswith("Bearer "):
+            return _unauthorized()
+        if not sessions.knows(authorization[7:]):
+            return _unauthorized("invalid_token")
         total = int(request.match_info["total"])
         listing = listings.get(total) or listings.setdefault(total, Listing(total))
         page = int(request.query.get("page", "1"))
@@ -88,9 +168,33 @@ def make_app(latency: float) -> web.Application:
             headers={"Polar-Version": "2026-04"},
         )
 
+    async def mint(request: web.Request) -> web.Response:
+        authorization = request.headers.get("Authorization", "")
+        if not authorization.startswith("Bearer polar_oat_"):
+            return _unauthorized()
+        body = msgspec.json.decode(await request.read())
+        named = [field for field in ("customer_id", "external_customer_id") if field in body]
+        if len(named) != 1:
+            return web.json_response({"detail": "name the customer once"}, status=422)
+        if latency:
+            await asyncio.sleep(latency)
+        return web.Response(
+            body=sessions.mint(authorization[7:], body.get("external_customer_id")),
+            status=201,
+            content_type="application/json",
+            headers={"Polar-Version": "2026-04"},
+        )
+
+    async def stats(request: web.Request) -> web.Response:
+        return web.json_response(
+            {"mints": sessions.minted, "mints_by_token": dict(sessions.by_organization_token)}
+        )
+
     app = web.Application()
     # The listing size is part of the path, so one server serves every benchmark.
     app.router.add_get("/{total:\\d+}/v1/customer-portal/seats/subscriptions", handle)
+    app.router.add_post("/{total:\\d+}/v1/customer-sessions/", mint)
+    app.router.add_get("/_stats", stats)
     return app
 
 
