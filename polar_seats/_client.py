@@ -27,6 +27,7 @@ from ._protocol import (
     parse_response,
 )
 from ._ratelimit import RateLimit, RateLimiter, default_rate_limit
+from ._resources.seats import SeatOperations
 from ._resources.sessions import SessionOperations
 from ._resources.subscriptions import SubscriptionOperations
 from ._retry import RetryBudget, RetryPolicy, call_with_retries, logger, testing_clock
@@ -78,7 +79,7 @@ class _Settings:
     session_refresh_margin: float
 
 
-class AsyncClient(SubscriptionOperations, SessionOperations):
+class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
     """A session with Polar: the customer portal with a customer session token, and
     customer sessions with an organization access token.
 
@@ -245,7 +246,7 @@ class AsyncClient(SubscriptionOperations, SessionOperations):
         return self._settings.timeout
 
     @property
-    def retry(self) -> RetryPolicy | None:
+    def retry(self) -> RetryPolicy | None:  # type: ignore[override]
         """How failed attempts are retried, or ``None`` for never."""
         return self._settings.retry
 

@@ -5,6 +5,10 @@ PolarError
 ├── ClientClosedError          the client was used after close()
 ├── EventLoopError             the client was used from another event loop
 ├── APIStatusError             the server answered with an error status
+│   ├── BadRequestError        400: Polar refused the request (error, detail)
+│   │   ├── SeatNotAvailableError    no free seat (or an unpaid order)
+│   │   └── SeatAlreadyAssignedError the person already holds a live seat there
+│   ├── InvitationTokenError   an invitation token is invalid, expired or used
 │   ├── AuthenticationError    401: no token, a wrong kind, or an expired one
 │   ├── PermissionDeniedError  403: the token may not do this (a scope, a role)
 │   ├── NotFoundError          404: wrong path, or an unknown Polar-Version
@@ -35,16 +39,21 @@ if TYPE_CHECKING:
 __all__ = [
     "APIStatusError",
     "AuthenticationError",
+    "BadRequestError",
     "ClientClosedError",
     "EventLoopError",
+    "InvitationTokenError",
     "NetworkError",
     "NotFoundError",
+    "OutcomeUnknownError",
     "PermissionDeniedError",
     "PolarError",
     "PolarTimeoutError",
     "RateLimitError",
     "RequestValidationError",
     "ResponseDecodeError",
+    "SeatAlreadyAssignedError",
+    "SeatNotAvailableError",
     "ServerError",
 ]
 
@@ -123,6 +132,42 @@ class APIStatusError(PolarError):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status}, message={str(self)!r})"
 
+    @property
+    def error(self) -> str | None:
+        """Polar's error code (``"SeatNotAvailable"``, ``"invalid_token"``…), when the body
+        carried one."""
+        value = (json_object(self.body) or {}).get("error")
+        return value if isinstance(value, str) else None
+
+    @property
+    def detail(self) -> Any:
+        """Polar's explanation as it sent it: a sentence, or a 422's list of problems."""
+        return (json_object(self.body) or {}).get("detail")
+
+
+class BadRequestError(APIStatusError):
+    """400: Polar refused the request; ``error`` names why (``"SeatNotPending"``,
+    ``"MemberEmailMismatch"``…) and ``detail`` says it in a sentence."""
+
+
+class SeatNotAvailableError(BadRequestError):
+    """400 ``SeatNotAvailable``: every seat is taken (or the order is not paid yet)."""
+
+
+class SeatAlreadyAssignedError(BadRequestError):
+    """400 ``SeatAlreadyAssigned``: the person already holds a pending or claimed seat of
+    that subscription or order."""
+
+
+class InvitationTokenError(APIStatusError):
+    """The invitation token is invalid, expired, revoked or already claimed.
+
+    Polar answers 404 to ``get_claim_info()`` and 400 ``InvalidInvitationToken`` to
+    ``claim_seat()`` (and to a resend of a seat with no invitation): one ``except``
+    covers a dead invitation whichever call found it. A new invitation takes a revoke
+    and a new assign.
+    """
+
 
 class AuthenticationError(APIStatusError):
     """401: the token is missing, of the wrong kind, expired, revoked or malformed.
@@ -130,22 +175,11 @@ class AuthenticationError(APIStatusError):
     ``error`` is Polar's error code (``"Unauthorized"`` or ``"invalid_token"``).
     """
 
-    @property
-    def error(self) -> str | None:
-        """Polar's error code, when the body carried one."""
-        value = (json_object(self.body) or {}).get("error")
-        return value if isinstance(value, str) else None
-
 
 class PermissionDeniedError(APIStatusError):
     """403: the token is valid but may not do this (a missing scope, a member's role, a
-    feature the organization has not switched on); ``error`` is Polar's code."""
-
-    @property
-    def error(self) -> str | None:
-        """Polar's error code, when the body carried one."""
-        value = (json_object(self.body) or {}).get("error")
-        return value if isinstance(value, str) else None
+    feature the organization has not switched on); ``error`` is Polar's code
+    (``"NotPermitted"``, ``"FeatureNotEnabled"``…)."""
 
 
 class NotFoundError(APIStatusError):
@@ -197,6 +231,20 @@ class NetworkError(PolarError):
 
 class PolarTimeoutError(NetworkError, TimeoutError):
     """An attempt took longer than its timeout."""
+
+
+class OutcomeUnknownError(PolarError):
+    """A write may or may not have happened at Polar, and polar-seats could not find out.
+
+    The request reached Polar (or may have) and its answer was lost: a timeout, a reset
+    connection, a 5xx from a proxy. The message says what to check and what to do next;
+    ``request`` is the write, and the last error is the ``__cause__``. Nothing was sent
+    again that could have done the wrong thing.
+    """
+
+    def __init__(self, message: str, *, request: Request | None = None) -> None:
+        super().__init__(message)
+        self.request = request
 
 
 class ResponseDecodeError(PolarError):

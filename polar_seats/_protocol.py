@@ -24,11 +24,15 @@ import msgspec
 from ._errors import (
     APIStatusError,
     AuthenticationError,
+    BadRequestError,
+    InvitationTokenError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
     RequestValidationError,
     ResponseDecodeError,
+    SeatAlreadyAssignedError,
+    SeatNotAvailableError,
     ServerError,
     excerpt,
     json_object,
@@ -309,6 +313,24 @@ def _describe(body: Any, raw: bytes) -> str:
     return repr(excerpt(raw))
 
 
+_BAD_REQUESTS: dict[str, tuple[type[APIStatusError], str]] = {
+    "SeatNotAvailable": (
+        SeatNotAvailableError,
+        " Every seat is taken (or the order is unpaid): revoke one, or buy more seats.",
+    ),
+    "SeatAlreadyAssigned": (
+        SeatAlreadyAssignedError,
+        " The person already holds a pending or claimed seat there: list_seats() shows it.",
+    ),
+    "InvalidInvitationToken": (
+        InvitationTokenError,
+        " The invitation is invalid, expired, revoked or already claimed; a new one takes "
+        "revoke_seat() and assign_seat().",
+    ),
+}
+"""The 400s that have a class of their own, by Polar's ``error``."""
+
+
 def subject(request: Request | None) -> str:
     """How a message names the request: "Page 3 of claimed subscriptions"."""
     if request is None or not request.label:
@@ -337,6 +359,10 @@ def error_for_status(
         "raw_body": body,
         "request": request,
     }
+    if status == 400:
+        code = (json_object(data) or {}).get("error")
+        kind, hint = _BAD_REQUESTS.get(code if isinstance(code, str) else "", (BadRequestError, ""))
+        return kind(f"Polar refused the request (400: {said}).{hint}", **kwargs)
     if status == 401:
         if request is not None and request.auth is Auth.ORGANIZATION:
             check = (

@@ -190,7 +190,8 @@ def _now() -> float:
     return time.monotonic() + _testing.skipped
 
 
-async def _sleep(seconds: float) -> None:
+async def retry_sleep(seconds: float) -> None:
+    """Wait before a retry: skipped (and counted on the testing clock) under set_testing()."""
     if _testing.enabled:
         _testing.skipped += seconds
         await asyncio.sleep(0)
@@ -347,7 +348,7 @@ async def call_with_retries(
             stop=stop,
             wait=_Wait(policy),
             before_sleep=before_sleep,
-            sleep=_sleep,
+            sleep=retry_sleep,
             reraise=True,
         )
         try:

@@ -24,7 +24,7 @@ from ._errors import (
     PolarTimeoutError,
     ResponseDecodeError,
 )
-from ._protocol import Request, subject
+from ._protocol import Request, RetryKind, subject
 from ._ratelimit import RateLimit, RateLimiter
 from ._retry import RetryBudget, testing_clock
 from ._sessions import SessionCache
@@ -32,6 +32,28 @@ from ._sessions import SessionCache
 __all__ = ["State", "Transport"]
 
 _encode = msgspec.json.Encoder().encode
+
+# aiohttp sends a request of these methods once more, unasked and uncounted, when its
+# connection drops before the answer (aiohttp/client.py, IDEMPOTENT_METHODS).
+_RESENT_BY_AIOHTTP = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+
+
+class _LostAnswer(aiohttp.ClientError):
+    """The connection dropped after a write was sent; raised in place of aiohttp's own
+    error so that aiohttp does not send the write again (its cause is the original)."""
+
+
+async def _no_resend(
+    request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+) -> aiohttp.ClientResponse:
+    """A middleware for writes: a dropped connection ends the request; polar-seats decides
+    what happens next (a revoke re-reads the seat before it sends anything again)."""
+    try:
+        return await handler(request)
+    except aiohttp.ClientConnectorError:
+        raise  # never sent: aiohttp does not resend these either
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+        raise _LostAnswer(str(exc)) from exc
 
 
 class State(enum.Enum):
@@ -151,6 +173,7 @@ class Transport:
         if request.json is not None:
             data = _encode(request.json)
             headers = {**headers, "Content-Type": "application/json"}
+        guard = request.retry is not RetryKind.SAFE and request.method in _RESENT_BY_AIOHTTP
         try:
             async with session.request(
                 request.method,
@@ -159,6 +182,8 @@ class Transport:
                 data=data,
                 timeout=timeout,
                 allow_redirects=False,
+                # A session's own middlewares stay, with the guard innermost.
+                **({"middlewares": (*_middlewares_of(session), _no_resend)} if guard else {}),
             ) as response:
                 body = await _read_body(response, self.max_body_size, request)
                 return response.status, response.headers, body
@@ -171,13 +196,20 @@ class Transport:
             )
             raise timed_out from _cause(exc, request)
         except aiohttp.ClientError as exc:
-            described = _redact(f"{type(exc).__name__}: {exc}", request)
+            original = exc.__cause__ if isinstance(exc, _LostAnswer) else exc
+            assert original is not None
+            described = _redact(f"{type(original).__name__}: {original}", request)
             error = NetworkError(
                 f"{subject(request)} got no complete answer from {self.base_url}: {described}",
                 request=request,
-                request_sent=not isinstance(exc, aiohttp.ClientConnectorError),
+                request_sent=not isinstance(original, aiohttp.ClientConnectorError),
             )
-            raise error from _cause(exc, request)
+            raise error from _cause(original, request)
+
+
+def _middlewares_of(session: aiohttp.ClientSession) -> tuple[aiohttp.ClientMiddlewareType, ...]:
+    # A per-request tuple replaces the session's; aiohttp has no public accessor for them.
+    return tuple(getattr(session, "_middlewares", None) or ())
 
 
 def _build_url(base_url: str, request: Request) -> URL:

@@ -62,7 +62,7 @@ async def test_a_run_of_faults_on_one_page_is_ridden_out(
 @pytest.mark.parametrize(
     ("fault", "error"),
     [
-        (Fault.http_status(400, body=b'{"detail":"bad"}'), ps.APIStatusError),
+        (Fault.http_status(400, body=b'{"detail":"bad"}'), ps.BadRequestError),
         (Fault.http_status(401, body=b'{"error":"invalid_token"}'), ps.AuthenticationError),
         (Fault.http_status(403, body=b'{"detail":"Forbidden"}'), ps.PermissionDeniedError),
         (Fault.http_status(404, body=b'{"detail":"Not Found"}'), ps.NotFoundError),
@@ -268,5 +268,5 @@ async def test_testing_clock_counts_the_skipped_waits() -> None:
     from polar_seats.testing import testing_clock
 
     before = testing_clock()
-    await _retry._sleep(120.0)
+    await _retry.retry_sleep(120.0)
     assert testing_clock() - before >= 120.0

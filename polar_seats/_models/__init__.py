@@ -19,7 +19,16 @@ from __future__ import annotations
 
 # The Structs keep the __module__ of the module that defines them: msgspec resolves their
 # string annotations (from __future__ import annotations) through it.
-from ._codec import CUSTOMER_SESSION, SESSION_INFO, SUBSCRIPTION_PAGE, Codec
+from ._codec import (
+    CUSTOMER_SEAT,
+    CUSTOMER_SESSION,
+    SEAT_CLAIM,
+    SEAT_CLAIM_INFO,
+    SEATS_LIST,
+    SESSION_INFO,
+    SUBSCRIPTION_PAGE,
+    Codec,
+)
 from ._lax import LaxPage, decode_hook, from_lax, subscription_from_builtins
 from .benefits import (
     Benefit,
@@ -60,6 +69,15 @@ from .prices import (
     TierType,
     UnknownProductPrice,
 )
+from .seats import (
+    CustomerSeat,
+    Member,
+    MemberRole,
+    SeatClaim,
+    SeatClaimInfo,
+    SeatsList,
+    SeatStatus,
+)
 from .sessions import CustomerSession, CustomerSessionInfo
 from .subscriptions import (
     CustomerCancellationReason,
@@ -82,7 +100,11 @@ from .subscriptions import (
 )
 
 __all__ = [
+    "CUSTOMER_SEAT",
     "CUSTOMER_SESSION",
+    "SEATS_LIST",
+    "SEAT_CLAIM",
+    "SEAT_CLAIM_INFO",
     "SESSION_INFO",
     "SUBSCRIPTION_PAGE",
     "Address",
@@ -105,6 +127,7 @@ __all__ = [
     "CustomerPortalCustomerSettings",
     "CustomerPortalSubscriptionSettings",
     "CustomerPortalUsageSettings",
+    "CustomerSeat",
     "CustomerSession",
     "CustomerSessionInfo",
     "CustomerSubscription",
@@ -115,6 +138,8 @@ __all__ = [
     "LaxPage",
     "LegacyRecurringProductPriceCustom",
     "LegacyRecurringProductPriceFixed",
+    "Member",
+    "MemberRole",
     "MeterUnit",
     "OrganizationCustomerPortalSettings",
     "Page",
@@ -135,7 +160,11 @@ __all__ = [
     "ProductPriceUnitBased",
     "ProductVisibility",
     "RecurringInterval",
+    "SeatClaim",
+    "SeatClaimInfo",
+    "SeatStatus",
     "SeatTierType",
+    "SeatsList",
     "SubscriptionProrationBehavior",
     "SubscriptionStatus",
     "TaxBehaviorOption",

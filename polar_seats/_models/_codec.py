@@ -14,6 +14,7 @@ import msgspec
 
 from ._lax import LaxPage, decode_hook, from_lax
 from .pages import Page
+from .seats import CustomerSeat, SeatClaim, SeatClaimInfo, SeatsList
 from .sessions import CustomerSession, CustomerSessionInfo
 from .subscriptions import CustomerSubscription
 
@@ -72,3 +73,15 @@ SESSION_INFO: Codec[CustomerSessionInfo] = Codec(CustomerSessionInfo)
 
 CUSTOMER_SESSION: Codec[CustomerSession] = Codec(CustomerSession)
 """The body of ``POST /v1/customer-sessions/``."""
+
+SEATS_LIST: Codec[SeatsList] = Codec(SeatsList)
+"""The body of ``GET /v1/customer-portal/seats`` and ``GET /v1/customer-seats``."""
+
+CUSTOMER_SEAT: Codec[CustomerSeat] = Codec(CustomerSeat)
+"""The body of an assign, a revoke and a resend."""
+
+SEAT_CLAIM_INFO: Codec[SeatClaimInfo] = Codec(SeatClaimInfo)
+"""The body of ``GET /v1/customer-seats/claim/{invitation_token}``."""
+
+SEAT_CLAIM: Codec[SeatClaim] = Codec(SeatClaim)
+"""The body of ``POST /v1/customer-seats/claim``."""

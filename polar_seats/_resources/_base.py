@@ -6,7 +6,8 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from .._errors import PolarError
-from .._protocol import Request
+from .._protocol import Auth, Request
+from .._retry import RetryPolicy
 
 T = TypeVar("T")
 Caller = TypeVar("Caller", bound="Operations")
@@ -16,6 +17,7 @@ class Operations:
     """The client's side of an operation: send a request, decode its answer."""
 
     concurrency: int
+    retry: RetryPolicy | None
 
     async def _call(
         self,
@@ -34,6 +36,10 @@ class Operations:
 
     def _check_organization_token(self) -> None:
         """Raise ``ValueError`` if the client holds no organization access token."""
+        raise NotImplementedError
+
+    def _own_credential(self) -> Auth:
+        """The credential of the caller's own: a customer's, else the organization's."""
         raise NotImplementedError
 
     def _for_walk(self: Caller) -> Caller:

@@ -1,0 +1,273 @@
+"""Pure rules of the seat operations: Polar's argument checks, the requests, and who a seat
+belongs to (what assign reconciles with and what revoke compares)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote
+
+from .._errors import (
+    APIStatusError,
+    InvitationTokenError,
+    NetworkError,
+    PolarError,
+    ServerError,
+)
+from .._models import CustomerSeat, SeatsList
+from .._protocol import Auth, Request, RetryKind
+
+PORTAL = "/v1/customer-portal/seats"
+ORGANIZATION = "/v1/customer-seats"
+CLAIM = "/v1/customer-seats/claim"
+METADATA_KEYS = 10
+METADATA_BYTES = 1024
+_UUID = re.compile(
+    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+)
+_INVITATION = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def seats_path(credential: Auth) -> str:
+    """The customer portal's seats for a customer credential, the organization's else."""
+    if credential is Auth.CUSTOMER:
+        return PORTAL
+    if credential is Auth.ORGANIZATION:
+        return ORGANIZATION
+    raise ValueError(
+        "Managing seats needs a credential: a customer session token (AsyncClient(token) "
+        "or client.with_token(token)), a customer view (client.for_customer(...)), or an "
+        "organization access token (AsyncClient(organization_token=...), with the "
+        "customer_seats:read and customer_seats:write scopes)."
+    )
+
+
+def container(subscription_id: str | None, order_id: str | None) -> tuple[str, str]:
+    """``("subscription_id", id)`` or ``("order_id", id)``: exactly one must be given."""
+    if (subscription_id is None) == (order_id is None):
+        raise ValueError(
+            "Pass exactly one of subscription_id= (a subscription's seats) or order_id= "
+            "(a one-time order's seats)."
+        )
+    if subscription_id is not None:
+        return "subscription_id", _uuid(subscription_id, "subscription_id")
+    assert order_id is not None
+    return "order_id", _uuid(order_id, "order_id")
+
+
+def _uuid(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}.")
+    if not _UUID.match(value):
+        raise ValueError(f"{name} must be a Polar id, a UUID such as '…-4f1c-…' (got {value!r}).")
+    return value
+
+
+def seat_id_of(seat: CustomerSeat | str) -> str:
+    """The id of a seat given as a ``CustomerSeat`` or as its id."""
+    if isinstance(seat, CustomerSeat):
+        return _uuid(seat.id, "seat.id")
+    return _uuid(seat, "seat")
+
+
+def check_invitation_token(token: object) -> str:
+    """The invitation token if it can be one of Polar's (URL-safe base64); never echoed."""
+    if not isinstance(token, str):
+        raise TypeError(f"The invitation token must be a str, not {type(token).__name__}.")
+    if not token:
+        raise ValueError("The invitation token is empty: pass the token from the invitation link.")
+    if not _INVITATION.match(token):
+        raise ValueError(
+            "The invitation token holds characters Polar's tokens never do (they are "
+            "URL-safe base64: letters, digits, '-' and '_'); pass the token alone, not the "
+            "whole link, and strip any whitespace."
+        )
+    return token
+
+
+@dataclasses.dataclass(frozen=True)
+class Person:
+    """Whom an assign names, as Polar's ``SeatAssign`` takes it."""
+
+    email: str | None = None
+    external_customer_id: str | None = None
+    customer_id: str | None = None
+    member_id: str | None = None
+    external_member_id: str | None = None
+
+    def check(self) -> Person:
+        """Polar's ``validate_recipient``, before any request."""
+        for name, value in dataclasses.asdict(self).items():
+            if value is not None and (not isinstance(value, str) or not value):
+                raise ValueError(f"{name} must be a non-empty str, or None (got {value!r}).")
+        legacy = (self.external_customer_id, self.customer_id)
+        member = (self.member_id, self.external_member_id)
+        given_legacy = sum(value is not None for value in legacy)
+        given_member = sum(value is not None for value in member)
+        if given_legacy + given_member == 0 and self.email is None:
+            raise ValueError(
+                "Name the person the seat is for: email=, customer_id=, "
+                "external_customer_id=, member_id= or external_member_id=."
+            )
+        if given_legacy and given_member:
+            raise ValueError(
+                "Polar does not take customer_id/external_customer_id together with "
+                "member_id/external_member_id: name the person one way."
+            )
+        if given_member > 1:
+            raise ValueError("Pass member_id= or external_member_id=, not both.")
+        if given_legacy and given_legacy + (self.email is not None) != 1:
+            raise ValueError("Pass exactly one of email=, customer_id= or external_customer_id=.")
+        if self.member_id is not None and self.email is not None:
+            raise ValueError("Polar does not take member_id= with email=: the member has one.")
+        return self
+
+    @property
+    def identifiable(self) -> bool:
+        """Whether a seat in a list can be told to be this person's: an external customer
+        id appears on no seat."""
+        return self.external_customer_id is None
+
+    def holds(self, seat: CustomerSeat) -> bool:
+        """Whether ``seat`` is live and, by everything it shows, this person's."""
+        if not seat.is_live or not self.identifiable:
+            return False
+        member = seat.member
+        checks: list[bool] = []
+        if self.email is not None:
+            emails = {seat.email, seat.customer_email, member.email if member else None}
+            checks.append(self.email.casefold() in {e.casefold() for e in emails if e})
+        if self.member_id is not None:
+            checks.append(self.member_id in (seat.member_id, member.id if member else None))
+        if self.external_member_id is not None:
+            checks.append(member is not None and member.external_id == self.external_member_id)
+        if self.customer_id is not None:
+            # With the member model, a seat's customer_id is the billing customer's (the
+            # member's own customer): it then says nothing of who holds the seat.
+            billing = member is not None and member.customer_id == seat.customer_id
+            checks.append(seat.customer_id == self.customer_id and not billing)
+        return bool(checks) and all(checks)
+
+    def describe(self) -> str:
+        """The person for a message, by the kind of id only (an email is a person's data)."""
+        names = [name for name, value in dataclasses.asdict(self).items() if value is not None]
+        return "the person named by " + " and ".join(names)
+
+
+def check_metadata(metadata: object) -> dict[str, Any] | None:
+    """``metadata`` if Polar takes it: a dict of at most 10 keys and 1 KB as JSON."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a dict, not {type(metadata).__name__}.")
+    checked: dict[str, Any] = dict(metadata)  # pyright: ignore[reportUnknownArgumentType]
+    if not all(isinstance(key, str) for key in checked):
+        raise TypeError("metadata keys must be str.")
+    if len(checked) > METADATA_KEYS:
+        raise ValueError(f"metadata may have at most {METADATA_KEYS} keys (got {len(checked)}).")
+    try:
+        size = len(json.dumps(checked))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"metadata must be JSON: {exc}.") from None
+    if size > METADATA_BYTES:
+        raise ValueError(
+            f"metadata may be at most {METADATA_BYTES} bytes as JSON (Polar's limit); "
+            f"this is {size}."
+        )
+    return checked
+
+
+def assign_body(
+    where: tuple[str, str],
+    person: Person,
+    metadata: dict[str, Any] | None,
+    immediate_claim: bool,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {where[0]: where[1]}
+    body.update({k: v for k, v in dataclasses.asdict(person).items() if v is not None})
+    if metadata is not None:
+        body["metadata"] = metadata
+    if immediate_claim:
+        body["immediate_claim"] = True
+    return body
+
+
+def write_request(method: str, path: str, label: str, json_body: Any, auth: Auth) -> Request:
+    """A seat write: resent by the retry layer only when Polar cannot have run it."""
+    return Request(method, path, label, json=json_body, retry=RetryKind.UNSENT_ONLY, auth=auth)
+
+
+def claim_info_request(token: str) -> Request:
+    return Request(
+        "GET",
+        f"{CLAIM}/…",
+        "claim info",
+        auth=Auth.NONE,
+        secret_path=f"{CLAIM}/{quote(token, safe='')}",
+    )
+
+
+def claim_request(token: str) -> Request:
+    return Request(
+        "POST",
+        CLAIM,
+        "claim seat",
+        json={"invitation_token": token},
+        retry=RetryKind.UNSENT_ONLY,
+        auth=Auth.NONE,
+        secret_answer=True,
+    )
+
+
+def is_ambiguous(error: PolarError) -> bool:
+    """Whether a write that failed so may have run at Polar: its answer was lost (a timeout,
+    a dropped connection) or came from a proxy or a crash (5xx, 408)."""
+    if isinstance(error, NetworkError):
+        return error.request_sent
+    return isinstance(error, ServerError) or (
+        isinstance(error, APIStatusError) and error.status == 408
+    )
+
+
+def same_occupant(now: CustomerSeat, before: CustomerSeat) -> bool:
+    """Whether the row ``now`` still belongs to whoever held ``before``."""
+    if not now.is_live:
+        return False
+    if now.member_id is not None and before.member_id is not None:
+        return now.member_id == before.member_id
+    mine, theirs = before.occupant_email, now.occupant_email
+    return mine is not None and theirs is not None and mine.casefold() == theirs.casefold()
+
+
+def find_seat(seats: SeatsList, seat_id: str) -> CustomerSeat | None:
+    wanted = seat_id.replace("-", "").lower()
+    return next((s for s in seats.seats if s.id.replace("-", "").lower() == wanted), None)
+
+
+def expired(seat: CustomerSeat, now: datetime | None = None) -> bool:
+    """Whether a pending seat's invitation has expired (resending does not renew it)."""
+    expires = seat.invitation_token_expires_at
+    if seat.status != "pending" or expires is None:
+        return False
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=timezone.utc)
+    return expires <= (now or datetime.now(timezone.utc))
+
+
+def invitation_error(error: APIStatusError) -> InvitationTokenError:
+    """Polar's 404 for a dead invitation, as the error a dead invitation raises."""
+    dead = InvitationTokenError(
+        f"Polar does not know this invitation ({error.status}): it is invalid, expired, "
+        "revoked or already claimed. A new one takes revoke_seat() and assign_seat().",
+        status=error.status,
+        headers=error.headers,
+        body=error.body,
+        raw_body=error.raw_body,
+        request=error.request,
+    )
+    dead.attempts = error.attempts
+    return dead
