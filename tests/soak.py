@@ -22,6 +22,7 @@ import polar_seats as ps
 from polar_seats.testing import RETRYABLE_FAULTS, FakePolarServer, Fault, FaultPlan, set_testing
 
 from .helpers import Connections, client_for
+from .write_matrix import MARKER
 
 SOAK_FAULTS = (*RETRYABLE_FAULTS, Fault.stall(2.0), Fault.slow_body(0.05))
 """Every fault a walk should ride out: each retryable status, the HTML proxy page, resets
@@ -163,8 +164,9 @@ Each page is retried on its own, and a walk continues from the page that failed,
 page 1. Retried: connection errors, a connection closed before or during the answer, a body
 cut off before its announced length, timeouts, and statuses 408, 429, 500, 502, 503 and 504.
 Never retried: cancellation, other 4xx statuses, and complete bodies that are not JSON or do
-not fit the models. aiohttp itself re-sends an idempotent request once when a kept-alive
-connection turns out to be closed before any answer; that re-send is not counted as a retry.
+not fit the models. aiohttp itself re-sends a read once when a kept-alive connection turns
+out to be closed before any answer; that re-send is not counted as a retry. Writes are
+different: see [Writes under faults](#writes-under-faults).
 
 Waits are exponential with full jitter (`random(0, min(8, 0.5 * 2 ** (attempt - 1)))`
 seconds by default); a 429 waits what its `Retry-After` asks, up to `retry_after_cap` (60 s),
@@ -251,7 +253,10 @@ def main() -> None:
     )
     print(report)
     if args.write is not None:
-        args.write.write_text(render(report, "nox -s soak"))
+        # The write fault matrix (tests/write_matrix.py) has its own section of the page.
+        kept = args.write.read_text().partition(MARKER)
+        matrix = kept[1] + kept[2] if kept[1] else ""
+        args.write.write_text(render(report, "nox -s soak") + ("\n" + matrix if matrix else ""))
     clean = report.lost == report.repeated == report.failed_walks == 0
     raise SystemExit(0 if clean and report.connections_in_use_after_cancel == 0 else 1)
 
