@@ -202,7 +202,7 @@ async def assign_seat(state: State, container: Container, values: Json) -> Json:
             raise SeatError(400, "SeatNotAvailable", f"No available seats for {container.id}")
         await asyncio.sleep(0)
         organization = state.organizations[container.organization_id]
-        target: tuple[Customer, Member | None, str | None]
+        target: tuple[Customer, Member | None, str]
         if (
             organization.member_model_enabled
             or values.get("member_id")
@@ -216,8 +216,7 @@ async def assign_seat(state: State, container: Container, values: Json) -> Json:
     if values.get("immediate_claim"):
         state.emit("customer_seat.claimed", seat_body(state, seat))
     else:
-        if email is not None:
-            _send_invitation(state, seat, email)
+        _send_invitation(state, seat, email)
         state.emit("customer_seat.assigned", seat_body(state, seat))
     return seat_body(state, seat)
 
@@ -227,7 +226,7 @@ def _place(
     container: Container,
     customer: Customer,
     member: Member | None,
-    email: str | None,
+    email: str,
     values: Json,
 ) -> Seat:
     """Reuse a revoked row of the container (the first, in table order: same seat id),
@@ -275,7 +274,7 @@ def _find_customer(state: State, organization_id: str, values: Json) -> Customer
 
 def _legacy_target(
     state: State, container: Container, values: Json
-) -> tuple[Customer, Member | None, str | None]:
+) -> tuple[Customer, Member | None, str]:
     """The member model off: a customer for the person (created for an email), and a
     member under the billing customer, as Polar's ``_resolve_legacy_target``."""
     customer = _find_customer(state, container.organization_id, values)
@@ -344,10 +343,9 @@ def _resolve_member(state: State, billing: Customer, email: str | None, values: 
         if not email:
             raise SeatError(404, "MemberNotFound", f"Member not found: {external}")
         member = _member_by_email(state, billing, email)
-        if member.external_id is None:
-            member.external_id = external
-        elif member.external_id != external:
+        if member.external_id is not None:  # another one (a member with this one is `found`)
             raise mismatch
+        member.external_id = external
         return member
     if email:
         return _member_by_email(state, billing, email)
