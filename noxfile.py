@@ -23,7 +23,7 @@ def tests(session: nox.Session) -> None:
         "pytest",
         "--cov=polar_seats",
         "--cov-report=term-missing:skip-covered",
-        "--cov-fail-under=95",
+        "--cov-fail-under=97",
         *session.posargs,
     )
 
