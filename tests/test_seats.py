@@ -4,6 +4,7 @@ write matrix leaves out, and no secret in any message."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import datetime, timedelta, timezone
@@ -367,3 +368,92 @@ def test_the_client_decodes_every_recorded_seat_and_claim_answer() -> None:
             )
             assert seat.member is None or seat.member.id == sent["member"]["id"]
     assert decoded == {"list", "claim info", "claim", "seat"}
+
+
+async def test_five_concurrent_assigns_for_the_last_seat_give_one_seat(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    """Through the client as through the fake: one seat, four SeatNotAvailableError."""
+    async with customer(server, billing.token) as me:
+        await me.assign_seat(subscription_id=billing.subscription_id, email="first@x.test")
+        results = await asyncio.gather(
+            *(
+                me.assign_seat(subscription_id=billing.subscription_id, email=f"p{n}@x.test")
+                for n in range(5)
+            ),
+            return_exceptions=True,
+        )
+    won = [r for r in results if isinstance(r, ps.CustomerSeat)]
+    assert len(won) == 1
+    assert [type(r) for r in results if not isinstance(r, ps.CustomerSeat)] == [
+        ps.SeatNotAvailableError
+    ] * 4
+    assert len([s for s in seats_of(server, billing) if s.status != "revoked"]) == 2
+
+
+async def test_a_concurrent_assign_of_the_same_person_counts_as_success(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    """Someone else assigned Ada, and this call's answer was lost: her seat is the result,
+    and no other seat would be."""
+    async with customer(server, billing.token) as me, customer(server, billing.token) as them:
+        bo = await them.assign_seat(subscription_id=billing.subscription_id, email="bo@x.test")
+        ada = await them.assign_seat(subscription_id=billing.subscription_id, email="ada@x.test")
+        server.faults = FaultPlan({1: Fault.reset()})
+        with set_testing(True):
+            mine = await me.assign_seat(subscription_id=billing.subscription_id, email="ada@x.test")
+    assert mine.id == ada.id != bo.id
+    assert [r.method for r in server.requests[2:]] == ["POST", "GET"]
+
+
+@pytest.mark.parametrize(
+    ("person", "seat", "holds"),
+    [
+        (
+            Person(member_id="m1"),
+            {"member": {"id": "m1", "customer_id": "b", "email": "a@x"}},
+            True,
+        ),
+        (Person(member_id="m1"), {"member_id": "m2"}, False),
+        (
+            Person(external_member_id="e1"),
+            {"member": {"id": "m", "customer_id": "b", "email": "a@x", "external_id": "e1"}},
+            True,
+        ),
+        (Person(external_member_id="e1"), {}, False),
+        (Person(customer_id="c1"), {"customer_id": "c1"}, True),
+        (
+            Person(customer_id="c1"),
+            {"customer_id": "c1", "member": {"id": "m", "customer_id": "c1", "email": "a@x"}},
+            False,
+        ),
+        (Person(email="a@x"), {"customer_email": "A@X", "status": "revoked"}, False),
+        (Person(external_customer_id="u1"), {"customer_id": "c1"}, False),
+    ],
+)
+def test_who_holds_a_seat(person: Person, seat: dict[str, Any], holds: bool) -> None:
+    fields = {"id": "0" * 32, "status": "pending", **seat}
+    assert person.holds(CUSTOMER_SEAT.decode(json.dumps(fields).encode())) is holds
+
+
+def test_the_argument_types_are_checked() -> None:
+    from polar_seats._resources._seat_rules import (
+        check_invitation_token,
+        check_metadata,
+        expired,
+        seat_id_of,
+    )
+
+    with pytest.raises(TypeError, match="seat must be a str"):
+        seat_id_of(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="invitation token must be a str"):
+        check_invitation_token(b"token")
+    with pytest.raises(TypeError, match="metadata must be a dict"):
+        check_metadata(["team"])
+    with pytest.raises(TypeError, match="metadata must be JSON"):
+        check_metadata({"when": datetime.now(timezone.utc)})
+    naive = ps.CustomerSeat(
+        id="0" * 32, status="pending", invitation_token_expires_at=datetime(2020, 1, 1)
+    )
+    assert expired(naive)
+    assert not expired(ps.CustomerSeat(id="0" * 32, status="claimed"))
