@@ -457,3 +457,21 @@ def test_the_argument_types_are_checked() -> None:
     )
     assert expired(naive)
     assert not expired(ps.CustomerSeat(id="0" * 32, status="claimed"))
+
+
+async def test_a_failed_check_after_a_lost_answer_is_an_unknown_outcome(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    """The read that would tell what a lost revoke did fails too: the revoke's outcome is
+    reported unknown (not the read's error), and nothing more is sent."""
+    async with customer(server, billing.token) as me:
+        seat = await me.assign_seat(subscription_id=billing.subscription_id, email="a@x.test")
+        server.faults = FaultPlan(
+            {1: Fault.reset().after(), **{n: Fault.server_error(503) for n in range(2, 6)}}
+        )
+        with set_testing(True), pytest.raises(ps.OutcomeUnknownError) as caught:
+            await me.revoke_seat(seat)
+    assert "Reading the seats to find out failed too" in str(caught.value)
+    assert isinstance(caught.value.__cause__, ps.ServerError)
+    assert [r.method for r in server.requests[1:]] == ["DELETE"] + ["GET"] * 4
+    assert [s.status for s in seats_of(server, billing)] == ["revoked"]

@@ -153,7 +153,7 @@ class SeatOperations(Operations):
                     "customer_id=, which are reconciled by themselves.",
                     request=request,
                 ) from (answer or lost)
-            seats = await self._list(where, timeout)
+            seats = await self._check(where, timeout, request, lost)
             held = next((seat for seat in seats.seats if person.holds(seat)), None)
             if held is not None:
                 logger.info(
@@ -217,7 +217,7 @@ class SeatOperations(Operations):
                     request=request,
                 ) from lost
             where = container(known.subscription_id, known.order_id)
-            row = find_seat(await self._list(where, timeout), seat_id)
+            row = find_seat(await self._check(where, timeout, request, lost), seat_id)
             if row is not None and row.status == "revoked":
                 return row
             if row is None:
@@ -315,6 +315,20 @@ class SeatOperations(Operations):
                 "session for its holder with create_customer_session() (organization token).",
                 request=request,
             ) from error
+
+    async def _check(
+        self, where: tuple[str, str], timeout: float | None, request: Request, lost: PolarError
+    ) -> SeatsList:
+        """The seats, read to learn what a write whose answer was lost did."""
+        try:
+            return await self._list(where, timeout)
+        except PolarError as failed:
+            raise OutcomeUnknownError(
+                f"{request.label.capitalize()} may have worked: {lost}. Reading the seats to "
+                f"find out failed too ({failed}), so nothing more was sent; call "
+                "list_seats() once Polar answers again to see where things stand.",
+                request=request,
+            ) from failed
 
     def _sends(self) -> int:
         """How many times a write may be sent in all, reconciled sends included."""
