@@ -8,9 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from aiohttp import web
 from typing_extensions import assert_type
 
 import polar_seats as ps
+from polar_seats import webhooks
 from polar_seats.testing import FakePolarServer, make_customer_subscription
 
 
@@ -65,3 +67,22 @@ async def testing_kit() -> None:
         async with ps.AsyncClient(server.token, base_url=server.url) as client:
             await walk(client)
     assert_type(make_customer_subscription(), ps.CustomerSubscription)
+
+
+async def webhook_receiver(request: web.Request, secret: str) -> None:
+    # aiohttp's CIMultiDictProxy is a Mapping[str, str], as a dict or Starlette's Headers are.
+    event = webhooks.verify(await request.read(), request.headers, secret)
+    assert_type(event, webhooks.WebhookEvent)
+    if isinstance(event, webhooks.CustomerSeatEvent):
+        assert_type(event.data, ps.CustomerSeat)
+        assert_type(event.timestamp, datetime)
+    else:
+        assert_type(event, webhooks.UnknownWebhookEvent)
+        assert_type(event.payload, dict[str, Any])
+        assert_type(event.timestamp, datetime | None)
+    assert_type(event.type, str)
+    try:
+        webhooks.verify("{}", {"webhook-id": "1"}, secret, tolerance=60, now=datetime.now())
+    except webhooks.WebhookVerificationError as exc:
+        error: ps.PolarError = exc  # one except ps.PolarError catches it too
+        assert_type(error.request, ps.Request | None)
