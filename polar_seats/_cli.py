@@ -1,23 +1,40 @@
-"""The ``polar-seats`` command: list claimed subscriptions, mint customer sessions, or try
-it on a fake server."""
+"""The ``polar-seats`` command: list claimed subscriptions, mint customer sessions, manage
+seats and claim invitations, or try it on a fake server."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
-import csv
 import os
+import re
 import sys
+import textwrap
 import traceback
-import types
-import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 import msgspec
 
+from ._cli_output import FORMATS, Writer, check_field
+from ._cli_output import pick as _pick
 from ._cli_report import Progress, progress_wanted, scrub
+from ._cli_seats import (
+    ACTIONS,
+    ASSIGN_CREDENTIALS,
+    CLAIMS,
+    CREDENTIALS,
+    DESCRIPTION,
+    HELP,
+    InvitationExpired,
+    Parser,
+    RefuseInvitationToken,
+    SeatMissing,
+    add_options,
+)
+from ._cli_seats import check as _check_seats
+from ._cli_seats import explain as _explain_seats
+from ._cli_seats import run as _run_seats
 from ._cli_sessions import (
     ACCESS_TOKEN_VARIABLE,
     CUSTOMER,
@@ -34,17 +51,21 @@ from ._cli_sessions import (
     customer_of,
     customer_option,
     explain,
+    hidden_values,
     open_client,
     organization_token,
     read_token,
 )
 from ._errors import (
-    APIStatusError,
     AuthenticationError,
+    InvitationTokenError,
     NetworkError,
+    OutcomeUnknownError,
+    PermissionDeniedError,
     PolarError,
     RateLimitError,
-    json_object,
+    SeatAlreadyAssignedError,
+    SeatNotAvailableError,
 )
 from ._models import CustomerSubscription, Page
 from ._protocol import check_limit
@@ -52,7 +73,7 @@ from ._retry import RetryPolicy
 from ._version import version
 
 if TYPE_CHECKING:
-    from .testing import Fault, FaultPlan
+    from .testing import FakePolarServer, Fault, FaultPlan
 
 __all__ = [
     "ACCESS_TOKEN_VARIABLE",
@@ -65,31 +86,39 @@ __all__ = [
 ]
 
 DEMO_FIELDS: str = "id,status,seats,product.name"
-FORMATS = ("jsonl", "json", "csv", "table")
-TABLE_WIDTH = 80
-TABLE_SAMPLE = 100
-"""Rows a table reads before it sizes its columns to them."""
 MAX_PORT = 65535
+_OPTION = re.compile(r"--?[a-z][a-z0-9-]{0,30}")
+"""How an option is spelled (and no invitation token, 43 characters long, is): what an
+unknown argument may be named by."""
 DEMO_CUSTOMER = "demo-customer"
 """The external id of the customer ``serve-fake`` seeds for ``session create``."""
+DEMO_TEAM = "demo-team"
+"""The external id of the customer whose subscription of `DEMO_SEATS` free seats
+``serve-fake`` seeds for ``seats``."""
+DEMO_SEATS = 5
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_AUTH = 3
 EXIT_RATE_LIMIT = 4
 EXIT_NETWORK = 5
+EXIT_PERMISSION = 6
+EXIT_NO_SEAT = 7
+EXIT_ALREADY_ASSIGNED = 8
+EXIT_INVITATION = 9
+EXIT_NOT_FOUND = 10
+EXIT_OUTCOME_UNKNOWN = 11
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
-
-_encode = msgspec.json.Encoder().encode
 
 
 def _parser() -> argparse.ArgumentParser:
     # No abbreviations: `--token X` once became `--token-file X`, and its error showed X.
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="polar-seats",
-        description="List the Polar subscriptions on which a customer holds a seat, and mint "
-        "customer sessions.",
+        formatter_class=_HelpFormatter,
+        description="List the Polar subscriptions on which a customer holds a seat, mint "
+        "customer sessions, manage the seats of a subscription and claim invitations.",
         epilog="Try `polar-seats demo` first: it needs no account. "
         "`polar-seats COMMAND --help` describes a command.",
         allow_abbrev=False,
@@ -141,6 +170,32 @@ def _parser() -> argparse.ArgumentParser:
         help="where the customer portal's back link leads",
     )
 
+    seats = _command(
+        commands,
+        "seats",
+        help="list, assign, revoke and resend the seats of a subscription or order",
+        description="The seats of a subscription (or of a one-time order), with a customer "
+        "session token or the organization access token.",
+    )
+    _refuse_token(seats)
+    seat_actions = seats.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action in ACTIONS:
+        parser_of = _command(
+            seat_actions,
+            action,
+            help=HELP[action],
+            description=DESCRIPTION[action],
+            epilog=ASSIGN_CREDENTIALS if action == "assign" else CREDENTIALS,
+        )
+        _add_debug(parser_of)
+        _add_server_options(parser_of)
+        add_options(parser_of, action)
+    for claim in CLAIMS:
+        parser_of = _command(commands, claim, help=HELP[claim], description=DESCRIPTION[claim])
+        _add_debug(parser_of, refuse=RefuseInvitationToken)
+        _add_server_options(parser_of)
+        add_options(parser_of, claim)
+
     demo = _command(
         commands,
         "demo",
@@ -156,10 +211,12 @@ def _parser() -> argparse.ArgumentParser:
         commands,
         "serve-fake",
         help="run the fake Polar server on its own, for tests in any language",
-        description="Serve Polar's customer-portal and customer-session endpoints with "
-        "seeded data on 127.0.0.1 until interrupted; prints its URL, a customer session "
-        "token and an organization access token it accepts, and the external id of a "
-        f"seeded customer ({DEMO_CUSTOMER}) to try `session create` with.",
+        description="Serve Polar's customer-portal, customer-session and seat endpoints "
+        "with seeded data on 127.0.0.1 until interrupted; prints its URL, a customer session "
+        "token and an organization access token it accepts, the external id of a seeded "
+        f"customer ({DEMO_CUSTOMER}) to try `session create` with, and the id of a "
+        f"subscription of {DEMO_SEATS} free seats (of the customer {DEMO_TEAM}) to try "
+        "`seats` with. Then it prints each invitation it emails, with its token, for `claim`.",
     )
     # The server logs no requests: --debug only shows tracebacks here.
     _add_debug(serve, "show the traceback of an error")
@@ -190,6 +247,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's, without breaking a line inside an option's name (``--member-`` ``id``)."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return textwrap.fill(
+            " ".join(text.split()),
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+        )
+
+
 class _Commands(Protocol):
     """What ``add_subparsers()`` returns."""
 
@@ -202,9 +275,19 @@ def _command(
     *,
     help: str,
     description: str,
-) -> argparse.ArgumentParser:
+    epilog: str | None = None,
+) -> Parser:
     # Each command, as the top parser, takes no abbreviation of an option.
-    return commands.add_parser(name, help=help, description=description, allow_abbrev=False)
+    parser = commands.add_parser(
+        name,
+        help=help,
+        description=description,
+        epilog=epilog,
+        allow_abbrev=False,
+        formatter_class=_HelpFormatter,
+    )
+    assert isinstance(parser, Parser)  # subparsers are of the top parser's class
+    return parser
 
 
 def _refuse_token(
@@ -286,143 +369,6 @@ def _field_names(args: argparse.Namespace) -> list[str] | None:
     return DEMO_FIELDS.split(",") if args.format == "table" else None
 
 
-def _check_field(path: str) -> None:
-    """Refuse a ``--fields`` path that names no field of `CustomerSubscription`,
-    level by level, so a typo is not printed as a column of nulls."""
-    hint: Any = CustomerSubscription
-    where = "a subscription"
-    for depth, part in enumerate(path.split(".")):
-        if typing.get_origin(hint) is dict:
-            return  # the raw fields of a price or benefit this version does not know
-        if typing.get_origin(hint) is list:
-            raise UsageError(f"--fields {path}: {where} is a list; print it whole with {where}.")
-        fields = _struct_fields(hint)
-        if not fields:
-            raise UsageError(
-                f"--fields {path}: {where} has no fields below it; print it with {where}."
-            )
-        if part not in fields:
-            nested = " (nested ones dotted, as in product.name)" if depth == 0 else ""
-            raise UsageError(
-                f"--fields {path}: {where} has no field {part!r}; its fields are "
-                f"{', '.join(fields)}{nested}."
-            )
-        hint = fields[part]
-        where = ".".join(path.split(".")[: depth + 1])
-
-
-def _struct_fields(hint: Any) -> dict[str, Any]:
-    """The fields of the Structs ``hint`` may be (one, an optional one, or a union of
-    them), by the names they are printed under, with their types."""
-    union = isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
-    fields: dict[str, Any] = {}
-    for member in typing.get_args(hint) if union else (hint,):
-        if isinstance(member, type) and issubclass(member, msgspec.Struct):
-            tag = member.__struct_config__.tag_field
-            if tag is not None:
-                fields.setdefault(tag, str)
-            for field in msgspec.structs.fields(member):
-                fields.setdefault(field.encode_name, field.type)
-    return fields
-
-
-def _pick(data: dict[str, Any], fields: list[str]) -> dict[str, Any]:
-    picked: dict[str, Any] = {}
-    for field in fields:
-        value: Any = data
-        for part in field.split("."):
-            value = (json_object(value) or {}).get(part)
-        picked[field] = value
-    return picked
-
-
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in data.items():
-        nested = json_object(value)
-        if nested is not None:
-            flat.update(_flatten(nested, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return _encode(value).decode()
-    return str(value)
-
-
-class _Writer:
-    """Writes rows in one of the output formats, as they come."""
-
-    def __init__(self, kind: str, out: TextIO) -> None:
-        self.kind = kind
-        self.out = out
-        self.rows = 0
-        self._csv: csv.DictWriter[str] | None = None
-        self._widths: list[int] = []
-        self._sample: list[list[str]] = []
-
-    def row(self, data: dict[str, Any]) -> None:
-        if self.kind == "jsonl":
-            self.out.write(_encode(data).decode() + "\n")
-        elif self.kind == "json":
-            self.out.write(("[" if self.rows == 0 else ",") + _encode(data).decode())
-        elif self.kind == "csv":
-            flat = _flatten(data)
-            if self._csv is None:
-                self._csv = csv.DictWriter(self.out, fieldnames=list(flat), extrasaction="ignore")
-                self._csv.writeheader()
-            self._csv.writerow({key: _cell(value) for key, value in flat.items()})
-        else:
-            flat = _flatten(data)
-            if not self._sample:
-                self._sample.append(list(flat))  # the header
-            cells = [_cell(value) for value in flat.values()]
-            if self._widths:
-                self._line(cells)
-            else:
-                self._sample.append(cells)
-                if len(self._sample) > TABLE_SAMPLE:
-                    self._flush_sample()
-        self.rows += 1
-
-    def _flush_sample(self) -> None:
-        # Columns as wide as their name and the sample's values, the widest narrowed until
-        # the table fits.
-        header, *rows = self._sample
-        widths = [max([4, *(len(row[i]) for row in [header, *rows])]) for i in range(len(header))]
-        while sum(widths) + 2 * (len(widths) - 1) > TABLE_WIDTH and max(widths) > 4:
-            widths[widths.index(max(widths))] -= 1
-        self._widths = widths
-        self._line(header)
-        self._line(["-" * width for width in widths])
-        for row in rows:
-            self._line(row)
-
-    def _line(self, cells: list[str]) -> None:
-        fitted = [
-            cell if len(cell) <= width else cell[: width - 1] + "…"
-            for cell, width in zip(cells, self._widths, strict=False)
-        ]
-        line = "  ".join(
-            cell.ljust(width) for cell, width in zip(fitted, self._widths, strict=False)
-        )
-        self.out.write(line.rstrip() + "\n")
-
-    def close(self) -> None:
-        if self.kind == "table" and not self._widths and self._sample:
-            self._flush_sample()
-        if self.kind == "json":
-            self.out.write("[]\n" if self.rows == 0 else "]\n")
-        self.out.flush()
-
-
 async def _walk(
     args: argparse.Namespace,
     out: TextIO,
@@ -433,7 +379,7 @@ async def _walk(
     """Print every subscription the client made of ``options`` lists: as its token's
     customer, or as ``customer`` (named as ``for_customer()`` takes it)."""
     fields = _field_names(args)
-    writer = _Writer(args.format, out)
+    writer = Writer(args.format, out)
     quiet = args.no_progress or args.debug or not progress_wanted(out, err)
     progress = None if quiet else Progress(err)
     retry = RetryPolicy() if progress is None else progress.retry_policy(RetryPolicy())
@@ -515,6 +461,8 @@ async def _serve(args: argparse.Namespace, out: TextIO) -> None:
         count=args.items, seed=args.seed, faults=_fault_plan(args), port=args.port
     )
     server.add_customer(external_id=DEMO_CUSTOMER, subscriptions=3)
+    team = server.add_billing_customer(seats=DEMO_SEATS, external_id=DEMO_TEAM)
+    server.state.listeners.append(_invitations_shown(server, out))
     try:
         try:
             await server.start()
@@ -529,12 +477,28 @@ async def _serve(args: argparse.Namespace, out: TextIO) -> None:
             f"Token: {server.token}\n"
             f"Organization token: {DEFAULT_ORGANIZATION_TOKEN}\n"
             f"External customer id: {DEMO_CUSTOMER}\n"
+            f"Seat subscription id: {team.subscription_id}\n"
             "Ctrl-C stops it.\n"
         )
         out.flush()
         await asyncio.Event().wait()
     finally:
         await server.close()
+
+
+def _invitations_shown(server: FakePolarServer, out: TextIO) -> Callable[[str, object], None]:
+    """A listener of the fake's seat events that prints each invitation email it sent, with
+    its token (the fake's own), so that `claim` can be tried."""
+    shown = len(server.outbox)
+
+    def show(event: str, seat: object) -> None:
+        nonlocal shown
+        for invitation in server.outbox[shown:]:
+            out.write(f"Invitation to {invitation.to}: {invitation.token}\n")
+        shown = len(server.outbox)
+        out.flush()
+
+    return show
 
 
 def _fault_plan(args: argparse.Namespace) -> FaultPlan:
@@ -576,6 +540,9 @@ def _check(args: argparse.Namespace) -> None:
     if args.command == "session":
         customer_of(args, required=True)
         return
+    if args.command in ("seats", *CLAIMS):
+        _check_seats(args)
+        return
     if args.command == "list":
         customer_of(args, required=False)
     try:
@@ -583,14 +550,17 @@ def _check(args: argparse.Namespace) -> None:
     except ValueError as exc:
         raise UsageError(_walk_problem(str(exc))) from None
     for field in _field_names(args) or ():
-        _check_field(field)
+        check_field(field, CustomerSubscription, "a subscription")
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     args, unknown = _parser().parse_known_args(argv)
     if unknown:
-        # argparse would print them all, and one may be a token typed where it does not go.
-        options = [arg.partition("=")[0] for arg in unknown if arg.startswith("-")]
+        # argparse would print them all, and one may be a token typed where it does not go:
+        # only what is spelled as an option is named (an invitation token may begin with -).
+        options = [
+            name for name in (arg.partition("=")[0] for arg in unknown) if _OPTION.fullmatch(name)
+        ]
         hidden = len(unknown) - len(options)
         said = [f"No such option: {', '.join(options)}"] if options else []
         if hidden:
@@ -599,7 +569,14 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
                 "is a token)"
             )
         command = " ".join(filter(None, (args.command, getattr(args, "action", None))))
-        raise UsageError(f"{'; '.join(said)}. `polar-seats {command} --help` lists the options.")
+        dashed = (
+            ": an invitation token that begins with - goes after --, as in `-- TOKEN`"
+            if args.command in CLAIMS and hidden
+            else ""
+        )
+        raise UsageError(
+            f"{'; '.join(said)}{dashed}. `polar-seats {command} --help` lists the options."
+        )
     return args
 
 
@@ -607,8 +584,15 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 _EXITS: tuple[tuple[type[Exception], int], ...] = (
     (UsageError, EXIT_USAGE),
     (AuthenticationError, EXIT_AUTH),
+    (PermissionDeniedError, EXIT_PERMISSION),
     (RateLimitError, EXIT_RATE_LIMIT),
     (NetworkError, EXIT_NETWORK),
+    (SeatNotAvailableError, EXIT_NO_SEAT),
+    (SeatAlreadyAssignedError, EXIT_ALREADY_ASSIGNED),
+    (InvitationTokenError, EXIT_INVITATION),
+    (InvitationExpired, EXIT_INVITATION),
+    (SeatMissing, EXIT_NOT_FOUND),
+    (OutcomeUnknownError, EXIT_OUTCOME_UNKNOWN),
     (PolarError, EXIT_ERROR),
 )
 
@@ -630,6 +614,8 @@ def run(
             asyncio.run(_serve(args, out))
         elif args.command == "session":
             asyncio.run(create_session(args, out, err))
+        elif args.command in ("seats", *CLAIMS):
+            asyncio.run(_run_seats(args, out, err))
         else:
             asyncio.run(_list(args, out, err))
     except BrokenPipeError:
@@ -645,23 +631,25 @@ def run(
         return EXIT_INTERRUPTED
     except Exception as exc:
         # scrub(): no message should hold a token, but a body Polar sent back (an excerpt
-        # of a session that did not decode) may.
+        # of a session that did not decode) may; and the invitation token read is hidden.
+        hidden = hidden_values(args)
         if args.debug:
-            err.write(scrub(traceback.format_exc()))
+            err.write(scrub(traceback.format_exc(), hidden))
         status, message = _failure(exc, args)
-        err.write(f"polar-seats: {scrub(message)}\n")
+        err.write(f"polar-seats: {scrub(message, hidden)}\n")
         return status
     return 0
 
 
 def _failure(exc: Exception, args: argparse.Namespace) -> tuple[int, str]:
     """The exit status and the sentence of an error."""
-    if isinstance(exc, APIStatusError) and exc.status == 403:
-        # A token without the scope or the right: another token fixes it, as for a 401.
-        return EXIT_AUTH, explain(exc, args) or str(exc)
     for kind, code in _EXITS:
         if isinstance(exc, kind):
-            explained = explain(exc, args) if isinstance(exc, PolarError) else None
+            explained = (
+                _explain_seats(exc, args) or explain(exc, args)
+                if isinstance(exc, PolarError)
+                else None
+            )
             return code, explained or str(exc)
     return EXIT_BUG, (
         f"internal error, a bug in polar-seats: {type(exc).__name__}: {exc}. "

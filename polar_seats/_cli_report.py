@@ -7,6 +7,7 @@ import dataclasses
 import os
 import re
 import time
+from collections.abc import Iterable
 from types import SimpleNamespace
 from typing import Any, TextIO
 
@@ -18,8 +19,11 @@ from ._retry import RetryEvent, RetryPolicy
 _TOKEN = re.compile(r"\b(polar_[a-z]{3}_)[A-Za-z0-9_\-]+")
 
 
-def scrub(text: str) -> str:
-    """``text`` with the secret part of every Polar token in it left out."""
+def scrub(text: str, hidden: Iterable[str] = ()) -> str:
+    """``text`` with the secret part of every Polar token in it left out, and each of the
+    ``hidden`` values (an invitation token, which has no prefix to find it by) too."""
+    for value in hidden:
+        text = text.replace(value, "… (redacted)") if value else text
     return _TOKEN.sub(r"\1… (redacted)", text)
 
 
@@ -37,8 +41,10 @@ class RequestLog:
     """Writes one line per request and answer to ``err`` (``--debug``), through aiohttp's
     tracing, so what is logged is what was sent."""
 
-    def __init__(self, err: TextIO) -> None:
+    def __init__(self, err: TextIO, hidden: Iterable[str] = ()) -> None:
         self.err = err
+        self.hidden = hidden
+        """Values no line shows (see `scrub`)."""
 
     def trace_config(self) -> aiohttp.TraceConfig:
         config = aiohttp.TraceConfig()
@@ -48,7 +54,7 @@ class RequestLog:
         return config
 
     def _write(self, line: str) -> None:
-        self.err.write(f"polar-seats: {scrub(line)}\n")
+        self.err.write(f"polar-seats: {scrub(line, self.hidden)}\n")
         self.err.flush()
 
     async def _start(self, _s: object, context: SimpleNamespace, params: Any) -> None:

@@ -127,14 +127,18 @@ def add_token_file(parser: Options, source: TokenSource, what: str) -> None:
         )
 
 
-def add_customer_options(parser: argparse.ArgumentParser, *, required: bool) -> None:
-    """The options that name a customer (and a member of a team customer)."""
+def add_customer_options(
+    parser: argparse.ArgumentParser, *, required: bool, description: str | None = None
+) -> None:
+    """The options that name a customer (and a member of a team customer); ``description``
+    replaces what the group of the optional ones says."""
     if required:
         group = parser.add_argument_group("the customer, and the organization token")
     else:
         group = parser.add_argument_group(
             "acting for a customer with an organization token",
-            f"Mint the customer's session with the organization access token in "
+            description
+            or f"Mint the customer's session with the organization access token in "
             f"${ACCESS_TOKEN_VARIABLE} (or --access-token-file) instead of using "
             f"${TOKEN_VARIABLE}, which is then ignored.",
         )
@@ -156,6 +160,33 @@ def add_customer_options(parser: argparse.ArgumentParser, *, required: bool) -> 
 def customer_of(args: argparse.Namespace, *, required: bool) -> Customer | None:
     """The customer (and member) the options name, checked, as ``for_customer()`` takes
     them; ``None`` when none is named and none is required."""
+    named = named_customer(args)
+    if named is None:
+        if required:
+            raise UsageError(
+                "Name the customer the session is for: --external-customer-id ID (your own id "
+                "for them) or --customer-id ID (Polar's)."
+            )
+        if args.access_token_file:
+            raise UsageError(
+                "--access-token-file is for listing as a customer of the organization: name "
+                "one with --external-customer-id ID or --customer-id ID. A customer's own "
+                f"session token goes in ${TOKEN_VARIABLE} or --token-file."
+            )
+        return None
+    if getattr(args, "token_file", None):
+        option = customer_option(named)
+        raise UsageError(
+            f"--token-file and {option} both say whose subscriptions to list: pass "
+            f"--token-file for a customer session token you have, or {option} to mint one "
+            "with the organization token, not both."
+        )
+    return named
+
+
+def named_customer(args: argparse.Namespace) -> Customer | None:
+    """The customer (and member) the options name, checked one against the other;
+    ``None`` when they name none."""
     named = {field: getattr(args, field) for field in (*_CUSTOMERS, *_MEMBERS)}
     named = {field: value for field, value in named.items() if value is not None}
     for field, value in named.items():
@@ -176,24 +207,7 @@ def customer_of(args: argparse.Namespace, *, required: bool) -> Customer | None:
             "too, with --external-customer-id ID or --customer-id ID."
         )
     if not customers:
-        if required:
-            raise UsageError(
-                "Name the customer the session is for: --external-customer-id ID (your own id "
-                "for them) or --customer-id ID (Polar's)."
-            )
-        if args.access_token_file:
-            raise UsageError(
-                "--access-token-file is for listing as a customer of the organization: name "
-                "one with --external-customer-id ID or --customer-id ID. A customer's own "
-                f"session token goes in ${TOKEN_VARIABLE} or --token-file."
-            )
         return None
-    if getattr(args, "token_file", None):
-        raise UsageError(
-            f"--token-file and {_option(customers[0])} both say whose subscriptions to list: "
-            "pass --token-file for a customer session token you have, or "
-            f"{_option(customers[0])} to mint one with the organization token, not both."
-        )
     return cast("Customer", named)
 
 
@@ -252,12 +266,19 @@ def organization_token(args: argparse.Namespace, what: str) -> str:
     )
 
 
+def hidden_values(args: argparse.Namespace) -> list[str]:
+    """The values the command read that no output may show (an invitation token): the
+    request log and every error message leave them out."""
+    hidden: list[str] = vars(args).setdefault("hidden", [])
+    return hidden
+
+
 @contextlib.asynccontextmanager
 async def open_client(
     args: argparse.Namespace, err: TextIO, **options: Any
 ) -> AsyncGenerator[AsyncClient]:
     """A client on a session of the command's own, logging each request with ``--debug``."""
-    trace = [RequestLog(err).trace_config()] if args.debug else []
+    trace = [RequestLog(err, hidden_values(args)).trace_config()] if args.debug else []
     async with aiohttp.ClientSession(trace_configs=trace) as session:
         try:
             client = AsyncClient(session=session, **options)

@@ -216,6 +216,15 @@ async def serve_fake_said(*options: str) -> AsyncIterator[dict[str, str]]:
     """`polar-seats serve-fake --port 0 OPTIONS` in a process; yields what it printed
     before "Ctrl-C stops it." (`URL`, then each `Name: value` line) and checks that SIGINT
     stops it cleanly."""
+    async with serve_fake_process(*options) as (_, said):
+        yield said
+
+
+@contextlib.asynccontextmanager
+async def serve_fake_process(
+    *options: str,
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, dict[str, str]]]:
+    """`serve_fake_said`, with the process, whose stdout goes on after "Ctrl-C stops it."."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -233,7 +242,7 @@ async def serve_fake_said(*options: str) -> AsyncIterator[dict[str, str]]:
         name, _, value = line.partition(": ")
         said[name] = value
     try:
-        yield said
+        yield process, said
     finally:
         process.send_signal(signal.SIGINT)
         assert await process.wait() == 0

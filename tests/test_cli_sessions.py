@@ -139,14 +139,15 @@ async def test_an_unknown_customer_exits_1_with_polar_s_detail_in_one_line() -> 
     )
 
 
-async def test_a_token_without_the_scope_exits_3_naming_the_scope() -> None:
-    """A 403 insufficient_scope: exit 3 (another token fixes it), the scope named."""
+async def test_a_token_without_the_scope_exits_6_naming_the_scope() -> None:
+    """A 403 insufficient_scope: exit 6 (the token is good, but may not do this; a script
+    that mints again on 3 must not loop on it), the scope named."""
     async with fake() as server:
         server.state.add_organization_token(
             server.claimant.organization, frozenset({"customer_seats:read"}), token=ORG_TOKEN
         )
         status, _, err = await cli(server, "list", "--external-customer-id", CUSTOMER)
-    assert status == _cli.EXIT_AUTH
+    assert status == _cli.EXIT_PERMISSION
     assert err.startswith("polar-seats: Polar refused to create the customer session (403 ")
     assert "lacks the customer_sessions:write scope" in err
     assert err.count("\n") == 1

@@ -1,0 +1,848 @@
+"""The seat lifecycle on the command line: ``polar-seats seats list|assign|revoke|resend``,
+with a customer's session token or the organization's access token, and ``polar-seats
+claim-info|claim``, with an invitation token and no credential.
+
+An invitation token has no prefix to recognize it by, as Polar's other tokens have: it is
+read from stdin or a file (the command line works too, into the shell's history), and the
+command leaves it out of every message, of the ``--debug`` log and of argparse's errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import getpass
+import os
+import re
+import stat
+import sys
+from collections.abc import AsyncGenerator, Callable, Generator
+from typing import Any, NoReturn, TextIO, TypedDict, cast
+
+import msgspec
+
+from ._cli_output import FORMATS, Writer, check_field, encode, pick
+from ._cli_sessions import (
+    ACCESS_TOKEN_VARIABLE,
+    CUSTOMER,
+    ORGANIZATION,
+    TOKEN_VARIABLE,
+    Customer,
+    RefuseToken,
+    UsageError,
+    add_customer_options,
+    add_token_file,
+    customer_option,
+    hidden_values,
+    named_customer,
+    open_client,
+    organization_token,
+    read_token,
+)
+from ._client import AsyncClient
+from ._errors import (
+    BadRequestError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PermissionDeniedError,
+    PolarError,
+    RequestValidationError,
+)
+from ._models import CustomerSeat, SeatClaimInfo, SeatsList
+from ._protocol import Auth
+from ._resources._seat_rules import (
+    Person,
+    check_invitation_token,
+    check_metadata,
+    container,
+    find_seat,
+    seat_id_of,
+)
+
+SEAT_FIELDS = "id,status,customer_email"
+"""What a table of seats shows unless ``--fields`` says otherwise: it fits 80 columns with
+the whole id, which ``seats revoke`` and ``seats resend`` take."""
+CLAIM_INFO_FIELDS = "product_name,organization_name,customer_email,can_claim"
+ONE_FORMATS = ("json", "table")
+"""The formats of a command that prints one object."""
+ACTIONS = ("list", "assign", "revoke", "resend")
+CLAIMS = ("claim-info", "claim")
+_PERSON = ("email", "customer_id", "external_customer_id", "member_id", "external_member_id")
+_PERSON_HELP = (
+    "their email",
+    "a customer, by Polar's id",
+    "a customer, by your own id for them",
+    "a member, by Polar's id",
+    "a member, by your own id for them",
+)
+_SCOPES = "customer_seats:read and customer_seats:write"
+_STDIN = "-"
+# Polar's API tokens (polar_cst_…, polar_oat_…): never an invitation token.
+_API_TOKEN = re.compile(r"polar_[a-z]{3}_")
+# What argparse quotes in an error that may stay: an option's choice, a short word.
+_WORD = re.compile(r"[a-z][a-z0-9_-]{0,19}")
+_QUOTED = re.compile(r"'([^']*)'")
+# The library's argument names, as its messages write them (``email=``, ``order_id``).
+_ARGUMENT = re.compile(
+    r"\b(subscription_id|order_id|external_customer_id|customer_id|external_member_id|"
+    r"member_id|email|metadata)\b=?"
+)
+_COMMANDS = {
+    "list_seats()": "`polar-seats seats list`",
+    "assign_seat()": "`polar-seats seats assign`",
+    "revoke_seat()": "`polar-seats seats revoke`",
+    "get_claim_info()": "`polar-seats claim-info`",
+    "create_customer_session()": "`polar-seats session create`",
+}
+"""The library's calls its messages name, and the commands that do the same."""
+_DOING = {
+    "list seats": "list the seats",
+    "assign seat": "assign the seat",
+    "revoke seat": "revoke the seat",
+    "resend invitation": "resend the invitation",
+    "claim info": "read the invitation",
+    "claim seat": "claim the seat",
+}
+"""What each seat request does, by its label, for "Polar refused to …"."""
+
+CREDENTIALS = (
+    f"Credentials, never on the command line: a customer session token (--token-file, else "
+    f"${TOKEN_VARIABLE}) manages that customer's seats in the customer portal. "
+    f"--external-customer-id or --customer-id act for that customer with the organization "
+    f"access token (--access-token-file, else ${ACCESS_TOKEN_VARIABLE}), minting its "
+    f"session first. The organization access token alone manages the seats of every "
+    f"subscription of the organization (scopes {_SCOPES}). With both variables set and no "
+    f"option, the customer session token is used."
+)
+ASSIGN_CREDENTIALS = (
+    f"Credentials, never on the command line: a customer session token (--token-file, else "
+    f"${TOKEN_VARIABLE}) assigns that customer's seats in the customer portal; the "
+    f"organization access token (--access-token-file, else ${ACCESS_TOKEN_VARIABLE}) "
+    f"assigns the seats of every subscription of the organization (scopes {_SCOPES}). "
+    f"With both variables set and no option, the customer session token is used. The "
+    f"customer options here name the person the seat is for, not a customer to act for."
+)
+_INVITATION_HELP = (
+    "The invitation token is a secret: pass - to read it from stdin (asked for without "
+    "echo at a terminal) or --invitation-token-file PATH; given as TOKEN it lands in the "
+    "shell's history. A token that begins with '-' goes after --, as in `-- TOKEN`. It is "
+    "never printed, logged by --debug, or shown in an error."
+)
+HELP = {
+    "list": "print every seat of a subscription or order",
+    "assign": "give a seat to a person; Polar emails them an invitation",
+    "revoke": "revoke a seat, looked up in its subscription's list first",
+    "resend": "email a pending seat's invitation again",
+    "claim-info": "show what an invitation is for, without claiming it (no credential)",
+    "claim": "claim the seat of an invitation (no credential)",
+}
+DESCRIPTION = {
+    "list": "Print every seat row of the subscription --subscription-id names (or of the "
+    "one-time order --order-id names): pending, claimed and revoked ones, one JSON object a "
+    "line by default. --format json prints Polar's whole answer, available_seats and "
+    "total_seats included; a table ends with how many seats are free.",
+    "assign": "Give a seat of the subscription (or order) to a person, named by --email or "
+    "by an id; Polar emails them an invitation, or claims the seat at once with "
+    "--immediate-claim. Prints the seat. When an answer is lost, the seats are read to see "
+    "whether the person got one before the assign is sent again; a person named by "
+    "--external-customer-id alone cannot be found so, and the command exits 11.",
+    "revoke": "Revoke a seat: its holder loses access and the row is free for the next "
+    "person. Prints the seat. --subscription-id (or --order-id) is required: Polar cannot "
+    "read one seat by id, so the seat is looked up in that list first. An id that is not "
+    "there is refused (exit 10) before anything is sent, and after a lost answer the row "
+    "is read again and revoked again only while it holds the same person, never the next "
+    "one Polar gave the row to. A seat already revoked is printed as it is, and nothing "
+    "is sent.",
+    "resend": "Email a pending seat's invitation again: the same link, with the same expiry. "
+    "Prints the seat. The seat is looked up in the list --subscription-id (or --order-id) "
+    "names first, as for revoke, so an invitation that has expired is refused (exit 9) "
+    "before any email goes out: revoke the seat and assign it again for a new one. Never "
+    "sent twice: a lost answer exits 11.",
+    "claim-info": "Show what an invitation is for (product, organization, email) without "
+    f"claiming it; it needs no credential and changes nothing. {_INVITATION_HELP}",
+    "claim": "Claim the seat of an invitation, and print the seat; it needs no credential, "
+    "and the invitation works once. Polar answers with a member session token for the new "
+    "holder (a secret, an hour long): it is printed only with --show-session-token, and "
+    "--session-token-file writes it to a file only you can read, which `polar-seats list "
+    "--token-file PATH` then takes. Without either it is dropped; `polar-seats session "
+    f"create` can mint another with the organization token. {_INVITATION_HELP}",
+}
+
+
+class Parser(argparse.ArgumentParser):
+    """The command's parser. One whose ``hides_values`` is set quotes no argument in its
+    errors, only option names and choices: an argument of ``claim`` may be the invitation
+    token (``-hXYZ…`` is read as ``-h`` with an argument)."""
+
+    hides_values = False
+
+    def error(self, message: str) -> NoReturn:
+        if self.hides_values:
+            message = _QUOTED.sub(_quoted_word, message)
+        super().error(message)
+
+
+def _quoted_word(match: re.Match[str]) -> str:
+    return match.group(0) if _WORD.fullmatch(match.group(1)) else "'(not shown)'"
+
+
+class RefuseInvitationToken(RefuseToken):
+    """``--token`` on ``claim``: where the invitation token goes instead."""
+
+    message = (
+        "There is no --token option: the invitation token goes on stdin (TOKEN -, asked "
+        "for without echo at a terminal), in a file (--invitation-token-file PATH), or as "
+        "the TOKEN argument, which lands in the shell's history."
+    )
+
+
+class RefuseTokenFile(RefuseToken):
+    """``--token-file`` on ``claim``: no credential goes there."""
+
+    message = (
+        "claim-info and claim need no credential, so they take no --token-file: the "
+        "invitation token comes from --invitation-token-file PATH, from stdin (TOKEN -), or "
+        "as the TOKEN argument."
+    )
+
+
+class SeatMissing(Exception):
+    """The seat, or what the command names, is not there for the credential used."""
+
+
+class InvitationExpired(Exception):
+    """The invitation of the seat to resend has expired: no email would help."""
+
+
+def add_options(parser: Parser, action: str) -> None:
+    """The options of ``seats ACTION``, or of ``claim-info`` and ``claim``, besides
+    ``--debug`` and the server ones."""
+    if action in CLAIMS:
+        _add_claim_options(parser, action)
+        return
+    if action in ("revoke", "resend"):
+        parser.add_argument("seat_id", metavar="SEAT_ID", help="the seat, by Polar's id")
+    where = parser.add_argument_group("the seats").add_mutually_exclusive_group(required=True)
+    where.add_argument("--subscription-id", metavar="ID", help="a subscription's seats")
+    where.add_argument("--order-id", metavar="ID", help="a one-time order's seats")
+    if action == "assign":
+        _add_person_options(parser)
+        add_token_file(parser, CUSTOMER, "the customer session token")
+        add_token_file(parser, ORGANIZATION, "the organization access token")
+    else:
+        add_token_file(parser, CUSTOMER, "the customer session token")
+        add_customer_options(
+            parser,
+            required=False,
+            description="Act for this customer (or a member of it) with the organization "
+            f"access token in ${ACCESS_TOKEN_VARIABLE} (or --access-token-file), which mints "
+            f"its session; ${TOKEN_VARIABLE} is then ignored.",
+        )
+    if action == "list":
+        _add_output_options(parser, FORMATS, "jsonl", "a seat")
+    else:
+        _add_output_options(parser, ONE_FORMATS, "json", "a seat")
+
+
+def _add_person_options(parser: Parser) -> None:
+    person = parser.add_argument_group(
+        "the person the seat is for",
+        "One of --email, --customer-id, --external-customer-id or --member-id; or "
+        "--external-member-id, with --email too for a member Polar does not know yet.",
+    )
+    for name, said in zip(_PERSON, _PERSON_HELP, strict=True):
+        person.add_argument(
+            _option(name),
+            dest=f"person_{name}",
+            metavar="EMAIL" if name == "email" else "ID",
+            help=said,
+        )
+    person.add_argument(
+        "--metadata",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="kept on the seat, VALUE as a string; repeat for more (10 keys, 1024 bytes at most)",
+    )
+    person.add_argument(
+        "--immediate-claim",
+        action="store_true",
+        help="claim the seat at once, with no invitation email",
+    )
+
+
+def _add_claim_options(parser: Parser, action: str) -> None:
+    parser.hides_values = True
+    parser.add_argument(
+        "token",
+        nargs="?",
+        metavar="TOKEN",
+        help="the invitation token, or - to read it from stdin",
+    )
+    parser.add_argument(
+        "--invitation-token-file",
+        metavar="PATH",
+        help="read the invitation token from this file (- for stdin)",
+    )
+    parser.add_argument("--token-file", nargs="?", action=RefuseTokenFile, help=argparse.SUPPRESS)
+    if action == "claim":
+        parser.add_argument(
+            "--show-session-token",
+            action="store_true",
+            help="print the new holder's session token too (a secret, valid for an hour)",
+        )
+        parser.add_argument(
+            "--session-token-file",
+            metavar="PATH",
+            help="write the session token to PATH, readable by you alone (mode 600)",
+        )
+        _add_output_options(parser, ONE_FORMATS, "json", "a seat")
+    else:
+        _add_output_options(parser, ONE_FORMATS, "json", "an invitation")
+
+
+def _add_output_options(parser: Parser, formats: tuple[str, ...], default: str, what: str) -> None:
+    invitation = what == "an invitation"
+    table = CLAIM_INFO_FIELDS if invitation else SEAT_FIELDS
+    shapes = {
+        "jsonl": "jsonl (one seat a line)",
+        "json": "json (Polar's whole answer, one object)"
+        if "csv" in formats
+        else "json (one line)",
+        "csv": "csv (nested fields with dotted names)",
+        "table": "table (80 columns)",
+    }
+    parser.add_argument(
+        "--format",
+        choices=formats,
+        default=default,
+        help=f"{', '.join(shapes[kind] for kind in formats)}; default {default}",
+    )
+    parser.add_argument(
+        "--fields",
+        metavar="A,B.C",
+        help=f"comma-separated fields of {what} to print"
+        + ("" if invitation else ", dotted for nested ones (member.email)")
+        + f"; default every field, or {table} in a table; '' for every field",
+    )
+
+
+# Before anything is read or sent ---------------------------------------------------------
+
+
+def check(args: argparse.Namespace) -> None:
+    """Refuse what the library or the model would, before a token is read."""
+    if args.command == "claim-info":
+        _check_fields(args, SeatClaimInfo, "an invitation")
+    else:
+        _check_fields(args, CustomerSeat, "a seat")
+    if args.command in CLAIMS:
+        if args.token is None and args.invitation_token_file is None:
+            raise UsageError(
+                "Give the invitation token: - to read it from stdin (asked for without echo "
+                "at a terminal), --invitation-token-file PATH, or as the TOKEN argument."
+            )
+        if args.token is not None and args.invitation_token_file is not None:
+            raise UsageError(
+                "Give the invitation token one way: as TOKEN or with --invitation-token-file, "
+                "not both."
+            )
+        if getattr(args, "session_token_file", None) == "":
+            raise UsageError("--session-token-file is empty: give the path of a file.")
+        return
+    _container(args)
+    if args.action in ("revoke", "resend"):
+        try:
+            seat_id_of(args.seat_id)
+        except ValueError as exc:
+            raise UsageError(str(exc).replace("seat must", "SEAT_ID must", 1)) from None
+    if args.action == "assign":
+        _person(args)
+        _metadata(args)
+
+
+def _check_fields(args: argparse.Namespace, model: type[msgspec.Struct], what: str) -> None:
+    for field in _fields(args) or ():
+        check_field(field, model, what)
+
+
+def _fields(args: argparse.Namespace) -> list[str] | None:
+    """The ``--fields`` asked for; ``None`` for every field."""
+    if args.fields is not None:
+        return [field.strip() for field in args.fields.split(",") if field.strip()] or None
+    if args.format == "table":
+        table = CLAIM_INFO_FIELDS if args.command == "claim-info" else SEAT_FIELDS
+        return list(table.split(","))
+    return None
+
+
+class Where(TypedDict, total=False):
+    """The seats a command names, as ``list_seats()`` and ``assign_seat()`` take them."""
+
+    subscription_id: str
+    order_id: str
+
+
+class Named(TypedDict, total=False):
+    """The person ``seats assign`` names, as ``assign_seat()`` takes them."""
+
+    email: str
+    customer_id: str
+    external_customer_id: str
+    member_id: str
+    external_member_id: str
+
+
+def _container(args: argparse.Namespace) -> Where:
+    """``subscription_id=`` or ``order_id=``, checked as the library checks it."""
+    try:
+        name, value = container(args.subscription_id, args.order_id)
+    except ValueError as exc:
+        raise UsageError(_in_options(str(exc))) from None
+    return cast("Where", {name: value})
+
+
+def _person(args: argparse.Namespace) -> Named:
+    """Whom ``seats assign`` names, checked by Polar's rules."""
+    named: dict[str, str] = {}
+    for name in _PERSON:
+        value: str | None = getattr(args, f"person_{name}")
+        if value is not None and not value.strip():
+            what = "address" if name == "email" else "id"
+            raise UsageError(f"{_option(name)} is empty: give the {what}.")
+        if value is not None:
+            named[name] = value
+    try:
+        Person(**named).check()
+    except ValueError as exc:
+        raise UsageError(_in_options(str(exc))) from None
+    return cast("Named", named)
+
+
+def _metadata(args: argparse.Namespace) -> dict[str, Any] | None:
+    """``--metadata KEY=VALUE ...`` as a dict, checked by Polar's limits."""
+    if not args.metadata:
+        return None
+    metadata: dict[str, Any] = {}
+    for given in args.metadata:
+        key, sign, value = given.partition("=")
+        if not sign or not key:
+            raise UsageError(f"--metadata takes KEY=VALUE (got {given!r}).")
+        if key in metadata:
+            raise UsageError(f"--metadata {key} is given twice: give each key once.")
+        metadata[key] = value
+    try:
+        return check_metadata(metadata)
+    except ValueError as exc:
+        raise UsageError(_in_options(str(exc))) from None
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _in_options(message: str) -> str:
+    """A library message with its argument names as the command's options."""
+    return _ARGUMENT.sub(lambda match: _option(match.group(1)), message)
+
+
+# Credentials ----------------------------------------------------------------------------
+
+_AS_SESSION = (
+    "is a customer session token, not an organization access token ('polar_oat_…'): put it "
+    f"in {TOKEN_VARIABLE} (or pass --token-file) to manage that customer's seats, or use an "
+    f"organization token with the {_SCOPES} scopes."
+)
+SEAT_CUSTOMER = dataclasses.replace(
+    CUSTOMER,
+    wrong={
+        "polar_oat_": "is an organization access token, not a customer session token: put it "
+        f"in {ACCESS_TOKEN_VARIABLE} (or pass --access-token-file), which manages the seats "
+        "of every subscription of the organization."
+    },
+)
+SEAT_ORGANIZATION = dataclasses.replace(
+    ORGANIZATION, wrong={"polar_cst_": _AS_SESSION, "polar_mst_": _AS_SESSION}
+)
+_NO_CREDENTIAL = (
+    f"Managing seats needs a credential: set {TOKEN_VARIABLE} to a customer session token "
+    f"('polar_cst_…') or pass --token-file PATH; or set {ACCESS_TOKEN_VARIABLE} to an "
+    f"organization access token ('polar_oat_…', with the {_SCOPES} scopes) or pass "
+    "--access-token-file PATH. `polar-seats serve-fake` prints tokens of a fake server to try "
+    "it with."
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Credential:
+    """What a seats command sends: the client's token option, and the customer it acts for."""
+
+    options: dict[str, str]
+    """``token=`` or ``organization_token=``, for ``AsyncClient``."""
+    customer: Customer | None
+    """The customer a view acts for with the organization token, as ``for_customer()``
+    takes it; ``None`` for the client's own credential."""
+    whose: str
+    """Whose seats the credential reaches, for a message."""
+
+
+def credential(args: argparse.Namespace) -> Credential:
+    """The credential the options and the environment give, by the rules of docs/cli.md:
+    a customer option, else the file options, else the variables, the customer's first."""
+    customer = None if args.action == "assign" else named_customer(args)
+    if customer is not None:
+        option = customer_option(customer)
+        if args.token_file:
+            raise UsageError(
+                f"--token-file and {option} both say whose seats these are: pass --token-file "
+                f"for a customer session token you have, or {option} to mint one with the "
+                "organization token, not both."
+            )
+        token = organization_token(args, option)
+        return Credential({"organization_token": token}, customer, f"the customer {option} names")
+    if args.token_file and args.access_token_file:
+        raise UsageError(
+            "--token-file and --access-token-file are two credentials: pass the file of the "
+            "customer session token or of the organization access token, not both."
+        )
+    if args.token_file or (
+        not args.access_token_file and os.environ.get(TOKEN_VARIABLE, "").strip()
+    ):
+        token = read_token(args, SEAT_CUSTOMER, _NO_CREDENTIAL)
+        return Credential({"token": token}, None, "the customer of the session token")
+    if args.access_token_file or os.environ.get(ACCESS_TOKEN_VARIABLE, "").strip():
+        token = read_token(args, SEAT_ORGANIZATION, _NO_CREDENTIAL)
+        return Credential(
+            {"organization_token": token}, None, "the organization of the access token"
+        )
+    raise UsageError(_NO_CREDENTIAL)
+
+
+@contextlib.asynccontextmanager
+async def _seats_client(
+    args: argparse.Namespace, err: TextIO
+) -> AsyncGenerator[tuple[AsyncClient, Credential]]:
+    """The client (or the customer view) the credential gives; Polar's 404 for an id the
+    command names as `SeatMissing`."""
+    who = credential(args)
+    where = {"server": args.server, "base_url": args.base_url}
+    async with open_client(args, err, **where, **who.options) as client:
+        try:
+            yield (client if who.customer is None else client.for_customer(**who.customer)), who
+        except NotFoundError as exc:
+            request = exc.request
+            if exc.error is None or request is None or request.label not in _DOING:
+                raise  # a path this server does not have: not about an id
+            raise SeatMissing(_not_found(exc, args, who)) from exc
+
+
+def _not_found(exc: NotFoundError, args: argparse.Namespace, who: Credential) -> str:
+    said = f"404 {exc.error}" + (f": {exc.detail}" if isinstance(exc.detail, str) else "")
+    kind, value = next(iter(_container(args).items()))
+    noun = kind.removesuffix("_id")
+    if exc.request is not None and exc.request.label in ("revoke seat", "resend invitation"):
+        return (
+            f"Polar found no seat {args.seat_id} ({said}), though the list of {noun} {value} "
+            f"had it a moment ago; `polar-seats seats list {_option(kind)} {value}` shows the "
+            "seats now."
+        )
+    if exc.error in ("CustomerNotFound", "MemberNotFound"):
+        named = [_option(name) for name in _PERSON if getattr(args, f"person_{name}", None)]
+        return (
+            f"Polar found no such person ({said}): check {' and '.join(named)}; it must name "
+            "a customer of the organization, or a member of the subscription's customer, on "
+            "this server (a sandbox one needs --server sandbox)."
+        )
+    owner = "that customer's" if "token" in who.options or who.customer else "that organization's"
+    return (
+        f"Polar found no {noun} {value} ({said}) for {who.whose}. Check {_option(kind)}: it "
+        f"must be one of {owner}, on this server (a sandbox {noun} needs --server sandbox)."
+    )
+
+
+# The commands ---------------------------------------------------------------------------
+
+
+async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    """``polar-seats seats ACTION``, ``claim-info`` or ``claim``."""
+    if args.command == "claim-info":
+        await _claim_info(args, out, err)
+    elif args.command == "claim":
+        await _claim(args, out, err)
+    elif args.action == "list":
+        await _list(args, out, err)
+    elif args.action == "assign":
+        await _assign(args, out, err)
+    else:
+        await _revoke_or_resend(args, out, err)
+
+
+async def _list(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    async with _seats_client(args, err) as (client, _):
+        seats = await client.list_seats(**_container(args))
+    fields = _fields(args)
+    rows = [_row(seat, fields) for seat in seats.seats]
+    if args.format == "json":
+        whole = {
+            "seats": rows,
+            "available_seats": seats.available_seats,
+            "total_seats": seats.total_seats,
+        }
+        out.write(encode(whole).decode() + "\n")
+    else:
+        writer = Writer(args.format, out)
+        for row in rows:
+            writer.row(row)
+        writer.close()
+        if args.format == "table":
+            out.write(("\n" if rows else "") + _summary(seats) + "\n")
+    out.flush()
+
+
+def _summary(seats: SeatsList) -> str:
+    """The line under a table of seats: how many are free, and how the rows stand."""
+    counts: dict[str, int] = {}
+    for seat in seats.seats:
+        counts[seat.status] = counts.get(seat.status, 0) + 1
+    free = f"{seats.available_seats} of {seats.total_seats} seats available"
+    if not counts:
+        return f"{free}; none assigned yet."
+    return f"{free} ({', '.join(f'{count} {status}' for status, count in counts.items())})."
+
+
+async def _assign(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    async with _seats_client(args, err) as (client, _):
+        seat = await client.assign_seat(
+            **_container(args),
+            **_person(args),
+            metadata=_metadata(args),
+            immediate_claim=args.immediate_claim,
+        )
+    _print_one(args, _row(seat, _fields(args)), out)
+
+
+async def _revoke_or_resend(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    async with _seats_client(args, err) as (client, _):
+        seat = await _lookup(client, args)
+        if args.action == "resend":
+            try:
+                seat = await client.resend_invitation(seat)
+            except ValueError as exc:  # the invitation expired: refused before sending
+                raise InvitationExpired(in_command_terms(str(exc))) from None
+        elif seat.status != "revoked":  # revoking a revoked seat would change nothing
+            seat = await client.revoke_seat(seat)
+    _print_one(args, _row(seat, _fields(args)), out)
+
+
+async def _lookup(client: AsyncClient, args: argparse.Namespace) -> CustomerSeat:
+    """The seat SEAT_ID names, from the list of its subscription or order, so that the
+    library knows who holds it before it writes."""
+    where = _container(args)
+    seats = await client.list_seats(**where)
+    seat = find_seat(seats, args.seat_id)
+    if seat is not None:
+        return seat
+    kind, value = next(iter(where.items()))
+    noun = kind.removesuffix("_id")
+    rows = len(seats.seats)
+    if rows == 0:
+        raise SeatMissing(
+            f"Seat {args.seat_id} is not a seat of {noun} {value}, which has none assigned; "
+            "nothing was sent."
+        )
+    raise SeatMissing(
+        f"Seat {args.seat_id} is not among the {rows} seat{'s' * (rows != 1)} of {noun} "
+        f"{value}; nothing was sent. `polar-seats seats list {_option(kind)} {value}` lists "
+        "them."
+    )
+
+
+async def _claim_info(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    token = _invitation(args, err)
+    async with open_client(args, err, server=args.server, base_url=args.base_url) as client:
+        info = await client.get_claim_info(token)
+    _print_one(args, _row(info, _fields(args)), out)
+
+
+async def _claim(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    token = _invitation(args, err)
+    with _session_file(args.session_token_file) as keep:
+        async with open_client(args, err, server=args.server, base_url=args.base_url) as client:
+            claim = await client.claim_seat(token)
+        session = claim.customer_session_token
+        hidden_values(args).append(session)
+        keep(session)
+    seat = _row(claim.seat, _fields(args))
+    if args.format == "json":
+        shown = {"customer_session_token": session} if args.show_session_token else {}
+        out.write(encode({"seat": seat, **shown}).decode() + "\n")
+    else:
+        _print_one(args, seat, out)
+        if args.show_session_token:
+            out.write(f"\nSession token: {session}\n")
+    out.flush()
+
+
+def _row(model: msgspec.Struct, fields: list[str] | None) -> dict[str, Any]:
+    data: dict[str, Any] = msgspec.to_builtins(model)
+    return data if fields is None else pick(data, fields)
+
+
+def _print_one(args: argparse.Namespace, data: dict[str, Any], out: TextIO) -> None:
+    """One object: a JSON line, or a table of one row."""
+    if args.format == "json":
+        out.write(encode(data).decode() + "\n")
+        out.flush()
+        return
+    writer = Writer("table", out)
+    writer.row(data)
+    writer.close()
+
+
+# The invitation token, and the session a claim mints --------------------------------------
+
+
+def _invitation(args: argparse.Namespace, err: TextIO) -> str:
+    """The invitation token, from TOKEN, stdin or a file; checked, never shown."""
+    path: str | None = args.invitation_token_file
+    if path is None and args.token != _STDIN:
+        token: str = args.token
+        source = "given as TOKEN"
+    elif _STDIN in (path, args.token):
+        token = _read_stdin(err)
+        source = "from stdin"
+    else:
+        assert path is not None
+        token = _read_invitation_file(path)
+        source = "in --invitation-token-file"
+    hidden_values(args).append(token)
+    if _API_TOKEN.match(token):
+        raise UsageError(
+            f"The invitation token {source} is a Polar API token (not shown), not an "
+            "invitation token: pass the token of the invitation link, which has no prefix."
+        )
+    try:
+        return check_invitation_token(token)
+    except ValueError as exc:
+        said = str(exc).replace("The invitation token", f"The invitation token {source}", 1)
+        raise UsageError(said) from None
+
+
+def _read_stdin(err: TextIO) -> str:
+    stdin = sys.stdin
+    if stdin is not None and stdin.isatty():
+        return getpass.getpass("Invitation token (not echoed): ", stream=err).strip()
+    return "" if stdin is None else stdin.read(4096).strip()
+
+
+def _read_invitation_file(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read(4096).strip()
+    except OSError as exc:
+        # An invitation token has no '/' and no '.': a path without either may be one.
+        shown = path if "/" in path or "." in path else "not shown, in case it is the token"
+        raise UsageError(
+            f"Cannot read --invitation-token-file: {exc.strerror} ({shown}); the option takes "
+            "the path of a file that holds the token."
+        ) from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--invitation-token-file {path} holds no text.") from None
+
+
+@contextlib.contextmanager
+def _session_file(path: str | None) -> Generator[Callable[[str], None]]:
+    """A function that keeps the session token in ``path`` (mode 600). The file is opened
+    before the claim, so that a path it cannot write fails before the invitation is spent;
+    one it created is removed again if the claim fails."""
+    if path is None:
+        yield lambda token: None
+        return
+    existed = os.path.lexists(path)
+    try:
+        file = open(  # noqa: SIM115 - kept open across the claim
+            os.open(path, os.O_WRONLY | os.O_CREAT, stat.S_IRUSR | stat.S_IWUSR),
+            "w",
+            encoding="utf-8",
+        )
+    except OSError as exc:
+        raise UsageError(
+            f"Cannot write --session-token-file: {exc.strerror} ({path}). Nothing was claimed."
+        ) from None
+    kept = False
+
+    def keep(token: str) -> None:
+        nonlocal kept
+        os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
+        file.truncate(0)
+        file.write(token + "\n")
+        file.flush()
+        kept = True
+
+    try:
+        yield keep
+    finally:
+        file.close()
+        if not kept and not existed:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+
+# Errors, in the command's terms ------------------------------------------------------------
+
+
+def explain(exc: PolarError, args: argparse.Namespace) -> str | None:
+    """What to say of an error of a seat request, in the command's terms (the library
+    speaks of its calls and arguments); ``None`` for any other request."""
+    request = exc.request
+    if request is None or request.label not in _DOING:
+        return None
+    doing = _DOING[request.label]
+    if isinstance(exc, PermissionDeniedError):
+        return _forbidden(exc, doing, args)
+    message = str(exc)
+    if isinstance(exc, RequestValidationError):
+        message = _in_options(re.sub(r"\bbody\.", "", message))
+    if isinstance(exc, OutcomeUnknownError) and request.label == "assign seat":
+        message = _in_options(message)
+    if isinstance(exc, BadRequestError) and exc.error == "SeatNotPending":
+        message += (
+            " Only a pending seat has an invitation to resend; `polar-seats seats list` shows "
+            "the seat's status."
+        )
+    message = message.replace("Polar refused the request", f"Polar refused to {doing}", 1)
+    return in_command_terms(message)
+
+
+def in_command_terms(message: str) -> str:
+    """A library message with the calls it names as the commands that do the same."""
+    for call, command in _COMMANDS.items():
+        message = message.replace(call, command)
+    return message.replace("Revoke the seat and assign it again", _AGAIN)
+
+
+_AGAIN = "Revoke the seat (`polar-seats seats revoke`) and assign it again"
+
+
+def _forbidden(exc: PermissionDeniedError, doing: str, args: argparse.Namespace) -> str:
+    said = f"403 {exc.error}" if exc.error else "403"
+    detail = f": {exc.detail}" if isinstance(exc.detail, str) else ""
+    if exc.error == "FeatureNotEnabled":
+        return (
+            f"Polar refused to {doing} ({said}{detail}): seat-based pricing is off for the "
+            "organization. Switch it on in the organization's settings; no token changes this."
+        )
+    request = exc.request
+    if request is not None and request.auth is Auth.ORGANIZATION:
+        scope = "customer_seats:read" if request.method == "GET" else "customer_seats:write"
+        where = args.access_token_file or f"${ACCESS_TOKEN_VARIABLE}"
+        return (
+            f"Polar refused to {doing} ({said}): the organization access token in {where} "
+            f"lacks the {scope} scope. Create a token with it in the organization's settings."
+        )
+    return (
+        f"Polar refused to {doing} ({said}{detail}): only the customer, or a member who is its "
+        "owner or billing manager, may change its seats. Use the session of one of them, or "
+        f"the organization access token (${ACCESS_TOKEN_VARIABLE})."
+    )
