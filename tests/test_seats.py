@@ -23,6 +23,7 @@ from polar_seats.testing import (
     FakePolarServer,
     Fault,
     FaultPlan,
+    advance_testing_clock,
     set_testing,
 )
 
@@ -475,3 +476,30 @@ async def test_a_failed_check_after_a_lost_answer_is_an_unknown_outcome(
     assert isinstance(caught.value.__cause__, ps.ServerError)
     assert [r.method for r in server.requests[1:]] == ["DELETE"] + ["GET"] * 4
     assert [s.status for s in seats_of(server, billing)] == ["revoked"]
+
+
+async def test_the_expiry_of_an_invitation_follows_the_testing_clock(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    """Two days later on the testing clock (the fake's too), the invitation is dead for the
+    library as for the fake: nothing is sent."""
+    async with customer(server, billing.token) as me:
+        seat = await me.assign_seat(subscription_id=billing.subscription_id, email="a@x.test")
+        with set_testing(True):
+            advance_testing_clock(2 * 86_400)
+            sent = len(server.requests)
+            with pytest.raises(ValueError, match="expired"):
+                await me.resend_invitation(seat)
+    assert len(server.requests) == sent
+
+
+async def test_a_lost_revoke_of_a_seat_already_revoked_says_so(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    async with customer(server, billing.token) as me:
+        seat = await me.assign_seat(subscription_id=billing.subscription_id, email="a@x.test")
+        revoked = await me.revoke_seat(seat)
+        server.faults = FaultPlan({1: Fault.reset().after()})
+        with pytest.raises(ps.OutcomeUnknownError, match="revoked already"):
+            await me.revoke_seat(revoked)
+

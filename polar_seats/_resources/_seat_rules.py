@@ -20,6 +20,7 @@ from .._errors import (
 )
 from .._models import CustomerSeat, SeatsList
 from .._protocol import Auth, Request, RetryKind
+from .._retry import testing_clock
 
 PORTAL = "/v1/customer-portal/seats"
 ORGANIZATION = "/v1/customer-seats"
@@ -255,7 +256,8 @@ def expired(seat: CustomerSeat, now: datetime | None = None) -> bool:
         return False
     if expires.tzinfo is None:
         expires = expires.replace(tzinfo=timezone.utc)
-    return expires <= (now or datetime.now(timezone.utc))
+    # The testing clock is the wall clock unless a test moved it (as the fake's is).
+    return expires <= (now or datetime.fromtimestamp(testing_clock(), timezone.utc))
 
 
 def invitation_error(error: APIStatusError) -> InvitationTokenError:

@@ -209,11 +209,17 @@ class SeatOperations(Operations):
                     raise
                 lost = error
             if known is None:
+                advice = (
+                    "The seat given was revoked already, with no occupant to compare: "
+                    "read list_seats() to see who holds the row now."
+                    if isinstance(seat, CustomerSeat)
+                    else "Read list_seats() and pass the CustomerSeat to revoke_seat(), "
+                    "which checks the occupant before revoking again."
+                )
                 raise OutcomeUnknownError(
                     f"Revoking seat {seat_id} may have worked: {lost}. Polar cannot read one "
                     "seat by id, so polar-seats cannot check who holds it now and sent "
-                    "nothing more. Read list_seats() and pass the CustomerSeat to "
-                    "revoke_seat(), which checks the occupant before revoking again.",
+                    f"nothing more. {advice}",
                     request=request,
                 ) from lost
             where = container(known.subscription_id, known.order_id)
