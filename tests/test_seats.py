@@ -502,4 +502,3 @@ async def test_a_lost_revoke_of_a_seat_already_revoked_says_so(
         server.faults = FaultPlan({1: Fault.reset().after()})
         with pytest.raises(ps.OutcomeUnknownError, match="revoked already"):
             await me.revoke_seat(revoked)
-
