@@ -32,6 +32,7 @@ from ._resources.sessions import SessionOperations
 from ._resources.subscriptions import SubscriptionOperations
 from ._retry import RetryBudget, RetryPolicy, call_with_retries, logger, testing_clock
 from ._sessions import CachedSession, SubjectKey, subject_key
+from ._tracing import traced
 from ._transport import State, Transport
 from ._version import version
 
@@ -322,6 +323,7 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
         timeout: float | None = None,
     ) -> T: ...
 
+    @traced("polar_seats.request")
     async def request(
         self,
         method: str,
@@ -466,8 +468,10 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
     ) -> T:
         settings, transport = self._settings, self._transport
         attempt_timeout = settings.timeout if timeout is None else _client_timeout(timeout)
+        sent = 0  # attempts so far: the trace's resend count
 
         async def attempt(deadline_left: float | None) -> T:
+            nonlocal sent
             budget = attempt_timeout
             if deadline_left is not None and (budget.total is None or deadline_left < budget.total):
                 budget = aiohttp.ClientTimeout(
@@ -476,7 +480,10 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
                     sock_read=budget.sock_read,
                     sock_connect=budget.sock_connect,
                 )
-            status, answer_headers, body = await transport.send(request, headers, budget, limiter)
+            sent += 1
+            status, answer_headers, body = await transport.send(
+                request, headers, budget, limiter, sent - 1
+            )
             return parse_response(
                 request, status, answer_headers, body, decode, polar_version=settings.polar_version
             )

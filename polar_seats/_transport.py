@@ -28,6 +28,8 @@ from ._protocol import Request, RetryKind, subject
 from ._ratelimit import RateLimit, RateLimiter
 from ._retry import RetryBudget, testing_clock
 from ._sessions import SessionCache
+from ._tracing import ENABLED as TRACING
+from ._tracing import HttpAttempt, rate_limited
 
 __all__ = ["State", "Transport"]
 
@@ -164,11 +166,29 @@ class Transport:
         headers: Mapping[str, str],
         timeout: aiohttp.ClientTimeout,
         limiter: RateLimiter | None,
+        resend_count: int = 0,
     ) -> tuple[int, CIMultiDictProxy[str], bytes]:
-        """Send ``request`` once and read the whole answer."""
+        """Send ``request`` once and read the whole answer; ``resend_count`` is how many
+        times the same call sent it before (for tracing)."""
         session = self.open()
         if limiter is not None:
-            await limiter.acquire()
+            waited = await limiter.acquire()
+            if waited and TRACING:
+                rate_limited(waited)
+        if TRACING:
+            with HttpAttempt(self.base_url, request, resend_count) as attempt:
+                answer = await self._exchange(session, request, headers, timeout)
+                attempt.answered(answer[0])
+                return answer
+        return await self._exchange(session, request, headers, timeout)
+
+    async def _exchange(
+        self,
+        session: aiohttp.ClientSession,
+        request: Request,
+        headers: Mapping[str, str],
+        timeout: aiohttp.ClientTimeout,
+    ) -> tuple[int, CIMultiDictProxy[str], bytes]:
         data: bytes | None = None
         if request.json is not None:
             data = _encode(request.json)
