@@ -26,6 +26,7 @@ from ._protocol import (
     parse_json,
     parse_response,
 )
+from ._proxy import route_for
 from ._ratelimit import RateLimit, RateLimiter, default_rate_limit
 from ._resources.seats import SeatOperations
 from ._resources.sessions import SessionOperations
@@ -99,6 +100,12 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
     loopback address, unless ``allow_insecure_http=True``. ``user_agent`` replaces the
     ``User-Agent`` header.
 
+    The session the client creates goes through ``proxy`` (an ``http://`` proxy URL,
+    credentials included), else through the environment's (``HTTPS_PROXY``, ``NO_PROXY``,
+    read when the client is created; ``trust_env=False`` ignores them); for an https
+    server the proxy sees only the tunnel's ``CONNECT``. TLS trust is Python's: the
+    system store, or ``SSL_CERT_FILE``. A ``session`` passed in keeps its own settings.
+
     With an ``organization_token``, [`for_customer()`][polar_seats.AsyncClient.for_customer]
     acts for any customer of the organization: it mints their session on first use and
     keeps it (at most ``session_cache_size`` sessions, least recently used out) until
@@ -123,6 +130,8 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
         user_agent: str | None = None,
         session_refresh_margin: float = DEFAULT_SESSION_REFRESH_MARGIN,
         session_cache_size: int = DEFAULT_SESSION_CACHE_SIZE,
+        proxy: str | None = None,
+        trust_env: bool = True,
     ) -> None:
         checked = None if token is None else check_token(token)
         organization = (
@@ -150,14 +159,23 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
             if retry is not None and retry.retry_budget is not None
             else None
         )
+        origin = base_url_for(server, base_url, allow_insecure_http=allow_insecure_http)
+        route = route_for(
+            origin,
+            proxy=proxy,
+            trust_env=trust_env,
+            allow_insecure_http=allow_insecure_http,
+            session_given=session is not None,
+        )
         self._transport = Transport(
             session,
-            base_url=base_url_for(server, base_url, allow_insecure_http=allow_insecure_http),
+            base_url=origin,
             max_body_size=max_body_size,
             budget=budget,
             rate_limit=_rate_limit(rate_limit, server),
             session_cache_size=_check_cache_size(session_cache_size),
             paces_organization=organization is not None,
+            route=route,
         )
         self._is_view = False
         self._set_caller(checked, None, None)

@@ -25,6 +25,7 @@ from ._errors import (
     ResponseDecodeError,
 )
 from ._protocol import Request, RetryKind, subject
+from ._proxy import DIRECT, Route
 from ._ratelimit import RateLimit, RateLimiter
 from ._retry import RetryBudget, testing_clock
 from ._sessions import SessionCache
@@ -83,8 +84,10 @@ class Transport:
         rate_limit: RateLimit | None,
         session_cache_size: int = 10_000,
         paces_organization: bool = False,
+        route: Route = DIRECT,
     ) -> None:
         self.session = session
+        self.route = route
         self.owns_session = session is None
         self.state = State.UNOPENED
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -135,7 +138,9 @@ class Transport:
                 "in your framework's startup hook."
             )
         if self.session is None:
-            self.session = aiohttp.ClientSession()
+            tls = self.route.tls
+            connector = None if tls is None else aiohttp.TCPConnector(ssl=tls)
+            self.session = aiohttp.ClientSession(connector=connector)
         self.loop = loop
         self.state = State.OPENED
         return self.session
@@ -202,6 +207,7 @@ class Transport:
                 data=data,
                 timeout=timeout,
                 allow_redirects=False,
+                **self.route.options,  # the proxy, if one applies
                 # A session's own middlewares stay, with the guard innermost.
                 **({"middlewares": (*_middlewares_of(session), _no_resend)} if guard else {}),
             ) as response:
