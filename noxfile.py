@@ -40,8 +40,9 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict and pyright on the package and on what users' code sees."""
     # pytest-asyncio: the pytest plugin in polar_seats.testing uses it when it is there;
-    # the cli extra: the progress bar; the webhooks extra: the signer webhooks.py imports.
-    session.install(MYPY, PYRIGHT, "pytest-asyncio", "-e", ".[cli,webhooks]")
+    # the cli extra: the progress bar; webhooks: the signer webhooks.py imports; otel: the
+    # spans' API.
+    session.install(MYPY, PYRIGHT, "pytest-asyncio", "-e", ".[cli,webhooks,otel]")
     session.run("mypy", "--strict", "polar_seats", "tests/typing")
     session.run("pyright")
 

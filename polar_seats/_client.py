@@ -26,12 +26,14 @@ from ._protocol import (
     parse_json,
     parse_response,
 )
+from ._proxy import route_for
 from ._ratelimit import RateLimit, RateLimiter, default_rate_limit
 from ._resources.seats import SeatOperations
 from ._resources.sessions import SessionOperations
 from ._resources.subscriptions import SubscriptionOperations
 from ._retry import RetryBudget, RetryPolicy, call_with_retries, logger, testing_clock
 from ._sessions import CachedSession, SubjectKey, subject_key
+from ._tracing import traced
 from ._transport import State, Transport
 from ._version import version
 
@@ -98,6 +100,12 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
     loopback address, unless ``allow_insecure_http=True``. ``user_agent`` replaces the
     ``User-Agent`` header.
 
+    The session the client creates goes through ``proxy`` (an ``http://`` proxy URL,
+    credentials included), else through the environment's (``HTTPS_PROXY``, ``NO_PROXY``,
+    read when the client is created; ``trust_env=False`` ignores them); for an https
+    server the proxy sees only the tunnel's ``CONNECT``. TLS trust is Python's: the
+    system store, or ``SSL_CERT_FILE``. A ``session`` passed in keeps its own settings.
+
     With an ``organization_token``, [`for_customer()`][polar_seats.AsyncClient.for_customer]
     acts for any customer of the organization: it mints their session on first use and
     keeps it (at most ``session_cache_size`` sessions, least recently used out) until
@@ -122,6 +130,8 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
         user_agent: str | None = None,
         session_refresh_margin: float = DEFAULT_SESSION_REFRESH_MARGIN,
         session_cache_size: int = DEFAULT_SESSION_CACHE_SIZE,
+        proxy: str | None = None,
+        trust_env: bool = True,
     ) -> None:
         checked = None if token is None else check_token(token)
         organization = (
@@ -149,14 +159,23 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
             if retry is not None and retry.retry_budget is not None
             else None
         )
+        origin = base_url_for(server, base_url, allow_insecure_http=allow_insecure_http)
+        route = route_for(
+            origin,
+            proxy=proxy,
+            trust_env=trust_env,
+            allow_insecure_http=allow_insecure_http,
+            session_given=session is not None,
+        )
         self._transport = Transport(
             session,
-            base_url=base_url_for(server, base_url, allow_insecure_http=allow_insecure_http),
+            base_url=origin,
             max_body_size=max_body_size,
             budget=budget,
             rate_limit=_rate_limit(rate_limit, server),
             session_cache_size=_check_cache_size(session_cache_size),
             paces_organization=organization is not None,
+            route=route,
         )
         self._is_view = False
         self._set_caller(checked, None, None)
@@ -322,6 +341,7 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
         timeout: float | None = None,
     ) -> T: ...
 
+    @traced("polar_seats.request")
     async def request(
         self,
         method: str,
@@ -466,8 +486,10 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
     ) -> T:
         settings, transport = self._settings, self._transport
         attempt_timeout = settings.timeout if timeout is None else _client_timeout(timeout)
+        sent = 0  # attempts so far: the trace's resend count
 
         async def attempt(deadline_left: float | None) -> T:
+            nonlocal sent
             budget = attempt_timeout
             if deadline_left is not None and (budget.total is None or deadline_left < budget.total):
                 budget = aiohttp.ClientTimeout(
@@ -476,7 +498,10 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
                     sock_read=budget.sock_read,
                     sock_connect=budget.sock_connect,
                 )
-            status, answer_headers, body = await transport.send(request, headers, budget, limiter)
+            sent += 1
+            status, answer_headers, body = await transport.send(
+                request, headers, budget, limiter, sent - 1
+            )
             return parse_response(
                 request, status, answer_headers, body, decode, polar_version=settings.polar_version
             )

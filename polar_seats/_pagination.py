@@ -27,6 +27,8 @@ from types import TracebackType
 from typing import Generic, NoReturn, Protocol, TypeVar
 
 from ._models import CustomerSubscription, Page
+from ._tracing import ENABLED as TRACING
+from ._tracing import walk as traced_walk
 
 __all__ = ["PageIterator", "SubscriptionIterator"]
 
@@ -60,6 +62,9 @@ class PageIterator(Generic[T]):
     Breaking out of the loop early is fine; ``aclose()`` (or ``async with``) releases what
     the walk holds at once rather than when it is garbage-collected.
     """
+
+    _operation = "polar_seats.walk"
+    """The name of the walk's span, when tracing."""
 
     def __init__(
         self,
@@ -134,15 +139,25 @@ class PageIterator(Generic[T]):
                 "This walk has already started; call the method that made it (such as "
                 "iter_claimed_subscriptions()) again for a new one."
             )
-        self._pages = self._walk_pages()
+        if TRACING:
+            attributes = {
+                "polar_seats.start_page": self._start_page,
+                "polar_seats.limit": self._limit,
+                "polar_seats.concurrency": self._concurrency,
+            }
+            self._pages = traced_walk(self._operation, self._walk_pages, self._fetch, attributes)
+        else:
+            self._pages = self._walk_pages(self._fetch)
         return self._pages
 
-    async def _walk_pages(self) -> AsyncGenerator[Page[T], None]:
+    async def _walk_pages(
+        self, fetch: Callable[[int], Awaitable[Page[T]]]
+    ) -> AsyncGenerator[Page[T], None]:
         walk: _Walk[T] = _Walk(self._max_items)
         if walk.done:
             return
         number = self._start_page
-        page = await self._fetch(number)
+        page = await fetch(number)
         last = page_cap(page.pagination.max_page)
         ahead: collections.deque[asyncio.Task[Page[T]]] = collections.deque()
         try:
@@ -158,12 +173,12 @@ class PageIterator(Generic[T]):
                     scheduled = number + len(ahead)
                     while len(ahead) < self._concurrency and scheduled < horizon:
                         scheduled += 1
-                        ahead.append(asyncio.ensure_future(self._fetch(scheduled)))
+                        ahead.append(asyncio.ensure_future(fetch(scheduled)))
                 yield fresh
                 if number >= max_page or walk.done:
                     return
                 number += 1
-                page = await ahead.popleft() if ahead else await self._fetch(number)
+                page = await ahead.popleft() if ahead else await fetch(number)
         finally:
             for task in ahead:
                 task.cancel()
@@ -236,6 +251,8 @@ class SeenIds:
 
 class SubscriptionIterator(PageIterator[CustomerSubscription]):
     """One walk over the claimed subscriptions: ``async for sub in it`` or ``it.pages()``."""
+
+    _operation = "polar_seats.iter_claimed_subscriptions"
 
 
 class _Walk(Generic[T]):

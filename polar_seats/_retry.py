@@ -14,6 +14,8 @@ import tenacity
 
 from ._errors import APIStatusError, NetworkError, PolarError, PolarTimeoutError, RateLimitError
 from ._protocol import RetryKind
+from ._tracing import ENABLED as TRACING
+from ._tracing import retry_waited
 
 if TYPE_CHECKING:
     from ._protocol import Request
@@ -322,6 +324,8 @@ async def call_with_retries(
                 retry_state.attempt_number,
                 failure,
             )
+            if TRACING:
+                retry_waited(retry_state.attempt_number, wait, failure)
             if policy.on_retry is not None:
                 policy.on_retry(
                     RetryEvent(

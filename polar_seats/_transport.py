@@ -25,9 +25,12 @@ from ._errors import (
     ResponseDecodeError,
 )
 from ._protocol import Request, RetryKind, subject
+from ._proxy import DIRECT, Route
 from ._ratelimit import RateLimit, RateLimiter
 from ._retry import RetryBudget, testing_clock
 from ._sessions import SessionCache
+from ._tracing import ENABLED as TRACING
+from ._tracing import HttpAttempt, rate_limited
 
 __all__ = ["State", "Transport"]
 
@@ -81,8 +84,10 @@ class Transport:
         rate_limit: RateLimit | None,
         session_cache_size: int = 10_000,
         paces_organization: bool = False,
+        route: Route = DIRECT,
     ) -> None:
         self.session = session
+        self.route = route
         self.owns_session = session is None
         self.state = State.UNOPENED
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -133,7 +138,9 @@ class Transport:
                 "in your framework's startup hook."
             )
         if self.session is None:
-            self.session = aiohttp.ClientSession()
+            tls = self.route.tls
+            connector = None if tls is None else aiohttp.TCPConnector(ssl=tls)
+            self.session = aiohttp.ClientSession(connector=connector)
         self.loop = loop
         self.state = State.OPENED
         return self.session
@@ -164,11 +171,29 @@ class Transport:
         headers: Mapping[str, str],
         timeout: aiohttp.ClientTimeout,
         limiter: RateLimiter | None,
+        resend_count: int = 0,
     ) -> tuple[int, CIMultiDictProxy[str], bytes]:
-        """Send ``request`` once and read the whole answer."""
+        """Send ``request`` once and read the whole answer; ``resend_count`` is how many
+        times the same call sent it before (for tracing)."""
         session = self.open()
         if limiter is not None:
-            await limiter.acquire()
+            waited = await limiter.acquire()
+            if waited and TRACING:
+                rate_limited(waited)
+        if TRACING:
+            with HttpAttempt(self.base_url, request, resend_count) as attempt:
+                answer = await self._exchange(session, request, headers, timeout)
+                attempt.answered(answer[0])
+                return answer
+        return await self._exchange(session, request, headers, timeout)
+
+    async def _exchange(
+        self,
+        session: aiohttp.ClientSession,
+        request: Request,
+        headers: Mapping[str, str],
+        timeout: aiohttp.ClientTimeout,
+    ) -> tuple[int, CIMultiDictProxy[str], bytes]:
         data: bytes | None = None
         if request.json is not None:
             data = _encode(request.json)
@@ -182,6 +207,7 @@ class Transport:
                 data=data,
                 timeout=timeout,
                 allow_redirects=False,
+                **self.route.options,  # the proxy, if one applies
                 # A session's own middlewares stay, with the guard innermost.
                 **({"middlewares": (*_middlewares_of(session), _no_resend)} if guard else {}),
             ) as response:

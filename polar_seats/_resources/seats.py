@@ -33,6 +33,8 @@ from .._models import (
 )
 from .._protocol import Request
 from .._retry import logger, retry_sleep
+from .._tracing import ENABLED as TRACING
+from .._tracing import retry_waited, traced
 from ._base import Operations
 from ._seat_rules import (
     Person,
@@ -71,6 +73,7 @@ class SeatOperations(Operations):
         """
         return await self._list(container(subscription_id, order_id), timeout)
 
+    @traced("polar_seats.list_seats")
     async def _list(self, where: tuple[str, str], timeout: float | None) -> SeatsList:
         credential = self._own_credential()
         request = Request(
@@ -78,6 +81,7 @@ class SeatOperations(Operations):
         )
         return await self._call(request, SEATS_LIST.decode, timeout=timeout)
 
+    @traced("polar_seats.assign_seat")
     async def assign_seat(
         self,
         *,
@@ -175,6 +179,7 @@ class SeatOperations(Operations):
                 ) from lost
             await self._pause(sent, request, lost, "the seats show no seat of the person")
 
+    @traced("polar_seats.revoke_seat")
     async def revoke_seat(
         self, seat: CustomerSeat | str, *, timeout: float | None = None
     ) -> CustomerSeat:
@@ -250,6 +255,7 @@ class SeatOperations(Operations):
                 ) from lost
             await self._pause(sent, request, lost, "the seat still holds the same person")
 
+    @traced("polar_seats.resend_invitation")
     async def resend_invitation(
         self, seat: CustomerSeat | str, *, timeout: float | None = None
     ) -> CustomerSeat:
@@ -282,6 +288,7 @@ class SeatOperations(Operations):
                 request=request,
             ) from error
 
+    @traced("polar_seats.get_claim_info")
     async def get_claim_info(
         self, invitation_token: str, *, timeout: float | None = None
     ) -> SeatClaimInfo:
@@ -298,6 +305,7 @@ class SeatOperations(Operations):
         except NotFoundError as error:
             raise invitation_error(error) from None
 
+    @traced("polar_seats.claim_seat")
     async def claim_seat(self, invitation_token: str, *, timeout: float | None = None) -> SeatClaim:
         """Claim the seat of an invitation; returns the seat and a member session token.
 
@@ -350,4 +358,6 @@ class SeatOperations(Operations):
             lost,
             why,
         )
+        if TRACING and lost is not None:
+            retry_waited(sent, wait, lost)
         await retry_sleep(wait)

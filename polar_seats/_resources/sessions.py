@@ -7,6 +7,7 @@ from .._errors import RequestValidationError
 from .._models import CUSTOMER_SESSION, SESSION_INFO, CustomerSession, CustomerSessionInfo
 from .._protocol import Auth, Request, RetryKind
 from .._sessions import SubjectKey, session_body, subject_key
+from .._tracing import traced
 from ._base import Operations
 
 INTROSPECT = Request("GET", "/v1/customer-portal/customer-session/introspect", "introspect session")
@@ -59,6 +60,7 @@ class SessionOperations(Operations):
         self._check_organization_token()
         return await self._mint(key, return_url, timeout)
 
+    @traced("polar_seats.introspect_session")
     async def introspect_session(self, *, timeout: float | None = None) -> CustomerSessionInfo:
         """When the session token expires, and the return URL it was minted with.
 
@@ -69,6 +71,7 @@ class SessionOperations(Operations):
         self._check_token_given()
         return await self._call(INTROSPECT, SESSION_INFO.decode, timeout=timeout)
 
+    @traced("polar_seats.create_customer_session")
     async def _mint(
         self, key: SubjectKey, return_url: str | None = None, timeout: float | None = None
     ) -> CustomerSession:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import random
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Generator, Iterable, Mapping
 from types import TracebackType
@@ -80,8 +81,9 @@ class FakePolarServer:
     ``seed``) before the server counts it or answers, as the network on the way in.
     ``on_request`` runs before each answer (with the recorded request), for tests that
     change the data mid-walk. ``webhook_url`` and ``webhook_secret``: where seat events
-    are POSTed, signed. Use it as ``async with FakePolarServer() as server`` and point a
-    client at ``server.url``.
+    are POSTed, signed. ``ssl_context`` (a server-side ``ssl.SSLContext`` with its
+    certificate loaded) serves https instead of http. Use it as ``async with
+    FakePolarServer() as server`` and point a client at ``server.url``.
     """
 
     def __init__(
@@ -103,6 +105,7 @@ class FakePolarServer:
         webhook_secret: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.clock = Clock(clock)
         self.state = State(self.clock)
@@ -140,6 +143,7 @@ class FakePolarServer:
         """Tokens the rate limiter knows, with their subject and until when."""
         self._host = host
         self._port = port
+        self._ssl_context = ssl_context
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -308,10 +312,12 @@ class FakePolarServer:
 
     @property
     def url(self) -> str:
-        """The base URL to give a client: ``http://127.0.0.1:<port>``."""
+        """The base URL to give a client: ``http://127.0.0.1:<port>`` (``https://`` with
+        an ``ssl_context``)."""
         if self.port is None:
             raise RuntimeError("The fake server is not running; start it with `async with`.")
-        return f"http://{self._host}:{self.port}"
+        scheme = "http" if self._ssl_context is None else "https"
+        return f"{scheme}://{self._host}:{self.port}"
 
     @property
     def token(self) -> str:
@@ -358,7 +364,7 @@ class FakePolarServer:
             await self.close()
             raise
         self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        await web.SockSite(self._runner, sock, ssl_context=self._ssl_context).start()
 
     async def close(self) -> None:
         """Stop serving and close every connection; undelivered webhooks are dropped."""
