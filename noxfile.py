@@ -41,7 +41,8 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict and pyright on the package and on what users' code sees."""
     # pytest-asyncio: the pytest plugin in polar_seats.testing uses it when it is there;
     # the cli extra: the progress bar.
-    session.install(MYPY, PYRIGHT, "pytest-asyncio", "-e", ".[cli]")
+    # the redis extra: the fleet's stores.
+    session.install(MYPY, PYRIGHT, "pytest-asyncio", "-e", ".[cli,redis]")
     session.run("mypy", "--strict", "polar_seats", "tests/typing")
     session.run("pyright")
 
