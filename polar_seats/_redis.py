@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -67,6 +68,14 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+
+async def _within(operation: Callable[[], Awaitable[T]], seconds: float) -> T:
+    if sys.version_info >= (3, 11):
+        # No task of its own per command, unlike wait_for before 3.12.
+        async with asyncio.timeout(seconds):
+            return await operation()
+    return await asyncio.wait_for(operation(), seconds)  # pragma: no cover - Python 3.10
 
 
 class Unavailable(Exception):
@@ -130,9 +139,7 @@ class Store:
         if self.down:
             raise Unavailable
         try:
-            result = await asyncio.wait_for(
-                operation(), self.timeout if timeout is None else timeout
-            )
+            result = await _within(operation, self.timeout if timeout is None else timeout)
         except self._errors as exc:
             self._fail(exc)
             raise Unavailable from None

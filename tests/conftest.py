@@ -35,7 +35,10 @@ def client(polar_client: AsyncClient) -> AsyncClient:
 def redis_process() -> Iterator[RedisServer]:
     """One real redis-server for the session's fleet tests (a test fails, never skips,
     when redis-server is not installed)."""
-    process = RedisServer()
+    try:
+        process = RedisServer()
+    except FileNotFoundError as missing:
+        pytest.fail(str(missing), pytrace=False)
     process.start()
     yield process
     process.stop()

@@ -1,5 +1,6 @@
-"""A real ``redis-server`` for the fleet tests, on a free loopback port, that a test can
-stop, start again on the same port, or freeze (SIGSTOP) to play a Redis that hangs."""
+"""A real ``redis-server`` for the fleet tests and benchmark (9), on a free loopback port,
+that a test can stop, start again on the same port, or freeze (SIGSTOP) to play a Redis
+that hangs."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import subprocess
 import tempfile
 import time
 
-import pytest
 import redis
 
 MISSING = (
@@ -35,7 +35,7 @@ class RedisServer:
             "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
         )
         if binary is None:
-            pytest.fail(MISSING, pytrace=False)
+            raise FileNotFoundError(MISSING)
         self.binary = binary
         self.port = free_port()
         self.folder = tempfile.mkdtemp(prefix="polar-seats-redis-")

@@ -106,6 +106,7 @@ async def test_eight_processes_needing_one_session_mint_it_once(
     async with server:
         results = await fleet(server, 8, store=redis_server.url, page=10)
     assert [r["items"] for r in results] == [[2]] * 8
+    assert [r["warnings"] for r in results] == [[]] * 8
     assert server.sessions_minted(customer) == 1
     assert len({r.headers.get("Authorization") for r in portal(server)}) == 1
 
