@@ -41,8 +41,8 @@ def typecheck(session: nox.Session) -> None:
     """mypy --strict and pyright on the package and on what users' code sees."""
     # pytest-asyncio: the pytest plugin in polar_seats.testing uses it when it is there;
     # the cli extra: the progress bar; webhooks: the signer webhooks.py imports; otel: the
-    # spans' API.
-    session.install(MYPY, PYRIGHT, "pytest-asyncio", "-e", ".[cli,webhooks,otel]")
+    # spans' API; redis: the fleet's stores.
+    session.install(MYPY, PYRIGHT, "pytest-asyncio", "-e", ".[cli,webhooks,otel,redis]")
     session.run("mypy", "--strict", "polar_seats", "tests/typing")
     session.run("pyright")
 
@@ -140,7 +140,8 @@ def conformance(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks against polar-sdk 1.0.2, 0.32.0 and a raw floor; writes docs/performance.md."""
-    session.install("-e", ".", "polar-sdk==1.0.2")
+    # The redis extra: (9) times the fleet's budget on a redis-server it starts.
+    session.install("-e", ".[redis]", "polar-sdk==1.0.2")
     target = install_sdk_0_32(session)
     session.run(
         "python",

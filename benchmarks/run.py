@@ -31,13 +31,13 @@ from pathlib import Path
 
 import aiohttp
 
-from . import clients
+from . import clients, fleet
 from .clients import Tally
 from .server import Listing, item_id
 
 TOKENS = [f"polar_cst_customer_{n:03d}" for n in range(500)]
 CUSTOMERS = [f"user-{n:03d}" for n in range(500)]
-BENCHMARKS = ("1", "2", "3", "4", "5", "6", "7", "8")
+BENCHMARKS = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
 """What ``--only`` selects from; ``5`` is (5) and (5b)."""
 
 WITH_TOKEN = "polar_seats (with_token)"
@@ -170,6 +170,26 @@ async def run_suite(
         rows.extend(decode_rows(reps, freeze))
     if "7" in only or "8" in only:
         rows.extend(await customer_rows(servers, reps, freeze))
+    if "9" in only:
+        rows.extend(await fleet_budget_rows(servers, reps, freeze))
+    return rows
+
+
+async def fleet_budget_rows(servers: Servers, reps: int, freeze: bool) -> list[Row]:
+    title = "(9) 2,000 calls, 500 customers, paced: Redis budget"
+    calls = 2_000
+    medians, trips, connections = await fleet.fleet_rows(
+        f"{servers.fast}/10",
+        TOKENS,
+        calls,
+        lambda runs: timed(runs, calls_wanted(calls), reps, freeze),
+    )
+    note = f"{trips:.2f} Redis round trips a request ({connections} connections opened)"
+    rows = []
+    for name, seconds in medians.items():
+        rows.append(Row(title, name, seconds, note))
+        print(f"  {title:32} {name:42} {seconds * 1000:9.1f} ms", flush=True)
+    print(f"  {title:32} {note}", flush=True)
     return rows
 
 
@@ -412,6 +432,15 @@ def verdicts(rows: list[Row]) -> list[str]:
             f"with_token()'s time (no target); the server counted {mints} (must be exactly "
             f"{len(CUSTOMERS)}, checked on every run): met"
         )
+    if ran("(9)"):
+        r9 = get("(9)", fleet.IN_REDIS) / get("(9)", fleet.IN_PROCESS)
+        note = next(row.note for row in rows if row.benchmark.startswith("(9)"))
+        per_request = float(note.split()[0])
+        out.append(
+            f"(9) the Redis budget takes {r9:.2f}x the in-process budget's time (target at "
+            f"most 1.5x); {note} (target 1): "
+            f"{'met' if r9 <= 1.5 and per_request <= 1.0 else 'MISSED'}"
+        )
     return out
 
 
@@ -469,7 +498,7 @@ def main() -> None:
         type=_benchmarks,
         default=BENCHMARKS,
         metavar="N,N,...",
-        help="run only these benchmarks, by number (1-8; 5 is (5) and (5b)); not with --write",
+        help="run only these benchmarks, by number (1-9; 5 is (5) and (5b)); not with --write",
     )
     parser.add_argument(
         "--gc",

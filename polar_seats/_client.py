@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import platform
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import aiohttp
 import msgspec
 
 from ._errors import AuthenticationError, PolarError
+from ._fleet import SharedSessions
 from ._pagination import check_concurrency
 from ._protocol import (
     ORGANIZATION_TOKEN,
@@ -28,6 +30,7 @@ from ._protocol import (
 )
 from ._proxy import route_for
 from ._ratelimit import RateLimit, RateLimiter, default_rate_limit
+from ._redis import Store, open_store
 from ._resources.seats import SeatOperations
 from ._resources.sessions import SessionOperations
 from ._resources.subscriptions import SubscriptionOperations
@@ -36,6 +39,9 @@ from ._sessions import CachedSession, SubjectKey, subject_key
 from ._tracing import traced
 from ._transport import State, Transport
 from ._version import version
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 __all__ = ["AsyncClient"]
 
@@ -51,6 +57,8 @@ DEFAULT_SESSION_REFRESH_MARGIN = 300.0
 """Seconds before a cached session expires when it is minted again."""
 DEFAULT_SESSION_CACHE_SIZE = 10_000
 """Customer sessions a client keeps, least recently used out first."""
+DEFAULT_STORE_PREFIX = "polar-seats:"
+"""The start of every key the client writes in Redis."""
 
 _DEFAULT_RETRY = RetryPolicy()
 
@@ -110,6 +118,11 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
     acts for any customer of the organization: it mints their session on first use and
     keeps it (at most ``session_cache_size`` sessions, least recently used out) until
     ``session_refresh_margin`` seconds before it expires.
+
+    A fleet of processes shares one rate budget with ``rate_limit_store`` and one session
+    cache with ``session_store``: each a ``redis://`` URL, or a ``redis.asyncio.Redis``
+    the caller owns (never closed by the client); every key starts with
+    ``rate_limit_prefix``. They need the ``redis`` extra; see docs/fleets.md.
     """
 
     def __init__(
@@ -132,6 +145,9 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
         session_cache_size: int = DEFAULT_SESSION_CACHE_SIZE,
         proxy: str | None = None,
         trust_env: bool = True,
+        rate_limit_store: str | Redis | None = None,
+        session_store: str | Redis | None = None,
+        rate_limit_prefix: str = DEFAULT_STORE_PREFIX,
     ) -> None:
         checked = None if token is None else check_token(token)
         organization = (
@@ -167,6 +183,9 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
             allow_insecure_http=allow_insecure_http,
             session_given=session is not None,
         )
+        rate_store, shared_store = _stores(
+            rate_limit_store, session_store, rate_limit_prefix, origin, organization
+        )
         self._transport = Transport(
             session,
             base_url=origin,
@@ -176,7 +195,13 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
             session_cache_size=_check_cache_size(session_cache_size),
             paces_organization=organization is not None,
             route=route,
+            rate_store=rate_store,
+            session_store=shared_store,
         )
+        if shared_store is not None:
+            self._transport.sessions.shared = SharedSessions(
+                shared_store, headers=headers, clock=testing_clock
+            )
         self._is_view = False
         self._set_caller(checked, None, None)
 
@@ -537,6 +562,33 @@ def _decoder_for(model: Any) -> Callable[[bytes], Any]:
     if decoder is None:
         decoder = _decoders[model] = msgspec.json.Decoder(model, strict=False).decode
     return decoder
+
+
+def _stores(
+    rate_limit_store: object,
+    session_store: object,
+    prefix: str,
+    origin: str,
+    organization: str | None,
+) -> tuple[Store | None, Store | None]:
+    # Keys are digests under a namespace of the server and the organization, so that
+    # several organizations (or servers) can share one Redis; no key holds a token.
+    if not isinstance(prefix, str):
+        raise TypeError(f"rate_limit_prefix must be a string (got {type(prefix).__name__}).")
+    namespace = hashlib.blake2b(f"{origin}\0{organization or ''}".encode()).digest()
+    rate = (
+        None
+        if rate_limit_store is None
+        else open_store(rate_limit_store, prefix=prefix, namespace=namespace)
+    )
+    if session_store is None:
+        return rate, None
+    if rate is not None and (
+        session_store is rate_limit_store
+        or (isinstance(session_store, str) and session_store == rate_limit_store)
+    ):
+        return rate, rate
+    return rate, open_store(session_store, prefix=prefix, namespace=namespace)
 
 
 def _rate_limit(

@@ -71,6 +71,16 @@ class RateLimiter:
         """Whether every request it recorded has left the window."""
         return not self._sent or self._clock() - self._sent[-1] >= self._per
 
+    def record(self) -> None:
+        """Note a request that another counter (the fleet's, in Redis) admitted, so that
+        this window knows it if it has to pace alone."""
+        now = self._clock()
+        while self._sent and (
+            now - self._sent[0] >= self._per or len(self._sent) >= self.limit.requests
+        ):
+            self._sent.popleft()
+        self._sent.append(now)
+
     async def acquire(self) -> float:
         """Wait for room for one request; return the seconds waited."""
         waited = 0.0

@@ -12,6 +12,7 @@ import asyncio
 import collections
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
 
 __all__ = ["CachedSession", "SessionCache", "SubjectKey", "session_body", "subject_key"]
 
@@ -88,6 +89,9 @@ class SessionCache:
             collections.OrderedDict()
         )
         self._flights: dict[SubjectKey, asyncio.Future[CachedSession]] = {}
+        self.shared: SharedStore | None = None
+        """The fleet's store (Redis), asked before minting; set by the client."""
+        self._refused: dict[SubjectKey, str] = {}
         self.mints = 0
         """Sessions minted through this cache, for figures and tests."""
 
@@ -127,20 +131,40 @@ class SessionCache:
         entry = self._entries.get(key)
         if entry is not None and entry.token == token:
             del self._entries[key]
+        if self.shared is not None:
+            self._refused[key] = token
 
     async def _mint(
         self, key: SubjectKey, mint: Callable[[], Awaitable[CachedSession]]
     ) -> CachedSession:
-        try:
+        async def minted() -> CachedSession:
             entry = await mint()
+            self.mints += 1
+            return entry
+
+        try:
+            if self.shared is None:
+                entry = await minted()
+            else:
+                entry = await self.shared.session(key, minted, self._refused.pop(key, None))
         finally:
             del self._flights[key]
-        self.mints += 1
         self._entries[key] = entry
         self._entries.move_to_end(key)
         while len(self._entries) > self.size:
             self._entries.popitem(last=False)
         return entry
+
+
+class SharedStore(Protocol):
+    """Where a fleet keeps its sessions (``_fleet.SharedSessions``)."""
+
+    async def session(
+        self,
+        subject: SubjectKey,
+        mint: Callable[[], Awaitable[CachedSession]],
+        refused: str | None = None,
+    ) -> CachedSession: ...
 
 
 def _consume(future: asyncio.Future[CachedSession]) -> None:

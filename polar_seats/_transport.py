@@ -24,9 +24,11 @@ from ._errors import (
     PolarTimeoutError,
     ResponseDecodeError,
 )
+from ._fleet import SharedLimiter
 from ._protocol import Request, RetryKind, subject
 from ._proxy import DIRECT, Route
 from ._ratelimit import RateLimit, RateLimiter
+from ._redis import Store
 from ._retry import RetryBudget, testing_clock
 from ._sessions import SessionCache
 from ._tracing import ENABLED as TRACING
@@ -85,6 +87,8 @@ class Transport:
         session_cache_size: int = 10_000,
         paces_organization: bool = False,
         route: Route = DIRECT,
+        rate_store: Store | None = None,
+        session_store: Store | None = None,
     ) -> None:
         self.session = session
         self.route = route
@@ -99,10 +103,20 @@ class Transport:
         self.urls: dict[tuple[str, tuple[tuple[str, str], ...]], URL] = {}
         self.prune_at = self.PRUNE_AT
         self.sessions = SessionCache(session_cache_size, testing_clock)
+        # A fleet's budget and sessions, in Redis; closed with the client if it opened them.
+        self.rate_store = rate_store
+        self.session_store = session_store
         # Polar counts an organization token's requests (minting) as one subject.
         self.organization_limiter = (
-            RateLimiter(rate_limit) if paces_organization and rate_limit is not None else None
+            self._new_limiter(rate_limit, b"organization")
+            if paces_organization and rate_limit is not None
+            else None
         )
+
+    def _new_limiter(self, limit: RateLimit, digest: bytes) -> RateLimiter:
+        if self.rate_store is None:
+            return RateLimiter(limit)
+        return SharedLimiter(limit, self.rate_store, self.rate_store.key("rate", digest))
 
     def limiter_for(self, key: str) -> RateLimiter | None:
         """The rate limiter of one subject (a token, for now), made on first use."""
@@ -116,7 +130,7 @@ class Transport:
                 self.limiters = {k: v for k, v in self.limiters.items() if not v.idle()}
                 # Many busy customers: prune again only when the table has doubled.
                 self.prune_at = max(self.PRUNE_AT, 2 * len(self.limiters))
-            limiter = self.limiters[digest] = RateLimiter(self.rate_limit)
+            limiter = self.limiters[digest] = self._new_limiter(self.rate_limit, digest)
         return limiter
 
     def open(self) -> aiohttp.ClientSession:
@@ -151,6 +165,8 @@ class Transport:
         self.state = State.CLOSED
         if self.owns_session and self.session is not None:
             await self.session.close()
+        for store in {id(s): s for s in (self.rate_store, self.session_store) if s}.values():
+            await store.close()
 
     def url_for(self, request: Request) -> URL:
         # Building a URL costs more than a small request's decoding, so the URLs of the
