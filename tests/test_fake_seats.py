@@ -280,6 +280,20 @@ async def test_another_organizations_token_sees_no_subscription(
     )
 
 
+async def test_another_method_on_the_claim_path_meets_the_revoke_route_first(
+    server: FakePolarServer,
+) -> None:
+    """Polar's router declares ``DELETE /v1/customer-seats/{seat_id}`` before the claim's
+    routes: a GET on ``/claim`` gets that route's 405 (``Allow: DELETE``, not aiohttp's
+    ``DELETE, POST``), a DELETE its 422 for the id "claim"; a POST still claims."""
+    async with aiohttp.ClientSession() as http, http.get(server.url + CLAIM) as response:
+        assert (response.status, response.headers["Allow"]) == (405, "DELETE")
+    status, body = await call(server, "DELETE", CLAIM, DEFAULT_ORGANIZATION_TOKEN)
+    assert (status, body["detail"][0]["loc"]) == (422, ["path", "seat_id"])
+    status, body = await call(server, "POST", CLAIM, body={"invitation_token": "spent"})
+    assert (status, body["error"]) == (400, "InvalidInvitationToken")
+
+
 async def test_seat_based_pricing_off_is_feature_not_enabled(
     server: FakePolarServer, billing: BillingCustomer
 ) -> None:

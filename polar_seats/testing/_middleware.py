@@ -57,10 +57,15 @@ _CORS_PREFLIGHT = {
         "Accept, Accept-Language, Authorization, Content-Language, Content-Type, Polar-Version"
     ),
 }
-_POLAR_ONLY_ROUTES = ((re.compile(r"^/v1/customer-portal/seats/[^/]+$"), "DELETE"),)
+_POLAR_ONLY_ROUTES = (
+    (re.compile(r"^/v1/customer-portal/seats/[^/]+$"), "DELETE"),
+    (re.compile(r"^/v1/customer-seats/[^/]+$"), "DELETE"),
+)
 """Polar routes that come first in Polar's router and so answer another method's 405: a
 GET on ``/seats/subscription`` or a POST on ``/seats/subscriptions`` meets
-``/seats/{seat_id}`` and its 405 says ``Allow: DELETE`` (aiohttp would list GET too)."""
+``/seats/{seat_id}`` and its 405 says ``Allow: DELETE`` (aiohttp would list GET too); so
+does a GET or PUT on ``/v1/customer-seats/claim``, whose ``DELETE /{seat_id}`` Polar
+declares before the claim's routes (aiohttp would say ``Allow: DELETE, POST``)."""
 
 
 @dataclasses.dataclass
