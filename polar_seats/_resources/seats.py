@@ -170,14 +170,15 @@ class SeatOperations(Operations):
                 return held
             if isinstance(answer, SeatNotAvailableError):
                 raise answer  # the lost attempt took no seat, and none is free
-            if sent >= self._sends():
-                raise OutcomeUnknownError(
-                    f"Assigning the seat failed {sent} times with unknown outcomes (last: "
-                    f"{lost}); no seat of {person.describe()} is in the list now, so none "
-                    "was assigned by this call. Assigning again is safe.",
-                    request=request,
-                ) from lost
-            await self._pause(sent, request, lost, "the seats show no seat of the person")
+            await self._again(
+                sent,
+                request,
+                lost,
+                f"Assigning the seat failed {sent} times with unknown outcomes (last: "
+                f"{lost}); no seat of {person.describe()} is in the list now, so none "
+                "was assigned by this call. Assigning again is safe.",
+                "the seats show no seat of the person",
+            )
 
     @traced("polar_seats.revoke_seat")
     async def revoke_seat(
@@ -246,14 +247,15 @@ class SeatOperations(Operations):
                     "polar-seats revoked nothing more: the new holder keeps it.",
                     request=request,
                 ) from lost
-            if sent >= self._sends():
-                raise OutcomeUnknownError(
-                    f"Revoking seat {seat_id} failed {sent} times with unknown outcomes "
-                    f"(last: {lost}); the seat still holds the same person. Revoking "
-                    "again is safe.",
-                    request=request,
-                ) from lost
-            await self._pause(sent, request, lost, "the seat still holds the same person")
+            await self._again(
+                sent,
+                request,
+                lost,
+                f"Revoking seat {seat_id} failed {sent} times with unknown outcomes "
+                f"(last: {lost}); the seat still holds the same person. Revoking again "
+                "is safe.",
+                "the seat still holds the same person",
+            )
 
     @traced("polar_seats.resend_invitation")
     async def resend_invitation(
@@ -343,6 +345,14 @@ class SeatOperations(Operations):
                 "list_seats() once Polar answers again to see where things stand.",
                 request=request,
             ) from failed
+
+    async def _again(
+        self, sent: int, request: Request, lost: PolarError, spent: str, why: str
+    ) -> None:
+        """Wait before sending ``request`` again, or raise ``spent`` once its sends are."""
+        if sent >= self._sends():
+            raise OutcomeUnknownError(spent, request=request) from lost
+        await self._pause(sent, request, lost, why)
 
     def _sends(self) -> int:
         """How many times a write may be sent in all, reconciled sends included."""
