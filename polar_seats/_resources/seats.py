@@ -12,7 +12,8 @@ resend and claim are never sent again and raise
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .._errors import (
     NotFoundError,
@@ -54,6 +55,7 @@ from ._seat_rules import (
     write_request,
 )
 
+T = TypeVar("T")
 _REFUSALS = (SeatAlreadyAssignedError, SeatNotAvailableError)
 
 
@@ -278,17 +280,16 @@ class SeatOperations(Operations):
         credential = self._own_credential()
         path = f"{seats_path(credential)}/{seat_id}/resend"
         request = write_request("POST", path, "resend invitation", None, credential)
-        try:
-            return await self._call(request, CUSTOMER_SEAT.decode, timeout=timeout)
-        except PolarError as error:
-            if not is_ambiguous(error):
-                raise
-            raise OutcomeUnknownError(
-                f"Resending the invitation of seat {seat_id} may have worked: {error}. It "
-                "was not sent again, since each resend is another email; the link and its "
-                "expiry are the same either way. Ask the invitee before resending.",
-                request=request,
-            ) from error
+        return await self._once(
+            request,
+            CUSTOMER_SEAT.decode,
+            timeout,
+            lambda error: (
+                f"Resending the invitation of seat {seat_id} may have worked: "
+                f"{error}. It was not sent again, since each resend is another email; the link "
+                "and its expiry are the same either way. Ask the invitee before resending."
+            ),
+        )
 
     @traced("polar_seats.get_claim_info")
     async def get_claim_info(
@@ -318,19 +319,33 @@ class SeatOperations(Operations):
         raises [`InvitationTokenError`][polar_seats.InvitationTokenError].
         """
         request = claim_request(check_invitation_token(invitation_token))
+        return await self._once(
+            request,
+            SEAT_CLAIM.decode,
+            timeout,
+            lambda error: (
+                f"Claiming the seat may have worked: {error}. The invitation token "
+                "may now be spent, and the session Polar minted for it is lost with the answer; "
+                "it was not sent again. Call get_claim_info(): if the token is still good, claim "
+                "again; if not, the seat is claimed, and the backend can mint a session for its "
+                "holder with create_customer_session() (organization token)."
+            ),
+        )
+
+    async def _once(
+        self,
+        request: Request,
+        decode: Callable[[bytes], T],
+        timeout: float | None,
+        explain: Callable[[PolarError], str],
+    ) -> T:
+        """Send a write that must never go twice: a lost answer is an unknown outcome."""
         try:
-            return await self._call(request, SEAT_CLAIM.decode, timeout=timeout)
+            return await self._call(request, decode, timeout=timeout)
         except PolarError as error:
             if not is_ambiguous(error):
                 raise
-            raise OutcomeUnknownError(
-                f"Claiming the seat may have worked: {error}. The invitation token may now "
-                "be spent, and the session Polar minted for it is lost with the answer; it "
-                "was not sent again. Call get_claim_info(): if the token is still good, "
-                "claim again; if not, the seat is claimed, and the backend can mint a "
-                "session for its holder with create_customer_session() (organization token).",
-                request=request,
-            ) from error
+            raise OutcomeUnknownError(explain(error), request=request) from error
 
     async def _check(
         self, where: tuple[str, str], timeout: float | None, request: Request, lost: PolarError
