@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import Generic, NoReturn, Protocol, TypeVar
 
 from ._models import CustomerSubscription, Page
-from ._tracing import ENABLED as TRACING
+from ._tracing import active as tracing
 from ._tracing import walk as traced_walk
 
 __all__ = ["PageIterator", "SubscriptionIterator"]
@@ -139,7 +139,7 @@ class PageIterator(Generic[T]):
                 "This walk has already started; call the method that made it (such as "
                 "iter_claimed_subscriptions()) again for a new one."
             )
-        if TRACING:
+        if tracing():
             attributes = {
                 "polar_seats.start_page": self._start_page,
                 "polar_seats.limit": self._limit,

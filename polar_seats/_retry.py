@@ -14,7 +14,7 @@ import tenacity
 
 from ._errors import APIStatusError, NetworkError, PolarError, PolarTimeoutError, RateLimitError
 from ._protocol import RetryKind
-from ._tracing import ENABLED as TRACING
+from ._tracing import active as tracing
 from ._tracing import retry_waited
 
 if TYPE_CHECKING:
@@ -324,7 +324,7 @@ async def call_with_retries(
                 retry_state.attempt_number,
                 failure,
             )
-            if TRACING:
+            if tracing():
                 retry_waited(retry_state.attempt_number, wait, failure)
             if policy.on_retry is not None:
                 policy.on_retry(

@@ -38,7 +38,7 @@ else:
     else:
         ENABLED = True
 
-__all__ = ["ENABLED", "HttpAttempt", "rate_limited", "retry_waited", "traced", "walk"]
+__all__ = ["ENABLED", "HttpAttempt", "active", "rate_limited", "retry_waited", "traced", "walk"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -61,6 +61,22 @@ def _tracer() -> Any:
 
 
 _cached_tracer: Any = None
+_provider_set = False
+
+
+def active() -> bool:
+    """Whether spans go anywhere: opentelemetry is installed and the application has set a
+    tracer provider. Until then every span is a no-op, and making one anyway cost a quarter
+    of a small call's time (benchmark (4), A/B against 3f31f28)."""
+    global _provider_set
+    if _provider_set or not ENABLED:
+        return _provider_set
+    # The global provider can be set only once: once it is a real one, it stays so.
+    provider = _trace.get_tracer_provider()
+    _provider_set = not isinstance(
+        provider, (_trace.ProxyTracerProvider, _trace.NoOpTracerProvider)
+    )
+    return _provider_set
 
 
 def error_type(error: BaseException) -> str:
@@ -120,6 +136,8 @@ def traced(
 
         @functools.wraps(function)
         async def in_span(*args: P.args, **kwargs: P.kwargs) -> T:
+            if not active():
+                return await function(*args, **kwargs)
             with operation(name):
                 return await function(*args, **kwargs)
 

@@ -31,8 +31,8 @@ from ._ratelimit import RateLimit, RateLimiter
 from ._redis import Store
 from ._retry import RetryBudget, testing_clock
 from ._sessions import SessionCache
-from ._tracing import ENABLED as TRACING
 from ._tracing import HttpAttempt, rate_limited
+from ._tracing import active as tracing
 
 __all__ = ["State", "Transport"]
 
@@ -194,9 +194,9 @@ class Transport:
         session = self.open()
         if limiter is not None:
             waited = await limiter.acquire()
-            if waited and TRACING:
+            if waited and tracing():
                 rate_limited(waited)
-        if TRACING:
+        if tracing():
             with HttpAttempt(self.base_url, request, resend_count) as attempt:
                 answer = await self._exchange(session, request, headers, timeout)
                 attempt.answered(answer[0])

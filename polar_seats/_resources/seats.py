@@ -34,7 +34,7 @@ from .._models import (
 )
 from .._protocol import Request
 from .._retry import logger, retry_sleep
-from .._tracing import ENABLED as TRACING
+from .._tracing import active as tracing
 from .._tracing import retry_waited, traced
 from ._base import Operations
 from ._seat_rules import (
@@ -383,6 +383,6 @@ class SeatOperations(Operations):
             lost,
             why,
         )
-        if TRACING and lost is not None:
+        if tracing() and lost is not None:
             retry_waited(sent, wait, lost)
         await retry_sleep(wait)

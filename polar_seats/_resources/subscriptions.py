@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._models import CustomerSubscription, Page
 from .._pagination import SubscriptionIterator, check_concurrency
 from .._protocol import check_limit, check_page, page_decoder, page_request
-from .._tracing import ENABLED as TRACING
+from .._tracing import active as tracing
 from .._tracing import operation
 from ._base import Operations
 
@@ -61,7 +61,7 @@ class SubscriptionOperations(Operations):
         self, page: int, limit: int, timeout: float | None
     ) -> Page[CustomerSubscription]:
         request = page_request(page, limit)
-        if TRACING:
+        if tracing():
             with operation("polar_seats.list_claimed_subscriptions") as span:
                 if span.is_recording():
                     span.set_attributes({"polar_seats.page": page, "polar_seats.limit": limit})
