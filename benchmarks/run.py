@@ -178,13 +178,12 @@ async def run_suite(
 async def fleet_budget_rows(servers: Servers, reps: int, freeze: bool) -> list[Row]:
     title = "(9) 2,000 calls, 500 customers, paced: Redis budget"
     calls = 2_000
-    medians, trips, connections = await fleet.fleet_rows(
+    medians, note = await fleet.fleet_rows(
         f"{servers.fast}/10",
         TOKENS,
         calls,
         lambda runs: timed(runs, calls_wanted(calls), reps, freeze),
     )
-    note = f"{trips:.2f} Redis round trips a request ({connections} connections opened)"
     rows = []
     for name, seconds in medians.items():
         rows.append(Row(title, name, seconds, note))

@@ -25,8 +25,9 @@ LOCK_TIMEOUT = 30.0
 class SharedLimiter(RateLimiter):
     """A subject's moving window counted in Redis for the whole fleet.
 
-    Each request costs one Redis round trip: the script admits it, or says how long until
-    there is room, and the request sleeps that long and asks again. Requests admitted by
+    Each request costs one run of the script (sent with the other requests asking at the
+    same moment, in one pipeline): the script admits it, or says how long until there is
+    room, and the request sleeps that long and asks again. Requests admitted by
     Redis are also noted in the in-process window, which paces alone while Redis is down.
     """
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import sys
 import time
@@ -25,11 +26,16 @@ if TYPE_CHECKING:
 __all__ = ["OPERATION_TIMEOUT", "RECHECK_AFTER", "Store", "Unavailable", "open_store"]
 
 T = TypeVar("T")
+# One admission asked of the store: the window's key, its limit, its length in
+# microseconds, and where the answer goes.
+Asked = tuple[str, int, int, "asyncio.Future[int]"]
 
 OPERATION_TIMEOUT = 0.5
 """Seconds one Redis command may take before the store counts as down."""
 RECHECK_AFTER = 1.0
 """Seconds a down store is left alone before the next command tries it again."""
+BATCH = 256
+"""Most admissions asked of Redis in one pipeline."""
 
 INSTALL_HINT = "pip install 'polar-seats[redis]'"
 
@@ -82,6 +88,12 @@ class Unavailable(Exception):
     """Redis did not answer in time, or is resting after it did not; fall back."""
 
 
+def _unavailable(asked: list[Asked]) -> None:
+    for *_, answer in asked:
+        if not answer.done():
+            answer.set_exception(Unavailable())
+
+
 class Store:
     """One Redis that the client counts requests in, or keeps sessions in, or both."""
 
@@ -94,6 +106,7 @@ class Store:
         namespace: bytes,
         errors: tuple[type[BaseException], ...],
         lock_error: type[BaseException],
+        no_script: type[BaseException],
         timeout: float = OPERATION_TIMEOUT,
         recheck_after: float = RECHECK_AFTER,
         clock: Callable[[], float] = time.monotonic,
@@ -106,9 +119,13 @@ class Store:
         self._namespace = namespace
         self._errors: tuple[type[BaseException], ...] = (*errors, OSError, asyncio.TimeoutError)
         self._lock_error = lock_error
+        self._no_script = no_script
         self._clock = clock
         self._down_until: float | None = None
         self._acquire = redis.register_script(_ACQUIRE)
+        # Admissions asked while a pipeline is out, and the task that sends them.
+        self._asked: list[Asked] = []
+        self._sender: asyncio.Task[None] | None = None
         self._read = redis.register_script(_READ)
         self._drop = redis.register_script(_DROP)
 
@@ -160,11 +177,63 @@ class Store:
 
     async def acquire(self, key: str, limit: int, window: float) -> float:
         """Record one request in ``key``'s window and return 0, or return the seconds to
-        wait before there is room."""
-        micros = await self.run(
-            lambda: self._acquire(keys=[key], args=[limit, round(window * 1e6)])
-        )
-        return int(micros) / 1e6
+        wait before there is room.
+
+        The admissions asked in one turn of the event loop, or while a pipeline is out,
+        go to Redis together in the next pipeline: one round trip for all of them, on one
+        connection, however many requests are in flight.
+        """
+        if self.down:
+            raise Unavailable
+        answer: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._asked.append((key, limit, round(window * 1e6), answer))
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_asked())
+        return await answer / 1e6
+
+    async def _send_asked(self) -> None:
+        batch: list[Asked] = []
+        try:
+            while self._asked:
+                batch, self._asked = self._asked[:BATCH], self._asked[BATCH:]
+                try:
+                    answers = await self.run(functools.partial(self._admit, batch))
+                except Unavailable:
+                    _unavailable(batch)
+                    continue
+                for (*_, answer), micros in zip(batch, answers, strict=True):
+                    if not answer.done():
+                        answer.set_result(micros)
+            batch = []
+        finally:
+            # Cancelled, or failed otherwise: no caller waits for an answer that never comes.
+            self._sender = None
+            _unavailable(batch + self._asked)
+            self._asked = []
+
+    async def _admit(self, batch: list[Asked]) -> list[int]:
+        """The moving-window script's answer for each of ``batch``, from one pipeline
+        (two, with the script loaded between, when this Redis has not seen it yet)."""
+        answers = await self._evaluate(batch)
+        missing = [n for n, answer in enumerate(answers) if isinstance(answer, self._no_script)]
+        if missing:
+            # A new, restarted or flushed Redis: those scripts did not run; run them now.
+            await self.redis.script_load(_ACQUIRE)
+            for n, answer in zip(
+                missing, await self._evaluate([batch[n] for n in missing]), strict=True
+            ):
+                answers[n] = answer
+        for answer in answers:
+            if isinstance(answer, BaseException):
+                raise answer
+        # Each is the script's integer reply now.
+        return [int(answer) for answer in answers]  # type: ignore[call-overload]
+
+    async def _evaluate(self, batch: list[Asked]) -> list[object]:
+        pipe = self.redis.pipeline(transaction=False)
+        for key, limit, micros, _ in batch:
+            pipe.evalsha(self._acquire.sha, 1, key, limit, micros)
+        return await pipe.execute(raise_on_error=False)
 
     async def read_session(self, key: str) -> tuple[str, float] | None:
         """The token kept at ``key`` and its seconds left, or ``None``."""
@@ -222,6 +291,7 @@ def open_store(store: object, *, prefix: str, namespace: bytes) -> Store:
             namespace=namespace,
             errors=(redis.exceptions.RedisError,),
             lock_error=redis.exceptions.LockError,
+            no_script=redis.exceptions.NoScriptError,
         )
 
     if isinstance(store, str):

@@ -277,3 +277,64 @@ def test_stores_are_checked_and_need_the_redis_extra() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert "pip install 'polar-seats[redis]'" in done.stdout
+
+
+async def test_requests_in_flight_ask_redis_in_one_pipeline(
+    redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """40 customers' calls at once cost Redis a few round trips on one connection, not 40
+    on 40; a Redis that lost the window script (restarted, flushed) gets it again and
+    answers every call, with no fallback."""
+    caplog.set_level(logging.INFO, logger="polar_seats")
+    server = FakePolarServer(count=0)
+    for n in range(40):
+        server.add_customer(external_id=f"user-{n}", subscriptions=1)
+    async with server, organization_client(server, rate_limit_store=redis_server.url) as polar:
+        views = [polar.for_customer(external_customer_id=f"user-{n}") for n in range(40)]
+        # Mint every session first, one at a time: only the calls at once are counted.
+        alone = [(await view.list_claimed_subscriptions()).items for view in views]
+        with redis_server.client() as look:
+            look.script_flush()
+            look.config_resetstat()
+            pages = await asyncio.gather(*(view.list_claimed_subscriptions() for view in views))
+            stats = look.info("commandstats")
+            reads = look.info("stats")["total_reads_processed"]
+            connections = len(look.client_list())  # the client's one, and this
+    assert [page.items for page in pages] == alone
+    assert len({items[0].id for items in alone}) == 40
+    # Each call ran the window script once: the lost ones again after SCRIPT LOAD.
+    assert stats["cmdstat_script|load"]["calls"] == 1
+    ran = stats["cmdstat_evalsha"]["calls"] - stats["cmdstat_evalsha"]["failed_calls"]
+    assert ran == 40
+    assert stats["cmdstat_lpush"]["calls"] == 40
+    # The looking connection's reads are 3 (RESETSTAT, two INFO); the pipelines' few.
+    assert reads - 3 <= 8
+    assert not warnings_of(caplog, "did not answer")
+    assert connections == 2
+
+
+async def test_a_cancelled_pipeline_leaves_no_request_waiting(redis_server: RedisServer) -> None:
+    """The task sending a pipeline cancelled mid-flight (its loop shutting down, say):
+    every request it carried, and every one asked since, falls back at once."""
+    from polar_seats._redis import Unavailable, open_store
+
+    store = open_store(redis_server.url, prefix="p:", namespace=b"n")
+    try:
+        assert await store.acquire("p:a", 5, 1.0) == 0
+        redis_server.freeze()
+        try:
+            asked = [asyncio.ensure_future(store.acquire(f"p:{n}", 5, 1.0)) for n in range(3)]
+            await asyncio.sleep(0.05)
+            later = asyncio.ensure_future(store.acquire("p:later", 5, 1.0))
+            await asyncio.sleep(0)
+            assert store._sender is not None
+            store._sender.cancel()
+            done = await asyncio.wait_for(
+                asyncio.gather(*asked, later, return_exceptions=True), 0.2
+            )
+        finally:
+            redis_server.thaw()
+        assert [type(d) for d in done] == [Unavailable] * 4
+        assert await store.acquire("p:b", 5, 1.0) == 0  # a new pipeline for the next ones
+    finally:
+        await store.close()
