@@ -2,10 +2,10 @@
 
 ``python -m benchmarks.ab 48cf389`` exports that revision's ``polar_seats/`` into a
 temporary folder under another package name, and times benchmarks (1) (walking 10,000
-items, 100-item pages) and (4) (2,000 calls of one 10-item page over 500 tokens through
-``with_token``) for the old copy and for the ``polar_seats`` this interpreter imports,
-taking turns (old, new, new, old, ...), so a slow stretch of this shared machine weighs on
-both alike. Both run the benchmark's own code (``clients.polar_seats_walk`` and
+items, 100-item pages), (3) (the same walk with 20 ms answers) and (4) (2,000 calls of one
+10-item page over 500 tokens through ``with_token``) for the old copy and for the
+``polar_seats`` this interpreter imports, taking turns (old, new, new, old, ...), so a
+slow stretch of this shared machine weighs on both alike. Both run the benchmark's own code (``clients.polar_seats_walk`` and
 ``clients.polar_seats_calls`` with the client class passed in) against the benchmark's
 own server (the current ``benchmarks/server.py``), with the benchmark's settings:
 ``rate_limit=None`` and the default concurrency.
@@ -103,14 +103,27 @@ def describe(name: str, seconds: list[float]) -> str:
     )
 
 
-async def compare(url: str, old: ModuleType, rounds: int, freeze: bool) -> list[str]:
+async def compare(servers: Servers, old: ModuleType, rounds: int, freeze: bool) -> list[str]:
     lines = []
+    url = servers.fast
     cases = [
         (
             "(1) 10,000 items, limit=100",
             {
                 version: functools.partial(
                     clients.polar_seats_walk(None, module.AsyncClient), f"{url}/10000", 100
+                )
+                for version, module in (("old", old), ("new", polar_seats))
+            },
+            expected(10_000),
+        ),
+        (
+            "(3) 100 pages, 20 ms latency",
+            {
+                version: functools.partial(
+                    clients.polar_seats_walk(None, module.AsyncClient),
+                    f"{servers.slow}/10000",
+                    100,
                 )
                 for version, module in (("old", old), ("new", polar_seats))
             },
@@ -176,7 +189,7 @@ def main() -> None:
         print(f"new: polar_seats from {Path(polar_seats.__file__ or '').parent}", flush=True)
         servers = Servers()
         try:
-            asyncio.run(compare(servers.fast, old, args.rounds, args.freeze))
+            asyncio.run(compare(servers, old, args.rounds, args.freeze))
         finally:
             servers.close()
 
