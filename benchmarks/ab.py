@@ -5,10 +5,10 @@ temporary folder under another package name, and times benchmarks (1) (walking 1
 items, 100-item pages), (3) (the same walk with 20 ms answers) and (4) (2,000 calls of one
 10-item page over 500 tokens through ``with_token``) for the old copy and for the
 ``polar_seats`` this interpreter imports, taking turns (old, new, new, old, ...), so a
-slow stretch of this shared machine weighs on both alike. Both run the benchmark's own code (``clients.polar_seats_walk`` and
-``clients.polar_seats_calls`` with the client class passed in) against the benchmark's
-own server (the current ``benchmarks/server.py``), with the benchmark's settings:
-``rate_limit=None`` and the default concurrency.
+slow stretch of this shared machine weighs on both alike. Both run the benchmark's own
+code (``clients.polar_seats_walk`` and ``clients.polar_seats_calls`` with the client
+class passed in) against the benchmark's own server (the current ``benchmarks/server.py``),
+with the benchmark's settings: ``rate_limit=None`` and the default concurrency.
 
 The package uses only relative imports, so a copy under another name is a second,
 independent library; ``polar_seats.testing`` is left out of the copy (only the CLI uses it,
