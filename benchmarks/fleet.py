@@ -22,12 +22,9 @@ IN_PROCESS = "polar_seats, in-process budget"
 IN_REDIS = "polar_seats, Redis budget (rate_limit_store=)"
 # Sent once per new connection by redis-py, or by this benchmark to look; and those run
 # inside the moving-window script, counted by Redis but no command of the client's.
-SETUP_COMMANDS = {"client|setinfo", "hello", "select", "config|resetstat", "info"} | {
-    "time",
-    "lindex",
-    "lpush",
-    "ltrim",
-    "pexpire",
+SETUP_COMMANDS = {
+    *("client|setinfo", "hello", "select", "config|resetstat", "info"),
+    *("time", "lindex", "lpush", "ltrim", "pexpire"),
 }
 
 
