@@ -18,10 +18,10 @@ and the server is the current one).
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
 import functools
 import importlib
-import re
 import statistics
 import subprocess
 import sys
@@ -39,7 +39,17 @@ from .run import TOKENS, Servers, expected, timed_each
 from .server import item_id
 
 ROOT = Path(__file__).resolve().parent.parent
-_ABSOLUTE = re.compile(r"^\s*(from|import)\s+polar_seats\b", re.MULTILINE)
+
+
+def _imports_polar_seats(node: ast.AST) -> bool:
+    """An import statement (not an example in a docstring) naming ``polar_seats``."""
+    if isinstance(node, ast.ImportFrom):
+        names = [node.module or ""] if node.level == 0 else []
+    elif isinstance(node, ast.Import):
+        names = [alias.name for alias in node.names]
+    else:
+        return False
+    return any(name.split(".")[0] == "polar_seats" for name in names)
 
 
 def export(revision: str, folder: Path) -> ModuleType:
@@ -64,10 +74,10 @@ def export(revision: str, folder: Path) -> ModuleType:
     # The fake server and its fixtures: not needed, and a test-only dependency surface.
     subprocess.run(["rm", "-rf", str(package / "testing")], check=True)
     absolute = [
-        f"{path.relative_to(folder)}:{source[: match.start()].count(chr(10)) + 1}"
+        f"{path.relative_to(folder)}:{node.lineno}"
         for path in sorted(package.rglob("*.py"))
-        for source in (path.read_text(),)
-        for match in _ABSOLUTE.finditer(source)
+        for node in ast.walk(ast.parse(path.read_text()))
+        if _imports_polar_seats(node)
     ]
     if absolute:
         # Such an import would load the new library into the old one.
