@@ -278,9 +278,8 @@ async def test_no_token_of_either_kind_is_logged_in_a_run_full_of_failures(
     assert all(secret not in repr(polar) and secret not in repr(me) for secret in secrets)
 
 
-async def paced_statuses(limit: int, window: float, calls: int = 90) -> list[int | None]:
-    """``calls`` calls paced at ``limit`` per ``window`` against fixed windows, arrivals
-    jittered."""
+async def paced_statuses(limit: int, window: float) -> list[int | None]:
+    """60 calls paced at ``limit`` per ``window`` against fixed windows, arrivals jittered."""
     server = FakePolarServer(
         count=1, rate_limit=limit, rate_window=window, latency=(0.0, 0.04), seed=3
     )
@@ -294,7 +293,7 @@ async def paced_statuses(limit: int, window: float, calls: int = 90) -> list[int
         ) as client,
     ):
         await asyncio.gather(
-            *(client.list_claimed_subscriptions() for _ in range(calls)), return_exceptions=True
+            *(client.list_claimed_subscriptions() for _ in range(60)), return_exceptions=True
         )
     return [r.status for r in server.requests]
 
@@ -305,14 +304,14 @@ async def test_default_pacing_draws_no_429_from_fixed_windows_with_jittered_late
     Scaled to 2 s, the margin is 200 ms against 0-40 ms of jitter and the event loop's own
     lag in the first burst (Polar's minute has 2 s); at 1 s (100 ms) a loaded CI machine
     drew a 429."""
-    statuses = await paced_statuses(20, 2.0, calls=60)
+    statuses = await paced_statuses(20, 2.0)
     assert statuses == [200] * 60
 
 
 async def test_pacing_exactly_at_the_limit_would_draw_429s(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the margin, the same run meets 429s: the margin is what prevents them."""
     monkeypatch.setattr("polar_seats._ratelimit.MARGIN_SHARE", 0.0)
-    statuses = await paced_statuses(20, 2.0, calls=60)
+    statuses = await paced_statuses(20, 2.0)
     assert statuses.count(429) > 0
 
 
