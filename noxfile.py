@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import os
+import pathlib
 
 import nox
 
 nox.options.sessions = ["tests", "lint", "typecheck", "conformance", "package", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
-RUFF = "ruff==0.17.6"
-MYPY = "mypy==2.4.1"
-PYRIGHT = "pyright==1.1.414"
-DOCS = ("mkdocs==1.6.1", "mkdocs-material==9.8.1", "mkdocstrings-python==2.0.11")
+LOCK = str(pathlib.Path(__file__).parent / "requirements" / "lock.txt")
+"""Every package the sessions install, at the version last seen green (`nox -s lock`)."""
+DOCS = ("mkdocs", "mkdocs-material", "mkdocstrings-python")
+
+
+def install(session: nox.Session, *args: str) -> None:
+    """pip install under the lock.
+
+    Through PIP_CONSTRAINT rather than ``-c``: pip applies it to the build backend it fetches
+    for an editable install or a wheel too, and to every later pip of the session.
+    """
+    session.env["PIP_CONSTRAINT"] = LOCK
+    session.install(*args)
 
 
 @nox.session
 def tests(session: nox.Session) -> None:
     """The test suite, with branch coverage."""
-    session.install("-e", ".[test]")
+    install(session, "-e", ".[test]")
     session.run(
         "pytest",
         "--cov=polar_seats",
@@ -31,7 +41,7 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """Ruff's checks and formatting."""
-    session.install(RUFF)
+    install(session, "ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -42,16 +52,64 @@ def typecheck(session: nox.Session) -> None:
     # pytest-asyncio: the pytest plugin in polar_seats.testing uses it when it is there;
     # the cli extra: the progress bar; webhooks: the signer webhooks.py imports; otel: the
     # spans' API; redis: the fleet's stores.
-    session.install(MYPY, PYRIGHT, "pytest-asyncio", "-e", ".[cli,webhooks,otel,redis]")
+    install(session, "mypy", "pyright", "pytest-asyncio", "-e", ".[cli,webhooks,otel,redis]")
     session.run("mypy", "--strict", "polar_seats", "tests/typing")
     session.run("pyright")
+
+
+@nox.session
+def tests_latest(session: nox.Session) -> None:
+    """The tests and the type checks against the newest release of everything, not the lock.
+
+    Not in the default set: it finds upstream drift on purpose, before `nox -s lock` takes it
+    in, instead of a release turning `main` red overnight.
+    """
+    session.env.pop("PIP_CONSTRAINT", None)
+    session.install(
+        "--upgrade",
+        "--upgrade-strategy",
+        "eager",
+        "mypy",
+        "pyright",
+        "-e",
+        ".[test,cli,webhooks,otel,redis]",
+    )
+    session.run("pytest", *session.posargs)
+    session.run("mypy", "--strict", "polar_seats", "tests/typing")
+    session.run("pyright")
+
+
+@nox.session
+def lock(session: nox.Session) -> None:
+    """Refresh requirements/lock.txt: the newest releases that fit pyproject.toml and
+    requirements/tools.in (or, with arguments, only what they name, e.g.
+    `nox -s lock -- --upgrade-package redis`). Run `nox` on the result before committing it."""
+    install(session, "uv")
+    session.run(
+        "uv",
+        "pip",
+        "compile",
+        "pyproject.toml",
+        "requirements/tools.in",
+        "--all-extras",
+        "--universal",
+        # polar-sdk 1.0.2 (conformance, benchmarks) needs 3.11; the library itself runs on 3.10.
+        "--python-version",
+        "3.11",
+        "--custom-compile-command",
+        "nox -s lock",
+        "--output-file",
+        "requirements/lock.txt",
+        *(session.posargs or ["--upgrade"]),
+        env={"UV_PYTHON_DOWNLOADS": "never"},
+    )
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the documentation site with mkdocs --strict (a broken link or reference fails)."""
     # mkdocstrings formats the signatures with ruff.
-    session.install(*DOCS, RUFF, "-e", ".")
+    install(session, *DOCS, "ruff", "-e", ".")
     site = f"{session.create_tmp()}/site"
     session.run("mkdocs", "build", "--strict", "--site-dir", site, env={"NO_MKDOCS_2_WARNING": "1"})
 
@@ -59,14 +117,14 @@ def docs(session: nox.Session) -> None:
 @nox.session
 def soak(session: nox.Session) -> None:
     """The full reliability soak (1,000 walks through random faults); writes docs/reliability.md."""
-    session.install("-e", ".[test]")
+    install(session, "-e", ".[test]")
     session.run("python", "-m", "tests.soak", "--write", "docs/reliability.md", *session.posargs)
 
 
 @nox.session
 def package(session: nox.Session) -> None:
     """Build the wheel and sdist, install the wheel in a fresh venv, and run the demo from it."""
-    session.install("build")
+    install(session, "build")
     dist = f"{session.create_tmp()}/dist"
     session.run("python", "-m", "build", "--outdir", dist)
     wheels = [name for name in os.listdir(dist) if name.endswith(".whl")]
@@ -91,7 +149,7 @@ def package(session: nox.Session) -> None:
 def fuzz(session: nox.Session) -> None:
     """Fuzz the response handling for a minute and count the security suites; updates the
     figures in docs/security.md."""
-    session.install("-e", ".[test]")
+    install(session, "-e", ".[test]")
     # atheris ships wheels for common platforms; where it does not install, the run says so.
     session.run("python", "-m", "pip", "install", "--quiet", "atheris", success_codes=[0, 1])
     session.run("python", "-m", "tests.fuzz", "--write", "docs/security.md", *session.posargs)
@@ -113,7 +171,7 @@ def install_sdk_0_32(session: nox.Session) -> str:
     rather than `polar`), so pip cannot install both in one environment.
     """
     target = f"{session.create_tmp()}/polar-sdk-0.32.0"
-    session.install(*SDK_0_32_DEPENDENCIES)
+    install(session, *SDK_0_32_DEPENDENCIES)
     session.run(
         "python",
         "-m",
@@ -125,6 +183,8 @@ def install_sdk_0_32(session: nox.Session) -> str:
         "--target",
         target,
         "polar-sdk==0.32.0",
+        # The lock holds polar-sdk 1.0.2, the same distribution: this one install goes without it.
+        env={"PIP_CONSTRAINT": os.devnull},
     )
     return target
 
@@ -132,7 +192,7 @@ def install_sdk_0_32(session: nox.Session) -> str:
 @nox.session
 def conformance(session: nox.Session) -> None:
     """Polar's SDKs walk the fake server; schemathesis and contract-generated bodies."""
-    session.install("-e", ".[test]", "polar-sdk==1.0.2", "hypothesis", "schemathesis")
+    install(session, "-e", ".[test]", "polar-sdk==1.0.2", "hypothesis", "schemathesis")
     target = install_sdk_0_32(session)
     session.run("pytest", "conformance", *session.posargs, env={"PYTHONPATH": target})
 
@@ -141,7 +201,7 @@ def conformance(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks against polar-sdk 1.0.2, 0.32.0 and a raw floor; writes docs/performance.md."""
     # The redis extra: (9) times the fleet's budget on a redis-server it starts.
-    session.install("-e", ".[redis]", "polar-sdk==1.0.2")
+    install(session, "-e", ".[redis]", "polar-sdk==1.0.2")
     target = install_sdk_0_32(session)
     session.run(
         "python",

@@ -237,11 +237,17 @@ class Store:
 
     async def read_session(self, key: str) -> tuple[str, float] | None:
         """The token kept at ``key`` and its seconds left, or ``None``."""
-        found = await self.run(lambda: self._read(keys=[key]))
-        if not found:
-            return None
-        token, millis = found
-        return (token.decode() if isinstance(token, bytes) else str(token)), int(millis) / 1000
+        # redis-py leaves a script's reply untyped; the read script answers nil or {token, pttl}.
+        found: object = await self.run(lambda: self._read(keys=[key]))
+        match found:
+            case None:
+                return None
+            case [bytes() as token, int() as millis]:
+                return token.decode(), millis / 1000
+            case [str() as token, int() as millis]:
+                return token, millis / 1000
+            case _:
+                raise TypeError(f"the session read script answered {found!r}")
 
     async def write_session(self, key: str, token: str, seconds: float) -> None:
         """Keep ``token`` at ``key`` for ``seconds``."""
