@@ -31,6 +31,7 @@ from ._errors import (
     SeatAlreadyAssignedError,
     SeatNotAvailableError,
     ServerError,
+    VersionNotFoundError,
 )
 from ._models import (
     Address,
@@ -84,8 +85,10 @@ from ._models import (
     RecurringInterval,
     SeatClaim,
     SeatClaimInfo,
+    SeatPricing,
     SeatsList,
     SeatStatus,
+    SeatTierRange,
     SeatTierType,
     SubscriptionProrationBehavior,
     SubscriptionStatus,
@@ -100,6 +103,7 @@ from ._pagination import PageIterator, SubscriptionIterator
 from ._protocol import Request, RetryKind
 from ._ratelimit import RateLimit
 from ._retry import RetryBudget, RetryEvent, RetryPolicy
+from .versions import DeprecatedVersionWarning
 
 if TYPE_CHECKING:
     from ._models import Benefit, Price
@@ -139,6 +143,7 @@ __all__ = [
     "CustomerSubscriptionMeterMeter",
     "CustomerSubscriptionProduct",
     "CustomerType",
+    "DeprecatedVersionWarning",
     "EventLoopError",
     "InvitationTokenError",
     "LegacyRecurringProductPriceCustom",
@@ -185,7 +190,9 @@ __all__ = [
     "SeatClaim",
     "SeatClaimInfo",
     "SeatNotAvailableError",
+    "SeatPricing",
     "SeatStatus",
+    "SeatTierRange",
     "SeatTierType",
     "SeatsList",
     "ServerError",
@@ -198,6 +205,7 @@ __all__ = [
     "Tiers",
     "UnknownBenefit",
     "UnknownProductPrice",
+    "VersionNotFoundError",
     "__version__",
 ]
 

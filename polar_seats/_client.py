@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 import aiohttp
 import msgspec
 
+from . import versions
+from ._clock import testing_clock
 from ._errors import AuthenticationError, PolarError
 from ._fleet import SharedSessions
 from ._pagination import check_concurrency
@@ -34,7 +36,7 @@ from ._redis import Store, open_store
 from ._resources.seats import SeatOperations
 from ._resources.sessions import SessionOperations
 from ._resources.subscriptions import SubscriptionOperations
-from ._retry import RetryBudget, RetryPolicy, call_with_retries, logger, testing_clock
+from ._retry import RetryBudget, RetryPolicy, call_with_retries, logger
 from ._sessions import CachedSession, SubjectKey, subject_key
 from ._tracing import traced
 from ._transport import State, Transport
@@ -155,6 +157,7 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
             if organization_token is None
             else check_token(organization_token, ORGANIZATION_TOKEN)
         )
+        polar_version = versions.check(polar_version)
         headers = build_headers(
             None, polar_version=polar_version, user_agent=user_agent or _default_user_agent()
         )

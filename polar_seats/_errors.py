@@ -11,7 +11,8 @@ PolarError
 │   ├── InvitationTokenError   an invitation token is invalid, expired or used
 │   ├── AuthenticationError    401: no token, a wrong kind, or an expired one
 │   ├── PermissionDeniedError  403: the token may not do this (a scope, a role)
-│   ├── NotFoundError          404: wrong path, or an unknown Polar-Version
+│   ├── NotFoundError          404: a wrong path, or no such resource
+│   │   └── VersionNotFoundError     Polar refused the Polar-Version sent
 │   ├── RequestValidationError 422: the server refused the request's query
 │   ├── RateLimitError         429: too many requests; wait retry_after s
 │   └── ServerError            5xx: the server or a proxy in front failed
@@ -55,6 +56,7 @@ __all__ = [
     "SeatAlreadyAssignedError",
     "SeatNotAvailableError",
     "ServerError",
+    "VersionNotFoundError",
 ]
 
 _EXCERPT = 200
@@ -183,7 +185,15 @@ class PermissionDeniedError(APIStatusError):
 
 
 class NotFoundError(APIStatusError):
-    """404: the path is wrong, or the server does not know the ``Polar-Version`` sent."""
+    """404: the path is wrong, or the resource does not exist (or is not the caller's)."""
+
+
+class VersionNotFoundError(NotFoundError):
+    """404 for the ``Polar-Version`` sent: Polar removed that version, or does not know it.
+
+    Polar tells it apart from other 404s by answering ``{"detail": "Not Found"}`` without
+    a ``Polar-Version`` header, before it looks at the token or the path.
+    """
 
 
 class RequestValidationError(APIStatusError):

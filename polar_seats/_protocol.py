@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
+from . import versions
 from ._errors import (
     APIStatusError,
     AuthenticationError,
@@ -34,6 +35,7 @@ from ._errors import (
     SeatAlreadyAssignedError,
     SeatNotAvailableError,
     ServerError,
+    VersionNotFoundError,
     excerpt,
     json_object,
 )
@@ -46,7 +48,7 @@ SERVERS: dict[str, str] = {
     "sandbox": "https://sandbox-api.polar.sh",
 }
 PATH = "/v1/customer-portal/seats/subscriptions"
-POLAR_VERSION = "2026-04"
+POLAR_VERSION = versions.DEFAULT
 MAX_LIMIT = 100
 """The server clamps a larger ``limit`` to this without a word."""
 
@@ -313,6 +315,9 @@ def _describe(body: Any, raw: bytes) -> str:
     return repr(excerpt(raw))
 
 
+_VERSION_REFUSED = {"detail": "Not Found"}
+"""The whole body of Polar's 404 for a removed or unknown ``Polar-Version``."""
+
 _BAD_REQUESTS: dict[str, tuple[type[APIStatusError], str]] = {
     "SeatNotAvailable": (
         SeatNotAvailableError,
@@ -383,11 +388,19 @@ def error_for_status(
             **kwargs,
         )
     if status == 404:
+        if data == _VERSION_REFUSED and "Polar-Version" not in headers:
+            sent = f"Polar-Version {polar_version}" if polar_version else "the Polar-Version sent"
+            live = ", ".join(versions.live_versions())
+            return VersionNotFoundError(
+                f"Polar refused {sent} (404 with no Polar-Version header): it has removed "
+                f"that API version or does not know it. Upgrade polar-seats, or pass "
+                f"polar_version= a version Polar serves today ({live}).",
+                **kwargs,
+            )
         where = f"{request.method} {request.path}" if request is not None else "the path"
-        sent = f"Polar-Version {polar_version}" if polar_version else "the Polar-Version sent"
         return NotFoundError(
-            f"Polar answered 404 ({said}) to {where}: the path is wrong, the resource does "
-            f"not exist, or the server does not support {sent}.",
+            f"Polar answered 404 ({said}) to {where}: the path is wrong, or the resource "
+            "does not exist or is not the caller's.",
             **kwargs,
         )
     if status == 422:
@@ -494,6 +507,10 @@ def parse_response(
     """Turn one response into a model (through ``decode``), or raise the matching
     [`PolarError`][polar_seats.PolarError]."""
     if 200 <= status <= 299:
+        if polar_version is not None:
+            served = headers.get("Polar-Version")
+            if served is not None and served != polar_version:
+                versions.note_served(polar_version, served)
         return decode_body(decode, body, request)
     raise error_for_status(status, headers, body, request=request, polar_version=polar_version)
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import random
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
 import tenacity
 
+from ._clock import deadline_clock, retry_sleep
 from ._errors import APIStatusError, NetworkError, PolarError, PolarTimeoutError, RateLimitError
 from ._protocol import RetryKind
 from ._tracing import active as tracing
@@ -133,74 +132,6 @@ class RetryBudget:
         self.tokens = min(self.capacity, self.tokens + amount)
 
 
-class _Testing:
-    enabled = False
-    skipped = 0.0
-
-
-_testing = _Testing()
-
-
-class _TestingSwitch:
-    """What [`set_testing()`][polar_seats.testing.set_testing] returns: usable as a
-    context manager that restores the state it replaced."""
-
-    def __init__(self, previous: tuple[bool, float]) -> None:
-        self._previous = previous
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc_info: object) -> None:
-        _testing.enabled, _testing.skipped = self._previous
-
-
-def set_testing(enabled: bool) -> _TestingSwitch:
-    """Skip retry waits, so tests of retries run in milliseconds.
-
-    Skipped waits still count on the clock the deadline is measured with (and on
-    ``testing_clock()``, which the fake server's rate windows follow), so deadline caps
-    and Polar's one-minute windows hold with the same request counts as in real time.
-    Call it, or use it as ``with set_testing(True): ...`` to restore the previous state
-    afterwards.
-    """
-    switch = _TestingSwitch((_testing.enabled, _testing.skipped))
-    _testing.enabled = enabled
-    _testing.skipped = 0.0
-    return switch
-
-
-def testing_clock() -> float:
-    """Wall-clock seconds (``time.time()``) plus every retry wait
-    [`set_testing()`][polar_seats.testing.set_testing] skipped and every
-    ``advance_testing_clock()``.
-
-    A fake server on this clock sees a skipped 60-second wait pass, as Polar would; the
-    client's session cache reads the same clock, so both see time a test moves forward.
-    """
-    return time.time() + _testing.skipped
-
-
-def advance_testing_clock(seconds: float) -> None:
-    """Move testing time forward for the client and a fake server on ``testing_clock``."""
-    if seconds < 0:
-        raise ValueError("Time only moves forward: pass a positive number of seconds.")
-    _testing.skipped += seconds
-
-
-def _now() -> float:
-    return time.monotonic() + _testing.skipped
-
-
-async def retry_sleep(seconds: float) -> None:
-    """Wait before a retry: skipped (and counted on the testing clock) under set_testing()."""
-    if _testing.enabled:
-        _testing.skipped += seconds
-        await asyncio.sleep(0)
-    else:
-        await asyncio.sleep(seconds)
-
-
 class _Wait(tenacity.wait.wait_base):
     def __init__(self, policy: RetryPolicy) -> None:
         self.policy = policy
@@ -232,7 +163,7 @@ class _Stop(tenacity.stop.stop_base):
             return True
         if self.policy.deadline is not None:
             # Never start a wait that would end past the deadline.
-            elapsed = _now() - self.started
+            elapsed = deadline_clock() - self.started
             if elapsed + retry_state.upcoming_sleep >= self.policy.deadline:
                 return True
         if self.budget is None:
@@ -292,7 +223,7 @@ async def call_with_retries(
     ``request.retry``: every retryable failure of a read; for a write, only failures that
     prove Polar did not run it; for a custom request, what ``should_retry`` says.
     """
-    started = _now()
+    started = deadline_clock()
     if policy is None:
         return await attempt(None)
     retryable = _retry_predicate(policy, request, should_retry)
@@ -300,7 +231,7 @@ async def call_with_retries(
     def remaining() -> float | None:
         if policy.deadline is None:
             return None
-        return max(0.0, policy.deadline - (_now() - started))
+        return max(0.0, policy.deadline - (deadline_clock() - started))
 
     result: T
     try:

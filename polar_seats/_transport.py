@@ -17,6 +17,7 @@ import msgspec
 from multidict import CIMultiDictProxy
 from yarl import URL
 
+from ._clock import testing_clock
 from ._errors import (
     ClientClosedError,
     EventLoopError,
@@ -29,7 +30,7 @@ from ._protocol import Request, RetryKind, subject
 from ._proxy import DIRECT, Route
 from ._ratelimit import RateLimit, RateLimiter
 from ._redis import Store
-from ._retry import RetryBudget, testing_clock
+from ._retry import RetryBudget
 from ._sessions import SessionCache
 from ._tracing import HttpAttempt, rate_limited
 from ._tracing import active as tracing

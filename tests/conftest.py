@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 
 from polar_seats import AsyncClient
-from polar_seats.testing import FakePolarServer, set_testing
+from polar_seats.testing import FakePolarServer, set_testing, set_testing_date
 from tests.redis_server import RedisServer
 
 
@@ -15,6 +16,21 @@ def _no_backoff() -> Iterator[None]:
     set_testing(True)
     yield
     set_testing(False)
+
+
+SUITE_DATE = date(2026, 12, 6)
+"""The day the suite runs on, whatever the wall clock says: 2026-10 Current, 2026-04
+Deprecated, 2027-01 Next. Tests of other days set theirs."""
+
+
+@pytest.fixture(autouse=True)
+def _pinned_date(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The release calendar reads SUITE_DATE, so the suite decides the same next quarter;
+    each test starts with no deprecation warned yet (the library warns once a process)."""
+    monkeypatch.setattr("polar_seats.versions._warned", set())
+    monkeypatch.setattr("polar_seats.versions._noted", set())
+    with set_testing_date(SUITE_DATE):
+        yield
 
 
 @pytest.fixture

@@ -3,13 +3,17 @@ the connections a client's requests hold."""
 
 from __future__ import annotations
 
+import asyncio
 import weakref
+from collections.abc import Callable
 from types import SimpleNamespace, TracebackType
 from typing import Any
 
 import aiohttp
+import pytest
 
 import polar_seats as ps
+from polar_seats._ratelimit import RateLimiter
 from polar_seats.testing import FakePolarServer
 
 
@@ -100,3 +104,61 @@ class Connections:
 
     async def _failed(self, session: object, context: SimpleNamespace, params: object) -> None:
         self._let_go(context)
+
+
+class Lockstep:
+    """Virtual time for pacing tests, read by the client's pacer and the fake's rate windows.
+
+    Time moves only when the pacer waits, and only once every request it has let go has
+    reached the fake (as on a network whose latency is shorter than the wait). The network
+    is as uneven as ``spread`` seconds allows, in the way that tests a pacer hardest: the
+    requests let go before the first wait arrive ``spread`` late, those after it on time,
+    and so on alternately, so a window Polar starts late ends late too. What the machine's
+    load does to the event loop changes no stamp: a pacing test decides the same on a busy
+    machine as on a quiet one.
+
+    ``install(monkeypatch)`` gives the clients made afterwards this pacer; pass
+    ``clock=lockstep.arrival`` to the fake and ``follow()`` it. ``admitted`` holds each
+    request's stamp at the pacer, in order.
+    """
+
+    def __init__(self, spread: float) -> None:
+        self.now = 0.0
+        self.waits = 0
+        self.admitted: list[float] = []
+        self.spread = spread
+        self._arrived: Callable[[], int] = lambda: 0
+        self._arrival = asyncio.Event()
+
+    def arrival(self) -> float:
+        """The fake's clock: now, plus the network's delay for the requests let go now."""
+        return self.now + (self.spread if self.waits % 2 == 0 else 0.0)
+
+    def follow(self, server: FakePolarServer) -> None:
+        """Count arrivals at ``server`` (it tells of each request before it counts it)."""
+        server.on_request = lambda _: self._arrival.set()
+        self._arrived = lambda: len(server.requests)
+
+    async def sleep(self, seconds: float) -> None:
+        """The pacer's wait: the requests it let go arrive, then time moves on."""
+        async with asyncio.timeout(30):  # a bound for a bug, not for a busy machine
+            while self._arrived() < len(self.admitted):
+                self._arrival.clear()
+                await self._arrival.wait()
+        self.now += seconds
+        self.waits += 1
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Make every client created afterwards pace on this time."""
+        lockstep = self
+
+        class Pacer(RateLimiter):
+            def __init__(self, limit: ps.RateLimit) -> None:
+                super().__init__(limit, clock=lambda: lockstep.now, sleep=lockstep.sleep)
+
+            async def acquire(self) -> float:
+                waited = await super().acquire()
+                lockstep.admitted.append(lockstep.now)
+                return waited
+
+        monkeypatch.setattr("polar_seats._transport.RateLimiter", Pacer)

@@ -126,7 +126,12 @@ async def run_soak(
 
                 await asyncio.gather(*(cancelled_walk() for _ in range(cancelled)))
                 report.connections_in_use_after_cancel = connections.in_use
-            await asyncio.sleep(0.1)
+            # The server sees each closed connection's end when its loop gets to it: a
+            # loaded machine takes longer than a quiet one, so wait for it, within reason.
+            for _ in range(500):
+                if server.open_connections == 0:
+                    break
+                await asyncio.sleep(0.01)
             report.server_connections_after_close = server.open_connections
             report.requests = len(server.requests)
             report.faults = dict(

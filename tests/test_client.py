@@ -23,12 +23,12 @@ async def test_one_page_is_one_request(client: ps.AsyncClient, server: FakePolar
 
 
 async def test_request_headers(client: ps.AsyncClient, server: FakePolarServer) -> None:
-    """Bearer token, JSON accept, Polar-Version 2026-04 and a User-Agent with the version."""
+    """Bearer token, JSON accept, Polar-Version 2026-10 and a User-Agent with the version."""
     await client.list_claimed_subscriptions()
     record = server.requests[0]
     assert record.token == server.token
     assert record.headers["Accept"] == "application/json"
-    assert record.headers["Polar-Version"] == "2026-04"
+    assert record.headers["Polar-Version"] == "2026-10"
     assert record.headers["User-Agent"].startswith(f"polar-seats/{ps.__version__} aiohttp/")
 
 
@@ -70,9 +70,9 @@ async def test_wrong_kind_of_token_maps_to_authentication_error(server: FakePola
 
 
 async def test_unknown_version_maps_to_not_found(server: FakePolarServer) -> None:
-    """A Polar-Version the server does not know is a NotFoundError, not retried."""
-    async with ps.AsyncClient(server.token, base_url=server.url, polar_version="1999-01") as c:
-        with pytest.raises(ps.NotFoundError):
+    """A Polar-Version the server does not know is a VersionNotFoundError, not retried."""
+    async with ps.AsyncClient(server.token, base_url=server.url, polar_version="2031-01") as c:
+        with pytest.raises(ps.VersionNotFoundError):
             await c.list_claimed_subscriptions()
     assert len(server.requests) == 1
 

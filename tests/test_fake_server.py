@@ -51,7 +51,7 @@ async def test_page_fits_the_contract_and_counts(http: aiohttp.ClientSession) ->
     async with FakePolarServer(count=64) as server:
         status, body, headers = await get(http, server, query={"page": "1", "limit": "50"})
     assert status == 200
-    assert headers["Polar-Version"] == "2026-04"
+    assert headers["Polar-Version"] == "2026-10"
     assert headers["Content-Type"].startswith("application/json")
     assert contract.errors(body) == []
     assert len(body["items"]) == 50
@@ -200,14 +200,25 @@ async def test_unknown_polar_version_is_404(
 
 
 async def test_2027_01_reshapes_seat_based_prices(http: aiohttp.ClientSession) -> None:
-    """Under 2027-01, seat_tiers becomes tiers with minimum_units and maximum_units."""
+    """Under 2027-01, seat_tiers becomes tiers of bounds and decimal unit amounts, with
+    minimum_units and maximum_units."""
     async with FakePolarServer(count=len(PRICE_KINDS)) as server:
         _, body, headers = await get(http, server, headers={"Polar-Version": "2027-01"})
     assert headers["Polar-Version"] == "2027-01"
     seat = body["items"][PRICE_KINDS.index("seat_based")]["prices"][0]
     assert "seat_tiers" not in seat
-    assert seat["tiers"]["tiers"][0]["min_seats"] == 1
-    assert seat["minimum_units"] == 1
+    assert "price_per_seat" not in seat
+    assert seat["tiers"]["type"] in ("volume", "graduated")
+    assert seat["tiers"] == {
+        "type": seat["tiers"]["type"],
+        "tiers": [
+            {"bound": 10, "unit_amount": seat["tiers"]["tiers"][0]["unit_amount"]},
+            {"bound": None, "unit_amount": seat["tiers"]["tiers"][1]["unit_amount"]},
+        ],
+    }
+    first, second = (int(t["unit_amount"]) for t in seat["tiers"]["tiers"])
+    assert first - second == 100
+    assert (seat["minimum_units"], seat["maximum_units"]) == (1, None)
 
 
 async def test_wrong_path_is_404(http: aiohttp.ClientSession, server: FakePolarServer) -> None:

@@ -176,8 +176,24 @@ def test_5xx_is_a_server_error_whatever_the_body(status: int, body: bytes) -> No
     assert error.raw_body == body
 
 
-def test_404_names_the_version_sent_not_the_servers() -> None:
-    """A 404 names the request and the Polar-Version the client sent, not the answer's."""
+def test_the_version_404_names_the_version_sent() -> None:
+    """Polar's bare 404 without a Polar-Version header: VersionNotFoundError naming what the
+    client sent; it keeps the request and its page."""
+    error = protocol.error_for_status(
+        404,
+        {"Content-Type": "application/json"},
+        b'{"detail":"Not Found"}',
+        request=protocol.page_request(1, 10),
+        polar_version="2031-01",
+    )
+    assert type(error) is ps.VersionNotFoundError
+    assert "Polar-Version 2031-01" in str(error)
+    assert error.page == 1
+
+
+def test_a_404_with_polars_version_header_is_an_ordinary_not_found() -> None:
+    """The same body from a server that read the version (a wrong path): NotFoundError
+    naming the request, and no version blamed."""
     error = protocol.error_for_status(
         404,
         {"Polar-Version": "2026-04"},
@@ -186,8 +202,7 @@ def test_404_names_the_version_sent_not_the_servers() -> None:
         polar_version="2031-01",
     )
     assert type(error) is ps.NotFoundError
-    assert "Polar-Version 2031-01" in str(error)
-    assert "2026-04" not in str(error)
+    assert "version" not in str(error).lower()
     assert "GET /v1/customer-portal/seats/subscriptions" in str(error)
     assert error.page == 1
 

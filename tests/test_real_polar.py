@@ -12,7 +12,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ from polar_seats.testing._state import Seat, State
 from . import contract
 
 HERE = Path(__file__).parent / "real_polar" / "exchanges"
+RECORDED_ON = date(2026, 8, 22)
+"""The date of the recorded server's code: the fake serves that day's API versions."""
 INDEX: list[dict[str, Any]] = json.loads((HERE / "INDEX.json").read_text())
 
 
@@ -61,11 +63,6 @@ HEADERS = (
 """Compared by value, present or absent as Polar sent them; Location and Content-Type apart."""
 
 DIFFERENCES = {
-    "01-list-claimed/050-polar-version-2027-01.json": (
-        200,
-        "2027-01 was unknown at c6c3645e, but polar-sdk 1.0.2 ships it and newer servers know "
-        "it; the fake serves it so clients can test its reshaped seat-based prices.",
-    ),
     "01-list-claimed/055-polar-version-2026-04-trailing-space.json": (
         200,
         "aiohttp's HTTP parser strips a header value's trailing whitespace (RFC 9110 5.5), so "
@@ -347,7 +344,7 @@ def compare(name: str, server: FakePolarServer, got: tuple[int, dict[str, str], 
 @pytest.mark.parametrize("group", ["01-list-claimed", "03-introspect"])
 async def test_every_recorded_exchange_replays(http: aiohttp.ClientSession, group: str) -> None:
     """Each recorded request of the group gets Polar's status, error body, headers, shape."""
-    async with FakePolarServer(count=30, tokens=[ALICE]) as server:
+    async with FakePolarServer(count=30, tokens=[ALICE], today=RECORDED_ON) as server:
         seed_portal(server)
         for name in replayed(group):
             compare(name, server, await send(http, server, exchange(name)))
@@ -423,7 +420,7 @@ def same_session(name: str, got: tuple[int, dict[str, str], bytes]) -> str:
 async def test_the_session_recordings_replay(http: aiohttp.ClientSession) -> None:
     """Every recorded POST /v1/customer-sessions/ (and its follow-ups) gets Polar's answer;
     each 201 is the recorded session but for the new token, and that token lists."""
-    async with FakePolarServer([], tokens=[]) as server:
+    async with FakePolarServer([], tokens=[], today=RECORDED_ON) as server:
         seed_sessions(server)
         minted: dict[str, str] = {}
         followups = [n for n in replayed("07-followup") if n not in SEAT_FOLLOWUPS]
@@ -440,7 +437,9 @@ async def test_the_rate_limit_recordings_replay(http: aiohttp.ClientSession) -> 
     customer, the 102nd a 429 that the customer's other token meets at once; another
     customer and anonymous requests unaffected; an unknown token 60 times 401, then 429."""
     summary = json.loads((HERE / "06-ratelimit" / "burst-summary.json").read_text())
-    server = FakePolarServer([], tokens=[], rate_limit=100, pending_auth_limit=60)
+    server = FakePolarServer(
+        [], tokens=[], rate_limit=100, pending_auth_limit=60, today=RECORDED_ON
+    )
     async with server:
         state, org = server.state, server.claimant.organization
         fresh = "06-ratelimit/001-create-fresh-dave-session.json"
@@ -596,7 +595,7 @@ def learn(recorded: dict[str, Any], data: Any, ids: dict[str, str]) -> None:
 async def test_the_seat_and_claim_recordings_replay(http: aiohttp.ClientSession) -> None:
     """Every recorded seat and claim exchange (04, 05 and their 07 follow-ups) gets Polar's
     status, error body, headers, shape, contract and seat values, in the recorded order."""
-    async with FakePolarServer([], tokens=[]) as server:
+    async with FakePolarServer([], tokens=[], today=RECORDED_ON) as server:
         seed_seat_recordings(server)
         ids: dict[str, str] = {CAROL_INVITATION: CAROL_INVITATION}
         for name in [*replayed("04-seats"), *replayed("05-claim"), *SEAT_FOLLOWUPS]:

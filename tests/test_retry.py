@@ -253,20 +253,20 @@ def test_policy_refuses_nonsense() -> None:
 
 def test_set_testing_as_a_context_manager_restores_the_previous_state() -> None:
     """`with set_testing(False):` switches waits back on, then restores the test mode."""
-    from polar_seats import _retry
+    from polar_seats import _clock
     from polar_seats.testing import set_testing
 
-    assert _retry._testing.enabled
+    assert _clock._testing.enabled
     with set_testing(False):
-        assert not _retry._testing.enabled
-    assert _retry._testing.enabled
+        assert not _clock._testing.enabled
+    assert _clock._testing.enabled
 
 
 async def test_testing_clock_counts_the_skipped_waits() -> None:
     """A skipped wait moves testing_clock() forward by its length."""
-    from polar_seats import _retry
+    from polar_seats import _clock
     from polar_seats.testing import testing_clock
 
     before = testing_clock()
-    await _retry.retry_sleep(120.0)
+    await _clock.retry_sleep(120.0)
     assert testing_clock() - before >= 120.0

@@ -17,6 +17,8 @@ from polar_seats.testing import (
     RecordedRequest,
 )
 
+from .helpers import Lockstep
+
 MINT_PATH = "/v1/customer-sessions/"
 
 
@@ -278,40 +280,44 @@ async def test_no_token_of_either_kind_is_logged_in_a_run_full_of_failures(
     assert all(secret not in repr(polar) and secret not in repr(me) for secret in secrets)
 
 
-async def paced_statuses(limit: int, window: float) -> list[int | None]:
-    """60 calls paced at ``limit`` per ``window`` against fixed windows, arrivals jittered."""
-    server = FakePolarServer(
-        count=1, rate_limit=limit, rate_window=window, latency=(0.0, 0.04), seed=3
-    )
+async def paced_statuses(monkeypatch: pytest.MonkeyPatch) -> list[int | None]:
+    """60 calls paced at 20 per 2 s against Polar's fixed windows, on the lockstep's
+    virtual time with arrivals 0 or 40 ms late, alternately."""
+    lockstep = Lockstep(0.04)
+    lockstep.install(monkeypatch)
+    server = FakePolarServer(count=1, rate_limit=20, rate_window=2.0, clock=lockstep.arrival)
+    lockstep.follow(server)
     async with (
         server,
         ps.AsyncClient(
             server.token,
             base_url=server.url,
-            rate_limit=ps.RateLimit(limit, per=window),
+            rate_limit=ps.RateLimit(20, per=2.0),
             retry=None,
         ) as client,
     ):
         await asyncio.gather(
             *(client.list_claimed_subscriptions() for _ in range(60)), return_exceptions=True
         )
+    assert len(lockstep.admitted) == 60
     return [r.status for r in server.requests]
 
 
-async def test_default_pacing_draws_no_429_from_fixed_windows_with_jittered_latency() -> None:
-    """Paced at a scaled-down limit, with arrivals jittered, Polar's fixed windows never fill.
+async def test_default_pacing_draws_no_429_from_fixed_windows_with_jittered_latency(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Paced with its margin (200 ms at 2 s), uneven arrivals never fill a fixed window.
 
-    Scaled to 2 s, the margin is 200 ms against 0-40 ms of jitter and the event loop's own
-    lag in the first burst (Polar's minute has 2 s); at 1 s (100 ms) a loaded CI machine
-    drew a 429."""
-    statuses = await paced_statuses(20, 2.0)
+    On virtual time (tests.helpers.Lockstep): in real time a loaded machine once delayed a
+    burst's first arrival past the margin and drew a 429 that Polar's network would not."""
+    statuses = await paced_statuses(monkeypatch)
     assert statuses == [200] * 60
 
 
 async def test_pacing_exactly_at_the_limit_would_draw_429s(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the margin, the same run meets 429s: the margin is what prevents them."""
     monkeypatch.setattr("polar_seats._ratelimit.MARGIN_SHARE", 0.0)
-    statuses = await paced_statuses(20, 2.0)
+    statuses = await paced_statuses(monkeypatch)
     assert statuses.count(429) > 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from ._base import Model, by_tag
 
@@ -123,12 +123,80 @@ class ProductPriceSeatTiers(Model, kw_only=True):
     maximum_seats: int | None = None
 
 
-class ProductPriceSeatBased(_Price, kw_only=True, tag=PriceAmountType.SEAT_BASED.value):
-    """A per-seat price (``amount_type == "seat_based"``)."""
+class SeatTierRange(NamedTuple):
+    """One tier of a seat-based price, the same in every API version."""
 
-    seat_tiers: ProductPriceSeatTiers
-    # Sent by Polar although the contract leaves it out.
+    first: int
+    """The tier's first seat count."""
+    last: int | None
+    """Its last seat count, inclusive; ``None`` for a tier without an end."""
+    price_per_seat: Decimal
+    """The price of one seat in this tier, in cents (or the currency's minor unit); 2027-01
+    may send fractions of a cent."""
+
+
+class SeatPricing(NamedTuple):
+    """A seat-based price read the same from every API version's shape
+    ([`ProductPriceSeatBased.pricing`][polar_seats.ProductPriceSeatBased.pricing])."""
+
+    tier_type: str
+    """How the tiers apply: ``"volume"`` (every seat at the tier the count reaches) or
+    ``"graduated"`` (each seat at its own tier); an open value."""
+    tiers: tuple[SeatTierRange, ...]
+    minimum: int
+    """The fewest seats that may be bought."""
+    maximum: int | None
+    """The most seats that may be bought; ``None`` for no limit."""
+
+
+class ProductPriceSeatBased(_Price, kw_only=True, tag=PriceAmountType.SEAT_BASED.value):
+    """A per-seat price (``amount_type == "seat_based"``).
+
+    Each API version sends its own shape: ``seat_tiers`` in 2026-04 and 2026-10; ``tiers``,
+    ``minimum_units`` and ``maximum_units`` from 2027-01. The fields hold what was sent (the
+    others are ``None``); [`pricing`][polar_seats.ProductPriceSeatBased.pricing] reads either
+    the same way.
+    """
+
+    seat_tiers: ProductPriceSeatTiers | None = None
+    tiers: Tiers | None = None
+    minimum_units: int | None = None
+    maximum_units: int | None = None
+    # Sent by Polar in 2026-04 and 2026-10 although the contract leaves it out.
     price_per_seat: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.seat_tiers is None and self.tiers is None:
+            raise ValueError(
+                "A seat-based price needs seat_tiers (API 2026-04, 2026-10) or tiers "
+                "(2027-01): Polar sent neither"
+            )
+
+    @property
+    def pricing(self) -> SeatPricing:
+        """The tiers, the tier type and the purchasable range, whatever the version sent."""
+        if self.seat_tiers is not None:
+            old = self.seat_tiers
+            return SeatPricing(
+                old.seat_tier_type,
+                tuple(
+                    SeatTierRange(tier.min_seats, tier.max_seats, Decimal(tier.price_per_seat))
+                    for tier in old.tiers
+                ),
+                old.minimum_seats,
+                old.maximum_seats,
+            )
+        assert self.tiers is not None  # __post_init__ saw to it
+        ranges: list[SeatTierRange] = []
+        # 2027-01 gives each tier's last seat only: a tier starts after the one before it
+        # (the first at one seat, as 2026-04's first tier does).
+        first = 1
+        for tier in self.tiers.tiers:
+            ranges.append(SeatTierRange(first, tier.bound, tier.unit_amount))
+            if tier.bound is not None:
+                first = tier.bound + 1
+        minimum = 1 if self.minimum_units is None else self.minimum_units
+        return SeatPricing(self.tiers.type, tuple(ranges), minimum, self.maximum_units)
 
 
 class ProductPriceMeter(Model, kw_only=True):

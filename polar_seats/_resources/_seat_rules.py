@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
+from .._clock import testing_clock
 from .._errors import (
     APIStatusError,
     InvitationTokenError,
@@ -20,7 +21,6 @@ from .._errors import (
 )
 from .._models import CustomerSeat, SeatsList
 from .._protocol import Auth, Request, RetryKind
-from .._retry import testing_clock
 
 PORTAL = "/v1/customer-portal/seats"
 ORGANIZATION = "/v1/customer-seats"

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from .._clock import retry_sleep
 from .._errors import (
     NotFoundError,
     OutcomeUnknownError,
@@ -33,7 +34,7 @@ from .._models import (
     SeatsList,
 )
 from .._protocol import Request
-from .._retry import logger, retry_sleep
+from .._retry import logger
 from .._tracing import active as tracing
 from .._tracing import retry_waited, traced
 from ._base import Operations

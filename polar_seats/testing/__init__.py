@@ -6,12 +6,20 @@ on a ``Clock``), with seeded realistic data, Polar's error bodies and optional f
 seat lifecycle (an outbox of invitation emails, signed webhooks);
 [`make_subscription()`][polar_seats.testing.make_subscription] builds the same bodies for
 tests that need no server, and ``page_body()`` a page of them;
-[`set_testing()`][polar_seats.testing.set_testing] makes retries wait zero seconds.
+[`set_testing()`][polar_seats.testing.set_testing] makes retries wait zero seconds, and
+[`set_testing_date()`][polar_seats.testing.set_testing_date] pins the day the client's
+release calendar and the fake read.
 """
 
 from __future__ import annotations
 
-from .._retry import advance_testing_clock, set_testing, testing_clock
+from .._clock import (
+    advance_testing_clock,
+    set_testing,
+    set_testing_date,
+    testing_clock,
+    testing_date,
+)
 from ._bodies import page_body, page_dict
 from ._data import (
     BENEFIT_TYPES,
@@ -59,5 +67,7 @@ __all__ = [
     "page_dict",
     "serve_in_thread",
     "set_testing",
+    "set_testing_date",
     "testing_clock",
+    "testing_date",
 ]

@@ -226,10 +226,20 @@ def reshape_2027_01(subscription: Json) -> Json:
         if price.get("amount_type") != "seat_based" or "seat_tiers" not in price:
             return price
         price = dict(price)
-        tiers = price.pop("seat_tiers")
-        price["tiers"] = tiers
-        price["minimum_units"] = tiers.get("minimum_seats")
-        price["maximum_units"] = tiers.get("maximum_seats")
+        seat_tiers = price.pop("seat_tiers")
+        # Whether 2027-01 still sends the undeclared price_per_seat is not known: the fake
+        # leaves it out, so clients are tested without it.
+        price.pop("price_per_seat", None)
+        # Each 2027-01 tier runs up to its bound, inclusive; the last is unbounded (null).
+        price["tiers"] = {
+            "type": seat_tiers["seat_tier_type"],
+            "tiers": [
+                {"bound": tier["max_seats"], "unit_amount": str(tier["price_per_seat"])}
+                for tier in seat_tiers["tiers"]
+            ],
+        }
+        price["minimum_units"] = seat_tiers.get("minimum_seats")
+        price["maximum_units"] = seat_tiers.get("maximum_seats")
         return price
 
     product = dict(subscription["product"])

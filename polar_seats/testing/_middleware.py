@@ -17,11 +17,13 @@ import json
 import re
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any, Protocol
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from .. import versions
 from ._faults import KINDS, LAYER, Fault
 from ._state import Clock, OrganizationToken, Session, State
 from ._validation import MISSING, Unreadable, decode_json
@@ -38,9 +40,8 @@ __all__ = [
     "validation_error",
 ]
 
-DEFAULT_VERSION = "2026-04"
-KNOWN_VERSIONS = ("2026-04", "2026-10", "2027-01")
-"""Polar's server at c6c3645e knew 2026-04 and 2026-10; newer ones know 2027-01 too."""
+DEFAULT_VERSION = versions.DEFAULT
+"""The version an exchange carries until the version layer has read the request's."""
 IDENTITY_TTL = 300.0
 """Polar's limiter remembers a token's subject this long after it authenticated."""
 MAX_BODY = 10 * 1024 * 1024
@@ -134,6 +135,11 @@ class Backend(Protocol):
     pending_auth_limit: int | None
     windows: RateWindows
     identities: dict[str, tuple[str, float]]
+
+    @property
+    def today(self) -> date:
+        """The day the fake's release calendar is read on."""
+        ...
 
     def fault_for(self, number: int, page: int | None) -> Fault | None: ...
 
@@ -237,8 +243,12 @@ def middlewares(server: Backend) -> list[Middleware]:
 
     @web.middleware
     async def version(request: web.Request, handler: Handler) -> web.StreamResponse:
-        asked = request.headers.get("Polar-Version") or DEFAULT_VERSION
-        if asked not in KNOWN_VERSIONS:
+        # Polar serves the versions live on its release calendar, Current when none is
+        # asked (an empty header counts as none), and refuses any other before it reads
+        # the token: removed, unknown, malformed alike.
+        day = server.today
+        asked = request.headers.get("Polar-Version") or versions.current(day)
+        if asked not in versions.live_versions(day):
             return _bare(json_response(404, {"detail": "Not Found"}), "none")
         exchange().version = asked
         return await handler(request)

@@ -15,12 +15,13 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable, Generator, Iterable, Mapping
+from datetime import date
 from types import TracebackType
 from typing import Any, Literal
 
 from aiohttp import web
 
-from .._retry import testing_clock
+from .._clock import testing_clock, testing_date
 from ._claimant import Claimant, ClaimantTokens, ClaimedSubscriptions
 from ._data import make_subscription, make_subscriptions
 from ._faults import Fault, FaultPlan
@@ -76,7 +77,10 @@ class FakePolarServer:
     customer, a member) in fixed windows of ``rate_window`` seconds that start at a
     bucket's first request; ``pending_auth_limit`` (Polar's is 60) also counts a token's
     requests before it is known in a bucket of its own. ``clock`` is the time the fake's
-    windows and sessions follow (``server.clock.advance(seconds)`` moves it on).
+    windows and sessions follow (``server.clock.advance(seconds)`` moves it on). ``today``
+    fixes the date whose live API versions the fake serves (by default, the testing date):
+    it answers a removed, unknown or malformed ``Polar-Version`` as Polar does, and each
+    live one with that version's shapes.
     ``latency=(low, high)`` holds each request a random time in that range (drawn from
     ``seed``) before the server counts it or answers, as the network on the way in.
     ``on_request`` runs before each answer (with the recorded request), for tests that
@@ -100,6 +104,7 @@ class FakePolarServer:
         pending_auth_limit: int | None = None,
         on_request: Callable[[RecordedRequest], Any] | None = None,
         clock: Callable[[], float] = testing_clock,
+        today: date | None = None,
         latency: tuple[float, float] | None = None,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
@@ -108,6 +113,7 @@ class FakePolarServer:
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.clock = Clock(clock)
+        self._today = today
         self.state = State(self.clock)
         self._webhooks = WebhookSender(self.clock, webhook_url, webhook_secret)
         self.state.listeners.append(self._webhooks.emit)
@@ -146,6 +152,20 @@ class FakePolarServer:
         self._ssl_context = ssl_context
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+
+    @property
+    def today(self) -> date:
+        """The day whose API versions the fake serves (its release calendar,
+        [`polar_seats.versions`][polar_seats.versions]): ``today=`` or a date set here, else
+        the testing date (``testing_date()``: the testing clock's, unless
+        ``set_testing_date()`` pinned one). Set it to rehearse a release: ``server.today =
+        date(2027, 1, 8)``; ``None`` goes back to the testing date (``clock=`` may be any
+        monotonic count, so it is not read for a date)."""
+        return testing_date() if self._today is None else self._today
+
+    @today.setter
+    def today(self, day: date | None) -> None:
+        self._today = day
 
     @property
     def subscriptions(self) -> ClaimedSubscriptions:

@@ -6,6 +6,7 @@ Each ``assert_type`` fails the type check if the library's annotations stop sayi
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
@@ -25,7 +26,9 @@ async def walk(client: ps.AsyncClient) -> None:
             for price in subscription.prices:
                 assert_type(price, ps.Price)
                 if isinstance(price, ps.ProductPriceSeatBased):
-                    assert_type(price.seat_tiers.tiers[0].price_per_seat, int)
+                    assert_type(price.seat_tiers, ps.ProductPriceSeatTiers | None)
+                    assert_type(price.pricing.tiers[0].price_per_seat, Decimal)
+                    assert_type(price.pricing.maximum, int | None)
                 elif isinstance(price, ps.UnknownProductPrice):
                     assert_type(price.raw, dict[str, Any])
             for benefit in subscription.product.benefits:
