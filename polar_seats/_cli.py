@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 import msgspec
+from yarl import URL
 
 from ._cli_output import FORMATS, Writer, check_field
 from ._cli_output import pick as _pick
@@ -244,6 +245,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SHARE",
         help="share of other requests answered with a random transient fault (0 to 1)",
     )
+    serve.add_argument(
+        "--webhook-url",
+        metavar="URL",
+        help="POST each seat event (customer_seat.assigned, .claimed, .revoked) to URL as "
+        "Polar does, signed with --webhook-secret",
+    )
+    serve.add_argument(
+        "--webhook-secret",
+        metavar="SECRET",
+        help="the secret your receiver verifies with, a test one: whsec_ and base64 signs "
+        "with the decoded bytes, as Polar's secrets since 2026-09-08, any other with its "
+        "UTF-8 bytes; never printed",
+    )
     return parser
 
 
@@ -458,7 +472,12 @@ async def _serve(args: argparse.Namespace, out: TextIO) -> None:
     from .testing import DEFAULT_ORGANIZATION_TOKEN, FakePolarServer
 
     server = FakePolarServer(
-        count=args.items, seed=args.seed, faults=_fault_plan(args), port=args.port
+        count=args.items,
+        seed=args.seed,
+        faults=_fault_plan(args),
+        port=args.port,
+        webhook_url=args.webhook_url,
+        webhook_secret=args.webhook_secret,
     )
     server.add_customer(external_id=DEMO_CUSTOMER, subscriptions=3)
     team = server.add_billing_customer(seats=DEMO_SEATS, external_id=DEMO_TEAM)
@@ -478,7 +497,13 @@ async def _serve(args: argparse.Namespace, out: TextIO) -> None:
             f"Organization token: {DEFAULT_ORGANIZATION_TOKEN}\n"
             f"External customer id: {DEMO_CUSTOMER}\n"
             f"Seat subscription id: {team.subscription_id}\n"
-            "Ctrl-C stops it.\n"
+            + (
+                f"Webhook URL: {_shown_url(args.webhook_url)}\n"
+                f"Webhook API version: {server.webhook_api_version}\n"
+                if args.webhook_url
+                else ""
+            )
+            + "Ctrl-C stops it.\n"
         )
         out.flush()
         await asyncio.Event().wait()
@@ -511,6 +536,34 @@ def _fault_plan(args: argparse.Namespace) -> FaultPlan:
         raise UsageError(f"--fault-rate: {exc}") from None
 
 
+def _shown_url(url: str) -> str:
+    """``url`` without what may be a credential: user, password, query and fragment."""
+    return str(URL(url).with_user(None).with_query(None).with_fragment(None))
+
+
+def _check_webhook(url: str | None, secret: str | None) -> None:
+    """Refuse half a webhook endpoint, an empty secret, or a URL the fake cannot POST to;
+    neither value is quoted (a receiver's URL may carry a credential of its own)."""
+    if url is None and secret is None:
+        return
+    if url is None or secret is None:
+        raise UsageError(
+            "--webhook-url and --webhook-secret go together: where the fake POSTs each seat "
+            "event, and the secret it signs them with (your receiver verifies with the same)."
+        )
+    if not secret:
+        raise UsageError("--webhook-secret is empty: give the secret your receiver verifies with.")
+    try:
+        parsed = URL(url)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise UsageError(
+            "--webhook-url must be an http:// or https:// URL with a host, such as "
+            "http://127.0.0.1:9000/polar/webhooks."
+        )
+
+
 def _fault_script(specs: list[str]) -> dict[int, Fault]:
     from .testing import Fault
 
@@ -536,6 +589,7 @@ def _check(args: argparse.Namespace) -> None:
                 "--port 0 picks any free port."
             )
         _fault_plan(args)
+        _check_webhook(args.webhook_url, args.webhook_secret)
         return
     if args.command == "session":
         customer_of(args, required=True)

@@ -12,9 +12,11 @@
 Polar signs each delivery as Standard Webhooks says: ``webhook-signature`` holds
 space-separated ``v1,<base64 HMAC-SHA256>`` entries over ``"{webhook-id}.{webhook-timestamp}.
 {body}"``. The three seat events decode to typed events whose ``data`` is a
-[`CustomerSeat`][polar_seats.CustomerSeat]; every other type to
+[`CustomerSeat`][polar_seats.CustomerSeat], in every live API version (the seat is the same
+in 2026-04, 2026-10 and 2027-01); every other type to
 [`UnknownWebhookEvent`][polar_seats.webhooks.UnknownWebhookEvent], so a new event type Polar
-starts sending does not fail the receiver. Needs ``pip install 'polar-seats[webhooks]'``.
+starts sending does not fail the receiver. Each event says the ``api_version`` Polar built
+it for. Needs ``pip install 'polar-seats[webhooks]'``.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ TOLERANCE = 300.0
 each attempt (retries too) when it sends it, so only a replay or a wrong clock is older."""
 
 _PREFIX = "whsec_"
+_VERSION_HEADER = "webhook-api-version"
 
 
 class WebhookVerificationError(PolarError):
@@ -74,6 +77,10 @@ class CustomerSeatEvent(Model, kw_only=True, tag_field="type"):
     """When the event happened (not when this delivery was sent)."""
     data: CustomerSeat
     """The seat as it is after the event."""
+    api_version: str | None = None
+    """The API version Polar built the event for (``"2026-10"``): the webhook endpoint's
+    own, not the one your client sends. From the payload's ``api_version``, else the
+    ``webhook-api-version`` header; ``None`` when there is neither."""
 
     @property
     def type(self) -> str:
@@ -103,7 +110,10 @@ class UnknownWebhookEvent(Model, kw_only=True):
     timestamp: datetime | None = None
     """The payload's ``timestamp``, when it is a datetime with an offset; else ``None``."""
     payload: dict[str, Any]
-    """The whole decoded body: ``type``, ``timestamp``, ``data``..."""
+    """The whole decoded body: ``type``, ``timestamp``, ``api_version``, ``data``..."""
+    api_version: str | None = None
+    """The API version Polar built the event for: the payload's ``api_version`` when it is
+    a string, else the ``webhook-api-version`` header; ``None`` when there is neither."""
 
 
 _SeatEvents: TypeAlias = CustomerSeatAssigned | CustomerSeatClaimed | CustomerSeatRevoked
@@ -133,13 +143,18 @@ def verify(
     default the current time) either way.
 
     ``secret`` is the endpoint's secret as Polar shows it (``whsec_...``; or any string
-    set through the API). Polar's HMAC key is that string's UTF-8 bytes, prefix included.
-    The secret's base64-decoded form is accepted too, after an optional ``whsec_``: that
-    is the key ``standardwebhooks.Webhook(secret)`` uses, so a secret stored base64
-    encoded for that library (as Polar's own server encodes it) keeps working, and so
-    does a secret polar-sdk 1.0.2 accepts. Both keys come from the same secret, so a
-    second one lets no forger in. An empty secret is a mistake in the configuration,
-    not in the request: ``ValueError``.
+    set through the API), whatever its age. Two keys are tried, as polar-sdk 1.0.2 does:
+    the secret's base64-decoded bytes after an optional ``whsec_`` (Polar's key for the
+    secrets it makes since 2026-09-08, Standard Webhooks' and ``standardwebhooks.Webhook``'s)
+    and the secret's UTF-8 bytes, prefix included (Polar's key for older and
+    merchant-supplied secrets). While Polar switches an endpoint over it may send both
+    signatures, space-separated: one match is enough. Both keys come from the same
+    secret, so the second lets no forger in. An empty secret is a mistake in the
+    configuration, not in the request: ``ValueError``.
+
+    The event's ``api_version`` is the payload's, which the signature covers; the
+    ``webhook-api-version`` header, which it does not, is only read when the payload has
+    none, so where the two disagree the payload wins.
 
     Raises [`WebhookVerificationError`][polar_seats.webhooks.WebhookVerificationError]
     for a request that is not a trustworthy Polar event; no unverified event is ever
@@ -179,7 +194,7 @@ def verify(
             "secret, a body changed on the way (verify the raw bytes, not JSON encoded "
             "again), or a delivery Polar did not send."
         )
-    return _decode(raw)
+    return _decode(raw, _optional_header(headers, _VERSION_HEADER))
 
 
 def _signer() -> type[Webhook]:
@@ -195,7 +210,8 @@ def _signer() -> type[Webhook]:
 
 
 def _keys(secret: str) -> list[bytes]:
-    """The HMAC keys to try: the secret's UTF-8 bytes (Polar's), then its base64 form."""
+    """The HMAC keys to try: the secret's UTF-8 bytes (older secrets' key), then its
+    base64-decoded bytes after ``whsec_`` (the key of those made since 2026-09-08)."""
     if not isinstance(secret, str):
         raise TypeError(f"secret is the endpoint's secret as a str, not {type(secret).__name__}.")
     if not secret:
@@ -211,11 +227,16 @@ def _keys(secret: str) -> list[bytes]:
     return keys
 
 
-def _header(headers: Mapping[str, str], name: str) -> str:
+def _optional_header(headers: Mapping[str, str], name: str) -> str | None:
     value = headers.get(name)
     if value is None:  # a plain dict with the names in another case
         value = next((v for k, v in headers.items() if k.lower() == name), None)
-    if not isinstance(value, str) or not value:
+    return value if isinstance(value, str) and value else None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    value = _optional_header(headers, name)
+    if value is None:
         raise WebhookVerificationError(
             f"The {name} header is missing or empty: not a delivery of Polar's webhooks, "
             "or a proxy in front dropped the header."
@@ -260,7 +281,7 @@ def _matches(header: str, expected: list[bytes]) -> bool:
     return False
 
 
-def _decode(raw: bytes) -> WebhookEvent:
+def _decode(raw: bytes, header_version: str | None) -> WebhookEvent:
     try:
         payload: object = msgspec.json.decode(raw)
     except (msgspec.DecodeError, RecursionError) as exc:
@@ -275,11 +296,15 @@ def _decode(raw: bytes) -> WebhookEvent:
         raise WebhookVerificationError("The webhook verified, but has no string `type`.")
     cls = _SEAT_EVENTS.get(event_type)
     if cls is None:
+        signed_version = event.get("api_version")
         return UnknownWebhookEvent(
-            type=event_type, timestamp=_time_or_none(event.get("timestamp")), payload=event
+            type=event_type,
+            timestamp=_time_or_none(event.get("timestamp")),
+            payload=event,
+            api_version=signed_version if isinstance(signed_version, str) else header_version,
         )
     try:
-        return msgspec.convert(event, cls, strict=False)
+        decoded = msgspec.convert(event, cls, strict=False)
     except msgspec.ValidationError as exc:
         reason, _, where = str(exc).partition(" - at `")
         path = where.rstrip("`") or None
@@ -289,6 +314,9 @@ def _decode(raw: bytes) -> WebhookEvent:
             path=path,
             raw_body=raw,
         ) from None
+    if decoded.api_version is None:
+        decoded.api_version = header_version
+    return decoded
 
 
 def _time_or_none(value: object) -> datetime | None:

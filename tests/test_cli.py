@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import csv
 import io
@@ -14,10 +15,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 import polar_seats as ps
 from polar_seats import _cli
 from polar_seats.testing import FakePolarServer, Fault, FaultPlan, serve_in_thread
+from polar_seats.webhooks import CustomerSeatAssigned, WebhookVerificationError, verify
 
 
 async def run_cli(
@@ -289,6 +292,81 @@ def test_serve_fake_refuses_a_bad_fault_in_one_line(spec: str) -> None:
     assert _cli.run(["serve-fake", "--fault", spec], out=io.StringIO(), err=err) == 2
     assert err.getvalue().startswith("polar-seats: --fault")
     assert err.getvalue().count("\n") == 1
+
+
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(bytes(range(64, 96))).decode()
+"""Of the form Polar makes since 2026-09-08: serve-fake signs with its decoded bytes."""
+
+
+async def test_serve_fake_posts_signed_seat_webhooks_to_the_receiver() -> None:
+    """`--webhook-url URL --webhook-secret SECRET`: an assign through the client reaches a
+    receiver on loopback as a customer_seat.assigned that verifies with SECRET, of the
+    version printed; neither the secret nor the URL's query is printed."""
+    arrived = asyncio.Event()
+    received: list[object] = []
+
+    async def endpoint(request: web.Request) -> web.Response:
+        try:
+            received.append(verify(await request.read(), request.headers, WEBHOOK_SECRET))
+        except WebhookVerificationError as exc:
+            received.append(exc)
+        arrived.set()
+        return web.Response(status=202)
+
+    app = web.Application()
+    app.router.add_post("/polar", endpoint)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    hook = f"http://127.0.0.1:{runner.addresses[0][1]}/polar"
+    options = ["--webhook-url", f"{hook}?key=TYPEDSECRET", "--webhook-secret", WEBHOOK_SECRET]
+    try:
+        async with serve_fake_process(*options) as (process, said):
+            async with ps.AsyncClient(
+                organization_token=said["Organization token"], base_url=said["URL"]
+            ) as client:
+                seat = await client.assign_seat(
+                    subscription_id=said["Seat subscription id"], email="ann@example.com"
+                )
+            await asyncio.wait_for(arrived.wait(), 10)
+    finally:
+        await runner.cleanup()
+    assert process.stdout is not None
+    printed = " ".join(said.values()) + (await process.stdout.read()).decode()
+    (event,) = received
+    assert isinstance(event, CustomerSeatAssigned)
+    assert (event.data.id, event.data.email) == (seat.id, "ann@example.com")
+    assert (said["Webhook URL"], said["Webhook API version"]) == (hook, "2026-10")
+    assert event.api_version == "2026-10"
+    assert "Invitation to ann@example.com: " in printed
+    assert "TYPEDSECRET" not in printed
+    assert WEBHOOK_SECRET.removeprefix("whsec_")[:12] not in printed
+
+
+@pytest.mark.parametrize(
+    ("options", "said"),
+    [
+        (["--webhook-url", "http://127.0.0.1:9/TYPEDSECRET"], "go together"),
+        (["--webhook-secret", WEBHOOK_SECRET], "go together"),
+        (["--webhook-url", "http://127.0.0.1:9/TYPEDSECRET", "--webhook-secret="], "is empty"),
+        (["--webhook-url", "ftp://127.0.0.1/TYPEDSECRET", "--webhook-secret", "s"], "http://"),
+        (["--webhook-url", "127.0.0.1:9000/TYPEDSECRET", "--webhook-secret", "s"], "http://"),
+        (["--webhook-url", "http:///TYPEDSECRET", "--webhook-secret", "s"], "with a host"),
+        (["--webhook-url", "http://[::1/TYPEDSECRET", "--webhook-secret", "s"], "with a host"),
+    ],
+)
+def test_serve_fake_refuses_a_webhook_endpoint_it_cannot_use_without_echoing_it(
+    options: list[str], said: str
+) -> None:
+    """Half an endpoint, an empty secret or a URL the fake cannot POST to: a usage error in
+    one line, before any server starts, quoting neither the URL nor the secret."""
+    err = io.StringIO()
+    assert _cli.run(["serve-fake", *options], out=io.StringIO(), err=err) == _cli.EXIT_USAGE
+    assert err.getvalue().startswith("polar-seats: --webhook-")
+    assert said in err.getvalue()
+    assert err.getvalue().count("\n") == 1
+    assert "TYPEDSECRET" not in err.getvalue()
+    assert WEBHOOK_SECRET.removeprefix("whsec_")[:12] not in err.getvalue()
 
 
 def test_demo_shows_a_table_then_how_to_reach_the_real_api() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from polar_seats.testing import (
     DEFAULT_ORGANIZATION_TOKEN,
@@ -380,6 +380,72 @@ async def test_seat_events_are_posted_signed_in_order(
     assert all(valid(WEBHOOKS[p["type"].split(".")[1]], p) for p in payloads)
     assert [p["data"]["status"] for p in payloads] == ["pending", "claimed", "revoked"]
     assert [d.status for d in server.webhooks_sent] == [202, 202, 202]
+    # Polar's order of the payload's keys; the endpoint's version (Current) in body and header.
+    assert all(list(p) == ["type", "timestamp", "api_version", "data"] for p in payloads)
+    assert {p["api_version"] for p in payloads} == {"2026-10"}
+    assert {headers["webhook-api-version"] for headers, _ in received} == {"2026-10"}
+
+
+NEW_SECRET = "whsec_" + base64.b64encode(bytes(range(100, 132))).decode()
+"""Shaped like the secrets Polar makes since 2026-09-08: base64 after ``whsec_``."""
+
+
+@pytest.mark.parametrize(
+    ("secret", "key"),
+    [
+        pytest.param(NEW_SECRET, bytes(range(100, 132)), id="whsec-base64"),
+        pytest.param(NEW_SECRET.rstrip("="), bytes(range(100, 132)), id="whsec-unpadded"),
+        pytest.param("polar_whs_secret", b"polar_whs_secret", id="older"),
+        pytest.param("whsec_test_secret", b"whsec_test_secret", id="whsec-not-base64"),
+        pytest.param("whsec_", b"whsec_", id="whsec-alone"),
+    ],
+)
+async def test_the_secrets_form_chooses_the_signing_key(
+    receiver: tuple[str, list[tuple[dict[str, str], str]]], secret: str, key: bytes
+) -> None:
+    """A ``whsec_<base64>`` secret signs with its decoded bytes, any other with its UTF-8
+    bytes: standardwebhooks, given that key, verifies; given the other one, refuses."""
+    url, received = receiver
+    async with FakePolarServer(webhook_url=url, webhook_secret=secret) as server:
+        await assign(server, server.add_billing_customer(), email="erin@x.test")
+        await server.deliver_webhooks()
+    ((headers, body),) = received
+    assert Webhook(base64.b64encode(key).decode()).verify(body, headers)["type"] == (
+        "customer_seat.assigned"
+    )
+    other = secret.encode() if key != secret.encode() else b"another key"
+    with pytest.raises(WebhookVerificationError):
+        Webhook(base64.b64encode(other).decode()).verify(body, headers)
+
+
+async def test_a_new_webhook_api_version_holds_for_later_events(
+    receiver: tuple[str, list[tuple[dict[str, str], str]]],
+) -> None:
+    """Changed between two events: the first keeps the version it was made with."""
+    url, received = receiver
+    async with FakePolarServer(
+        webhook_url=url, webhook_secret="s", webhook_api_version="2026-04"
+    ) as server:
+        billing = server.add_billing_customer()
+        await assign(server, billing, email="erin@x.test")
+        server.webhook_api_version = "2027-01"
+        await assign(server, billing, email="frank@x.test")
+        await server.deliver_webhooks()
+    assert server.webhook_api_version == "2027-01"
+    assert [json.loads(body)["api_version"] for _, body in received] == ["2026-04", "2027-01"]
+    assert [h["webhook-api-version"] for h, _ in received] == ["2026-04", "2027-01"]
+    assert [d.payload["api_version"] for d in server.webhooks_sent] == ["2026-04", "2027-01"]
+
+
+@pytest.mark.parametrize("version", ["2025-10", "2026-4", "", "latest"])
+def test_a_webhook_api_version_the_fake_does_not_know_is_refused(version: str) -> None:
+    """In the constructor and as an attribute: ValueError naming the versions there are."""
+    with pytest.raises(ValueError, match=r"\(2026-04, 2026-10, 2027-01\), not "):
+        FakePolarServer(webhook_api_version=version)
+    server = FakePolarServer()
+    with pytest.raises(ValueError, match="webhook_api_version is one of"):
+        server.webhook_api_version = version
+    assert server.webhook_api_version == "2026-10"
 
 
 async def test_an_unreachable_endpoint_is_recorded_as_failed() -> None:

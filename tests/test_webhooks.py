@@ -4,6 +4,7 @@ and every way a delivery can fail to verify."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -33,7 +34,15 @@ from polar_seats.webhooks import (
 )
 
 SECRET = "whsec_Kq3vN8yTgR2wXo5LmE7bHc1ZpUa9SdFj4Ve6QiYn0Bk"
-"""Shaped like the secrets Polar generates: its UTF-8 bytes are the HMAC key."""
+"""Shaped like the secrets Polar generates; the tests below sign with its UTF-8 bytes, the
+key of the ones made before 2026-09-08."""
+NEW_KEY = bytes(range(200, 232))
+NEW_SECRET = "whsec_" + base64.b64encode(NEW_KEY).decode()
+"""A secret as Polar makes them since 2026-09-08: its base64-decoded bytes sign."""
+OLD_SECRET = "whsec_test_secret"
+"""A secret whose rest is no base64 (an older or merchant-supplied one): its UTF-8 bytes sign."""
+VERSIONS = ("2026-04", "2026-10", "2027-01")
+"""The API versions a webhook endpoint can have on 2026-12-06."""
 NOW = datetime(2026, 12, 1, 19, 17, tzinfo=timezone.utc)
 AT = int(NOW.timestamp())
 WEBHOOK_ID = "4f1c2f0e-7a55-4e0b-9a57-3c1b6b1f2a10"
@@ -68,14 +77,17 @@ SEAT: dict[str, Any] = {
 
 
 def event_body(event_type: str = "customer_seat.assigned", **fields: Any) -> bytes:
-    """An event as Polar's pydantic writes it: compact, ``type``, ``timestamp``, ``data``."""
+    """An event as Polar's pydantic writes it: compact, ``type``, ``timestamp``, ``data``
+    (and ``api_version`` where a test gives it)."""
     payload = {"type": event_type, "timestamp": "2026-12-01T19:16:55.161Z", "data": SEAT}
     return json.dumps({**payload, **fields}, separators=(",", ":")).encode()
 
 
-def signature(body: bytes, key: bytes = SECRET.encode(), at: int = AT) -> str:
+def signature(
+    body: bytes, key: bytes = SECRET.encode(), at: int = AT, webhook_id: str = WEBHOOK_ID
+) -> str:
     """``v1,`` and the HMAC-SHA256 of ``id.timestamp.body``, computed here over the bytes."""
-    digest = hmac.new(key, f"{WEBHOOK_ID}.{at}.".encode() + body, hashlib.sha256).digest()
+    digest = hmac.new(key, f"{webhook_id}.{at}.".encode() + body, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
 
 
@@ -111,15 +123,15 @@ def refused_with(
 Received = list[tuple[str, WebhookEvent]]
 
 
-@pytest.fixture
-async def receiver() -> AsyncIterator[tuple[str, Received]]:
-    """An aiohttp.web endpoint on loopback that verifies with SECRET: 202 and the event
+@contextlib.asynccontextmanager
+async def receiving(secret: str = SECRET) -> AsyncIterator[tuple[str, Received]]:
+    """An aiohttp.web endpoint on loopback that verifies with ``secret``: 202 and the event
     recorded, or 403 for a delivery that does not verify."""
     received: Received = []
 
     async def endpoint(request: web.Request) -> web.Response:
         try:
-            event = verify(await request.read(), request.headers, SECRET)
+            event = verify(await request.read(), request.headers, secret)
         except WebhookVerificationError:
             return web.Response(status=403)
         received.append((request.headers["webhook-id"], event))
@@ -130,8 +142,27 @@ async def receiver() -> AsyncIterator[tuple[str, Received]]:
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}/polar", received
-    await runner.cleanup()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/polar", received
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[tuple[str, Received]]:
+    """`receiving` with SECRET."""
+    async with receiving() as endpoint:
+        yield endpoint
+
+
+async def seat_lifecycle(server: FakePolarServer) -> None:
+    """Through the client: assign a seat, claim it, revoke it; then wait for the webhooks."""
+    billing = server.add_billing_customer(seats=1)
+    async with ps.AsyncClient(billing.token, base_url=server.url, rate_limit=None) as client:
+        await client.assign_seat(subscription_id=billing.subscription_id, email="erin@x.test")
+        claimed = await client.claim_seat(server.outbox[-1].token)
+        await client.revoke_seat(claimed.seat)
+    await server.deliver_webhooks()
 
 
 async def test_the_fakes_seat_events_verify_and_decode(receiver: tuple[str, Received]) -> None:
@@ -193,6 +224,57 @@ async def test_a_receiver_with_another_secret_refuses_every_delivery(
     assert received == []
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_each_live_version_decodes_and_says_its_api_version(version: str) -> None:
+    """An endpoint of 2026-04, 2026-10 or 2027-01: the three seat events decode alike, each
+    with ``api_version`` the endpoint's, as its header says too."""
+    async with receiving() as (url, received):
+        server = FakePolarServer(
+            webhook_url=url, webhook_secret=SECRET, webhook_api_version=version
+        )
+        async with server:
+            await seat_lifecycle(server)
+    events = [event for _, event in received]
+    assert [type(e) for e in events] == [
+        CustomerSeatAssigned,
+        CustomerSeatClaimed,
+        CustomerSeatRevoked,
+    ]
+    assert [e.api_version for e in events] == [version] * 3
+    assert [d.headers["webhook-api-version"] for d in server.webhooks_sent] == [version] * 3
+    assert [e.data.status for e in events if isinstance(e, CustomerSeatEvent)] == [
+        "pending",
+        "claimed",
+        "revoked",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("secret", "key"),
+    [
+        pytest.param(NEW_SECRET, NEW_KEY, id="since-2026-09-08"),
+        pytest.param(OLD_SECRET, OLD_SECRET.encode(), id="older"),
+    ],
+)
+async def test_both_secret_forms_verify_the_fakes_deliveries(secret: str, key: bytes) -> None:
+    """The fake signs a new secret with its decoded bytes and an older one with its UTF-8
+    bytes (checked here by hand), and a receiver given either secret verifies each event."""
+    async with (
+        receiving(secret) as (url, received),
+        FakePolarServer(webhook_url=url, webhook_secret=secret) as server,
+    ):
+        await seat_lifecycle(server)
+    assert [d.status for d in server.webhooks_sent] == [202] * 3
+    assert [type(e) for _, e in received] == [
+        CustomerSeatAssigned,
+        CustomerSeatClaimed,
+        CustomerSeatRevoked,
+    ]
+    for delivery in server.webhooks_sent:
+        expected = signature(delivery.body.encode(), key, delivery.timestamp, delivery.id)
+        assert delivery.headers["webhook-signature"] == expected
+
+
 # What verifies.
 
 
@@ -237,7 +319,7 @@ def test_the_official_signer_is_verified() -> None:
     ],
 )
 def test_both_secret_forms_verify_polars_signature(configured: str) -> None:
-    """Polar keys the HMAC with the secret's UTF-8 bytes; the base64 of those bytes (what
+    """An older secret keys the HMAC with its UTF-8 bytes; the base64 of those bytes (what
     standardwebhooks.Webhook takes), with or without ``whsec_``, names the same key."""
     body = event_body()
     assert isinstance(verify(body, signed(body), configured, now=NOW), CustomerSeatAssigned)
@@ -255,6 +337,18 @@ def test_a_standard_webhooks_secret_verifies_with_its_decoded_key() -> None:
 def test_a_secret_with_nothing_after_the_prefix_is_its_own_key() -> None:
     body = event_body()
     assert verify(body, signed(body, b"whsec_"), "whsec_", now=NOW) is not None
+
+
+@pytest.mark.parametrize("sent", ["old", "new", "old new", "new old"])
+def test_an_endpoint_switching_keys_verifies_with_either_signature(sent: str) -> None:
+    """While Polar moves a secret to its decoded key it may send both signatures,
+    space-separated; either one alone verifies too."""
+    body = event_body()
+    secret = "whsec_" + base64.b64encode(NEW_KEY).decode()
+    made = {"old": signature(body, secret.encode()), "new": signature(body, NEW_KEY)}
+    headers = {**signed(body), "webhook-signature": " ".join(made[s] for s in sent.split())}
+    assert isinstance(verify(body, headers, secret, now=NOW), CustomerSeatAssigned)
+    assert "No signature" in refused(body, headers, OLD_SECRET)
 
 
 def test_one_matching_signature_among_several_is_enough() -> None:
@@ -299,6 +393,46 @@ def test_an_unknown_type_is_kept_whole() -> None:
     assert event.type == "subscription.created"
     assert event.timestamp == datetime(2026, 12, 1, 19, 16, 55, 161000, tzinfo=timezone.utc)
     assert event.payload == json.loads(body)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("event_type", ["customer_seat.revoked", "subscription.migrated"])
+def test_the_payloads_api_version_is_the_events(event_type: str, version: str) -> None:
+    """A seat event or one of a type not decoded: ``api_version`` as the payload says."""
+    body = event_body(event_type, api_version=version)
+    assert verify(body, signed(body), SECRET, now=NOW).api_version == version
+
+
+@pytest.mark.parametrize("event_type", ["customer_seat.claimed", "subscription.migrated"])
+@pytest.mark.parametrize(
+    ("payload", "header", "seen"),
+    [
+        pytest.param({}, "2026-10", "2026-10", id="header-only"),
+        pytest.param({"api_version": None}, "2027-01", "2027-01", id="payload-null"),
+        pytest.param({"api_version": "2026-04"}, "2027-01", "2026-04", id="disagree"),
+        pytest.param({}, "", None, id="header-empty"),
+        pytest.param({}, None, None, id="neither"),
+    ],
+)
+def test_the_header_gives_the_api_version_only_when_the_payload_does_not(
+    event_type: str, payload: dict[str, Any], header: str | None, seen: str | None
+) -> None:
+    """``webhook-api-version`` is not signed: read only when the payload has no version, so
+    where the two disagree the payload wins; with neither, ``None``."""
+    body = event_body(event_type, **payload)
+    headers = signed(body)
+    if header is not None:
+        headers["Webhook-API-Version"] = header
+    assert verify(body, headers, SECRET, now=NOW).api_version == seen
+
+
+def test_an_unknown_types_api_version_that_is_no_string_falls_back_to_the_header() -> None:
+    """An unknown type is kept whatever its fields: an odd ``api_version`` is passed over."""
+    body = event_body("subscription.migrated", api_version=202610)
+    headers = {**signed(body), "webhook-api-version": "2026-10"}
+    event = verify(body, headers, SECRET, now=NOW)
+    assert isinstance(event, UnknownWebhookEvent)
+    assert (event.api_version, event.payload["api_version"]) == ("2026-10", 202610)
 
 
 @pytest.mark.parametrize("timestamp", [None, "yesterday", "2026-12-01T19:16:55", 1764616615])
@@ -430,6 +564,7 @@ def test_a_verified_body_that_is_no_event_is_refused(body: bytes, said: str) -> 
         ({"data": "eb6db870"}, "$.data"),
         ({"timestamp": "2026-12-01T19:16:55"}, "$.timestamp"),
         ({"timestamp": None}, "$.timestamp"),
+        ({"api_version": 202610}, "$.api_version"),
     ],
 )
 def test_a_seat_event_that_does_not_fit_is_a_decode_error(

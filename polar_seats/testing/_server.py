@@ -35,7 +35,7 @@ from ._middleware import (
 from ._routes import ROUTES, STATE, list_page
 from ._seeding import BillingCustomer, Role, seed_billing_customer
 from ._state import Clock, Customer, Invitation, Json, Member, Organization, Session, State
-from ._webhooks import WebhookDelivery, WebhookSender
+from ._webhooks import API_VERSION, WebhookDelivery, WebhookSender
 
 __all__ = [
     "DEFAULT_ORGANIZATION_TOKEN",
@@ -85,9 +85,11 @@ class FakePolarServer:
     ``seed``) before the server counts it or answers, as the network on the way in.
     ``on_request`` runs before each answer (with the recorded request), for tests that
     change the data mid-walk. ``webhook_url`` and ``webhook_secret``: where seat events
-    are POSTed, signed. ``ssl_context`` (a server-side ``ssl.SSLContext`` with its
-    certificate loaded) serves https instead of http. Use it as ``async with
-    FakePolarServer() as server`` and point a client at ``server.url``.
+    are POSTed, signed; ``webhook_api_version``: the endpoint's own API version, which
+    every event carries (``api_version``, ``webhook-api-version``). ``ssl_context`` (a
+    server-side ``ssl.SSLContext`` with its certificate loaded) serves https instead of
+    http. Use it as ``async with FakePolarServer() as server`` and point a client at
+    ``server.url``.
     """
 
     def __init__(
@@ -108,6 +110,7 @@ class FakePolarServer:
         latency: tuple[float, float] | None = None,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
+        webhook_api_version: str = API_VERSION,
         host: str = "127.0.0.1",
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
@@ -115,7 +118,7 @@ class FakePolarServer:
         self.clock = Clock(clock)
         self._today = today
         self.state = State(self.clock)
-        self._webhooks = WebhookSender(self.clock, webhook_url, webhook_secret)
+        self._webhooks = WebhookSender(self.clock, webhook_url, webhook_secret, webhook_api_version)
         self.state.listeners.append(self._webhooks.emit)
         self.claimant = Claimant(self.state, seed=seed)
         """The seeded claimant: ``claimant.customer``, ``claimant.member``."""
@@ -300,12 +303,23 @@ class FakePolarServer:
 
     @property
     def webhook_secret(self) -> str | None:
-        """The endpoint's secret: its UTF-8 bytes key the HMAC, as Polar's."""
+        """The endpoint's secret: a ``whsec_<base64>`` one signs with its decoded bytes (as
+        Polar's since 2026-09-08), any other with its UTF-8 bytes (as older ones)."""
         return self._webhooks.secret
 
     @webhook_secret.setter
     def webhook_secret(self, secret: str | None) -> None:
         self._webhooks.secret = secret
+
+    @property
+    def webhook_api_version(self) -> str:
+        """The webhook endpoint's API version (``"2026-10"`` unless told otherwise); a
+        change holds for the events that happen afterwards, as in Polar."""
+        return self._webhooks.api_version
+
+    @webhook_api_version.setter
+    def webhook_api_version(self, version: str) -> None:
+        self._webhooks.api_version = version
 
     @property
     def webhooks_sent(self) -> list[WebhookDelivery]:

@@ -1,16 +1,20 @@
 """Seat webhooks as Polar delivers them: signed per Standard Webhooks, in the background.
 
-Polar's webhook task signs ``"{id}.{timestamp}.{body}"`` with HMAC-SHA256 keyed by the
-endpoint secret's UTF-8 bytes (it hands ``standardwebhooks`` their base64) and POSTs it
-with ``webhook-id``, ``webhook-timestamp`` and ``webhook-signature: v1,<base64>``. The fake
-signs with ``hmac`` so that ``polar_seats.testing`` needs nothing beyond the library;
-the test suite checks each signature with the ``standardwebhooks`` package itself.
+Polar's webhook task signs ``"{id}.{timestamp}.{body}"`` with HMAC-SHA256 and POSTs it with
+``webhook-id``, ``webhook-timestamp``, ``webhook-signature: v1,<base64>`` and
+``webhook-api-version``; the body is ``{type, timestamp, api_version, data}``, built for the
+endpoint's own API version. The key depends on the secret's form: the secrets Polar makes
+since 2026-09-08 (``whsec_`` and base64) sign with the decoded bytes, older and
+merchant-supplied ones with the secret's UTF-8 bytes (see `signing_key`). The fake signs
+with ``hmac`` so that ``polar_seats.testing`` needs nothing beyond the library; the test
+suite checks each signature with the ``standardwebhooks`` package itself.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import contextlib
 import dataclasses
 import hashlib
@@ -23,19 +27,46 @@ from typing import Any
 import aiohttp
 
 from ._bodies import iso
+from ._middleware import KNOWN_VERSIONS
 
-__all__ = ["WebhookDelivery", "WebhookSender", "sign"]
+__all__ = ["API_VERSION", "WebhookDelivery", "WebhookSender", "sign", "signing_key"]
 
 Json = dict[str, Any]
 
 TIMEOUT = 10.0
 """Polar gives an endpoint ten seconds to answer."""
 
+API_VERSION = "2026-10"
+"""A new webhook endpoint's version unless told otherwise: Polar's Current on 2026-12-06."""
+
+_PREFIX = "whsec_"
+
+
+def signing_key(secret: str) -> bytes:
+    """The HMAC key Polar signs with for ``secret``.
+
+    A ``whsec_`` secret whose rest is base64 (padded or not) is one of the secrets Polar
+    makes since 2026-09-08: the decoded bytes sign, as Standard Webhooks says. Any other
+    string (``polar_whs_...``, ``whsec_test_secret``, one set through the API) signs with
+    its UTF-8 bytes, as every secret did before. The fake cannot know when a secret was
+    made, so a ``whsec_<base64>`` secret is always taken for a new one.
+    """
+    encoded = secret.removeprefix(_PREFIX)
+    if encoded != secret:
+        try:
+            decoded = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            decoded = b""
+        if decoded:
+            return decoded
+    return secret.encode()
+
 
 def sign(secret: str, webhook_id: str, timestamp: int, body: str) -> str:
-    """The ``webhook-signature`` header: ``v1,`` and the base64 HMAC-SHA256."""
+    """The ``webhook-signature`` header: ``v1,`` and the base64 HMAC-SHA256, keyed by
+    `signing_key`."""
     message = f"{webhook_id}.{timestamp}.{body}".encode()
-    digest = hmac.new(secret.encode(), message, hashlib.sha256).digest()
+    digest = hmac.new(signing_key(secret), message, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
 
 
@@ -56,23 +87,45 @@ class WebhookDelivery:
 
     @property
     def payload(self) -> Json:
-        """The event: ``type``, ``timestamp`` and ``data`` (the seat)."""
+        """The event: ``type``, ``timestamp``, ``api_version`` and ``data`` (the seat)."""
         payload: Json = json.loads(self.body)
         return payload
 
 
 class WebhookSender:
     """Delivers seat events to ``url``, one at a time in the order they happened, as
-    Polar's FIFO guard does; nothing is sent while ``url`` or ``secret`` is ``None``."""
+    Polar's FIFO guard does; nothing is sent while ``url`` or ``secret`` is ``None``.
+    Each event is built for ``api_version`` as it is when the event happens."""
 
-    def __init__(self, clock: Callable[[], float], url: str | None, secret: str | None) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        url: str | None,
+        secret: str | None,
+        api_version: str = API_VERSION,
+    ) -> None:
         self.clock = clock
         self.url = url
         self.secret = secret
+        self.api_version = api_version
         self.sent: list[WebhookDelivery] = []
         self._queue: asyncio.Queue[WebhookDelivery] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None
+
+    @property
+    def api_version(self) -> str:
+        """The endpoint's API version: the ``api_version`` of the events created from now on."""
+        return self._api_version
+
+    @api_version.setter
+    def api_version(self, version: str) -> None:
+        if version not in KNOWN_VERSIONS:
+            raise ValueError(
+                f"webhook_api_version is one of the versions the fake knows "
+                f"({', '.join(KNOWN_VERSIONS)}), not {version!r}."
+            )
+        self._api_version = version
 
     def emit(self, event: str, seat: Json) -> None:
         """Queue ``event`` with the seat's body; a listener of the state."""
@@ -80,8 +133,9 @@ class WebhookSender:
             return
         now = self.clock()
         # pydantic's model_dump_json: compact, keys in the payload model's order.
+        # The seat's body is the same in every live version; only api_version says which.
         body = json.dumps(
-            {"type": event, "timestamp": iso(now), "data": seat},
+            {"type": event, "timestamp": iso(now), "api_version": self.api_version, "data": seat},
             separators=(",", ":"),
             ensure_ascii=False,
         )
@@ -92,6 +146,7 @@ class WebhookSender:
             "webhook-id": webhook_id,
             "webhook-timestamp": str(timestamp),
             "webhook-signature": sign(self.secret, webhook_id, timestamp, body),
+            "webhook-api-version": self.api_version,
         }
         delivery = WebhookDelivery(webhook_id, event, timestamp, body, headers)
         self.sent.append(delivery)

@@ -84,6 +84,7 @@ async def webhook_receiver(request: web.Request, secret: str) -> None:
         assert_type(event.payload, dict[str, Any])
         assert_type(event.timestamp, datetime | None)
     assert_type(event.type, str)
+    assert_type(event.api_version, str | None)
     try:
         webhooks.verify("{}", {"webhook-id": "1"}, secret, tolerance=60, now=datetime.now())
     except webhooks.WebhookVerificationError as exc:
