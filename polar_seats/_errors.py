@@ -177,9 +177,8 @@ class AuthenticationError(APIStatusError):
 
 
 class PermissionDeniedError(APIStatusError):
-    """403: the token is valid but may not do this (a missing scope, a member's role, a
-    feature the organization has not switched on); ``error`` is Polar's code
-    (``"NotPermitted"``, ``"FeatureNotEnabled"``…)."""
+    """403: the token is valid but may not do this (a missing scope, a member's role);
+    ``error`` is Polar's code (``"NotPermitted"``, ``"insufficient_scope"``…)."""
 
 
 class NotFoundError(APIStatusError):

@@ -204,7 +204,9 @@ def _undeclared(organization: Organization) -> Json:
         "details_submitted_at": None,
         "feature_settings": {
             **dict.fromkeys(flags, False),
-            "seat_based_pricing_enabled": organization.seat_based_pricing_enabled,
+            # Polar dropped the flag (polarsource/polar#14256); the recorded servers, older,
+            # send it, always true by then.
+            "seat_based_pricing_enabled": True,
             "member_model_enabled": organization.member_model_enabled,
             "overview_metrics": None,
         },

@@ -19,11 +19,9 @@ from ._seats import (
     Container,
     SeatError,
     assign_seat,
-    check_feature,
     claim_info,
     claim_seat,
     container_for,
-    container_of,
     list_seats,
     resend_invitation,
     revoke_seat,
@@ -260,16 +258,6 @@ def _on_seat(
     return route
 
 
-def _org_checked(action: Callable[[State, Seat], Json]) -> Callable[[State, Seat], Json]:
-    """The organization side checks the feature before the service does (Polar's routes)."""
-
-    def run(state: State, seat: Seat) -> Json:
-        check_feature(state, container_of(state, seat).organization_id)
-        return action(state, seat)
-
-    return run
-
-
 @requires(PORTAL)
 async def portal_list(request: web.Request) -> web.StreamResponse:
     """``GET /v1/customer-portal/seats``: any member may list its customer's seats."""
@@ -298,8 +286,8 @@ async def org_assign(request: web.Request) -> web.StreamResponse:
     return await _assign(request, portal=False)
 
 
-org_revoke = requires(ORGANIZATION, scopes=WRITE)(_on_seat(_org_checked(revoke_seat)))
-org_resend = requires(ORGANIZATION, scopes=WRITE)(_on_seat(_org_checked(resend_invitation)))
+org_revoke = requires(ORGANIZATION, scopes=WRITE)(_on_seat(revoke_seat))
+org_resend = requires(ORGANIZATION, scopes=WRITE)(_on_seat(resend_invitation))
 
 _SEAT_CLAIM = Model("SeatClaim", (Field("invitation_token", string, required=True),))
 

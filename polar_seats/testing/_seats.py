@@ -31,7 +31,6 @@ __all__ = [
     "Container",
     "SeatError",
     "assign_seat",
-    "check_feature",
     "claim_info",
     "claim_seat",
     "container_for",
@@ -158,15 +157,6 @@ def seat_for(state: State, subject: Subject, seat_id: str) -> Seat:
     raise _not_found("Seat not found")
 
 
-def check_feature(state: State, organization_id: str) -> None:
-    """Polar's ``check_seat_feature_enabled``."""
-    organization = state.organizations.get(organization_id)
-    if organization is None or not organization.seat_based_pricing_enabled:
-        raise SeatError(
-            403, "FeatureNotEnabled", "Seat-based pricing is not enabled for this organization"
-        )
-
-
 def _seats_of(state: State, container: Container) -> list[Seat]:
     key = "subscription_id" if isinstance(container, Subscription) else "order_id"
     return [seat for seat in state.seats if getattr(seat, key) == container.id]
@@ -182,7 +172,6 @@ def _available(state: State, container: Container) -> int:
 
 def list_seats(state: State, container: Container) -> Json:
     """``SeatsList``: every seat row (revoked ones too), not paginated."""
-    check_feature(state, container.organization_id)
     return {
         "seats": [seat_body(state, seat) for seat in _seats_of(state, container)],
         "available_seats": _available(state, container),
@@ -193,7 +182,6 @@ def list_seats(state: State, container: Container) -> Json:
 async def assign_seat(state: State, container: Container, values: Json) -> Json:
     """Polar's ``assign_seat``, its checks in its order; the container's lock makes
     concurrent assigns for the last seat give one seat and ``SeatNotAvailable`` to the rest."""
-    check_feature(state, container.organization_id)
     if isinstance(container, Order) and not container.paid:
         raise SeatError(400, "SeatNotAvailable", "Order must be paid before assigning seats")
     async with state.locks[container.id]:
@@ -377,7 +365,6 @@ def revoke_seat(state: State, seat: Seat) -> Json:
     cleared; the answer still shows the member and email Polar had loaded."""
     if seat.status == "revoked":
         return seat_body(state, seat)
-    check_feature(state, container_of(state, seat).organization_id)
     member = state.members.get(seat.member_id or "")
     customer = state.customers.get(seat.customer_id or "")
     now = state.clock()
@@ -390,7 +377,6 @@ def revoke_seat(state: State, seat: Seat) -> Json:
 
 def resend_invitation(state: State, seat: Seat) -> Json:
     """The same token, the same expiry, emailed again; only a pending seat."""
-    check_feature(state, container_of(state, seat).organization_id)
     if seat.status != "pending":
         raise SeatError(400, "SeatNotPending", "Seat is not in pending status")
     body = seat_body(state, seat)
@@ -417,7 +403,6 @@ def claim_info(state: State, token: str) -> Json:
     if seat is None:
         raise _not_found(_INVALID_TOKEN)
     container = container_of(state, seat)
-    check_feature(state, container.organization_id)
     organization = state.organizations[container.organization_id]
     product = container.body["product"]
     return {
@@ -436,7 +421,6 @@ def claim_seat(state: State, token: str) -> Json:
     if seat is None or seat.customer_id is None:
         raise _invalid_token()
     container = container_of(state, seat)
-    check_feature(state, container.organization_id)
     loaded = state.members.get(seat.member_id or "")
     customer = state.customers[seat.customer_id]
     if seat.member_id is None:

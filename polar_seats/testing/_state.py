@@ -76,7 +76,6 @@ class Organization:
     slug: str
     name: str
     member_model_enabled: bool = False
-    seat_based_pricing_enabled: bool = True
 
 
 @dataclasses.dataclass
