@@ -63,6 +63,27 @@ async def test_session_create_prints_the_minted_session_as_json() -> None:
     assert set(json.loads(out)) == set(CustomerSession.__struct_fields__)
 
 
+async def test_session_create_for_a_member_of_a_team_without_an_email() -> None:
+    """A member-model team has `email: null`: the session is printed with it, exit 0."""
+    async with fake() as server:
+        server.claimant.organization.member_model_enabled = True
+        team = server.add_customer(external_id="team-1", type="team", members={"a@x.test": "owner"})
+        owner = server.state.owner(team)
+        assert owner is not None
+        status, out, err = await cli(
+            server,
+            "session",
+            "create",
+            "--external-customer-id",
+            "team-1",
+            "--member-id",
+            owner.id,
+        )
+    assert (status, err) == (0, "")
+    customer = json.loads(out)["customer"]
+    assert (customer["type"], customer["email"]) == ("team", None)
+
+
 async def test_session_create_by_customer_id_from_an_access_token_file(tmp_path: Path) -> None:
     """--customer-id, --return-url, and the organization token read from a file (with its
     trailing newline) while POLAR_ACCESS_TOKEN holds something else."""

@@ -24,7 +24,10 @@ from polar_seats.testing import (
 from polar_seats.testing._middleware import RateWindows
 from polar_seats.testing._validation import Invalid, http_url, uuid4
 
+from .test_real_polar import schema
+
 LIST = "/v1/customer-portal/seats/subscriptions"
+SESSION_CONTRACT = schema("customer-sessions.openapi.json", "CustomerSession")
 INTROSPECT = "/v1/customer-portal/customer-session/introspect"
 
 
@@ -349,6 +352,35 @@ async def test_the_member_model_refuses_as_polar_does() -> None:
             }
         ],
     ]
+
+
+async def test_a_team_of_the_member_model_has_no_email_as_polar_s_may() -> None:
+    """Its member's session answers `customer.email: null` (and no avatar), which fits the
+    contract's CustomerTeam; the portal URL carries the member's email."""
+    server = await member_model_server()
+    try:
+        team = server.add_customer(external_id="team-9", type="team", members={"a@x.test": "owner"})
+        owner = server.state.owner(team)
+        assert owner is not None
+        status, body = await mint(server, {"external_customer_id": "team-9", "member_id": owner.id})
+    finally:
+        await server.close()
+    assert status == 201
+    assert (team.email, body["customer"]["type"], body["customer"]["email"]) == (None, "team", None)
+    assert (body["customer"]["avatar_url"], body["customer"]["email_verified"]) == (None, False)
+    assert "email=a%40x.test" in body["customer_portal_url"]
+    assert list(SESSION_CONTRACT.iter_errors(body)) == []
+
+
+def test_only_a_team_customer_may_have_no_email(server: FakePolarServer) -> None:
+    """An individual customer without an email is refused, as Polar's contract requires one;
+    so is a member of a team without an address of its own."""
+    organization = server.claimant.organization.id
+    with pytest.raises(ValueError, match="type='team'"):
+        server.state.add_customer(organization, None)
+    team = server.state.add_customer(organization, None, type="team")
+    with pytest.raises(ValueError, match="pass email="):
+        server.state.add_member(team)
 
 
 async def test_an_individual_without_an_owner_gets_one_provisioned() -> None:

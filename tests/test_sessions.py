@@ -231,6 +231,31 @@ async def test_a_member_session_for_a_team_customer(server: FakePolarServer) -> 
     assert server.sessions_minted(team) == 1
 
 
+async def test_a_team_without_an_email_decodes_as_a_team_customer(
+    server: FakePolarServer,
+) -> None:
+    """A member-model team has no email (`null`): its member's session decodes, the customer a
+    TeamCustomer; an individual's session holds an IndividualCustomer with its email."""
+    server.claimant.organization.member_model_enabled = True
+    team = server.add_customer(external_id="team-2", type="team", members={"a@x.test": "owner"})
+    owner = server.state.owner(team)
+    assert owner is not None
+    server.add_customer(external_id="solo")
+    async with organization_client(server) as polar:
+        ours = await polar.create_customer_session(
+            external_customer_id="team-2", member_id=owner.id
+        )
+        solo = await polar.create_customer_session(external_customer_id="solo")
+        page = await polar.for_customer(
+            external_customer_id="team-2", member_id=owner.id
+        ).list_claimed_subscriptions()
+    assert isinstance(ours.customer, ps.TeamCustomer)
+    assert (ours.customer.type, ours.customer.email) == ("team", None)
+    assert isinstance(solo.customer, ps.IndividualCustomer)
+    assert solo.customer.email == "solo@example.com"
+    assert page.pagination.total_count == 1
+
+
 async def test_minting_is_retried_like_a_read(server: FakePolarServer) -> None:
     """A 503 on the mint is retried: a second session only wastes one."""
     server.add_customer(external_id="user-1")

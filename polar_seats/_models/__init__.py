@@ -44,7 +44,7 @@ from .benefits import (
     BenefitType,
     UnknownBenefit,
 )
-from .customers import Address, Customer, CustomerType
+from .customers import Address, Customer, CustomerType, IndividualCustomer, TeamCustomer
 from .pages import Page, Pagination
 from .prices import (
     LegacyRecurringProductPriceCustom,
@@ -135,6 +135,7 @@ __all__ = [
     "CustomerSubscriptionMeterMeter",
     "CustomerSubscriptionProduct",
     "CustomerType",
+    "IndividualCustomer",
     "LaxPage",
     "LegacyRecurringProductPriceCustom",
     "LegacyRecurringProductPriceFixed",
@@ -168,6 +169,7 @@ __all__ = [
     "SubscriptionProrationBehavior",
     "SubscriptionStatus",
     "TaxBehaviorOption",
+    "TeamCustomer",
     "Tier",
     "TierType",
     "Tiers",

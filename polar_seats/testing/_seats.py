@@ -249,7 +249,7 @@ def _find_customer(state: State, organization_id: str, values: Json) -> Customer
     for customer in state.customers.values():
         if customer.organization_id != organization_id:
             continue
-        if values.get("email") and customer.email.lower() == values["email"].lower():
+        if values.get("email") and (customer.email or "").lower() == values["email"].lower():
             return customer
         if values.get("external_customer_id") and (
             customer.external_id == values["external_customer_id"]
@@ -279,6 +279,10 @@ def _legacy_target(
             raise SeatError(
                 400, "SeatAlreadyAssigned", f"Seat already assigned to customer {identifier}"
             )
+    if customer.email is None:  # a team without an address: nobody to invite
+        raise SeatError(
+            400, "InvalidSeatAssignmentRequest", "The customer has no email to send the seat to."
+        )
     member = _member_by_email(state, state.customers[container.customer_id], customer.email)
     return customer, member, customer.email
 
@@ -429,6 +433,8 @@ def claim_seat(state: State, token: str) -> Json:
                 raise _invalid_token()
             seat.member_id = _member_by_email(state, customer, seat.email).id
         else:
+            if customer.email is None:
+                raise _invalid_token()
             billing = state.customers[container.customer_id]
             seat.member_id = _member_by_email(state, billing, customer.email).id
             seat.email = customer.email

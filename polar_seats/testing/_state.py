@@ -82,7 +82,8 @@ class Organization:
 class Customer:
     id: str
     organization_id: str
-    email: str
+    email: str | None
+    """``None`` only for a team: with the member model, its members have the addresses."""
     name: str | None = None
     external_id: str | None = None
     type: Literal["individual", "team"] = "individual"
@@ -231,7 +232,10 @@ class State:
             self.organizations[known.id] = known
         return known
 
-    def add_customer(self, organization_id: str, email: str, **fields: Any) -> Customer:
+    def add_customer(self, organization_id: str, email: str | None, **fields: Any) -> Customer:
+        if email is None and fields.get("type") != "team":
+            raise ValueError("Only a team customer may have no email; pass type='team'.")
+        fields.setdefault("email_verified", email is not None)
         fields.setdefault("created_at", self.clock())
         customer = Customer(fields.pop("id", None) or new_id(), organization_id, email, **fields)
         self.customers[customer.id] = customer
@@ -239,6 +243,8 @@ class State:
 
     def add_member(self, customer: Customer, **fields: Any) -> Member:
         email = fields.pop("email", customer.email)
+        if email is None:
+            raise ValueError("A member needs an email, and the customer has none: pass email=.")
         fields.setdefault("created_at", self.clock())
         member = Member(fields.pop("id", None) or new_id(), customer.id, email, **fields)
         self.members[member.id] = member
