@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ._client import AsyncClient
 from ._errors import (
+    AmbiguousExternalCustomerIdError,
     APIStatusError,
     AuthenticationError,
     BadRequestError,
@@ -111,6 +112,7 @@ if TYPE_CHECKING:
 __all__ = [
     "APIStatusError",
     "Address",
+    "AmbiguousExternalCustomerIdError",
     "AsyncClient",
     "AuthenticationError",
     "BadRequestError",

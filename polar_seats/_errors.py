@@ -12,6 +12,7 @@ PolarError
 │   ├── AuthenticationError    401: no token, a wrong kind, or an expired one
 │   ├── PermissionDeniedError  403: the token may not do this (a scope, a role)
 │   ├── NotFoundError          404: wrong path, or an unknown Polar-Version
+│   ├── AmbiguousExternalCustomerIdError  409: the token's organizations share the id
 │   ├── RequestValidationError 422: the server refused the request's query
 │   ├── RateLimitError         429: too many requests; wait retry_after s
 │   └── ServerError            5xx: the server or a proxy in front failed
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APIStatusError",
+    "AmbiguousExternalCustomerIdError",
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
@@ -183,6 +185,17 @@ class PermissionDeniedError(APIStatusError):
 
 class NotFoundError(APIStatusError):
     """404: the path is wrong, or the server does not know the ``Polar-Version`` sent."""
+
+
+class AmbiguousExternalCustomerIdError(APIStatusError):
+    """409 ``AmbiguousExternalCustomerID``: the token reaches several organizations (a
+    user's token, not an organization access token), and customers of more than one of
+    them have the ``external_customer_id`` named.
+
+    Polar minted nothing. Name the customer by Polar's id (``customer_id=``), mint with an
+    organization access token of the customer's own organization, or give the customer an
+    external id no other customer of those organizations has.
+    """
 
 
 class RequestValidationError(APIStatusError):

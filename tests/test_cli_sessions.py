@@ -186,6 +186,44 @@ async def test_a_refused_organization_token_exits_3_as_an_organization_token() -
     assert err.count("\n") == 1
 
 
+USER_TOKEN = "polar_pat_USERSECRET0123456789abcdef"
+
+
+@pytest.mark.parametrize("command", [["session", "create"], ["list"]])
+async def test_an_external_id_ambiguous_across_organizations_exits_12(
+    command: list[str],
+) -> None:
+    """A user's token reaching two organizations whose customers share the id: Polar's 409,
+    exit 12, one line naming --customer-id and the other ways out; the token never shown."""
+    async with fake() as server:
+        other = server.state.add_organization(
+            {"id": "0c5d0c1e-3b2a-4f3e-9a47-0d2d7d0b8d1a", "slug": "other", "name": "Other"}
+        )
+        server.add_customer(external_id=CUSTOMER, organization=other)
+        server.state.add_user_token(
+            [server.claimant.organization, other],
+            frozenset({"customer_sessions:write"}),
+            token=USER_TOKEN,
+        )
+        status, out, err = await cli(
+            server,
+            *command,
+            "--external-customer-id",
+            CUSTOMER,
+            env={_cli.ACCESS_TOKEN_VARIABLE: USER_TOKEN},
+        )
+        mints = [r.status for r in server.requests]
+    assert (status, out, mints) == (_cli.EXIT_AMBIGUOUS_CUSTOMER, "", [409])
+    assert err == (
+        "polar-seats: Polar could not tell which customer --external-customer-id names (409 "
+        "AmbiguousExternalCustomerID): the token in $POLAR_ACCESS_TOKEN reaches several "
+        "organizations, and customers of more than one have that id. Name the customer with "
+        "--customer-id (Polar's id) instead, use an organization access token ('polar_oat_…') "
+        "of the customer's own organization, or give the customer an external id of its own.\n"
+    )
+    assert USER_TOKEN not in err
+
+
 @pytest.mark.parametrize("debug", [[], ["--debug"]])
 async def test_a_session_that_does_not_decode_keeps_its_token_off_stderr(
     debug: list[str],

@@ -399,6 +399,70 @@ async def test_an_individual_without_an_owner_gets_one_provisioned() -> None:
     assert (owner.email, owner.external_id) == ("lone@example.com", "lone")
 
 
+async def test_a_users_token_meets_polar_s_409_for_a_shared_external_id(
+    server: FakePolarServer,
+) -> None:
+    """A personal access token of a user in two organizations, each with a customer "dup":
+    Polar's 409 body by external id; by customer id, or for an id one of them holds, a 201;
+    a customer of an organization the user is not in does not exist for it."""
+    state = server.state
+    other = state.add_organization(
+        {"id": "5d7e6c1a-9b8f-4c2d-8e3f-1a2b3c4d5e6f", "slug": "o2", "name": "O2"}
+    )
+    outside = state.add_organization(
+        {"id": "9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b", "slug": "o3", "name": "O3"}
+    )
+    mine = server.add_customer(external_id="dup")
+    server.add_customer(external_id="dup", organization=other)
+    server.add_customer(external_id="solo", organization=other)
+    server.add_customer(external_id="elsewhere", organization=outside)
+    pat = state.add_user_token(
+        [server.claimant.organization, other], frozenset({"customer_sessions:write"})
+    ).token
+    assert pat.startswith("polar_pat_")
+    answers = [
+        await mint(server, {"external_customer_id": "dup"}, pat),
+        await mint(server, {"customer_id": mine.id}, pat),
+        await mint(server, {"external_customer_id": "solo"}, pat),
+        await mint(server, {"external_customer_id": "elsewhere"}, pat),
+    ]
+    assert answers[0] == (
+        409,
+        {
+            "error": "AmbiguousExternalCustomerID",
+            "detail": "Several customers across your organizations share this external "
+            "customer ID. Use an organization-scoped token, the Polar customer ID, or a "
+            "unique external ID to disambiguate.",
+        },
+    )
+    assert [status for status, _ in answers[1:]] == [201, 201, 422]
+    assert answers[2][1]["customer"]["organization_id"] == other.id
+    assert server.sessions_minted() == 2
+
+
+async def test_a_users_token_reaches_the_seats_of_each_of_its_organizations(
+    server: FakePolarServer,
+) -> None:
+    """The organization side of seats takes a user's token with the scope, for a
+    subscription of any organization the user is in, and none of another's."""
+    state = server.state
+    other = state.add_organization(
+        {"id": "5d7e6c1a-9b8f-4c2d-8e3f-1a2b3c4d5e6f", "slug": "o2", "name": "O2"}
+    )
+    here = server.add_billing_customer(seats=2)
+    there = server.add_billing_customer(seats=3, organization=other)
+    both = state.add_user_token(
+        [server.claimant.organization, other], frozenset({"customer_seats:read"})
+    ).token
+    one = state.add_user_token([other], frozenset({"customer_seats:read"})).token
+    listed = [
+        await call(server, f"/v1/customer-seats?subscription_id={billing.subscription_id}", token)
+        for token, billing in ((both, here), (both, there), (one, there), (one, here))
+    ]
+    assert [status for status, _ in listed] == [200, 200, 200, 404]
+    assert [body["total_seats"] for _, body in listed[:3]] == [2, 3, 3]
+
+
 async def test_concurrent_first_mints_are_counted_per_customer(server: FakePolarServer) -> None:
     """100 customers minted at once: 100 sessions, one each; seeded sessions do not count."""
     users = [server.add_customer(external_id=f"user-{i}") for i in range(100)]

@@ -27,7 +27,7 @@ from ._seats import (
     revoke_seat,
     seat_for,
 )
-from ._state import Json, OrganizationToken, Seat, Session, State
+from ._state import Json, Seat, State, Subject
 from ._validation import (
     MISSING,
     Field,
@@ -51,7 +51,7 @@ _METADATA_KEYS = 10
 _METADATA_BYTES = 1024
 
 
-def _subject() -> Session | OrganizationToken:
+def _subject() -> Subject:
     subject = exchange().subject
     assert subject is not None
     return subject
@@ -182,9 +182,7 @@ def _validate_assign(model: Model, body: Any, portal: bool) -> tuple[Json, list[
     return values, [entry("value_error", ["body"], f"Value error, {problem}", body, {"error": {}})]
 
 
-def _assign_container(
-    state: State, subject: Session | OrganizationToken, values: Json
-) -> Container:
+def _assign_container(state: State, subject: Subject, values: Json) -> Container:
     if values["subscription_id"] is not None:
         return container_for(state, subject, "subscription", values["subscription_id"])
     if values["order_id"] is not None:

@@ -18,10 +18,10 @@ from ._state import (
     Json,
     Member,
     Order,
-    OrganizationToken,
     Seat,
     Session,
     State,
+    Subject,
     Subscription,
     new_id,
 )
@@ -47,7 +47,6 @@ INVITATION_TTL = 86_400.0
 _INVALID_TOKEN = "Invalid or expired invitation token"
 
 Container = Subscription | Order
-Subject = Session | OrganizationToken
 
 
 class SeatError(Exception):
@@ -136,9 +135,9 @@ def container_for(state: State, subject: Subject, kind: str, container_id: str) 
 
 
 def _readable(subject: Subject, container: Container) -> bool:
-    if isinstance(subject, OrganizationToken):
-        return container.organization_id == subject.organization_id
-    return container.customer_id == subject.customer_id
+    if isinstance(subject, Session):
+        return container.customer_id == subject.customer_id
+    return container.organization_id in subject.organization_ids
 
 
 def container_of(state: State, seat: Seat) -> Container:
