@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ._client import AsyncClient
 from ._errors import (
+    AmbiguousExternalCustomerIdError,
     APIStatusError,
     AuthenticationError,
     BadRequestError,
@@ -60,6 +61,7 @@ from ._models import (
     CustomerSubscriptionMeterMeter,
     CustomerSubscriptionProduct,
     CustomerType,
+    IndividualCustomer,
     LegacyRecurringProductPriceCustom,
     LegacyRecurringProductPriceFixed,
     Member,
@@ -93,6 +95,7 @@ from ._models import (
     SubscriptionProrationBehavior,
     SubscriptionStatus,
     TaxBehaviorOption,
+    TeamCustomer,
     Tier,
     Tiers,
     TierType,
@@ -113,6 +116,7 @@ if TYPE_CHECKING:
 __all__ = [
     "APIStatusError",
     "Address",
+    "AmbiguousExternalCustomerIdError",
     "AsyncClient",
     "AuthenticationError",
     "BadRequestError",
@@ -145,6 +149,7 @@ __all__ = [
     "CustomerType",
     "DeprecatedVersionWarning",
     "EventLoopError",
+    "IndividualCustomer",
     "InvitationTokenError",
     "LegacyRecurringProductPriceCustom",
     "LegacyRecurringProductPriceFixed",
@@ -200,6 +205,7 @@ __all__ = [
     "SubscriptionProrationBehavior",
     "SubscriptionStatus",
     "TaxBehaviorOption",
+    "TeamCustomer",
     "Tier",
     "TierType",
     "Tiers",

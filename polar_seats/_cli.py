@@ -58,6 +58,7 @@ from ._cli_sessions import (
     read_token,
 )
 from ._errors import (
+    AmbiguousExternalCustomerIdError,
     AuthenticationError,
     InvitationTokenError,
     NetworkError,
@@ -109,6 +110,7 @@ EXIT_ALREADY_ASSIGNED = 8
 EXIT_INVITATION = 9
 EXIT_NOT_FOUND = 10
 EXIT_OUTCOME_UNKNOWN = 11
+EXIT_AMBIGUOUS_CUSTOMER = 12
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 
@@ -647,6 +649,7 @@ _EXITS: tuple[tuple[type[Exception], int], ...] = (
     (InvitationExpired, EXIT_INVITATION),
     (SeatMissing, EXIT_NOT_FOUND),
     (OutcomeUnknownError, EXIT_OUTCOME_UNKNOWN),
+    (AmbiguousExternalCustomerIdError, EXIT_AMBIGUOUS_CUSTOMER),
     (PolarError, EXIT_ERROR),
 )
 

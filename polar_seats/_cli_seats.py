@@ -828,11 +828,6 @@ _AGAIN = "Revoke the seat (`polar-seats seats revoke`) and assign it again"
 def _forbidden(exc: PermissionDeniedError, doing: str, args: argparse.Namespace) -> str:
     said = f"403 {exc.error}" if exc.error else "403"
     detail = f": {exc.detail}" if isinstance(exc.detail, str) else ""
-    if exc.error == "FeatureNotEnabled":
-        return (
-            f"Polar refused to {doing} ({said}{detail}): seat-based pricing is off for the "
-            "organization. Switch it on in the organization's settings; no token changes this."
-        )
     request = exc.request
     if request is not None and request.auth is Auth.ORGANIZATION:
         scope = "customer_seats:read" if request.method == "GET" else "customer_seats:write"

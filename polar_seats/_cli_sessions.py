@@ -18,7 +18,13 @@ import msgspec
 
 from ._cli_report import RequestLog
 from ._client import AsyncClient
-from ._errors import APIStatusError, PolarError, RequestValidationError, json_object
+from ._errors import (
+    AmbiguousExternalCustomerIdError,
+    APIStatusError,
+    PolarError,
+    RequestValidationError,
+    json_object,
+)
 from ._protocol import CUSTOMER_TOKEN, ORGANIZATION_TOKEN, Auth, check_token
 
 TOKEN_VARIABLE = "POLAR_CUSTOMER_SESSION_TOKEN"
@@ -323,6 +329,14 @@ def explain(exc: PolarError, args: argparse.Namespace) -> str | None:
             f"Polar refused the organization access token in {where} ({said}). Check "
             "that it is a current organization access token ('polar_oat_…') of this server: "
             "a sandbox token works only with --server sandbox."
+        )
+    if isinstance(exc, AmbiguousExternalCustomerIdError):
+        return (
+            f"Polar could not tell which customer --external-customer-id names ({said}): "
+            f"the token in {where} reaches several organizations, and customers of more than "
+            "one have that id. Name the customer with --customer-id (Polar's id) instead, use "
+            "an organization access token ('polar_oat_…') of the customer's own organization, "
+            "or give the customer an external id of its own."
         )
     if exc.status == 403:
         return (

@@ -13,6 +13,7 @@ PolarError
 │   ├── PermissionDeniedError  403: the token may not do this (a scope, a role)
 │   ├── NotFoundError          404: a wrong path, or no such resource
 │   │   └── VersionNotFoundError     Polar refused the Polar-Version sent
+│   ├── AmbiguousExternalCustomerIdError  409: the token's organizations share the id
 │   ├── RequestValidationError 422: the server refused the request's query
 │   ├── RateLimitError         429: too many requests; wait retry_after s
 │   └── ServerError            5xx: the server or a proxy in front failed
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "APIStatusError",
+    "AmbiguousExternalCustomerIdError",
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
@@ -179,9 +181,8 @@ class AuthenticationError(APIStatusError):
 
 
 class PermissionDeniedError(APIStatusError):
-    """403: the token is valid but may not do this (a missing scope, a member's role, a
-    feature the organization has not switched on); ``error`` is Polar's code
-    (``"NotPermitted"``, ``"FeatureNotEnabled"``…)."""
+    """403: the token is valid but may not do this (a missing scope, a member's role);
+    ``error`` is Polar's code (``"NotPermitted"``, ``"insufficient_scope"``…)."""
 
 
 class NotFoundError(APIStatusError):
@@ -193,6 +194,17 @@ class VersionNotFoundError(NotFoundError):
 
     Polar tells it apart from other 404s by answering ``{"detail": "Not Found"}`` without
     a ``Polar-Version`` header, before it looks at the token or the path.
+    """
+
+
+class AmbiguousExternalCustomerIdError(APIStatusError):
+    """409 ``AmbiguousExternalCustomerID``: the token reaches several organizations (a
+    user's token, not an organization access token), and customers of more than one of
+    them have the ``external_customer_id`` named.
+
+    Polar minted nothing. Name the customer by Polar's id (``customer_id=``), mint with an
+    organization access token of the customer's own organization, or give the customer an
+    external id no other customer of those organizations has.
     """
 
 

@@ -23,6 +23,7 @@ import msgspec
 
 from . import versions
 from ._errors import (
+    AmbiguousExternalCustomerIdError,
     APIStatusError,
     AuthenticationError,
     BadRequestError,
@@ -411,6 +412,15 @@ def error_for_status(
         )
         return RequestValidationError(
             f"Polar refused the request (422): {listed or said}", **kwargs
+        )
+    if status == 409 and (json_object(data) or {}).get("error") == "AmbiguousExternalCustomerID":
+        return AmbiguousExternalCustomerIdError(
+            f"Polar refused the request (409: {said}) Name the customer by Polar's id "
+            "(customer_id=) instead of external_customer_id=, mint with an organization "
+            "access token ('polar_oat_…') of the customer's own organization rather than a "
+            "token that reaches several, or give the customer an external id no other "
+            "customer of those organizations has.",
+            **kwargs,
         )
     if status == 429:
         retry_after = parse_retry_after(headers.get("Retry-After"))

@@ -307,19 +307,6 @@ def test_assign_to_a_customer_polar_does_not_know_exits_10(cli: Cli, team: Billi
     )
 
 
-def test_seats_switched_off_for_the_organization_exit_6_saying_no_token_helps(
-    cli: Cli, fake: FakePolarServer, team: BillingCustomer
-) -> None:
-    fake.claimant.organization.seat_based_pricing_enabled = False
-    said = cli("seats", "list", "--subscription-id", team.subscription_id)
-    assert said.status == cli_module.EXIT_PERMISSION
-    assert said.err == (
-        "polar-seats: Polar refused to list the seats (403 FeatureNotEnabled: Seat-based "
-        "pricing is not enabled for this organization): seat-based pricing is off for the "
-        "organization. Switch it on in the organization's settings; no token changes this.\n"
-    )
-
-
 # seats revoke -------------------------------------------------------------------------
 
 

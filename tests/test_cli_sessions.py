@@ -63,6 +63,27 @@ async def test_session_create_prints_the_minted_session_as_json() -> None:
     assert set(json.loads(out)) == set(CustomerSession.__struct_fields__)
 
 
+async def test_session_create_for_a_member_of_a_team_without_an_email() -> None:
+    """A member-model team has `email: null`: the session is printed with it, exit 0."""
+    async with fake() as server:
+        server.claimant.organization.member_model_enabled = True
+        team = server.add_customer(external_id="team-1", type="team", members={"a@x.test": "owner"})
+        owner = server.state.owner(team)
+        assert owner is not None
+        status, out, err = await cli(
+            server,
+            "session",
+            "create",
+            "--external-customer-id",
+            "team-1",
+            "--member-id",
+            owner.id,
+        )
+    assert (status, err) == (0, "")
+    customer = json.loads(out)["customer"]
+    assert (customer["type"], customer["email"]) == ("team", None)
+
+
 async def test_session_create_by_customer_id_from_an_access_token_file(tmp_path: Path) -> None:
     """--customer-id, --return-url, and the organization token read from a file (with its
     trailing newline) while POLAR_ACCESS_TOKEN holds something else."""
@@ -163,6 +184,44 @@ async def test_a_refused_organization_token_exits_3_as_an_organization_token() -
     )
     assert "customer session token" not in err
     assert err.count("\n") == 1
+
+
+USER_TOKEN = "polar_pat_USERSECRET0123456789abcdef"
+
+
+@pytest.mark.parametrize("command", [["session", "create"], ["list"]])
+async def test_an_external_id_ambiguous_across_organizations_exits_12(
+    command: list[str],
+) -> None:
+    """A user's token reaching two organizations whose customers share the id: Polar's 409,
+    exit 12, one line naming --customer-id and the other ways out; the token never shown."""
+    async with fake() as server:
+        other = server.state.add_organization(
+            {"id": "0c5d0c1e-3b2a-4f3e-9a47-0d2d7d0b8d1a", "slug": "other", "name": "Other"}
+        )
+        server.add_customer(external_id=CUSTOMER, organization=other)
+        server.state.add_user_token(
+            [server.claimant.organization, other],
+            frozenset({"customer_sessions:write"}),
+            token=USER_TOKEN,
+        )
+        status, out, err = await cli(
+            server,
+            *command,
+            "--external-customer-id",
+            CUSTOMER,
+            env={_cli.ACCESS_TOKEN_VARIABLE: USER_TOKEN},
+        )
+        mints = [r.status for r in server.requests]
+    assert (status, out, mints) == (_cli.EXIT_AMBIGUOUS_CUSTOMER, "", [409])
+    assert err == (
+        "polar-seats: Polar could not tell which customer --external-customer-id names (409 "
+        "AmbiguousExternalCustomerID): the token in $POLAR_ACCESS_TOKEN reaches several "
+        "organizations, and customers of more than one have that id. Name the customer with "
+        "--customer-id (Polar's id) instead, use an organization access token ('polar_oat_…') "
+        "of the customer's own organization, or give the customer an external id of its own.\n"
+    )
+    assert USER_TOKEN not in err
 
 
 @pytest.mark.parametrize("debug", [[], ["--debug"]])

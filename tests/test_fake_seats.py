@@ -294,17 +294,6 @@ async def test_another_method_on_the_claim_path_meets_the_revoke_route_first(
     assert (status, body["error"]) == (400, "InvalidInvitationToken")
 
 
-async def test_seat_based_pricing_off_is_feature_not_enabled(
-    server: FakePolarServer, billing: BillingCustomer
-) -> None:
-    """The organization's feature flag off: 403 FeatureNotEnabled on list and assign."""
-    server.claimant.organization.seat_based_pricing_enabled = False
-    listing = f"{PORTAL}?subscription_id={billing.subscription_id}"
-    status, body = await call(server, "GET", listing, billing.token)
-    assert (status, body["error"]) == (403, "FeatureNotEnabled")
-    assert (await assign(server, billing, email="erin@x.test"))[0] == 403
-
-
 async def test_an_unpaid_order_has_no_seat_to_give(server: FakePolarServer) -> None:
     """An order must be paid first: 400 SeatNotAvailable; paid, its seats go out."""
     billing = server.add_billing_customer(order_seats=1)

@@ -25,8 +25,10 @@ from polar_seats.testing._middleware import RateWindows
 from polar_seats.testing._validation import Invalid, http_url, uuid4
 
 from .helpers import Lockstep
+from .test_real_polar import schema
 
 LIST = "/v1/customer-portal/seats/subscriptions"
+SESSION_CONTRACT = schema("customer-sessions.openapi.json", "CustomerSession")
 INTROSPECT = "/v1/customer-portal/customer-session/introspect"
 
 
@@ -353,6 +355,35 @@ async def test_the_member_model_refuses_as_polar_does() -> None:
     ]
 
 
+async def test_a_team_of_the_member_model_has_no_email_as_polar_s_may() -> None:
+    """Its member's session answers `customer.email: null` (and no avatar), which fits the
+    contract's CustomerTeam; the portal URL carries the member's email."""
+    server = await member_model_server()
+    try:
+        team = server.add_customer(external_id="team-9", type="team", members={"a@x.test": "owner"})
+        owner = server.state.owner(team)
+        assert owner is not None
+        status, body = await mint(server, {"external_customer_id": "team-9", "member_id": owner.id})
+    finally:
+        await server.close()
+    assert status == 201
+    assert (team.email, body["customer"]["type"], body["customer"]["email"]) == (None, "team", None)
+    assert (body["customer"]["avatar_url"], body["customer"]["email_verified"]) == (None, False)
+    assert "email=a%40x.test" in body["customer_portal_url"]
+    assert list(SESSION_CONTRACT.iter_errors(body)) == []
+
+
+def test_only_a_team_customer_may_have_no_email(server: FakePolarServer) -> None:
+    """An individual customer without an email is refused, as Polar's contract requires one;
+    so is a member of a team without an address of its own."""
+    organization = server.claimant.organization.id
+    with pytest.raises(ValueError, match="type='team'"):
+        server.state.add_customer(organization, None)
+    team = server.state.add_customer(organization, None, type="team")
+    with pytest.raises(ValueError, match="pass email="):
+        server.state.add_member(team)
+
+
 async def test_an_individual_without_an_owner_gets_one_provisioned() -> None:
     """As Polar's create_owner_member: the member model mints for a new owner member."""
     server = await member_model_server()
@@ -367,6 +398,70 @@ async def test_an_individual_without_an_owner_gets_one_provisioned() -> None:
     assert (status, body["token"][:10]) == (201, "polar_mst_")
     assert owner is not None
     assert (owner.email, owner.external_id) == ("lone@example.com", "lone")
+
+
+async def test_a_users_token_meets_polar_s_409_for_a_shared_external_id(
+    server: FakePolarServer,
+) -> None:
+    """A personal access token of a user in two organizations, each with a customer "dup":
+    Polar's 409 body by external id; by customer id, or for an id one of them holds, a 201;
+    a customer of an organization the user is not in does not exist for it."""
+    state = server.state
+    other = state.add_organization(
+        {"id": "5d7e6c1a-9b8f-4c2d-8e3f-1a2b3c4d5e6f", "slug": "o2", "name": "O2"}
+    )
+    outside = state.add_organization(
+        {"id": "9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b", "slug": "o3", "name": "O3"}
+    )
+    mine = server.add_customer(external_id="dup")
+    server.add_customer(external_id="dup", organization=other)
+    server.add_customer(external_id="solo", organization=other)
+    server.add_customer(external_id="elsewhere", organization=outside)
+    pat = state.add_user_token(
+        [server.claimant.organization, other], frozenset({"customer_sessions:write"})
+    ).token
+    assert pat.startswith("polar_pat_")
+    answers = [
+        await mint(server, {"external_customer_id": "dup"}, pat),
+        await mint(server, {"customer_id": mine.id}, pat),
+        await mint(server, {"external_customer_id": "solo"}, pat),
+        await mint(server, {"external_customer_id": "elsewhere"}, pat),
+    ]
+    assert answers[0] == (
+        409,
+        {
+            "error": "AmbiguousExternalCustomerID",
+            "detail": "Several customers across your organizations share this external "
+            "customer ID. Use an organization-scoped token, the Polar customer ID, or a "
+            "unique external ID to disambiguate.",
+        },
+    )
+    assert [status for status, _ in answers[1:]] == [201, 201, 422]
+    assert answers[2][1]["customer"]["organization_id"] == other.id
+    assert server.sessions_minted() == 2
+
+
+async def test_a_users_token_reaches_the_seats_of_each_of_its_organizations(
+    server: FakePolarServer,
+) -> None:
+    """The organization side of seats takes a user's token with the scope, for a
+    subscription of any organization the user is in, and none of another's."""
+    state = server.state
+    other = state.add_organization(
+        {"id": "5d7e6c1a-9b8f-4c2d-8e3f-1a2b3c4d5e6f", "slug": "o2", "name": "O2"}
+    )
+    here = server.add_billing_customer(seats=2)
+    there = server.add_billing_customer(seats=3, organization=other)
+    both = state.add_user_token(
+        [server.claimant.organization, other], frozenset({"customer_seats:read"})
+    ).token
+    one = state.add_user_token([other], frozenset({"customer_seats:read"})).token
+    listed = [
+        await call(server, f"/v1/customer-seats?subscription_id={billing.subscription_id}", token)
+        for token, billing in ((both, here), (both, there), (one, there), (one, here))
+    ]
+    assert [status for status, _ in listed] == [200, 200, 200, 404]
+    assert [body["total_seats"] for _, body in listed[:3]] == [2, 3, 3]
 
 
 async def test_concurrent_first_mints_are_counted_per_customer(server: FakePolarServer) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,11 +11,12 @@ import msgspec
 import pytest
 
 import polar_seats as ps
-from polar_seats._models import SESSION_INFO, SUBSCRIPTION_PAGE, Codec
+from polar_seats._models import CUSTOMER_SESSION, SESSION_INFO, SUBSCRIPTION_PAGE, Codec
 from polar_seats._models.benefits import BENEFIT_CLASSES as BENEFIT_TABLE
 from polar_seats._models.prices import LEGACY_PRICE_CLASSES
 from polar_seats._models.prices import PRICE_CLASSES as PRICE_TABLE
-from polar_seats._protocol import decode_page
+from polar_seats._protocol import decode_body, decode_page
+from polar_seats._resources.sessions import mint_request
 from polar_seats.testing import (
     BENEFIT_TYPES,
     PRICE_KINDS,
@@ -25,7 +26,9 @@ from polar_seats.testing import (
 )
 
 from . import contract
+from .test_real_polar import exchange, schema
 
+SESSION_CONTRACT = schema("customer-sessions.openapi.json", "CustomerSession")
 PRICE_CLASSES = {
     "fixed": ps.ProductPriceFixed,
     "custom": ps.ProductPriceCustom,
@@ -416,6 +419,63 @@ def test_customer_session_info_survives_drift_and_refuses_a_naive_expiry() -> No
     assert info.return_url is None
     with pytest.raises(msgspec.ValidationError, match="expires_at"):
         SESSION_INFO.decode(b'{"expires_at":"2026-12-01T20:16:54","return_url":null}')
+
+
+RECORDED_SESSION = exchange("02-customer-sessions/011-member-model-org-owner.json")["response"][
+    "body_json"
+]
+
+
+def session_with(**customer: Any) -> dict[str, Any]:
+    """The recorded session of a member-model organization, its customer changed."""
+    return {**RECORDED_SESSION, "customer": {**RECORDED_SESSION["customer"], **customer}}
+
+
+def test_a_recorded_individual_customer_decodes_as_an_individual() -> None:
+    """Polar's recorded session: an IndividualCustomer, a Customer too, with its email."""
+    session = CUSTOMER_SESSION.decode(msgspec.json.encode(RECORDED_SESSION))
+    assert type(session.customer) is ps.IndividualCustomer
+    assert isinstance(session.customer, ps.Customer)
+    assert session.customer.email == "owner@seatco-clients.com"
+
+
+def test_a_team_customer_without_an_email_decodes() -> None:
+    """`type: team` with `email: null` (the contract allows it) decodes as a TeamCustomer."""
+    body = session_with(type="team", email=None)
+    assert list(SESSION_CONTRACT.iter_errors(body)) == []
+    session = CUSTOMER_SESSION.decode(msgspec.json.encode(body))
+    assert type(session.customer) is ps.TeamCustomer
+    assert (session.customer.type, session.customer.email) == ("team", None)
+    del body["customer"]["email"]
+    assert CUSTOMER_SESSION.decode(msgspec.json.encode(body)).customer.email is None
+
+
+def test_a_customer_of_a_kind_polar_adds_later_decodes_as_a_customer() -> None:
+    """An unknown `type` (or none) is a plain Customer holding the type as sent."""
+    for kind in ("organization", None):
+        body = session_with(type=kind, email=None)
+        customer = CUSTOMER_SESSION.decode(msgspec.json.encode(body)).customer
+        assert type(customer) is ps.Customer
+        assert (customer.type, customer.email, customer.external_id) == (kind, None, "ext-mc-owner")
+
+
+def test_an_individual_customer_without_an_email_names_the_customer() -> None:
+    """Polar's individual customers always have an email: null fails at `$.customer`."""
+    body = msgspec.json.encode(session_with(email=None))
+    with pytest.raises(ps.ResponseDecodeError) as caught:
+        decode_body(CUSTOMER_SESSION.decode, body, mint_request(("customer_id", "c", "", "")))
+    assert caught.value.path == "$.customer"
+    assert "individual customer's `email` is null" in str(caught.value)
+    assert "polar_mst_" not in str(caught.value)
+
+
+def test_a_customer_made_in_code_takes_the_class_its_type_names() -> None:
+    """IndividualCustomer(...) says individual; a Customer built with type="team" is a team."""
+    fields = {"id": "c", "created_at": datetime(2026, 1, 1), "organization_id": "o"}
+    assert ps.IndividualCustomer(email="a@x.test", **fields).type == "individual"
+    assert type(ps.Customer(type="team", **fields)) is ps.TeamCustomer
+    with pytest.raises(ValueError, match="email"):
+        ps.Customer(type="individual", **fields)
 
 
 def test_a_codec_without_a_lax_type_raises_what_the_fast_decoder_raised() -> None:

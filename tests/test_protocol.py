@@ -214,6 +214,26 @@ def test_redirect_is_an_error_naming_the_target() -> None:
     assert "https://evil.example/steal" in str(error)
 
 
+AMBIGUOUS_BODY = (
+    b'{"error":"AmbiguousExternalCustomerID","detail":"Several customers across your '
+    b"organizations share this external customer ID. Use an organization-scoped token, the "
+    b'Polar customer ID, or a unique external ID to disambiguate."}'
+)
+
+
+def test_409_ambiguous_external_customer_id_says_the_three_ways_out() -> None:
+    """Polar's 409 AmbiguousExternalCustomerID has its class, Polar's detail, and the
+    arguments that disambiguate; another 409 stays a plain APIStatusError."""
+    error = protocol.error_for_status(409, {}, AMBIGUOUS_BODY)
+    assert type(error) is ps.AmbiguousExternalCustomerIdError
+    assert (error.status, error.error) == (409, "AmbiguousExternalCustomerID")
+    assert str(error).startswith("Polar refused the request (409: Several customers across")
+    for way_out in ("customer_id=", "organization access token", "external id no other"):
+        assert way_out in str(error)
+    other = protocol.error_for_status(409, {}, b'{"error":"SubscriptionLocked","detail":"x"}')
+    assert type(other) is ps.APIStatusError
+
+
 def test_other_status_is_an_api_status_error() -> None:
     """Any other status maps to APIStatusError with status and body."""
     error = protocol.error_for_status(418, {}, b'{"error":"teapot"}')

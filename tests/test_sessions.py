@@ -16,6 +16,7 @@ from polar_seats.testing import (
     FaultPlan,
     RecordedRequest,
 )
+from polar_seats.testing._state import UserToken
 
 from .helpers import Lockstep
 
@@ -231,6 +232,80 @@ async def test_a_member_session_for_a_team_customer(server: FakePolarServer) -> 
     assert server.minted[0].token.startswith("polar_mst_")
     assert server.minted[0].member_id == dev.id
     assert server.sessions_minted(team) == 1
+
+
+async def test_a_team_without_an_email_decodes_as_a_team_customer(
+    server: FakePolarServer,
+) -> None:
+    """A member-model team has no email (`null`): its member's session decodes, the customer a
+    TeamCustomer; an individual's session holds an IndividualCustomer with its email."""
+    server.claimant.organization.member_model_enabled = True
+    team = server.add_customer(external_id="team-2", type="team", members={"a@x.test": "owner"})
+    owner = server.state.owner(team)
+    assert owner is not None
+    server.add_customer(external_id="solo")
+    async with organization_client(server) as polar:
+        ours = await polar.create_customer_session(
+            external_customer_id="team-2", member_id=owner.id
+        )
+        solo = await polar.create_customer_session(external_customer_id="solo")
+        page = await polar.for_customer(
+            external_customer_id="team-2", member_id=owner.id
+        ).list_claimed_subscriptions()
+    assert isinstance(ours.customer, ps.TeamCustomer)
+    assert (ours.customer.type, ours.customer.email) == ("team", None)
+    assert isinstance(solo.customer, ps.IndividualCustomer)
+    assert solo.customer.email == "solo@example.com"
+    assert page.pagination.total_count == 1
+
+
+def shared_across_organizations(server: FakePolarServer, external_id: str) -> UserToken:
+    """A second organization, a customer with ``external_id`` in each, and a user's token
+    that reaches both."""
+    other = server.state.add_organization(
+        {"id": "0c5d0c1e-3b2a-4f3e-9a47-0d2d7d0b8d1a", "slug": "other", "name": "Other"}
+    )
+    server.add_customer(external_id=external_id)
+    server.add_customer(external_id=external_id, organization=other)
+    return server.state.add_user_token(
+        [server.claimant.organization, other], frozenset({"customer_sessions:write"})
+    )
+
+
+async def test_an_external_id_shared_by_a_users_organizations_is_ambiguous(
+    server: FakePolarServer,
+) -> None:
+    """A token reaching two organizations whose customers share the external id: Polar's 409,
+    sent once (not retried), an AmbiguousExternalCustomerIdError saying what to do, for a
+    mint and for a view; naming the customer by Polar's id mints."""
+    pat = shared_across_organizations(server, "shared")
+    ours = next(
+        c
+        for c in server.state.customers.values()
+        if c.external_id == "shared" and c.organization_id == server.claimant.organization.id
+    )
+    async with ps.AsyncClient(organization_token=pat.token, base_url=server.url) as polar:
+        with pytest.raises(ps.AmbiguousExternalCustomerIdError, match="customer_id=") as caught:
+            await polar.create_customer_session(external_customer_id="shared")
+        with pytest.raises(ps.AmbiguousExternalCustomerIdError):
+            await polar.for_customer(external_customer_id="shared").list_claimed_subscriptions()
+        session = await polar.create_customer_session(customer_id=ours.id)
+    assert (caught.value.status, caught.value.attempts) == (409, 1)
+    assert isinstance(caught.value, ps.APIStatusError)
+    assert [r.status for r in mints(server)] == [409, 409, 201]
+    assert session.customer_id == ours.id
+    assert pat.token not in str(caught.value) + repr(caught.value)
+
+
+async def test_an_organization_token_finds_its_own_customer_of_a_shared_external_id(
+    server: FakePolarServer,
+) -> None:
+    """The organization access token reaches one organization: the same external id is
+    that organization's customer, with no 409."""
+    shared_across_organizations(server, "shared")
+    async with organization_client(server) as polar:
+        session = await polar.create_customer_session(external_customer_id="shared")
+    assert session.customer.organization_id == server.claimant.organization.id
 
 
 async def test_minting_is_retried_like_a_read(server: FakePolarServer) -> None:

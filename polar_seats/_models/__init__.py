@@ -44,7 +44,7 @@ from .benefits import (
     BenefitType,
     UnknownBenefit,
 )
-from .customers import Address, Customer, CustomerType
+from .customers import Address, Customer, CustomerType, IndividualCustomer, TeamCustomer
 from .pages import Page, Pagination
 from .prices import (
     LegacyRecurringProductPriceCustom,
@@ -137,6 +137,7 @@ __all__ = [
     "CustomerSubscriptionMeterMeter",
     "CustomerSubscriptionProduct",
     "CustomerType",
+    "IndividualCustomer",
     "LaxPage",
     "LegacyRecurringProductPriceCustom",
     "LegacyRecurringProductPriceFixed",
@@ -172,6 +173,7 @@ __all__ = [
     "SubscriptionProrationBehavior",
     "SubscriptionStatus",
     "TaxBehaviorOption",
+    "TeamCustomer",
     "Tier",
     "TierType",
     "Tiers",

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import msgspec
 
+from ._base import become
 from .benefits import BENEFIT_CLASSES, BenefitMarker, UnknownBenefit
 from .pages import Page
 from .prices import LEGACY_PRICE_CLASSES, PRICE_CLASSES, PriceMarker, UnknownProductPrice
@@ -86,14 +87,9 @@ class _LaxSubscription(CustomerSubscription, kw_only=True):
 LaxPage = Page[_LaxSubscription]
 
 
-def _become(obj: object, cls: type) -> Any:
-    obj.__class__ = cls
-    return obj
-
-
 def _from_lax(item: _LaxSubscription) -> CustomerSubscription:
-    _become(item.product, CustomerSubscriptionProduct)
-    result: CustomerSubscription = _become(item, CustomerSubscription)
+    become(item.product, CustomerSubscriptionProduct)
+    result: CustomerSubscription = become(item, CustomerSubscription)
     return result
 
 

@@ -1,4 +1,4 @@
-"""Customers, as Polar's organization API describes them (``Customer``)."""
+"""Customers, as Polar's organization API describes them: a union on ``type``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec
 
-from ._base import Model
+from ._base import Model, become
 
 
 class CustomerType(str, enum.Enum):
@@ -31,16 +31,18 @@ class Address(Model, kw_only=True):
 
 
 class Customer(Model, kw_only=True):
-    """A customer of the organization.
+    """A customer of the organization: an `IndividualCustomer` or a `TeamCustomer`, told
+    apart by ``type``.
 
-    ``type`` is ``"individual"`` or ``"team"`` (`CustomerType`),
-    or a value Polar adds later; ``tax_id`` is ``[value, format]`` as Polar sends it.
+    Decoding a ``Customer`` gives the class its ``type`` names; a kind this version does not
+    know (or no ``type``) stays a plain ``Customer`` with ``type`` as Polar sent it, so
+    ``email`` may be ``None`` here. ``tax_id`` is ``[value, format]`` as Polar sends it.
     """
 
     id: str
     created_at: datetime
     organization_id: str
-    email: str
+    email: str | None = None
     modified_at: datetime | None = None
     metadata: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
     external_id: str | None = None
@@ -54,3 +56,35 @@ class Customer(Model, kw_only=True):
     default_payment_method_id: str | None = None
     deleted_at: datetime | None = None
     avatar_url: str | None = None
+
+    def __post_init__(self) -> None:
+        # msgspec's tagged unions cannot fall back on an unknown tag, nor keep the tag as a
+        # field: every kind decodes as a Customer, then becomes the class its type names.
+        kind = _KINDS.get(self.type) if isinstance(self.type, str) else None
+        if kind is None:
+            return
+        if kind is IndividualCustomer and self.email is None:
+            raise ValueError("an individual customer's `email` is null; Polar's always has one")
+        become(self, kind)
+
+
+class IndividualCustomer(Customer, kw_only=True):
+    """A customer who is one person (``type == "individual"``): ``email`` is always set."""
+
+    # Narrower than the base's, which every kind fills; pyright flags any narrowed field, and
+    # a required one after defaults, which keyword-only Structs allow.
+    type: str = CustomerType.INDIVIDUAL.value  # pyright: ignore[reportIncompatibleVariableOverride]
+    email: str  # pyright: ignore[reportIncompatibleVariableOverride, reportGeneralTypeIssues]
+
+
+class TeamCustomer(Customer, kw_only=True):
+    """A team (``type == "team"``): its members have the email addresses, and with Polar's
+    member model on, the team itself may have none (``email`` is ``None``)."""
+
+    type: str = CustomerType.TEAM.value  # pyright: ignore[reportIncompatibleVariableOverride]
+
+
+_KINDS: dict[str, type[Customer]] = {
+    CustomerType.INDIVIDUAL.value: IndividualCustomer,
+    CustomerType.TEAM.value: TeamCustomer,
+}

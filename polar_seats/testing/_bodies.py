@@ -62,7 +62,8 @@ def session_body(session: Session) -> Json:
 
 
 def customer_body(customer: Customer) -> Json:
-    """Polar's ``Customer`` (``CustomerIndividual`` or ``CustomerTeam``), every key it sends."""
+    """Polar's ``Customer`` (``CustomerIndividual`` or ``CustomerTeam``, whose email may be
+    null), every key it sends."""
     return {
         "id": customer.id,
         "created_at": iso(customer.created_at),
@@ -81,7 +82,7 @@ def customer_body(customer: Customer) -> Json:
         "default_payment_method_id": None,
         "deleted_at": None,
         "first_user_event_at": None,
-        "avatar_url": _gravatar(customer.email),
+        "avatar_url": _gravatar(customer.email) if customer.email is not None else None,
     }
 
 
@@ -92,7 +93,9 @@ def customer_session_body(state: State, session: Session) -> Json:
     member = state.members.get(session.member_id or "")
     email = member.email if member is not None else customer.email
     slug = state.organizations[customer.organization_id].slug
-    query = urlencode({"customer_session_token": session.token, "email": email})
+    query = urlencode(
+        {"customer_session_token": session.token, **({"email": email} if email else {})}
+    )
     return {
         "created_at": iso(session.created_at),
         "modified_at": None,
@@ -204,7 +207,9 @@ def _undeclared(organization: Organization) -> Json:
         "details_submitted_at": None,
         "feature_settings": {
             **dict.fromkeys(flags, False),
-            "seat_based_pricing_enabled": organization.seat_based_pricing_enabled,
+            # Polar dropped the flag (polarsource/polar#14256); the recorded servers, older,
+            # send it, always true by then.
+            "seat_based_pricing_enabled": True,
             "member_model_enabled": organization.member_model_enabled,
             "overview_metrics": None,
         },

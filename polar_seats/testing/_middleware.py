@@ -25,7 +25,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 from .. import versions
 from ._faults import KINDS, LAYER, Fault
-from ._state import Clock, OrganizationToken, Session, State
+from ._state import Clock, Session, State, Subject
 from ._validation import MISSING, Unreadable, decode_json
 
 __all__ = [
@@ -94,7 +94,7 @@ class Exchange:
     record: RecordedRequest
     fault: Fault | None = None
     version: str = DEFAULT_VERSION
-    subject: Session | OrganizationToken | None = None
+    subject: Subject | None = None
     """Who authenticated: set before a route that ``requires()`` a subject runs."""
 
 
@@ -320,7 +320,7 @@ def middlewares(server: Backend) -> list[Middleware]:
         state = server.state
         subject = None
         if token is not None:
-            subject = state.session(token) or state.organization_tokens.get(token)
+            subject = state.subject(token)
             if subject is None:
                 return _invalid_token()
             server.identities[token] = (subject.subject, server.clock() + IDENTITY_TTL)
@@ -356,13 +356,13 @@ def middlewares(server: Backend) -> list[Middleware]:
 
 
 def _refusal(
-    subject: Session | OrganizationToken | None, subjects: frozenset[str], scopes: frozenset[str]
+    subject: Subject | None, subjects: frozenset[str], scopes: frozenset[str]
 ) -> web.Response | None:
     """Polar's authenticator: another subject type is anonymous (401), and a token needs
     one of the route's scopes (403 ``insufficient_scope``)."""
     if subject is None or subject.subject.partition(":")[0] not in subjects:
         return _unauthorized()
-    if scopes and isinstance(subject, OrganizationToken) and not subject.scopes & scopes:
+    if scopes and not isinstance(subject, Session) and not subject.scopes & scopes:
         return _oauth2_error(
             403,
             "insufficient_scope",
@@ -372,9 +372,7 @@ def _refusal(
     return None
 
 
-def _billing_refusal(
-    state: State, subject: Session | OrganizationToken | None
-) -> web.Response | None:
+def _billing_refusal(state: State, subject: Subject | None) -> web.Response | None:
     """Polar's billing role check: a customer may; a member only as owner or billing manager."""
     if isinstance(subject, Session) and subject.member_id is not None:
         member = state.members.get(subject.member_id)
@@ -419,7 +417,7 @@ def _bucket(server: Backend, request: web.Request) -> tuple[str, int] | None:
     if token is None:
         return f"ip:{request.remote}", server.rate_limit
     if server.pending_auth_limit is None:
-        known = server.state.session(token) or server.state.organization_tokens.get(token)
+        known = server.state.subject(token)
         return (known.subject, server.rate_limit) if known is not None else None
     subject, until = server.identities.get(token, ("", 0.0))
     if until > server.clock():

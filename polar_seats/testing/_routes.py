@@ -23,7 +23,16 @@ from ._bodies import (
 from ._middleware import exchange, json_body, json_response, validation_error
 from ._routes_seats import SEAT_ROUTES
 from ._routing import ORGANIZATION, PORTAL, STATE, Route, requires
-from ._state import Customer, Json, Member, OrganizationToken, Session, State, Subscription
+from ._state import (
+    Customer,
+    Json,
+    Member,
+    OrganizationToken,
+    Session,
+    State,
+    Subscription,
+    UserToken,
+)
 from ._validation import (
     MISSING,
     Field,
@@ -142,34 +151,45 @@ async def create_customer_session(request: web.Request) -> web.StreamResponse:
         return validation_error(problems)
     state = request.app[STATE]
     token = exchange().subject
-    assert isinstance(token, OrganizationToken)
+    assert isinstance(token, (OrganizationToken, UserToken))
     try:
-        customer = _customer(state, token.organization_id, values)
+        customer = _customer(state, token.organization_ids, values)
         member = _member(state, customer, values)
     except Refused as refused:
         return validation_error([refused.entry], "PolarRequestValidationError")
+    except Ambiguous:
+        return json_response(409, {"error": "AmbiguousExternalCustomerID", "detail": AMBIGUOUS})
     session = state.mint_session(customer, member, return_url=values["return_url"])
     state.minted.append(session)
     return json_response(201, customer_session_body(state, session))
 
 
-def _customer(state: State, organization_id: str, values: Json) -> Customer:
+class Ambiguous(Exception):
+    """Polar's ``AmbiguousExternalCustomerID``: the external id names customers of several
+    of the token's organizations."""
+
+
+AMBIGUOUS = (
+    "Several customers across your organizations share this external customer ID. Use an "
+    "organization-scoped token, the Polar customer ID, or a unique external ID to disambiguate."
+)
+
+
+def _customer(state: State, organization_ids: frozenset[str], values: Json) -> Customer:
+    """The customer the body names among the token's organizations (a user's token reaches
+    several, so an external id may name more than one)."""
     if "customer_id" in values:
         field, wanted = "customer_id", values["customer_id"]
-        found = state.customers.get(wanted)
+        named = [state.customers[wanted]] if wanted in state.customers else []
     else:
         field, wanted = "external_customer_id", values["external_customer_id"]
-        found = next(
-            (
-                c
-                for c in state.customers.values()
-                if c.external_id == wanted and c.organization_id == organization_id
-            ),
-            None,
-        )
-    if found is None or found.organization_id != organization_id:
+        named = [c for c in state.customers.values() if c.external_id == wanted]
+    found = [c for c in named if c.organization_id in organization_ids]
+    if len(found) > 1:
+        raise Ambiguous(wanted)
+    if not found:
         raise Refused(field, "Customer does not exist.", wanted)
-    return found
+    return found[0]
 
 
 def _member(state: State, customer: Customer, values: Json) -> Member | None:

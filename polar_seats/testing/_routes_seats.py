@@ -19,17 +19,15 @@ from ._seats import (
     Container,
     SeatError,
     assign_seat,
-    check_feature,
     claim_info,
     claim_seat,
     container_for,
-    container_of,
     list_seats,
     resend_invitation,
     revoke_seat,
     seat_for,
 )
-from ._state import Json, OrganizationToken, Seat, Session, State
+from ._state import Json, Seat, State, Subject
 from ._validation import (
     MISSING,
     Field,
@@ -53,7 +51,7 @@ _METADATA_KEYS = 10
 _METADATA_BYTES = 1024
 
 
-def _subject() -> Session | OrganizationToken:
+def _subject() -> Subject:
     subject = exchange().subject
     assert subject is not None
     return subject
@@ -184,9 +182,7 @@ def _validate_assign(model: Model, body: Any, portal: bool) -> tuple[Json, list[
     return values, [entry("value_error", ["body"], f"Value error, {problem}", body, {"error": {}})]
 
 
-def _assign_container(
-    state: State, subject: Session | OrganizationToken, values: Json
-) -> Container:
+def _assign_container(state: State, subject: Subject, values: Json) -> Container:
     if values["subscription_id"] is not None:
         return container_for(state, subject, "subscription", values["subscription_id"])
     if values["order_id"] is not None:
@@ -260,16 +256,6 @@ def _on_seat(
     return route
 
 
-def _org_checked(action: Callable[[State, Seat], Json]) -> Callable[[State, Seat], Json]:
-    """The organization side checks the feature before the service does (Polar's routes)."""
-
-    def run(state: State, seat: Seat) -> Json:
-        check_feature(state, container_of(state, seat).organization_id)
-        return action(state, seat)
-
-    return run
-
-
 @requires(PORTAL)
 async def portal_list(request: web.Request) -> web.StreamResponse:
     """``GET /v1/customer-portal/seats``: any member may list its customer's seats."""
@@ -298,8 +284,8 @@ async def org_assign(request: web.Request) -> web.StreamResponse:
     return await _assign(request, portal=False)
 
 
-org_revoke = requires(ORGANIZATION, scopes=WRITE)(_on_seat(_org_checked(revoke_seat)))
-org_resend = requires(ORGANIZATION, scopes=WRITE)(_on_seat(_org_checked(resend_invitation)))
+org_revoke = requires(ORGANIZATION, scopes=WRITE)(_on_seat(revoke_seat))
+org_resend = requires(ORGANIZATION, scopes=WRITE)(_on_seat(resend_invitation))
 
 _SEAT_CLAIM = Model("SeatClaim", (Field("invitation_token", string, required=True),))
 

@@ -18,8 +18,8 @@ __all__ = ["ORGANIZATION", "PORTAL", "STATE", "Route", "requires"]
 
 PORTAL = frozenset({"customer", "member"})
 """Customer-portal endpoints: a customer session or a member session."""
-ORGANIZATION = frozenset({"organization"})
-"""Organization endpoints: an organization access token (Polar also takes a user's)."""
+ORGANIZATION = frozenset({"organization", "user"})
+"""Organization endpoints: an organization access token, or a user's personal access token."""
 STATE: web.AppKey[State] = web.AppKey("state", State)
 
 Route = Callable[[web.Request], Awaitable[web.StreamResponse]]

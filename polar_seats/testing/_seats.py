@@ -18,10 +18,10 @@ from ._state import (
     Json,
     Member,
     Order,
-    OrganizationToken,
     Seat,
     Session,
     State,
+    Subject,
     Subscription,
     new_id,
 )
@@ -31,7 +31,6 @@ __all__ = [
     "Container",
     "SeatError",
     "assign_seat",
-    "check_feature",
     "claim_info",
     "claim_seat",
     "container_for",
@@ -48,7 +47,6 @@ INVITATION_TTL = 86_400.0
 _INVALID_TOKEN = "Invalid or expired invitation token"
 
 Container = Subscription | Order
-Subject = Session | OrganizationToken
 
 
 class SeatError(Exception):
@@ -137,9 +135,9 @@ def container_for(state: State, subject: Subject, kind: str, container_id: str) 
 
 
 def _readable(subject: Subject, container: Container) -> bool:
-    if isinstance(subject, OrganizationToken):
-        return container.organization_id == subject.organization_id
-    return container.customer_id == subject.customer_id
+    if isinstance(subject, Session):
+        return container.customer_id == subject.customer_id
+    return container.organization_id in subject.organization_ids
 
 
 def container_of(state: State, seat: Seat) -> Container:
@@ -158,15 +156,6 @@ def seat_for(state: State, subject: Subject, seat_id: str) -> Seat:
     raise _not_found("Seat not found")
 
 
-def check_feature(state: State, organization_id: str) -> None:
-    """Polar's ``check_seat_feature_enabled``."""
-    organization = state.organizations.get(organization_id)
-    if organization is None or not organization.seat_based_pricing_enabled:
-        raise SeatError(
-            403, "FeatureNotEnabled", "Seat-based pricing is not enabled for this organization"
-        )
-
-
 def _seats_of(state: State, container: Container) -> list[Seat]:
     key = "subscription_id" if isinstance(container, Subscription) else "order_id"
     return [seat for seat in state.seats if getattr(seat, key) == container.id]
@@ -182,7 +171,6 @@ def _available(state: State, container: Container) -> int:
 
 def list_seats(state: State, container: Container) -> Json:
     """``SeatsList``: every seat row (revoked ones too), not paginated."""
-    check_feature(state, container.organization_id)
     return {
         "seats": [seat_body(state, seat) for seat in _seats_of(state, container)],
         "available_seats": _available(state, container),
@@ -193,7 +181,6 @@ def list_seats(state: State, container: Container) -> Json:
 async def assign_seat(state: State, container: Container, values: Json) -> Json:
     """Polar's ``assign_seat``, its checks in its order; the container's lock makes
     concurrent assigns for the last seat give one seat and ``SeatNotAvailable`` to the rest."""
-    check_feature(state, container.organization_id)
     if isinstance(container, Order) and not container.paid:
         raise SeatError(400, "SeatNotAvailable", "Order must be paid before assigning seats")
     async with state.locks[container.id]:
@@ -261,7 +248,7 @@ def _find_customer(state: State, organization_id: str, values: Json) -> Customer
     for customer in state.customers.values():
         if customer.organization_id != organization_id:
             continue
-        if values.get("email") and customer.email.lower() == values["email"].lower():
+        if values.get("email") and (customer.email or "").lower() == values["email"].lower():
             return customer
         if values.get("external_customer_id") and (
             customer.external_id == values["external_customer_id"]
@@ -291,6 +278,10 @@ def _legacy_target(
             raise SeatError(
                 400, "SeatAlreadyAssigned", f"Seat already assigned to customer {identifier}"
             )
+    if customer.email is None:  # a team without an address: nobody to invite
+        raise SeatError(
+            400, "InvalidSeatAssignmentRequest", "The customer has no email to send the seat to."
+        )
     member = _member_by_email(state, state.customers[container.customer_id], customer.email)
     return customer, member, customer.email
 
@@ -377,7 +368,6 @@ def revoke_seat(state: State, seat: Seat) -> Json:
     cleared; the answer still shows the member and email Polar had loaded."""
     if seat.status == "revoked":
         return seat_body(state, seat)
-    check_feature(state, container_of(state, seat).organization_id)
     member = state.members.get(seat.member_id or "")
     customer = state.customers.get(seat.customer_id or "")
     now = state.clock()
@@ -390,7 +380,6 @@ def revoke_seat(state: State, seat: Seat) -> Json:
 
 def resend_invitation(state: State, seat: Seat) -> Json:
     """The same token, the same expiry, emailed again; only a pending seat."""
-    check_feature(state, container_of(state, seat).organization_id)
     if seat.status != "pending":
         raise SeatError(400, "SeatNotPending", "Seat is not in pending status")
     body = seat_body(state, seat)
@@ -417,7 +406,6 @@ def claim_info(state: State, token: str) -> Json:
     if seat is None:
         raise _not_found(_INVALID_TOKEN)
     container = container_of(state, seat)
-    check_feature(state, container.organization_id)
     organization = state.organizations[container.organization_id]
     product = container.body["product"]
     return {
@@ -436,7 +424,6 @@ def claim_seat(state: State, token: str) -> Json:
     if seat is None or seat.customer_id is None:
         raise _invalid_token()
     container = container_of(state, seat)
-    check_feature(state, container.organization_id)
     loaded = state.members.get(seat.member_id or "")
     customer = state.customers[seat.customer_id]
     if seat.member_id is None:
@@ -445,6 +432,8 @@ def claim_seat(state: State, token: str) -> Json:
                 raise _invalid_token()
             seat.member_id = _member_by_email(state, customer, seat.email).id
         else:
+            if customer.email is None:
+                raise _invalid_token()
             billing = state.customers[container.customer_id]
             seat.member_id = _member_by_email(state, billing, customer.email).id
             seat.email = customer.email

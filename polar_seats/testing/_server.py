@@ -216,21 +216,27 @@ class FakePolarServer:
 
         It gets its members (``{email: role}``; by default one owner with its email and
         external id) and ``subscriptions`` seeded subscriptions on each of which every
-        member holds a claimed seat. Mint its sessions over HTTP
-        (``POST /v1/customer-sessions/`` with ``external_customer_id``) or with
-        `State.mint_session`.
+        member holds a claimed seat. A team of an organization with the member model has
+        no email of its own (``None``, as Polar's may) unless ``email`` is given. Mint its
+        sessions over HTTP (``POST /v1/customer-sessions/`` with ``external_customer_id``)
+        or with `State.mint_session`.
         """
         state = self.state
         organization = organization or self.claimant.organization
         number = len(state.customers)
-        email = email or f"{external_id or f'customer-{number}'}@example.com"
+        own = email or f"{external_id or f'customer-{number}'}@example.com"
+        addressless = type == "team" and organization.member_model_enabled and email is None
         customer = state.add_customer(
-            organization.id, email, external_id=external_id, name=name, type=type
+            organization.id,
+            None if addressless else own,
+            external_id=external_id,
+            name=name,
+            type=type,
         )
-        roles = members if members is not None else {email: "owner"}
+        roles = members if members is not None else {own: "owner"}
         people: list[Member] = []
         for address, role in roles.items():
-            same = address == customer.email
+            same = address == own
             external = external_id if same else None
             people.append(
                 state.add_member(

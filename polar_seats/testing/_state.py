@@ -12,7 +12,7 @@ import collections
 import dataclasses
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from .._clock import advance_testing_clock, testing_clock
@@ -29,7 +29,9 @@ __all__ = [
     "Seat",
     "Session",
     "State",
+    "Subject",
     "Subscription",
+    "UserToken",
 ]
 
 Json = dict[str, Any]
@@ -76,14 +78,14 @@ class Organization:
     slug: str
     name: str
     member_model_enabled: bool = False
-    seat_based_pricing_enabled: bool = True
 
 
 @dataclasses.dataclass
 class Customer:
     id: str
     organization_id: str
-    email: str
+    email: str | None
+    """``None`` only for a team: with the member model, its members have the addresses."""
     name: str | None = None
     external_id: str | None = None
     type: Literal["individual", "team"] = "individual"
@@ -189,6 +191,32 @@ class OrganizationToken:
     def subject(self) -> str:
         return f"organization:{self.organization_id}"
 
+    @property
+    def organization_ids(self) -> frozenset[str]:
+        """The organizations it acts in: its own."""
+        return frozenset({self.organization_id})
+
+
+@dataclasses.dataclass
+class UserToken:
+    """A user's personal access token (``polar_pat_``) and its scopes: Polar's ``User``
+    subject, which reaches every organization the user belongs to, so an external customer
+    id may name customers of several."""
+
+    token: str = dataclasses.field(repr=False)
+    organization_ids: frozenset[str]
+    scopes: frozenset[str] = frozenset()
+    id: str = dataclasses.field(default_factory=new_id)
+    """The user's id."""
+
+    @property
+    def subject(self) -> str:
+        return f"user:{self.id}"
+
+
+Subject = Session | OrganizationToken | UserToken
+"""Who a request authenticated as."""
+
 
 class State:
     """Everything the fake Polar knows, in memory."""
@@ -204,6 +232,7 @@ class State:
         """In table order, which is the order Polar's unordered queries happen to return."""
         self.sessions: dict[str, Session] = {}
         self.organization_tokens: dict[str, OrganizationToken] = {}
+        self.user_tokens: dict[str, UserToken] = {}
         self.minted: list[Session] = []
         """Every session ``POST /v1/customer-sessions/`` minted, in order."""
         self.frontend_url = FRONTEND_URL
@@ -232,7 +261,10 @@ class State:
             self.organizations[known.id] = known
         return known
 
-    def add_customer(self, organization_id: str, email: str, **fields: Any) -> Customer:
+    def add_customer(self, organization_id: str, email: str | None, **fields: Any) -> Customer:
+        if email is None and fields.get("type") != "team":
+            raise ValueError("Only a team customer may have no email; pass type='team'.")
+        fields.setdefault("email_verified", email is not None)
         fields.setdefault("created_at", self.clock())
         customer = Customer(fields.pop("id", None) or new_id(), organization_id, email, **fields)
         self.customers[customer.id] = customer
@@ -240,6 +272,8 @@ class State:
 
     def add_member(self, customer: Customer, **fields: Any) -> Member:
         email = fields.pop("email", customer.email)
+        if email is None:
+            raise ValueError("A member needs an email, and the customer has none: pass email=.")
         fields.setdefault("created_at", self.clock())
         member = Member(fields.pop("id", None) or new_id(), customer.id, email, **fields)
         self.members[member.id] = member
@@ -315,12 +349,37 @@ class State:
         self.organization_tokens[oat.token] = oat
         return oat
 
+    def add_user_token(
+        self,
+        organizations: Iterable[Organization],
+        scopes: frozenset[str],
+        *,
+        token: str | None = None,
+    ) -> UserToken:
+        """A personal access token of a user who belongs to ``organizations``."""
+        pat = UserToken(
+            token or "polar_pat_" + secrets.token_urlsafe(32),
+            frozenset(organization.id for organization in organizations),
+            scopes,
+        )
+        self.user_tokens[pat.token] = pat
+        return pat
+
     def emit(self, event: str, seat: Json) -> None:
         """Tell the listeners (the webhook sender) that a seat event happened."""
         for listener in self.listeners:
             listener(event, seat)
 
     # Reading ---------------------------------------------------------------------------
+
+    def subject(self, token: str) -> Subject | None:
+        """Who ``token`` authenticates as: a live session, or an organization's or a user's
+        access token; ``None`` when the fake does not know it."""
+        return (
+            self.session(token)
+            or self.organization_tokens.get(token)
+            or self.user_tokens.get(token)
+        )
 
     def session(self, token: str) -> Session | None:
         """The live session a token opens: ``None`` when unknown, expired or revoked."""

@@ -48,9 +48,15 @@ async def pages(client: ps.AsyncClient) -> None:
     assert_type(bare.items[0], ps.CustomerSubscription)
 
 
-def sessions(info: ps.CustomerSessionInfo) -> None:
+def sessions(info: ps.CustomerSessionInfo, session: ps.CustomerSession) -> None:
     assert_type(info.expires_at, datetime)
     assert_type(info.return_url, str | None)
+    customer = session.customer
+    assert_type(customer.email, str | None)
+    if isinstance(customer, ps.IndividualCustomer):
+        assert_type(customer.email, str)
+    elif isinstance(customer, ps.TeamCustomer):
+        assert_type(customer.email, str | None)
 
 
 async def per_customer(client: ps.AsyncClient, token: str) -> None:
