@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from .. import versions
 from .._clock import testing_clock, testing_date
 from ._claimant import Claimant, ClaimantTokens, ClaimedSubscriptions
 from ._data import make_subscription, make_subscriptions
@@ -35,7 +36,7 @@ from ._middleware import (
 from ._routes import ROUTES, STATE, list_page
 from ._seeding import BillingCustomer, Role, seed_billing_customer
 from ._state import Clock, Customer, Invitation, Json, Member, Organization, Session, State
-from ._webhooks import API_VERSION, WebhookDelivery, WebhookSender
+from ._webhooks import WebhookDelivery, WebhookSender
 
 __all__ = [
     "DEFAULT_ORGANIZATION_TOKEN",
@@ -86,7 +87,8 @@ class FakePolarServer:
     ``on_request`` runs before each answer (with the recorded request), for tests that
     change the data mid-walk. ``webhook_url`` and ``webhook_secret``: where seat events
     are POSTed, signed; ``webhook_api_version``: the endpoint's own API version, which
-    every event carries (``api_version``, ``webhook-api-version``). ``ssl_context`` (a
+    every event carries (``api_version``, ``webhook-api-version``): by default, as Polar
+    does, the version Current on the fake's date when it is made. ``ssl_context`` (a
     server-side ``ssl.SSLContext`` with its certificate loaded) serves https instead of
     http. Use it as ``async with FakePolarServer() as server`` and point a client at
     ``server.url``.
@@ -110,7 +112,7 @@ class FakePolarServer:
         latency: tuple[float, float] | None = None,
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
-        webhook_api_version: str = API_VERSION,
+        webhook_api_version: str | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
@@ -118,7 +120,12 @@ class FakePolarServer:
         self.clock = Clock(clock)
         self._today = today
         self.state = State(self.clock)
-        self._webhooks = WebhookSender(self.clock, webhook_url, webhook_secret, webhook_api_version)
+        self._webhooks = WebhookSender(
+            self.clock,
+            webhook_url,
+            webhook_secret,
+            versions.current(self.today) if webhook_api_version is None else webhook_api_version,
+        )
         self.state.listeners.append(self._webhooks.emit)
         self.claimant = Claimant(self.state, seed=seed)
         """The seeded claimant: ``claimant.customer``, ``claimant.member``."""

@@ -26,8 +26,8 @@ from typing import Any
 
 import aiohttp
 
+from .. import versions
 from ._bodies import iso
-from ._middleware import KNOWN_VERSIONS
 
 __all__ = ["API_VERSION", "WebhookDelivery", "WebhookSender", "sign", "signing_key"]
 
@@ -36,7 +36,7 @@ Json = dict[str, Any]
 TIMEOUT = 10.0
 """Polar gives an endpoint ten seconds to answer."""
 
-API_VERSION = "2026-10"
+API_VERSION = versions.DEFAULT
 """A new webhook endpoint's version unless told otherwise: Polar's Current on 2026-12-06."""
 
 _PREFIX = "whsec_"
@@ -120,10 +120,11 @@ class WebhookSender:
 
     @api_version.setter
     def api_version(self, version: str) -> None:
-        if version not in KNOWN_VERSIONS:
+        known = [entry.name for entry in versions.CALENDAR]
+        if version not in known:
             raise ValueError(
                 f"webhook_api_version is one of the versions the fake knows "
-                f"({', '.join(KNOWN_VERSIONS)}), not {version!r}."
+                f"({', '.join(known)}), not {version!r}."
             )
         self._api_version = version
 
