@@ -210,21 +210,21 @@ def check(version: object, on: date | None = None) -> str:
             f"polar-seats knows, or was never released). Versions Polar serves today: "
             f"{_live_list(day)}."
         )
-    current = entry.stage(day)
-    if current is Stage.REMOVED:
+    where = entry.stage(day)
+    if where is Stage.REMOVED:
         raise ValueError(
             f"Polar removed API version {version} at its release of {entry.removed:%B %Y}: "
             f"it answers every request that names it with 404. Pass polar_version= one of "
             f"the versions Polar serves today ({_live_list(day)}), or upgrade polar-seats."
         )
-    if current is Stage.UNKNOWN:
+    if where is Stage.UNKNOWN:
         raise ValueError(
             f"API version {version} is not released yet (it becomes Polar's next version in "
             f"{entry.next:%B %Y}). Versions Polar serves today: {_live_list(day)}."
         )
-    if current is Stage.DEPRECATED and version not in _warned:
+    if where is Stage.DEPRECATED and version not in _warned:
         _warned.add(version)
-        successor = _successor(version, day)
+        successor = current(day)
         message = (
             f"Polar-Version {version} is deprecated: Polar removes it in {entry.removal}, and "
             f"from then on answers every request that names it with 404. Upgrade polar-seats, "
@@ -250,11 +250,3 @@ def note_served(sent: str, served: str) -> None:
         sent,
         sent,
     )
-
-
-def _successor(version: str, day: date) -> str:
-    """The version to move to from ``version``: the Current one on ``day``."""
-    for entry in CALENDAR:
-        if entry.stage(day) is Stage.CURRENT:
-            return entry.name
-    return CALENDAR[-1].name
