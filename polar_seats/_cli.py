@@ -1,5 +1,6 @@
 """The ``polar-seats`` command: list claimed subscriptions, mint customer sessions, manage
-seats and claim invitations, or try it on a fake server."""
+seats and claim invitations, check the API version and a token before a deploy, or try it
+on a fake server."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 import msgspec
 from yarl import URL
 
+from . import versions
+from ._cli_check import DESCRIPTION as CHECK_DESCRIPTION
+from ._cli_check import HELP as CHECK_HELP
+from ._cli_check import VersionExpiring, check_options
+from ._cli_check import add_options as add_check_options
+from ._cli_check import run as _run_check
 from ._cli_output import FORMATS, Writer, check_field
 from ._cli_output import pick as _pick
 from ._cli_report import Progress, progress_wanted, scrub
@@ -57,6 +64,7 @@ from ._cli_sessions import (
     organization_token,
     read_token,
 )
+from ._cli_versions import VersionRefused, add_version_option, not_served
 from ._errors import (
     AmbiguousExternalCustomerIdError,
     AuthenticationError,
@@ -68,6 +76,7 @@ from ._errors import (
     RateLimitError,
     SeatAlreadyAssignedError,
     SeatNotAvailableError,
+    VersionNotFoundError,
 )
 from ._models import CustomerSubscription, Page
 from ._protocol import check_limit
@@ -111,6 +120,8 @@ EXIT_INVITATION = 9
 EXIT_NOT_FOUND = 10
 EXIT_OUTCOME_UNKNOWN = 11
 EXIT_AMBIGUOUS_CUSTOMER = 12
+EXIT_VERSION = 13
+EXIT_VERSION_EXPIRING = 14
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 
@@ -121,7 +132,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="polar-seats",
         formatter_class=_HelpFormatter,
         description="List the Polar subscriptions on which a customer holds a seat, mint "
-        "customer sessions, manage the seats of a subscription and claim invitations.",
+        "customer sessions, manage the seats of a subscription and claim invitations; check "
+        "the API version and a token before a deploy.",
         epilog="Try `polar-seats demo` first: it needs no account. "
         "`polar-seats COMMAND --help` describes a command.",
         allow_abbrev=False,
@@ -198,6 +210,11 @@ def _parser() -> argparse.ArgumentParser:
         _add_debug(parser_of, refuse=RefuseInvitationToken)
         _add_server_options(parser_of)
         add_options(parser_of, claim)
+
+    check = _command(commands, "check", help=CHECK_HELP, description=CHECK_DESCRIPTION)
+    _add_debug(check)
+    _add_server_options(check)
+    add_check_options(check)
 
     demo = _command(
         commands,
@@ -333,6 +350,7 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
         help="which Polar to ask (default: production)",
     )
     parser.add_argument("--base-url", metavar="URL", help="another origin, such as a fake server's")
+    add_version_option(parser)
 
 
 def _add_data_options(parser: argparse.ArgumentParser, *, seeds: str) -> None:
@@ -593,6 +611,9 @@ def _check(args: argparse.Namespace) -> None:
         _fault_plan(args)
         _check_webhook(args.webhook_url, args.webhook_secret)
         return
+    if args.command == "check":
+        check_options(args)
+        return
     if args.command == "session":
         customer_of(args, required=True)
         return
@@ -650,6 +671,9 @@ _EXITS: tuple[tuple[type[Exception], int], ...] = (
     (SeatMissing, EXIT_NOT_FOUND),
     (OutcomeUnknownError, EXIT_OUTCOME_UNKNOWN),
     (AmbiguousExternalCustomerIdError, EXIT_AMBIGUOUS_CUSTOMER),
+    (VersionRefused, EXIT_VERSION),
+    (VersionNotFoundError, EXIT_VERSION),
+    (VersionExpiring, EXIT_VERSION_EXPIRING),
     (PolarError, EXIT_ERROR),
 )
 
@@ -673,6 +697,8 @@ def run(
             asyncio.run(create_session(args, out, err))
         elif args.command in ("seats", *CLAIMS):
             asyncio.run(_run_seats(args, out, err))
+        elif args.command == "check":
+            asyncio.run(_run_check(args, out, err))
         else:
             asyncio.run(_list(args, out, err))
     except BrokenPipeError:
@@ -702,6 +728,8 @@ def _failure(exc: Exception, args: argparse.Namespace) -> tuple[int, str]:
     """The exit status and the sentence of an error."""
     for kind, code in _EXITS:
         if isinstance(exc, kind):
+            if isinstance(exc, VersionNotFoundError):
+                return code, not_served(getattr(args, "polar_version", None) or versions.DEFAULT)
             explained = (
                 _explain_seats(exc, args) or explain(exc, args)
                 if isinstance(exc, PolarError)
