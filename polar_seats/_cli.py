@@ -21,7 +21,7 @@ from yarl import URL
 from . import versions
 from ._cli_check import DESCRIPTION as CHECK_DESCRIPTION
 from ._cli_check import HELP as CHECK_HELP
-from ._cli_check import VersionExpiring, check_options
+from ._cli_check import VersionExpiring, check_options, day_of
 from ._cli_check import add_options as add_check_options
 from ._cli_check import run as _run_check
 from ._cli_output import FORMATS, Writer, check_field
@@ -64,7 +64,7 @@ from ._cli_sessions import (
     organization_token,
     read_token,
 )
-from ._cli_versions import VersionRefused, add_version_option, not_served
+from ._cli_versions import VersionRefused, add_version_option, not_served, served_on
 from ._errors import (
     AmbiguousExternalCustomerIdError,
     AuthenticationError,
@@ -248,6 +248,12 @@ def _parser() -> argparse.ArgumentParser:
         help="port (default 8000), 0 for any free one",
     )
     _add_data_options(serve, seeds="the data and of --fault-rate's faults")
+    serve.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="serve the API versions live on this day, as Polar would (default: the real "
+        "day, as it passes); a request for any other gets Polar's 404",
+    )
     serve.add_argument(
         "--fault",
         action="append",
@@ -498,6 +504,7 @@ async def _serve(args: argparse.Namespace, out: TextIO) -> None:
         port=args.port,
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
+        today=None if args.today is None else day_of(args.today, "--today"),
     )
     server.add_customer(external_id=DEMO_CUSTOMER, subscriptions=3)
     team = server.add_billing_customer(seats=DEMO_SEATS, external_id=DEMO_TEAM)
@@ -517,6 +524,8 @@ async def _serve(args: argparse.Namespace, out: TextIO) -> None:
             f"Organization token: {DEFAULT_ORGANIZATION_TOKEN}\n"
             f"External customer id: {DEMO_CUSTOMER}\n"
             f"Seat subscription id: {team.subscription_id}\n"
+            f"Date: {server.today}{' (today)' if args.today is None else ''}\n"
+            f"API versions: {served_on(server.today)}\n"
             + (
                 f"Webhook URL: {_shown_url(args.webhook_url)}\n"
                 f"Webhook API version: {server.webhook_api_version}\n"
@@ -610,6 +619,8 @@ def _check(args: argparse.Namespace) -> None:
             )
         _fault_plan(args)
         _check_webhook(args.webhook_url, args.webhook_secret)
+        if args.today is not None:
+            day_of(args.today, "--today")
         return
     if args.command == "check":
         check_options(args)

@@ -1,5 +1,5 @@
-"""`polar-seats check` against the fake over HTTP, and `--polar-version` on the other
-commands."""
+"""`polar-seats check` against the fake over HTTP, `--polar-version` on the other commands,
+and `serve-fake --today`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any, NamedTuple
 
+import aiohttp
 import pytest
 
 from polar_seats import _cli
 from polar_seats.testing import DEFAULT_TOKEN, FakePolarServer, serve_in_thread, set_testing_date
+from tests.test_cli import run_cli, serve_fake_said
 
 ORG_TOKEN = "polar_oat_CHECKORGSECRET0123456789"
 BAD_SESSION = "polar_cst_CHECKBADSECRET0123456789"
@@ -304,3 +306,32 @@ def test_other_commands_exit_13_for_a_version_refused_on_either_side(
     assert len(fake.requests) == sent
     [line] = said.lines
     assert "pass one with --polar-version" in line
+
+
+async def test_serve_fake_today_serves_the_versions_live_that_day() -> None:
+    """`serve-fake --today 2027-01-08` says its date and versions, refuses 2026-04 with
+    Polar's bare 404, and serves 2027-01 when no version is asked for."""
+    async with (
+        serve_fake_said("--today", "2027-01-08") as said,
+        aiohttp.ClientSession() as session,
+    ):
+        url = f"{said['URL']}/v1/customer-portal/customer-session/introspect"
+        auth = {"Authorization": f"Bearer {said['Token']}"}
+        async with session.get(url, headers={**auth, "Polar-Version": "2026-04"}) as refused:
+            assert (refused.status, await refused.json()) == (404, {"detail": "Not Found"})
+            assert "Polar-Version" not in refused.headers
+        async with session.get(url, headers=auth) as served:
+            assert (served.status, served.headers["Polar-Version"]) == (200, "2027-01")
+    assert said["Date"] == "2027-01-08"
+    assert said["API versions"] == "2026-10 (deprecated), 2027-01 (current)"
+
+
+@pytest.mark.parametrize("day", ["2027-02-30", "08/01/2027"])
+async def test_serve_fake_refuses_a_malformed_today_in_one_line(day: str) -> None:
+    """A --today that is no YYYY-MM-DD date: exit 2, one line, no server started."""
+    status, out, err = await run_cli("serve-fake", "--port", "0", "--today", day, timeout=20)
+    assert (status, out) == (_cli.EXIT_USAGE, "")
+    assert (
+        err
+        == f"polar-seats: --today takes a date as YYYY-MM-DD, such as 2027-01-08 (got {day!r}).\n"
+    )
