@@ -1,5 +1,6 @@
 """The ``polar-seats`` command: list claimed subscriptions, mint customer sessions, manage
-seats and claim invitations, or try it on a fake server."""
+seats and claim invitations, check the API version and a token before a deploy, or try it
+on a fake server."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO
 import msgspec
 from yarl import URL
 
+from . import versions
+from ._cli_check import DESCRIPTION as CHECK_DESCRIPTION
+from ._cli_check import HELP as CHECK_HELP
+from ._cli_check import VersionExpiring, check_options, day_of
+from ._cli_check import add_options as add_check_options
+from ._cli_check import run as _run_check
 from ._cli_output import FORMATS, Writer, check_field
 from ._cli_output import pick as _pick
 from ._cli_report import Progress, progress_wanted, scrub
@@ -57,6 +64,7 @@ from ._cli_sessions import (
     organization_token,
     read_token,
 )
+from ._cli_versions import VersionRefused, add_version_option, not_served, served_on
 from ._errors import (
     AmbiguousExternalCustomerIdError,
     AuthenticationError,
@@ -68,6 +76,7 @@ from ._errors import (
     RateLimitError,
     SeatAlreadyAssignedError,
     SeatNotAvailableError,
+    VersionNotFoundError,
 )
 from ._models import CustomerSubscription, Page
 from ._protocol import check_limit
@@ -111,6 +120,8 @@ EXIT_INVITATION = 9
 EXIT_NOT_FOUND = 10
 EXIT_OUTCOME_UNKNOWN = 11
 EXIT_AMBIGUOUS_CUSTOMER = 12
+EXIT_VERSION = 13
+EXIT_VERSION_EXPIRING = 14
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 
@@ -121,7 +132,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="polar-seats",
         formatter_class=_HelpFormatter,
         description="List the Polar subscriptions on which a customer holds a seat, mint "
-        "customer sessions, manage the seats of a subscription and claim invitations.",
+        "customer sessions, manage the seats of a subscription and claim invitations; check "
+        "the API version and a token before a deploy.",
         epilog="Try `polar-seats demo` first: it needs no account. "
         "`polar-seats COMMAND --help` describes a command.",
         allow_abbrev=False,
@@ -199,6 +211,11 @@ def _parser() -> argparse.ArgumentParser:
         _add_server_options(parser_of)
         add_options(parser_of, claim)
 
+    check = _command(commands, "check", help=CHECK_HELP, description=CHECK_DESCRIPTION)
+    _add_debug(check)
+    _add_server_options(check)
+    add_check_options(check)
+
     demo = _command(
         commands,
         "demo",
@@ -231,6 +248,12 @@ def _parser() -> argparse.ArgumentParser:
         help="port (default 8000), 0 for any free one",
     )
     _add_data_options(serve, seeds="the data and of --fault-rate's faults")
+    serve.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="serve the API versions live on this day, as Polar would (default: the real "
+        "day, as it passes); a request for any other gets Polar's 404",
+    )
     serve.add_argument(
         "--fault",
         action="append",
@@ -333,6 +356,7 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
         help="which Polar to ask (default: production)",
     )
     parser.add_argument("--base-url", metavar="URL", help="another origin, such as a fake server's")
+    add_version_option(parser)
 
 
 def _add_data_options(parser: argparse.ArgumentParser, *, seeds: str) -> None:
@@ -480,6 +504,7 @@ async def _serve(args: argparse.Namespace, out: TextIO) -> None:
         port=args.port,
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
+        today=None if args.today is None else day_of(args.today, "--today"),
     )
     server.add_customer(external_id=DEMO_CUSTOMER, subscriptions=3)
     team = server.add_billing_customer(seats=DEMO_SEATS, external_id=DEMO_TEAM)
@@ -499,6 +524,8 @@ async def _serve(args: argparse.Namespace, out: TextIO) -> None:
             f"Organization token: {DEFAULT_ORGANIZATION_TOKEN}\n"
             f"External customer id: {DEMO_CUSTOMER}\n"
             f"Seat subscription id: {team.subscription_id}\n"
+            f"Date: {server.today}{' (today)' if args.today is None else ''}\n"
+            f"API versions: {served_on(server.today)}\n"
             + (
                 f"Webhook URL: {_shown_url(args.webhook_url)}\n"
                 f"Webhook API version: {server.webhook_api_version}\n"
@@ -592,6 +619,11 @@ def _check(args: argparse.Namespace) -> None:
             )
         _fault_plan(args)
         _check_webhook(args.webhook_url, args.webhook_secret)
+        if args.today is not None:
+            day_of(args.today, "--today")
+        return
+    if args.command == "check":
+        check_options(args)
         return
     if args.command == "session":
         customer_of(args, required=True)
@@ -650,6 +682,9 @@ _EXITS: tuple[tuple[type[Exception], int], ...] = (
     (SeatMissing, EXIT_NOT_FOUND),
     (OutcomeUnknownError, EXIT_OUTCOME_UNKNOWN),
     (AmbiguousExternalCustomerIdError, EXIT_AMBIGUOUS_CUSTOMER),
+    (VersionRefused, EXIT_VERSION),
+    (VersionNotFoundError, EXIT_VERSION),
+    (VersionExpiring, EXIT_VERSION_EXPIRING),
     (PolarError, EXIT_ERROR),
 )
 
@@ -673,6 +708,8 @@ def run(
             asyncio.run(create_session(args, out, err))
         elif args.command in ("seats", *CLAIMS):
             asyncio.run(_run_seats(args, out, err))
+        elif args.command == "check":
+            asyncio.run(_run_check(args, out, err))
         else:
             asyncio.run(_list(args, out, err))
     except BrokenPipeError:
@@ -702,6 +739,8 @@ def _failure(exc: Exception, args: argparse.Namespace) -> tuple[int, str]:
     """The exit status and the sentence of an error."""
     for kind, code in _EXITS:
         if isinstance(exc, kind):
+            if isinstance(exc, VersionNotFoundError):
+                return code, not_served(getattr(args, "polar_version", None) or versions.DEFAULT)
             explained = (
                 _explain_seats(exc, args) or explain(exc, args)
                 if isinstance(exc, PolarError)

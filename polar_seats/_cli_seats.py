@@ -30,6 +30,7 @@ from ._cli_sessions import (
     TOKEN_VARIABLE,
     Customer,
     RefuseToken,
+    TokenOption,
     UsageError,
     add_customer_options,
     add_token_file,
@@ -478,7 +479,7 @@ _NO_CREDENTIAL = (
 class Credential:
     """What a seats command sends: the client's token option, and the customer it acts for."""
 
-    options: dict[str, str]
+    options: TokenOption
     """``token=`` or ``organization_token=``, for ``AsyncClient``."""
     customer: Customer | None
     """The customer a view acts for with the organization token, as ``for_customer()``

@@ -10,13 +10,16 @@ import contextlib
 import dataclasses
 import os
 import re
-from collections.abc import AsyncGenerator, Mapping
+import warnings
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, NoReturn, Protocol, TextIO, TypedDict, cast
 
 import aiohttp
 import msgspec
 
+from . import versions
 from ._cli_report import RequestLog
+from ._cli_versions import client_version
 from ._client import AsyncClient
 from ._errors import (
     AmbiguousExternalCustomerIdError,
@@ -58,6 +61,13 @@ class Customer(TypedDict, total=False):
     external_customer_id: str
     member_id: str
     external_member_id: str
+
+
+class TokenOption(TypedDict, total=False):
+    """The credential a command sends, as ``AsyncClient`` takes it."""
+
+    token: str
+    organization_token: str
 
 
 class UsageError(Exception):
@@ -281,15 +291,26 @@ def hidden_values(args: argparse.Namespace) -> list[str]:
 
 @contextlib.asynccontextmanager
 async def open_client(
-    args: argparse.Namespace, err: TextIO, **options: Any
+    args: argparse.Namespace,
+    err: TextIO,
+    *,
+    traces: Sequence[aiohttp.TraceConfig] = (),
+    **options: Any,
 ) -> AsyncGenerator[AsyncClient]:
-    """A client on a session of the command's own, logging each request with ``--debug``."""
+    """A client on a session of the command's own, logging each request with ``--debug``
+    and watching it with ``traces``; it sends ``--polar-version`` unless ``options`` name
+    the version."""
+    if "polar_version" not in options:
+        options["polar_version"] = client_version(args, err)
     trace = [RequestLog(err, hidden_values(args)).trace_config()] if args.debug else []
-    async with aiohttp.ClientSession(trace_configs=trace) as session:
-        try:
-            client = AsyncClient(session=session, **options)
-        except ValueError as exc:  # a token, a base URL, a walk option
-            raise UsageError(str(exc)) from None
+    async with aiohttp.ClientSession(trace_configs=[*trace, *traces]) as session:
+        with warnings.catch_warnings():
+            # Said already, in the command's terms, by whoever chose the version.
+            warnings.simplefilter("ignore", versions.DeprecatedVersionWarning)
+            try:
+                client = AsyncClient(session=session, **options)
+            except ValueError as exc:  # a token, a base URL, a walk option
+                raise UsageError(str(exc)) from None
         yield client
 
 
