@@ -18,7 +18,9 @@ from ._errors import (
     AuthenticationError,
     BadRequestError,
     ClientClosedError,
+    CustomerNotFoundError,
     EventLoopError,
+    InvalidArgumentError,
     InvitationTokenError,
     NetworkError,
     NotFoundError,
@@ -32,6 +34,7 @@ from ._errors import (
     SeatAlreadyAssignedError,
     SeatNotAvailableError,
     ServerError,
+    ValidationProblem,
     VersionNotFoundError,
 )
 from ._models import (
@@ -134,6 +137,7 @@ __all__ = [
     "ClientClosedError",
     "Customer",
     "CustomerCancellationReason",
+    "CustomerNotFoundError",
     "CustomerOrganization",
     "CustomerOrganizationFeatureSettings",
     "CustomerPortalCustomerSettings",
@@ -150,6 +154,7 @@ __all__ = [
     "DeprecatedVersionWarning",
     "EventLoopError",
     "IndividualCustomer",
+    "InvalidArgumentError",
     "InvitationTokenError",
     "LegacyRecurringProductPriceCustom",
     "LegacyRecurringProductPriceFixed",
@@ -211,6 +216,7 @@ __all__ = [
     "Tiers",
     "UnknownBenefit",
     "UnknownProductPrice",
+    "ValidationProblem",
     "VersionNotFoundError",
     "__version__",
 ]

@@ -95,7 +95,7 @@ class TokenSource:
 
     variable: str
     option: str
-    kind: tuple[str, str]
+    kind: tuple[str, str, str]
     """What ``check_token`` calls it."""
     wrong: Mapping[str, str]
     """Prefixes of tokens of another kind, and what to do with such a token instead."""

@@ -8,13 +8,14 @@ import platform
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+from uuid import UUID
 
 import aiohttp
 import msgspec
 
 from . import versions
 from ._clock import testing_clock
-from ._errors import AuthenticationError, PolarError
+from ._errors import AuthenticationError, InvalidArgumentError, PolarError
 from ._fleet import SharedSessions
 from ._pagination import check_concurrency
 from ._protocol import (
@@ -57,6 +58,10 @@ DEFAULT_MAX_BODY_SIZE = 32 * 1024 * 1024
 """Bytes a response body may have; a full page of 100 rich subscriptions is under 1 MiB."""
 DEFAULT_SESSION_REFRESH_MARGIN = 300.0
 """Seconds before a cached session expires when it is minted again."""
+SESSION_LIFETIME = 3600.0
+"""Seconds a customer or member session lives at Polar."""
+MAX_SESSION_REFRESH_MARGIN = SESSION_LIFETIME / 2
+"""The largest margin taken: each session is then used for half its hour at least."""
 DEFAULT_SESSION_CACHE_SIZE = 10_000
 """Customer sessions a client keeps, least recently used out first."""
 DEFAULT_STORE_PREFIX = "polar-seats:"
@@ -119,7 +124,12 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
     With an ``organization_token``, [`for_customer()`][polar_seats.AsyncClient.for_customer]
     acts for any customer of the organization: it mints their session on first use and
     keeps it (at most ``session_cache_size`` sessions, least recently used out) until
-    ``session_refresh_margin`` seconds before it expires.
+    ``session_refresh_margin`` seconds (0 to 1800: half the session's hour at most) before
+    it expires.
+
+    Ids may be given as ``str`` or ``uuid.UUID`` wherever a call takes one. A value no
+    request could carry (an id that is not one, ``limit=0``, an empty token) raises
+    [`InvalidArgumentError`][polar_seats.InvalidArgumentError] before anything is sent.
 
     A fleet of processes shares one rate budget with ``rate_limit_store`` and one session
     cache with ``session_store``: each a ``redis://`` URL, or a ``redis.asyncio.Redis``
@@ -246,10 +256,10 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
     def for_customer(
         self,
         *,
-        customer_id: str | None = None,
-        external_customer_id: str | None = None,
-        member_id: str | None = None,
-        external_member_id: str | None = None,
+        customer_id: str | UUID | None = None,
+        external_customer_id: str | UUID | None = None,
+        member_id: str | UUID | None = None,
+        external_member_id: str | UUID | None = None,
     ) -> AsyncClient:
         """The client acting for one customer (or member) of the organization; no I/O.
 
@@ -412,18 +422,20 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
 
     def _check_token_given(self) -> None:
         if self._token is None and self._subject is None:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "This client holds no customer session token: pass one to AsyncClient(), "
                 "call client.with_token(token) for each customer, or, with an organization "
-                "token, client.for_customer(external_customer_id=...)."
+                "token, client.for_customer(external_customer_id=...).",
+                argument="token",
             )
 
     def _check_organization_token(self) -> None:
         if self._settings.organization_headers is None:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "Minting customer sessions needs an organization access token: create the "
                 "client with AsyncClient(organization_token='polar_oat_...') (from "
-                "POLAR_ACCESS_TOKEN, say), with the customer_sessions:write scope."
+                "POLAR_ACCESS_TOKEN, say), with the customer_sessions:write scope.",
+                argument="organization_token",
             )
 
     async def _call(
@@ -494,9 +506,19 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
         started = testing_clock()
         minted = await self._mint(self._subject)
         lifetime = (minted.expires_at - minted.created_at).total_seconds()
+        margin = self._settings.session_refresh_margin
+        if margin > lifetime / 2:
+            # Only a session shorter than Polar's hour gets here (the margin is at most
+            # half the hour): used for half its life, it is not minted on every call.
+            logger.warning(
+                "Polar minted a session that lives %g s, less than twice "
+                "session_refresh_margin (%g s): it is minted again after half its life",
+                lifetime,
+                margin,
+            )
+            margin = lifetime / 2
         # Counted from when the mint was sent, on this machine's clock: a skewed clock
         # does not shorten or stretch the session's hour.
-        margin = min(self._settings.session_refresh_margin, lifetime / 2)
         return CachedSession(
             minted.token,
             started + lifetime - margin,
@@ -606,21 +628,37 @@ def _rate_limit(
             "rate_limit must be requests per minute (an int), a RateLimit, or None "
             f"(got {type(rate_limit).__name__})."
         )
-    return RateLimit(rate_limit)
+    try:
+        return RateLimit(rate_limit)
+    except InvalidArgumentError as error:
+        raise InvalidArgumentError(str(error), argument="rate_limit") from None
 
 
 def _check_margin(margin: float) -> float:
-    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < 3600:
-        raise ValueError(
-            "session_refresh_margin must be seconds from 0 to under an hour (Polar's sessions "
-            f"live one hour); got {margin!r}."
+    # Anything above half the hour is refused, not lowered: a margin is either honoured
+    # as given or refused with the reason.
+    highest = MAX_SESSION_REFRESH_MARGIN
+    if (
+        isinstance(margin, bool)
+        or not isinstance(margin, (int, float))
+        or not 0 <= margin <= highest
+    ):
+        raise InvalidArgumentError(
+            f"session_refresh_margin must be from 0 to {highest:g} seconds (got {margin!r}): "
+            "it is how long before a session's hour ends that the next one is minted, and a "
+            "larger margin would throw most of every session away. To keep each session "
+            f"for N seconds, pass {SESSION_LIFETIME:g} - N (N of {highest:g} or more).",
+            argument="session_refresh_margin",
         )
     return float(margin)
 
 
 def _check_cache_size(size: int) -> int:
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError(f"session_cache_size must be 1 or more sessions (got {size!r}).")
+        raise InvalidArgumentError(
+            f"session_cache_size must be 1 or more sessions (got {size!r}).",
+            argument="session_cache_size",
+        )
     return size
 
 
@@ -628,9 +666,10 @@ def _client_timeout(timeout: float | aiohttp.ClientTimeout) -> aiohttp.ClientTim
     if isinstance(timeout, aiohttp.ClientTimeout):
         return timeout
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"timeout must be a positive number of seconds or an aiohttp.ClientTimeout "
-            f"(got {timeout!r})."
+            f"(got {timeout!r}).",
+            argument="timeout",
         )
     return aiohttp.ClientTimeout(total=float(timeout))
 

@@ -2,6 +2,7 @@
 
 ```text
 PolarError
+├── InvalidArgumentError      an argument's value can never work (also a ValueError)
 ├── ClientClosedError          the client was used after close()
 ├── EventLoopError             the client was used from another event loop
 ├── APIStatusError             the server answered with an error status
@@ -14,7 +15,8 @@ PolarError
 │   ├── NotFoundError          404: a wrong path, or no such resource
 │   │   └── VersionNotFoundError     Polar refused the Polar-Version sent
 │   ├── AmbiguousExternalCustomerIdError  409: the token's organizations share the id
-│   ├── RequestValidationError 422: the server refused the request's query
+│   ├── RequestValidationError 422: the server refused the request's values
+│   │   └── CustomerNotFoundError    a mint named a customer Polar does not know
 │   ├── RateLimitError         429: too many requests; wait retry_after s
 │   └── ServerError            5xx: the server or a proxy in front failed
 ├── NetworkError               the request did not get an answer
@@ -23,8 +25,9 @@ PolarError
 ```
 
 Every error raised for a request carries it as ``request`` (method, path with secrets
-replaced, label); ``page`` is set on page calls. Mistakes in arguments (a ``limit`` of 0, an
-empty token) raise ``ValueError`` before any request is sent.
+replaced, label); ``page`` is set on page calls. Mistakes in the values of arguments (a
+``limit`` of 0, an empty token, an id that is not one) raise ``InvalidArgumentError``, a
+``ValueError`` too, before any request is sent; arguments of a wrong type raise ``TypeError``.
 
 The constructors are public, for tests that mock polar_seats itself:
 ``AuthenticationError("...", status=401, headers={}, body=None, raw_body=b"")``.
@@ -32,6 +35,7 @@ The constructors are public, for tests that mock polar_seats itself:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
@@ -44,7 +48,9 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
+    "CustomerNotFoundError",
     "EventLoopError",
+    "InvalidArgumentError",
     "InvitationTokenError",
     "NetworkError",
     "NotFoundError",
@@ -58,6 +64,7 @@ __all__ = [
     "SeatAlreadyAssignedError",
     "SeatNotAvailableError",
     "ServerError",
+    "ValidationProblem",
     "VersionNotFoundError",
 ]
 
@@ -93,6 +100,23 @@ class PolarError(Exception):
     def page(self) -> int | None:
         """The page number, for an error of a page call; ``None`` otherwise."""
         return self._page if self.request is None else self.request.page
+
+
+class InvalidArgumentError(PolarError, ValueError):
+    """An argument's value can never work; raised before any request is sent.
+
+    ``argument`` is the parameter's name as the call spells it (``"subscription_id"``,
+    ``"limit"``, ``"email"``); for arguments that cannot go together, the names of those
+    given, comma-separated (``"member_id, email"``). The message says what to pass instead.
+
+    Also a ``ValueError``: ``except ValueError`` catches it as it did before it existed,
+    and a backend that catches ``PolarError`` can answer the caller with a 4xx of its own
+    rather than fail. A value of the wrong type is a ``TypeError``, a bug in the caller.
+    """
+
+    def __init__(self, message: str, *, argument: str) -> None:
+        super().__init__(message)
+        self.argument = argument
 
 
 class ClientClosedError(PolarError, RuntimeError):
@@ -208,8 +232,23 @@ class AmbiguousExternalCustomerIdError(APIStatusError):
     """
 
 
+@dataclasses.dataclass(frozen=True)
+class ValidationProblem:
+    """One entry of a 422's list: what Polar refused, where, and why."""
+
+    loc: tuple[str | int, ...]
+    """Where, as Polar names it: ``("body", "email")``, ``("query", "page")``."""
+    msg: str
+    """Polar's sentence: ``"Customer does not exist."``."""
+    type: str
+    """Polar's kind of problem: ``"value_error"``, ``"uuid_parsing"``, ``"missing"``…"""
+
+
 class RequestValidationError(APIStatusError):
-    """422: the server refused the query; ``detail`` lists each problem as Polar sent it."""
+    """422: the server refused the request's values; ``problems`` lists each one.
+
+    ``detail`` keeps the list as Polar sent it (``input`` and ``ctx`` included).
+    """
 
     @property
     def detail(self) -> list[dict[str, Any]]:
@@ -217,6 +256,35 @@ class RequestValidationError(APIStatusError):
         detail: object = (json_object(self.body) or {}).get("detail")
         entries: list[object] = cast("list[object]", detail) if isinstance(detail, list) else []
         return [entry for entry in map(json_object, entries) if entry is not None]
+
+    @property
+    def problems(self) -> tuple[ValidationProblem, ...]:
+        """Polar's entries as [`ValidationProblem`][polar_seats.ValidationProblem]s; a part
+        of an entry that is missing or of another type reads as empty."""
+        return tuple(_problem(entry) for entry in self.detail)
+
+
+class CustomerNotFoundError(RequestValidationError):
+    """422 "Customer does not exist.": Polar knows no customer by the id the request named.
+
+    Polar answers so, rather than 404, when ``create_customer_session()`` (or a
+    ``for_customer()`` view's first call) names by ``customer_id`` or
+    ``external_customer_id`` no customer of the token's organization: a person who is not
+    a customer yet, or a customer of another organization or server. A
+    ``RequestValidationError``, so handlers written for that still catch it; catch this
+    one first to tell "not a customer" from a value Polar refused.
+    """
+
+
+def _problem(entry: dict[str, Any]) -> ValidationProblem:
+    loc: object = entry.get("loc")
+    parts: list[object] = cast("list[object]", loc) if isinstance(loc, list) else []
+    msg, kind = entry.get("msg"), entry.get("type")
+    return ValidationProblem(
+        loc=tuple(part for part in parts if isinstance(part, (str, int))),
+        msg=msg if isinstance(msg, str) else "",
+        type=kind if isinstance(kind, str) else "",
+    )
 
 
 class RateLimitError(APIStatusError):

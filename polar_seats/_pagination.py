@@ -26,6 +26,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from types import TracebackType
 from typing import Generic, NoReturn, Protocol, TypeVar
 
+from ._errors import InvalidArgumentError
 from ._models import CustomerSubscription, Page
 from ._tracing import active as tracing
 from ._tracing import walk as traced_walk
@@ -47,11 +48,13 @@ def page_cap(first_max_page: int) -> int:
 
 
 def check_concurrency(concurrency: int) -> int:
-    """``concurrency`` if it is a number of pages to fetch at once, else ``ValueError``."""
+    """``concurrency`` if it is a number of pages to fetch at once, else
+    [`InvalidArgumentError`][polar_seats.InvalidArgumentError]."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"concurrency must be a whole number of pages, 1 or more (got {concurrency!r}); "
-            "1 fetches one page at a time."
+            "1 fetches one page at a time.",
+            argument="concurrency",
         )
     return concurrency
 

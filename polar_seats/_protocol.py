@@ -27,6 +27,8 @@ from ._errors import (
     APIStatusError,
     AuthenticationError,
     BadRequestError,
+    CustomerNotFoundError,
+    InvalidArgumentError,
     InvitationTokenError,
     NotFoundError,
     PermissionDeniedError,
@@ -130,12 +132,15 @@ def custom_request(
 ) -> Request:
     """The request of ``client.request()``, its arguments checked."""
     if not isinstance(method, str) or not method.isascii() or not method.isalpha():
-        raise ValueError(f"method must be an HTTP method such as 'GET' (got {method!r}).")
+        raise InvalidArgumentError(
+            f"method must be an HTTP method such as 'GET' (got {method!r}).", argument="method"
+        )
     method = method.upper()
     if not isinstance(path, str) or not path.startswith("/v1/") or _NOT_PATH.search(path):
-        raise ValueError(
+        raise InvalidArgumentError(
             "path must be a path of Polar's API such as '/v1/customer-portal/seats', "
-            f"without the origin, a query or a fragment (pass params=) (got {path!r})."
+            f"without the origin, a query or a fragment (pass params=) (got {path!r}).",
+            argument="path",
         )
     query: list[tuple[str, str]] = []
     for name, value in (params or {}).items():
@@ -161,58 +166,69 @@ def _query_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
-        raise ValueError("A query parameter cannot be None; leave it out instead.")
+        raise InvalidArgumentError(
+            "A query parameter cannot be None; leave it out instead.", argument="params"
+        )
     return str(value)
 
 
 CUSTOMER_TOKEN = (
+    "token",
     "The token",
     "a Polar customer session token (it starts with 'polar_cst_'), for example from the "
     "POLAR_CUSTOMER_SESSION_TOKEN variable",
 )
 ORGANIZATION_TOKEN = (
+    "organization_token",
     "The organization token",
     "a Polar organization access token (it starts with 'polar_oat_'), for example from the "
     "POLAR_ACCESS_TOKEN variable",
 )
 
 
-def check_token(token: object, kind: tuple[str, str] = CUSTOMER_TOKEN) -> str:
-    """Return ``token`` if it can be sent in a header, else raise ``ValueError``.
+def check_token(token: object, kind: tuple[str, str, str] = CUSTOMER_TOKEN) -> str:
+    """Return ``token`` if it can be sent in a header, else raise
+    [`InvalidArgumentError`][polar_seats.InvalidArgumentError].
 
-    ``kind`` names the argument and what to pass, for the message.
+    ``kind`` is the argument's name, what a message calls it, and what to pass.
     """
-    name, what = kind
+    argument, name, what = kind
     if not isinstance(token, str):
         raise TypeError(f"{name} must be a str, not {type(token).__name__}.")
     if not token:
-        raise ValueError(f"{name} is empty. Pass {what}.")
+        raise InvalidArgumentError(f"{name} is empty. Pass {what}.", argument=argument)
     if _NOT_TOKEN.search(token):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"{name} contains whitespace, a control character or a non-ASCII character; "
-            "strip it (a trailing newline from a file is the usual cause)."
+            "strip it (a trailing newline from a file is the usual cause).",
+            argument=argument,
         )
     return token
 
 
 def check_limit(limit: object) -> int:
-    """Return ``limit`` if the server accepts it as is, else raise ``ValueError``."""
+    """Return ``limit`` if the server accepts it as is, else raise
+    [`InvalidArgumentError`][polar_seats.InvalidArgumentError]."""
     if isinstance(limit, bool) or not isinstance(limit, int):
         raise TypeError(f"limit must be an int, not {type(limit).__name__}.")
     if not 1 <= limit <= MAX_LIMIT:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"limit must be between 1 and {MAX_LIMIT} (got {limit}); "
-            f"the server would silently send {MAX_LIMIT} per page at most."
+            f"the server would silently send {MAX_LIMIT} per page at most.",
+            argument="limit",
         )
     return limit
 
 
 def check_page(page: object, name: str = "page") -> int:
-    """Return ``page`` if it is a page number the server accepts, else raise ``ValueError``."""
+    """Return ``page`` if it is a page number the server accepts, else raise
+    [`InvalidArgumentError`][polar_seats.InvalidArgumentError]."""
     if isinstance(page, bool) or not isinstance(page, int):
         raise TypeError(f"{name} must be an int, not {type(page).__name__}.")
     if page < 1:
-        raise ValueError(f"{name} must be 1 or more (got {page}); pages are numbered from 1.")
+        raise InvalidArgumentError(
+            f"{name} must be 1 or more (got {page}); pages are numbered from 1.", argument=name
+        )
     return page
 
 
@@ -226,26 +242,31 @@ def base_url_for(server: str, base_url: str | None, *, allow_insecure_http: bool
         url = base_url.rstrip("/")
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"base_url must be an http(s) URL with a host, such as https://api.polar.sh "
-                f"(got {base_url!r})."
+                f"(got {base_url!r}).",
+                argument="base_url",
             )
         if parts.query or parts.fragment or parts.username or parts.password:
-            raise ValueError(
-                f"base_url must not carry credentials, a query or a fragment (got {base_url!r})."
+            raise InvalidArgumentError(
+                f"base_url must not carry credentials, a query or a fragment (got {base_url!r}).",
+                argument="base_url",
             )
         host = parts.hostname
         if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(host):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"Refusing to send the token over plain http to {host}: use https, or pass "
-                "allow_insecure_http=True if this network is yours (a proxy you run, say)."
+                "allow_insecure_http=True if this network is yours (a proxy you run, say).",
+                argument="base_url",
             )
         return url
     try:
         return SERVERS[server]
     except KeyError:
         choices = ", ".join(repr(name) for name in SERVERS)
-        raise ValueError(f"server must be one of {choices} (got {server!r}).") from None
+        raise InvalidArgumentError(
+            f"server must be one of {choices} (got {server!r}).", argument="server"
+        ) from None
 
 
 def _is_loopback(host: str) -> bool:
@@ -315,6 +336,10 @@ def _describe(body: Any, raw: bytes) -> str:
         return "empty body"
     return repr(excerpt(raw))
 
+
+CUSTOMER_UNKNOWN = "Customer does not exist."
+"""Polar's 422 entry for a customer it does not know (a mint's ``customer_id`` or
+``external_customer_id``): [`CustomerNotFoundError`][polar_seats.CustomerNotFoundError]."""
 
 _VERSION_REFUSED = {"detail": "Not Found"}
 """The whole body of Polar's 404 for a removed or unknown ``Polar-Version``."""
@@ -405,12 +430,12 @@ def error_for_status(
             **kwargs,
         )
     if status == 422:
-        problems = RequestValidationError("", **kwargs).detail
+        problems = RequestValidationError("", **kwargs).problems
         listed = "; ".join(
-            f"{'.'.join(str(part) for part in entry.get('loc', []))}: {entry.get('msg', '')}"
-            for entry in problems
+            f"{'.'.join(str(part) for part in problem.loc)}: {problem.msg}" for problem in problems
         )
-        return RequestValidationError(
+        unknown = any(problem.msg == CUSTOMER_UNKNOWN for problem in problems)
+        return (CustomerNotFoundError if unknown else RequestValidationError)(
             f"Polar refused the request (422): {listed or said}", **kwargs
         )
     if status == 409 and (json_object(data) or {}).get("error") == "AmbiguousExternalCustomerID":

@@ -26,6 +26,8 @@ from urllib.request import getproxies, proxy_bypass
 
 from yarl import URL
 
+from ._errors import InvalidArgumentError
+
 __all__ = ["DIRECT", "Route", "route_for", "tls_context"]
 
 
@@ -65,10 +67,11 @@ def route_for(
     """The route of a client's own session to ``base_url``; checks ``proxy``."""
     if session_given:
         if proxy is not None:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "proxy= applies to the session the client creates; a session passed as "
                 "session= is used as is: create it with aiohttp's own proxy settings "
-                "(ClientSession(proxy=..., trust_env=...))."
+                "(ClientSession(proxy=..., trust_env=...)).",
+                argument="proxy, session",
             )
         return DIRECT
     origin = URL(base_url)
@@ -77,10 +80,11 @@ def route_for(
     if proxy is not None:
         chosen = _checked(proxy)
         if not secure and not allow_insecure_http:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{base_url} is plain http: through a proxy, the token would reach the proxy "
                 "in the clear. Use an https base_url, drop proxy=, or pass "
-                "allow_insecure_http=True if that proxy may read it."
+                "allow_insecure_http=True if that proxy may read it.",
+                argument="proxy",
             )
     elif trust_env and (secure or allow_insecure_http):
         chosen = _from_environment(origin)
@@ -92,9 +96,10 @@ def _checked(proxy: object) -> URL:
         raise TypeError(f"proxy must be a URL string such as 'http://proxy:3128' (got {proxy!r}).")
     url = URL(proxy)
     if url.scheme not in ("http", "https") or not url.host or url.path not in ("", "/"):
-        raise ValueError(
+        raise InvalidArgumentError(
             "proxy must be the URL of an HTTP proxy such as 'http://proxy.internal:3128' "
-            "(with user:password@ if it asks for them), without a path."
+            "(with user:password@ if it asks for them), without a path.",
+            argument="proxy",
         )
     return url
 

@@ -8,6 +8,8 @@ import dataclasses
 import time
 from collections.abc import Awaitable, Callable
 
+from ._errors import InvalidArgumentError
+
 __all__ = ["RateLimit", "RateLimiter"]
 
 PRODUCTION_PER_MINUTE = 500
@@ -41,9 +43,10 @@ class RateLimit:
 
     def __post_init__(self) -> None:
         if self.requests < 1 or self.per <= 0:
-            raise ValueError(
+            raise InvalidArgumentError(
                 "A rate limit needs at least 1 request in a positive number of seconds "
-                f"(got {self.requests} per {self.per} s); pass rate_limit=None to turn it off."
+                f"(got {self.requests} per {self.per} s); pass rate_limit=None to turn it off.",
+                argument="requests" if self.requests < 1 else "per",
             )
 
 

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, TypeVar
 import tenacity
 
 from ._clock import deadline_clock, retry_sleep
-from ._errors import APIStatusError, NetworkError, PolarError, PolarTimeoutError, RateLimitError
+from ._errors import (
+    APIStatusError,
+    InvalidArgumentError,
+    NetworkError,
+    PolarError,
+    PolarTimeoutError,
+    RateLimitError,
+)
 from ._protocol import RetryKind
 from ._tracing import active as tracing
 from ._tracing import retry_waited
@@ -81,15 +88,32 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
-            raise ValueError("max_attempts must be 1 or more (1 means no retries).")
+            raise InvalidArgumentError(
+                "max_attempts must be 1 or more (1 means no retries).", argument="max_attempts"
+            )
         if self.deadline is not None and self.deadline <= 0:
-            raise ValueError("deadline must be a positive number of seconds, or None.")
-        if self.backoff_base < 0 or self.backoff_cap < 0 or self.retry_after_cap < 0:
-            raise ValueError("backoff_base, backoff_cap and retry_after_cap must not be negative.")
-        if self.retry_cost < 0 or self.timeout_retry_cost < 0:
-            raise ValueError("retry_cost and timeout_retry_cost must not be negative.")
+            raise InvalidArgumentError(
+                "deadline must be a positive number of seconds, or None.", argument="deadline"
+            )
+        for name in ("backoff_base", "backoff_cap", "retry_after_cap"):
+            if getattr(self, name) < 0:
+                raise InvalidArgumentError(
+                    "backoff_base, backoff_cap and retry_after_cap must not be negative "
+                    f"({name} is {getattr(self, name)!r}).",
+                    argument=name,
+                )
+        for name in ("retry_cost", "timeout_retry_cost"):
+            if getattr(self, name) < 0:
+                raise InvalidArgumentError(
+                    "retry_cost and timeout_retry_cost must not be negative "
+                    f"({name} is {getattr(self, name)!r}).",
+                    argument=name,
+                )
         if self.retry_budget is not None and self.retry_budget < 0:
-            raise ValueError("retry_budget must be 0 or more tokens, or None for no budget.")
+            raise InvalidArgumentError(
+                "retry_budget must be 0 or more tokens, or None for no budget.",
+                argument="retry_budget",
+            )
 
     def is_retryable(self, error: BaseException) -> bool:
         """Whether ``error`` is worth another attempt of a read; only errors we raise are."""

@@ -11,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
+
+from ._errors import InvalidArgumentError
 
 __all__ = ["CachedSession", "SessionCache", "SubjectKey", "session_body", "subject_key"]
 
@@ -23,37 +26,43 @@ value)``, e.g. ``("external_customer_id", "user-42", "", "")``."""
 
 def subject_key(
     *,
-    customer_id: str | None,
-    external_customer_id: str | None,
-    member_id: str | None,
-    external_member_id: str | None,
+    customer_id: str | uuid.UUID | None,
+    external_customer_id: str | uuid.UUID | None,
+    member_id: str | uuid.UUID | None,
+    external_member_id: str | uuid.UUID | None,
 ) -> SubjectKey:
     """The key of a customer (and member), checked: exactly one way to name the customer,
-    at most one to name the member."""
+    at most one to name the member. A ``uuid.UUID`` stands for its string."""
     customers = _named(customer_id=customer_id, external_customer_id=external_customer_id)
     if len(customers) != 1:
-        raise ValueError(
+        raise InvalidArgumentError(
             "Name the customer with exactly one of customer_id= (Polar's id) or "
             "external_customer_id= (your own id for them)"
-            + (f"; got both {' and '.join(customers)}." if customers else ".")
+            + (f"; got both {' and '.join(customers)}." if customers else "."),
+            argument="customer_id, external_customer_id",
         )
     members = _named(member_id=member_id, external_member_id=external_member_id)
     if len(members) > 1:
-        raise ValueError(
-            "Name the member with at most one of member_id= or external_member_id=, not both."
+        raise InvalidArgumentError(
+            "Name the member with at most one of member_id= or external_member_id=, not both.",
+            argument="member_id, external_member_id",
         )
     ((customer_field, customer),) = customers.items()
     member_field, member = next(iter(members.items()), ("", ""))
     return (customer_field, customer, member_field, member)
 
 
-def _named(**given: str | None) -> dict[str, str]:
+def _named(**given: str | uuid.UUID | None) -> dict[str, str]:
     named: dict[str, str] = {}
     for field, value in given.items():
         if value is None:
             continue
+        if isinstance(value, uuid.UUID):
+            value = str(value)
         if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"{field} must be a non-empty string (got {value!r}).")
+            raise InvalidArgumentError(
+                f"{field} must be a non-empty string (got {value!r}).", argument=field
+            )
         named[field] = value
     return named
 

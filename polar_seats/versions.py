@@ -22,6 +22,7 @@ import warnings
 from datetime import date
 
 from ._clock import testing_date
+from ._errors import InvalidArgumentError
 
 __all__ = [
     "CALENDAR",
@@ -180,10 +181,10 @@ _warned: set[str] = set()
 def check(version: object, on: date | None = None) -> str:
     """The version a client may send, checked against the calendar on the day ``on``.
 
-    Refuses (``ValueError``) a version that is not ``YYYY-MM``, that Polar has removed, or
-    that is older than the newest one known here without being on the calendar; warns once
-    per process about a deprecated one; logs that one newer than the calendar is sent as
-    asked.
+    Refuses ([`InvalidArgumentError`][polar_seats.InvalidArgumentError]) a version that is
+    not ``YYYY-MM``, that Polar has removed, or that is older than the newest one known here
+    without being on the calendar; warns once per process about a deprecated one; logs that
+    one newer than the calendar is sent as asked.
     """
     day = on or today()
     if not isinstance(version, str):
@@ -191,9 +192,10 @@ def check(version: object, on: date | None = None) -> str:
             f"polar_version must be a str like {DEFAULT!r}, not {type(version).__name__}."
         )
     if not is_well_formed(version):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"polar_version must be a version name like {DEFAULT!r} (YYYY-MM), not "
-            f"{version!r}. Versions Polar serves today: {_live_list(day)}."
+            f"{version!r}. Versions Polar serves today: {_live_list(day)}.",
+            argument="polar_version",
         )
     entry = _BY_NAME.get(version)
     if entry is None:
@@ -205,22 +207,25 @@ def check(version: object, on: date | None = None) -> str:
                 CALENDAR[-1].name,
             )
             return version
-        raise ValueError(
+        raise InvalidArgumentError(
             f"Polar has no API version {version} (it is older than this release of "
             f"polar-seats knows, or was never released). Versions Polar serves today: "
-            f"{_live_list(day)}."
+            f"{_live_list(day)}.",
+            argument="polar_version",
         )
     where = entry.stage(day)
     if where is Stage.REMOVED:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"Polar removed API version {version} at its release of {entry.removed:%B %Y}: "
             f"it answers every request that names it with 404. Pass polar_version= one of "
-            f"the versions Polar serves today ({_live_list(day)}), or upgrade polar-seats."
+            f"the versions Polar serves today ({_live_list(day)}), or upgrade polar-seats.",
+            argument="polar_version",
         )
     if where is Stage.UNKNOWN:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"API version {version} is not released yet (it becomes Polar's next version in "
-            f"{entry.next:%B %Y}). Versions Polar serves today: {_live_list(day)}."
+            f"{entry.next:%B %Y}). Versions Polar serves today: {_live_list(day)}.",
+            argument="polar_version",
         )
     if where is Stage.DEPRECATED and version not in _warned:
         _warned.add(version)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
+from typing import Any
 
 import aiohttp
 import pytest
@@ -49,6 +51,64 @@ async def test_bad_arguments_fail_before_any_request(
     with pytest.raises(ValueError, match=r"page|limit"):
         await client.list_claimed_subscriptions(page=page, limit=limit)
     assert server.requests == []
+
+
+async def settled(result: object) -> None:
+    """Await ``result`` if it is awaitable: some calls refuse when called, others when
+    awaited."""
+    if inspect.isawaitable(result):
+        await result
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda c: c.list_claimed_subscriptions(page=0), "page"),
+        (lambda c: c.list_claimed_subscriptions(limit=101), "limit"),
+        (lambda c: c.iter_claimed_subscriptions(start_page=0), "start_page"),
+        (lambda c: c.iter_claimed_subscriptions(max_items=-1), "max_items"),
+        (lambda c: c.iter_claimed_subscriptions(concurrency=0), "concurrency"),
+        (lambda c: c.with_token(""), "token"),
+        (lambda c: c.with_token("polar_cst_abc\n"), "token"),
+        (lambda c: c.request("GET", "https://api.polar.sh/v1/x"), "path"),
+    ],
+    ids=["page", "limit", "start_page", "max_items", "concurrency", "empty", "newline", "path"],
+)
+async def test_a_bad_argument_value_is_a_polar_error_naming_the_argument(
+    client: ps.AsyncClient, server: FakePolarServer, call: Any, argument: str
+) -> None:
+    """A value no request could carry: an InvalidArgumentError (a PolarError and a
+    ValueError) whose .argument names the parameter, and nothing sent."""
+    with pytest.raises(ps.PolarError) as caught:
+        await settled(call(client))
+    assert type(caught.value) is ps.InvalidArgumentError
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.argument == argument
+    assert caught.value.request is None
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
+    ("make", "argument"),
+    [
+        (lambda: ps.AsyncClient(DEFAULT_TOKEN, timeout=0), "timeout"),
+        (lambda: ps.AsyncClient(DEFAULT_TOKEN, session_cache_size=0), "session_cache_size"),
+        (lambda: ps.AsyncClient(DEFAULT_TOKEN, rate_limit=0), "rate_limit"),
+        (lambda: ps.AsyncClient(DEFAULT_TOKEN, base_url="ftp://polar.test"), "base_url"),
+        (lambda: ps.AsyncClient(DEFAULT_TOKEN, server="staging"), "server"),  # type: ignore[arg-type]
+        (lambda: ps.AsyncClient(DEFAULT_TOKEN, polar_version="2026-7"), "polar_version"),
+        (lambda: ps.RetryPolicy(backoff_cap=-1), "backoff_cap"),
+        (lambda: ps.RetryPolicy(timeout_retry_cost=-1), "timeout_retry_cost"),
+        (lambda: ps.RateLimit(10, per=0), "per"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_a_bad_setting_is_a_polar_error_naming_it(make: Any, argument: str) -> None:
+    """A client setting, or a field of RetryPolicy or RateLimit, that cannot work:
+    InvalidArgumentError naming it, raised as it is made."""
+    with pytest.raises(ps.InvalidArgumentError) as caught:
+        make()
+    assert caught.value.argument == argument
 
 
 async def test_invalid_token_maps_to_authentication_error(server: FakePolarServer) -> None:

@@ -140,11 +140,70 @@ def test_422_lists_each_problem() -> None:
     assert "query.limit" in str(error)
 
 
+def test_422_problems_are_polar_s_entries_as_values() -> None:
+    """`problems` holds each entry's loc, msg and type; `detail` keeps them as sent."""
+    body = (
+        b'{"error":"RequestValidationError","detail":['
+        b'{"type":"value_error","loc":["body","email"],"msg":"value is not a valid email '
+        b'address: An email address must have an @-sign.","input":"ada"},'
+        b'{"type":"missing","loc":["body","items",0],"msg":"Field required"}]}'
+    )
+    error = protocol.error_for_status(422, {}, body)
+    assert type(error) is ps.RequestValidationError
+    assert error.problems == (
+        ps.ValidationProblem(
+            loc=("body", "email"),
+            msg="value is not a valid email address: An email address must have an @-sign.",
+            type="value_error",
+        ),
+        ps.ValidationProblem(loc=("body", "items", 0), msg="Field required", type="missing"),
+    )
+    assert error.detail[0]["input"] == "ada"
+
+
+def test_422_entries_of_another_shape_read_as_empty_parts() -> None:
+    """A loc that is not a list, a part that is not a str or int, a msg or type missing:
+    those parts read as empty, and the entry is still one problem."""
+    body = b'{"detail":[{"loc":"body","msg":3},{"loc":["body",null,"x"],"type":"t"},"no"]}'
+    error = protocol.error_for_status(422, {}, body)
+    assert isinstance(error, ps.RequestValidationError)
+    assert error.problems == (
+        ps.ValidationProblem(loc=(), msg="", type=""),
+        ps.ValidationProblem(loc=("body", "x"), msg="", type="t"),
+    )
+
+
+def test_customer_does_not_exist_is_a_customer_not_found_error() -> None:
+    """Polar's 422 "Customer does not exist." is a CustomerNotFoundError, still a
+    RequestValidationError; another 422 of the same kind is not."""
+    unknown = protocol.error_for_status(
+        422,
+        {},
+        b'{"error":"PolarRequestValidationError","detail":[{"type":"value_error",'
+        b'"loc":["body","external_customer_id"],"msg":"Customer does not exist.",'
+        b'"input":"user-1"}]}',
+    )
+    assert type(unknown) is ps.CustomerNotFoundError
+    assert isinstance(unknown, ps.RequestValidationError)
+    assert str(unknown) == (
+        "Polar refused the request (422): body.external_customer_id: Customer does not exist."
+    )
+    member = protocol.error_for_status(
+        422,
+        {},
+        b'{"error":"PolarRequestValidationError","detail":[{"type":"value_error",'
+        b'"loc":["body","member_id"],"msg":"Member does not exist for this customer.",'
+        b'"input":"m"}]}',
+    )
+    assert type(member) is ps.RequestValidationError
+
+
 def test_422_with_an_unexpected_body_still_maps() -> None:
     """A 422 that is not Polar's shape keeps an empty detail and the raw text."""
     error = protocol.error_for_status(422, {}, b"nope")
     assert isinstance(error, ps.RequestValidationError)
     assert error.detail == []
+    assert error.problems == ()
     assert "nope" in str(error)
 
 

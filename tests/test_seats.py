@@ -10,6 +10,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -156,17 +157,42 @@ async def test_polar_s_refusals_have_their_own_errors(
 
 
 @pytest.mark.parametrize(
-    ("arguments", "said"),
+    ("arguments", "said", "argument"),
     [
-        ({"email": "a@x.test"}, "exactly one of subscription_id"),
-        ({"subscription_id": "S", "order_id": "S", "email": "a@x.test"}, "exactly one of"),
-        ({"subscription_id": "S"}, "Name the person"),
-        ({"subscription_id": "S", "email": "a@x.test", "customer_id": "C"}, "exactly one of email"),
-        ({"subscription_id": "S", "customer_id": "C", "member_id": "M"}, "one way"),
-        ({"subscription_id": "S", "member_id": "M", "external_member_id": "E"}, "not both"),
-        ({"subscription_id": "S", "member_id": "M", "email": "a@x.test"}, "member_id= with email"),
-        ({"subscription_id": "S", "email": ""}, "non-empty str"),
-        ({"subscription_id": "nope", "email": "a@x.test"}, "must be a Polar id"),
+        ({"email": "a@x.test"}, "exactly one of subscription_id", "subscription_id, order_id"),
+        (
+            {"subscription_id": "S", "order_id": "S", "email": "a@x.test"},
+            "exactly one of",
+            "subscription_id, order_id",
+        ),
+        (
+            {"subscription_id": "S"},
+            "Name the person",
+            "email, external_customer_id, customer_id, member_id, external_member_id",
+        ),
+        (
+            {"subscription_id": "S", "email": "a@x.test", "customer_id": "C"},
+            "exactly one of email",
+            "email, customer_id",
+        ),
+        (
+            {"subscription_id": "S", "customer_id": "C", "member_id": "M"},
+            "one way",
+            "customer_id, member_id",
+        ),
+        (
+            {"subscription_id": "S", "member_id": "M", "external_member_id": "E"},
+            "not both",
+            "member_id, external_member_id",
+        ),
+        (
+            {"subscription_id": "S", "member_id": "M", "email": "a@x.test"},
+            "member_id= with email",
+            "email, member_id",
+        ),
+        ({"subscription_id": "S", "email": ""}, "non-empty str", "email"),
+        ({"subscription_id": "nope", "email": "a@x.test"}, "must be a Polar id", "subscription_id"),
+        ({"order_id": "../seats", "email": "a@x.test"}, "must be a Polar id", "order_id"),
         (
             {
                 "subscription_id": "S",
@@ -174,45 +200,109 @@ async def test_polar_s_refusals_have_their_own_errors(
                 "metadata": {str(n): n for n in range(11)},
             },
             "at most 10 keys",
+            "metadata",
         ),
         (
             {"subscription_id": "S", "email": "a@x.test", "metadata": {"k": "v" * 1100}},
             "1024 bytes",
+            "metadata",
         ),
     ],
 )
 async def test_polar_s_assign_rules_are_checked_before_any_request(
-    server: FakePolarServer, billing: BillingCustomer, arguments: dict[str, Any], said: str
+    server: FakePolarServer,
+    billing: BillingCustomer,
+    arguments: dict[str, Any],
+    said: str,
+    argument: str,
 ) -> None:
+    """A rule of Polar's broken: an InvalidArgumentError (so a ValueError and a
+    PolarError) naming the arguments at fault, and nothing sent."""
     for key in ("subscription_id", "order_id"):
         if arguments.get(key) == "S":
             arguments[key] = billing.subscription_id
     async with customer(server, billing.token) as me:
-        with pytest.raises(ValueError, match=said):
+        with pytest.raises(ValueError, match=said) as caught:
             await me.assign_seat(**arguments)
+    assert isinstance(caught.value, ps.InvalidArgumentError)
+    assert caught.value.argument == argument
     assert server.requests == []
 
 
 async def test_mistakes_in_other_calls_are_caught_before_any_request(
     server: FakePolarServer, billing: BillingCustomer
 ) -> None:
+    """No credential, no container, a seat id or an invitation token that cannot be one:
+    InvalidArgumentError naming the argument; a key of the wrong type: TypeError."""
     async with ps.AsyncClient(base_url=server.url) as nobody, customer(server, billing.token) as me:
-        with pytest.raises(ValueError, match="Managing seats needs a credential"):
+        with pytest.raises(ps.InvalidArgumentError, match="Managing seats needs") as anonymous:
             await nobody.list_seats(subscription_id=billing.subscription_id)
-        with pytest.raises(ValueError, match="Pass exactly one"):
+        with pytest.raises(ps.InvalidArgumentError, match="Pass exactly one") as neither:
             await me.list_seats()
-        with pytest.raises(ValueError, match="must be a Polar id"):
+        with pytest.raises(ps.InvalidArgumentError, match="must be a Polar id") as path:
             await me.revoke_seat("../../customer-sessions")
         with pytest.raises(TypeError, match="metadata keys must be str"):
             await me.assign_seat(
                 subscription_id=billing.subscription_id, email="a@x.test", metadata={1: "x"}
             )  # type: ignore[dict-item]
-        with pytest.raises(ValueError, match="not the whole link") as link:
+        with pytest.raises(ps.InvalidArgumentError, match="not the whole link") as link:
             await nobody.claim_seat("https://polar.sh/claim?token=secret-abc")
-        with pytest.raises(ValueError, match="empty"):
+        with pytest.raises(ps.InvalidArgumentError, match="empty") as empty:
             await nobody.get_claim_info("")
+    assert anonymous.value.argument == "token, organization_token"
+    assert neither.value.argument == "subscription_id, order_id"
+    assert path.value.argument == "seat"
+    assert link.value.argument == empty.value.argument == "invitation_token"
     assert "secret-abc" not in str(link.value)
     assert server.requests == []
+
+
+async def test_ids_may_be_uuids(server: FakePolarServer, billing: BillingCustomer) -> None:
+    """A uuid.UUID is taken wherever an id is, and sent as its string."""
+    dave = server.add_customer(email="dave@x.test")
+    subscription = UUID(billing.subscription_id)
+    async with organization(server) as org:
+        seats = await org.list_seats(subscription_id=subscription)
+        seat = await org.assign_seat(subscription_id=subscription, customer_id=UUID(dave.id))
+        revoked = await org.revoke_seat(UUID(seat.id))
+        by_order = await org.list_seats(order_id=UUID(str(billing.order_id)))
+    assert seats.seats == []
+    assert seat.subscription_id == billing.subscription_id
+    assert seat.customer_id == dave.id
+    assert revoked.status == ps.SeatStatus.REVOKED
+    assert by_order.total_seats == 1
+    assert [r.query for r in server.requests if r.method == "GET"] == [
+        {"subscription_id": billing.subscription_id},
+        {"order_id": billing.order_id},
+    ]
+
+
+async def test_an_id_of_another_type_is_still_a_type_error(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    """Neither a str nor a UUID: TypeError saying which types an id may be, nothing sent."""
+    async with customer(server, billing.token) as me:
+        with pytest.raises(TypeError, match=r"subscription_id must be a str or a uuid\.UUID"):
+            await me.list_seats(subscription_id=42)  # type: ignore[arg-type]
+    assert server.requests == []
+
+
+async def test_a_malformed_email_is_polar_s_422_with_the_field_named(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    """Polar refuses an address that is not one: a RequestValidationError, not a
+    CustomerNotFoundError, whose problems name the email field."""
+    async with customer(server, billing.token) as me:
+        with pytest.raises(ps.RequestValidationError) as caught:
+            await me.assign_seat(subscription_id=billing.subscription_id, email="ada.x.test")
+    assert type(caught.value) is ps.RequestValidationError
+    assert caught.value.problems == (
+        ps.ValidationProblem(
+            loc=("body", "email"),
+            msg="value is not a valid email address: An email address must have an @-sign.",
+            type="value_error",
+        ),
+    )
 
 
 async def test_an_expired_invitation_is_not_resent(
@@ -229,8 +319,9 @@ async def test_an_expired_invitation_is_not_resent(
             }
         )
         sent = len(server.requests)
-        with pytest.raises(ValueError, match="Revoke the seat and assign it again"):
+        with pytest.raises(ps.InvalidArgumentError, match="Revoke the seat and assign") as dead:
             await me.resend_invitation(stale)
+    assert dead.value.argument == "seat"
     assert len(server.requests) == sent
     assert len(server.outbox) == 1
 

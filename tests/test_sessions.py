@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -55,23 +57,33 @@ async def test_create_customer_session_returns_polar_s_session(server: FakePolar
 
 
 @pytest.mark.parametrize(
-    ("arguments", "match"),
+    ("arguments", "match", "argument"),
     [
-        ({}, "exactly one of customer_id"),
-        ({"customer_id": "a", "external_customer_id": "b"}, "got both"),
-        ({"external_customer_id": "u", "member_id": "m", "external_member_id": "n"}, "not both"),
-        ({"external_customer_id": ""}, "non-empty"),
+        ({}, "exactly one of customer_id", "customer_id, external_customer_id"),
+        (
+            {"customer_id": "a", "external_customer_id": "b"},
+            "got both",
+            "customer_id, external_customer_id",
+        ),
+        (
+            {"external_customer_id": "u", "member_id": "m", "external_member_id": "n"},
+            "not both",
+            "member_id, external_member_id",
+        ),
+        ({"external_customer_id": ""}, "non-empty", "external_customer_id"),
     ],
 )
 async def test_session_arguments_are_checked_before_any_request(
-    server: FakePolarServer, arguments: dict[str, str], match: str
+    server: FakePolarServer, arguments: dict[str, str], match: str, argument: str
 ) -> None:
-    """A customer named twice or not at all, or two members: ValueError, nothing sent."""
+    """A customer named twice or not at all, or two members: an InvalidArgumentError
+    naming them, nothing sent."""
     async with organization_client(server) as polar:
         with pytest.raises(ValueError, match=match):
             await polar.create_customer_session(**arguments)
-        with pytest.raises(ValueError, match=match):
+        with pytest.raises(ps.InvalidArgumentError, match=match) as caught:
             polar.for_customer(**arguments)
+    assert caught.value.argument == argument
     assert server.requests == []
 
 
@@ -94,11 +106,44 @@ def test_a_bad_organization_token_is_refused(token: str) -> None:
         ps.AsyncClient(organization_token=token)
 
 
-async def test_an_unknown_customer_is_polar_s_422(server: FakePolarServer) -> None:
-    """Polar's 422 for a customer it does not know carries its detail."""
+async def test_an_unknown_customer_is_a_customer_not_found_error(
+    server: FakePolarServer,
+) -> None:
+    """Polar's 422 "Customer does not exist.", to a mint or to a view's first call: a
+    CustomerNotFoundError, still a RequestValidationError, with Polar's entry as a problem."""
+    unknown = uuid4()
     async with organization_client(server) as polar:
-        with pytest.raises(ps.RequestValidationError, match="Customer does not exist"):
+        with pytest.raises(ps.CustomerNotFoundError, match="Customer does not exist") as minted:
             await polar.create_customer_session(external_customer_id="nobody")
+        with pytest.raises(ps.RequestValidationError) as viewed:
+            await polar.for_customer(customer_id=unknown).list_claimed_subscriptions()
+    assert minted.value.problems == (
+        ps.ValidationProblem(
+            loc=("body", "external_customer_id"), msg="Customer does not exist.", type="value_error"
+        ),
+    )
+    assert type(viewed.value) is ps.CustomerNotFoundError
+    assert viewed.value.problems[0].loc == ("body", "customer_id")
+    assert viewed.value.detail[0]["input"] == str(unknown)
+    assert [r.path for r in server.requests] == [MINT_PATH, MINT_PATH]
+
+
+async def test_a_customer_named_by_uuid_is_the_one_named_by_its_string(
+    server: FakePolarServer,
+) -> None:
+    """customer_id= and external_customer_id= take a uuid.UUID, sent as its string: views
+    named either way are one customer, with one session."""
+    customer = server.add_customer(external_id=str(uuid4()), subscriptions=2)
+    assert customer.external_id is not None
+    async with organization_client(server) as polar:
+        session = await polar.create_customer_session(customer_id=UUID(customer.id))
+        by_uuid = polar.for_customer(external_customer_id=UUID(customer.external_id))
+        by_string = polar.for_customer(external_customer_id=customer.external_id)
+        first = await by_uuid.list_claimed_subscriptions()
+        second = await by_string.list_claimed_subscriptions()
+    assert session.customer_id == customer.id
+    assert first.pagination.total_count == second.pagination.total_count == 2
+    assert server.sessions_minted(customer) == 2  # the explicit mint, then one for both views
 
 
 async def test_a_customer_view_mints_once_and_reuses_the_session(
@@ -153,6 +198,54 @@ async def test_a_session_is_refreshed_before_it_expires(server: FakePolarServer)
         await me.list_claimed_subscriptions()
     assert server.sessions_minted() == 2
     assert [r.status for r in server.requests] == [201, 200, 200, 201, 200]
+
+
+@pytest.mark.parametrize("margin", [3597, 1800.5, -1, float("nan"), float("inf")])
+def test_a_refresh_margin_outside_half_the_hour_is_refused(margin: float) -> None:
+    """A margin that would throw most of every session away is refused with the range
+    taken and the way to say "keep each session N seconds", never lowered silently."""
+    with pytest.raises(ps.InvalidArgumentError, match="from 0 to 1800 seconds") as caught:
+        ps.AsyncClient(organization_token=DEFAULT_ORGANIZATION_TOKEN, session_refresh_margin=margin)
+    assert caught.value.argument == "session_refresh_margin"
+    assert "pass 3600 - N" in str(caught.value)
+
+
+async def test_the_largest_margin_is_honoured(server: FakePolarServer) -> None:
+    """session_refresh_margin=1800: a session serves its first half hour, then the next
+    call mints afresh."""
+    server.add_customer(external_id="user-1")
+    async with organization_client(server, session_refresh_margin=1800) as polar:
+        me = polar.for_customer(external_customer_id="user-1")
+        await me.list_claimed_subscriptions()
+        server.clock.advance(1800 - 10)
+        await me.list_claimed_subscriptions()
+        server.clock.advance(20)
+        await me.list_claimed_subscriptions()
+    assert [r.status for r in server.requests] == [201, 200, 200, 201, 200]
+
+
+async def test_a_session_shorter_than_twice_the_margin_is_used_half_its_life(
+    server: FakePolarServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Should Polar mint sessions shorter than its hour, one that lives less than twice
+    the margin is used for half its life, with a warning, rather than minted on every call."""
+    server.add_customer(external_id="user-1")
+    monkeypatch.setattr(
+        server.state, "mint_session", functools.partial(server.state.mint_session, ttl=600)
+    )
+    with caplog.at_level(logging.WARNING, logger="polar_seats"):
+        async with organization_client(server, session_refresh_margin=1800) as polar:
+            me = polar.for_customer(external_customer_id="user-1")
+            await me.list_claimed_subscriptions()
+            server.clock.advance(290)
+            await me.list_claimed_subscriptions()
+            server.clock.advance(20)
+            await me.list_claimed_subscriptions()
+    assert [r.status for r in server.requests] == [201, 200, 200, 201, 200]
+    assert [r.getMessage() for r in caplog.records] == [
+        "Polar minted a session that lives 600 s, less than twice session_refresh_margin "
+        "(1800 s): it is minted again after half its life"
+    ] * 2
 
 
 async def test_a_revoked_session_is_replaced_and_the_call_resent_once(

@@ -365,8 +365,8 @@ def test_without_opentelemetry_nothing_is_imported() -> None:
 async def test_error_types_name_the_exception(
     server: FakePolarServer, spans: InMemorySpanExporter
 ) -> None:
-    """A body over the cap fails the attempt with the library's error, by its public name;
-    an argument refused inside an operation, by the builtin's."""
+    """A body over the cap fails the attempt with the library's error, and an argument
+    refused inside an operation fails it, each by its public name."""
     async with helpers.client_for(server, max_body_size=100) as client:
         with pytest.raises(ps.ResponseDecodeError):
             await client.list_claimed_subscriptions()
@@ -376,4 +376,4 @@ async def test_error_types_name_the_exception(
     [attempt] = [span for span in finished if span.kind is SpanKind.CLIENT]
     assert attrs(attempt)["error.type"] == "polar_seats.ResponseDecodeError"
     [assign] = named(finished, "polar_seats.assign_seat")
-    assert attrs(assign)["error.type"] == "ValueError"
+    assert attrs(assign)["error.type"] == "polar_seats.InvalidArgumentError"

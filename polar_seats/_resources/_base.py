@@ -31,11 +31,11 @@ class Operations:
         raise NotImplementedError
 
     def _check_token_given(self) -> None:
-        """Raise ``ValueError`` if the client can send no customer session token."""
+        """Raise ``InvalidArgumentError`` if the client can send no customer session token."""
         raise NotImplementedError
 
     def _check_organization_token(self) -> None:
-        """Raise ``ValueError`` if the client holds no organization access token."""
+        """Raise ``InvalidArgumentError`` if the client holds no organization access token."""
         raise NotImplementedError
 
     def _own_credential(self) -> Auth:

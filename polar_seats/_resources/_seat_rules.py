@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
@@ -14,6 +15,7 @@ from urllib.parse import quote
 from .._clock import testing_clock
 from .._errors import (
     APIStatusError,
+    InvalidArgumentError,
     InvitationTokenError,
     NetworkError,
     PolarError,
@@ -39,40 +41,53 @@ def seats_path(credential: Auth) -> str:
         return PORTAL
     if credential is Auth.ORGANIZATION:
         return ORGANIZATION
-    raise ValueError(
+    raise InvalidArgumentError(
         "Managing seats needs a credential: a customer session token (AsyncClient(token) "
         "or client.with_token(token)), a customer view (client.for_customer(...)), or an "
         "organization access token (AsyncClient(organization_token=...), with the "
-        "customer_seats:read and customer_seats:write scopes)."
+        "customer_seats:read and customer_seats:write scopes).",
+        argument="token, organization_token",
     )
 
 
-def container(subscription_id: str | None, order_id: str | None) -> tuple[str, str]:
+def container(
+    subscription_id: str | uuid.UUID | None, order_id: str | uuid.UUID | None
+) -> tuple[str, str]:
     """``("subscription_id", id)`` or ``("order_id", id)``: exactly one must be given."""
     if (subscription_id is None) == (order_id is None):
-        raise ValueError(
+        raise InvalidArgumentError(
             "Pass exactly one of subscription_id= (a subscription's seats) or order_id= "
-            "(a one-time order's seats)."
+            "(a one-time order's seats).",
+            argument="subscription_id, order_id",
         )
     if subscription_id is not None:
         return "subscription_id", _uuid(subscription_id, "subscription_id")
-    assert order_id is not None
     return "order_id", _uuid(order_id, "order_id")
 
 
-def _uuid(value: object, name: str) -> str:
+def _uuid(value: object, name: str, argument: str | None = None) -> str:
+    if isinstance(value, uuid.UUID):
+        return str(value)
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, not {type(value).__name__}.")
+        raise TypeError(f"{name} must be a str or a uuid.UUID, not {type(value).__name__}.")
     if not _UUID.match(value):
-        raise ValueError(f"{name} must be a Polar id, a UUID such as '…-4f1c-…' (got {value!r}).")
+        raise InvalidArgumentError(
+            f"{name} must be a Polar id, a UUID such as '…-4f1c-…' (got {value!r}).",
+            argument=argument or name,
+        )
     return value
 
 
-def seat_id_of(seat: CustomerSeat | str) -> str:
+def seat_id_of(seat: CustomerSeat | str | uuid.UUID) -> str:
     """The id of a seat given as a ``CustomerSeat`` or as its id."""
     if isinstance(seat, CustomerSeat):
-        return _uuid(seat.id, "seat.id")
+        return _uuid(seat.id, "seat.id", "seat")
     return _uuid(seat, "seat")
+
+
+def an_id(value: str | uuid.UUID | None) -> str | None:
+    """An id as Polar takes it: a ``uuid.UUID`` as its string, anything else as given."""
+    return str(value) if isinstance(value, uuid.UUID) else value
 
 
 def check_invitation_token(token: object) -> str:
@@ -80,12 +95,16 @@ def check_invitation_token(token: object) -> str:
     if not isinstance(token, str):
         raise TypeError(f"The invitation token must be a str, not {type(token).__name__}.")
     if not token:
-        raise ValueError("The invitation token is empty: pass the token from the invitation link.")
+        raise InvalidArgumentError(
+            "The invitation token is empty: pass the token from the invitation link.",
+            argument="invitation_token",
+        )
     if not _INVITATION.match(token):
-        raise ValueError(
+        raise InvalidArgumentError(
             "The invitation token holds characters Polar's tokens never do (they are "
             "URL-safe base64: letters, digits, '-' and '_'); pass the token alone, not the "
-            "whole link, and strip any whitespace."
+            "whole link, and strip any whitespace.",
+            argument="invitation_token",
         )
     return token
 
@@ -102,29 +121,40 @@ class Person:
 
     def check(self) -> Person:
         """Polar's ``validate_recipient``, before any request."""
-        for name, value in dataclasses.asdict(self).items():
-            if value is not None and (not isinstance(value, str) or not value):
-                raise ValueError(f"{name} must be a non-empty str, or None (got {value!r}).")
-        legacy = (self.external_customer_id, self.customer_id)
-        member = (self.member_id, self.external_member_id)
-        given_legacy = sum(value is not None for value in legacy)
-        given_member = sum(value is not None for value in member)
-        if given_legacy + given_member == 0 and self.email is None:
-            raise ValueError(
+        named = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        for name, value in named.items():
+            if not isinstance(value, str) or not value:
+                raise InvalidArgumentError(
+                    f"{name} must be a non-empty str, or None (got {value!r}).", argument=name
+                )
+        legacy = [name for name in ("external_customer_id", "customer_id") if name in named]
+        member = [name for name in ("member_id", "external_member_id") if name in named]
+        if not legacy and not member and self.email is None:
+            raise InvalidArgumentError(
                 "Name the person the seat is for: email=, customer_id=, "
-                "external_customer_id=, member_id= or external_member_id=."
+                "external_customer_id=, member_id= or external_member_id=.",
+                argument=", ".join(field.name for field in dataclasses.fields(self)),
             )
-        if given_legacy and given_member:
-            raise ValueError(
+        if legacy and member:
+            raise InvalidArgumentError(
                 "Polar does not take customer_id/external_customer_id together with "
-                "member_id/external_member_id: name the person one way."
+                "member_id/external_member_id: name the person one way.",
+                argument=", ".join([*legacy, *member]),
             )
-        if given_member > 1:
-            raise ValueError("Pass member_id= or external_member_id=, not both.")
-        if given_legacy and given_legacy + (self.email is not None) != 1:
-            raise ValueError("Pass exactly one of email=, customer_id= or external_customer_id=.")
+        if len(member) > 1:
+            raise InvalidArgumentError(
+                "Pass member_id= or external_member_id=, not both.", argument=", ".join(member)
+            )
+        if legacy and len(legacy) + (self.email is not None) != 1:
+            raise InvalidArgumentError(
+                "Pass exactly one of email=, customer_id= or external_customer_id=.",
+                argument=", ".join(named),
+            )
         if self.member_id is not None and self.email is not None:
-            raise ValueError("Polar does not take member_id= with email=: the member has one.")
+            raise InvalidArgumentError(
+                "Polar does not take member_id= with email=: the member has one.",
+                argument="email, member_id",
+            )
         return self
 
     @property
@@ -169,15 +199,19 @@ def check_metadata(metadata: object) -> dict[str, Any] | None:
     if not all(isinstance(key, str) for key in checked):
         raise TypeError("metadata keys must be str.")
     if len(checked) > METADATA_KEYS:
-        raise ValueError(f"metadata may have at most {METADATA_KEYS} keys (got {len(checked)}).")
+        raise InvalidArgumentError(
+            f"metadata may have at most {METADATA_KEYS} keys (got {len(checked)}).",
+            argument="metadata",
+        )
     try:
         size = len(json.dumps(checked))
     except (TypeError, ValueError) as exc:
         raise TypeError(f"metadata must be JSON: {exc}.") from None
     if size > METADATA_BYTES:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"metadata may be at most {METADATA_BYTES} bytes as JSON (Polar's limit); "
-            f"this is {size}."
+            f"this is {size}.",
+            argument="metadata",
         )
     return checked
 

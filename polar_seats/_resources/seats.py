@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, TypeVar
+from uuid import UUID
 
 from .._clock import retry_sleep
 from .._errors import (
+    InvalidArgumentError,
     NotFoundError,
     OutcomeUnknownError,
     PolarError,
@@ -40,6 +42,7 @@ from .._tracing import retry_waited, traced
 from ._base import Operations
 from ._seat_rules import (
     Person,
+    an_id,
     assign_body,
     check_invitation_token,
     check_metadata,
@@ -64,8 +67,8 @@ class SeatOperations(Operations):
     async def list_seats(
         self,
         *,
-        subscription_id: str | None = None,
-        order_id: str | None = None,
+        subscription_id: str | UUID | None = None,
+        order_id: str | UUID | None = None,
         timeout: float | None = None,
     ) -> SeatsList:
         """Every seat of a subscription or a one-time order, revoked rows too; one request.
@@ -88,13 +91,13 @@ class SeatOperations(Operations):
     async def assign_seat(
         self,
         *,
-        subscription_id: str | None = None,
-        order_id: str | None = None,
+        subscription_id: str | UUID | None = None,
+        order_id: str | UUID | None = None,
         email: str | None = None,
-        external_customer_id: str | None = None,
-        customer_id: str | None = None,
-        member_id: str | None = None,
-        external_member_id: str | None = None,
+        external_customer_id: str | UUID | None = None,
+        customer_id: str | UUID | None = None,
+        member_id: str | UUID | None = None,
+        external_member_id: str | UUID | None = None,
         metadata: dict[str, Any] | None = None,
         immediate_claim: bool = False,
         timeout: float | None = None,
@@ -119,10 +122,10 @@ class SeatOperations(Operations):
         where = container(subscription_id, order_id)
         person = Person(
             email=email,
-            external_customer_id=external_customer_id,
-            customer_id=customer_id,
-            member_id=member_id,
-            external_member_id=external_member_id,
+            external_customer_id=an_id(external_customer_id),
+            customer_id=an_id(customer_id),
+            member_id=an_id(member_id),
+            external_member_id=an_id(external_member_id),
         ).check()
         body = assign_body(where, person, check_metadata(metadata), bool(immediate_claim))
         credential = self._own_credential()
@@ -185,7 +188,7 @@ class SeatOperations(Operations):
 
     @traced("polar_seats.revoke_seat")
     async def revoke_seat(
-        self, seat: CustomerSeat | str, *, timeout: float | None = None
+        self, seat: CustomerSeat | str | UUID, *, timeout: float | None = None
     ) -> CustomerSeat:
         """Revoke a seat: its holder loses access, and the row is free for the next person.
 
@@ -262,21 +265,23 @@ class SeatOperations(Operations):
 
     @traced("polar_seats.resend_invitation")
     async def resend_invitation(
-        self, seat: CustomerSeat | str, *, timeout: float | None = None
+        self, seat: CustomerSeat | str | UUID, *, timeout: float | None = None
     ) -> CustomerSeat:
         """Email a pending seat's invitation again: the same link, with the same expiry.
 
         Never sent twice by the library (each send is an email): an attempt whose outcome
         is unknown raises [`OutcomeUnknownError`][polar_seats.OutcomeUnknownError]. An
         expired invitation stays expired at Polar, so a seat whose invitation has expired
-        raises ``ValueError`` before any request: revoke it and assign it again.
+        raises [`InvalidArgumentError`][polar_seats.InvalidArgumentError] before any
+        request: revoke it and assign it again.
         """
         seat_id = seat_id_of(seat)
         if isinstance(seat, CustomerSeat) and expired(seat):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"The invitation of seat {seat_id} expired at "
                 f"{seat.invitation_token_expires_at}; resending sends the same dead link. "
-                "Revoke the seat and assign it again for a new invitation."
+                "Revoke the seat and assign it again for a new invitation.",
+                argument="seat",
             )
         credential = self._own_credential()
         path = f"{seats_path(credential)}/{seat_id}/resend"

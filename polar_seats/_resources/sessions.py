@@ -3,6 +3,8 @@ and introspected with their own (``GET /v1/customer-portal/customer-session/intr
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from .._errors import RequestValidationError
 from .._models import CUSTOMER_SESSION, SESSION_INFO, CustomerSession, CustomerSessionInfo
 from .._protocol import Auth, Request, RetryKind
@@ -35,10 +37,10 @@ class SessionOperations(Operations):
     async def create_customer_session(
         self,
         *,
-        customer_id: str | None = None,
-        external_customer_id: str | None = None,
-        member_id: str | None = None,
-        external_member_id: str | None = None,
+        customer_id: str | UUID | None = None,
+        external_customer_id: str | UUID | None = None,
+        member_id: str | UUID | None = None,
+        external_member_id: str | UUID | None = None,
         return_url: str | None = None,
         timeout: float | None = None,
     ) -> CustomerSession:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._errors import InvalidArgumentError
 from .._models import CustomerSubscription, Page
 from .._pagination import SubscriptionIterator, check_concurrency
 from .._protocol import check_limit, check_page, page_decoder, page_request
@@ -47,7 +48,9 @@ class SubscriptionOperations(Operations):
         check_limit(limit)
         check_page(start_page, "start_page")
         if max_items is not None and max_items < 0:
-            raise ValueError(f"max_items must be 0 or more, or None (got {max_items}).")
+            raise InvalidArgumentError(
+                f"max_items must be 0 or more, or None (got {max_items}).", argument="max_items"
+            )
         caller = self._for_walk()
         return SubscriptionIterator(
             lambda page: caller._fetch_page(page, limit, timeout),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID, uuid4
 
 from aiohttp import web
 from typing_extensions import assert_type
@@ -68,6 +69,30 @@ async def per_customer(client: ps.AsyncClient, token: str) -> None:
         assert_type(exc.retry_after, float | None)
     except ps.APIStatusError as exc:
         assert_type(exc.status, int)
+
+
+async def ids_and_argument_errors(client: ps.AsyncClient, subscription: UUID) -> None:
+    # An id may be a uuid.UUID wherever one is taken.
+    await client.list_seats(subscription_id=subscription)
+    seat = await client.assign_seat(order_id=subscription, customer_id=uuid4())
+    await client.revoke_seat(UUID(seat.id))
+    await client.resend_invitation(uuid4())
+    await client.create_customer_session(external_customer_id=uuid4(), member_id=uuid4())
+    view = client.for_customer(customer_id=uuid4(), external_member_id=uuid4())
+    try:
+        await view.assign_seat(subscription_id="nope", email="ada@example.com")
+    except ps.InvalidArgumentError as exc:
+        assert_type(exc.argument, str)
+        caught: tuple[ValueError, ps.PolarError] = (exc, exc)  # either except catches it
+        assert all(caught)
+    except ps.CustomerNotFoundError as exc:
+        assert_type(exc.problems, tuple[ps.ValidationProblem, ...])
+    except ps.RequestValidationError as exc:
+        problem = exc.problems[0]
+        assert_type(problem.loc, tuple[str | int, ...])
+        assert_type(problem.msg, str)
+        assert_type(problem.type, str)
+        assert_type(exc.detail, list[dict[str, Any]])
 
 
 async def testing_kit() -> None:
