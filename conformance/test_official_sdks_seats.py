@@ -3,10 +3,11 @@
 polar-sdk 1.0.2 and 0.32.0 both ship the customer portal's seats
 (``customer_portal.seats``: list, assign, revoke, resend) and the organization's
 (``customer_seats``: the same four, plus the claim's ``get_claim_info`` and
-``claim_seat``). Each SDK is driven through the whole cycle over real HTTP against
-``FakePolarServer``, with polar_seats making its calls side by side: every answer decodes
-into the SDK's own models with the ids, statuses and times polar_seats reads, and every
-refusal of the fake is the SDK's own error type with Polar's status.
+``claim_seat``). Each SDK, and 1.0.2 in each of its API versions, is driven through the
+whole cycle over real HTTP against ``FakePolarServer``, with polar_seats making its calls
+side by side: every answer decodes into the SDK's own models with the ids, statuses and
+times polar_seats reads, and every refusal of the fake is the SDK's own error type with
+Polar's status.
 
 The two SDKs spell their calls differently (0.32 passes the portal's customer session as
 a ``security=`` model on each call, and bodies as ``request=``), so each gets an adapter
@@ -15,16 +16,20 @@ with the same six verbs and the walks below are written once.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import datetime
+from types import ModuleType
 from typing import Any, Protocol
 
 import pytest
 
 import polar_seats as ps
 from polar_seats.testing import DEFAULT_ORGANIZATION_TOKEN, BillingCustomer, FakePolarServer
+
+from .polar_versions import SDK_MODULES, polar_async
 
 PORTAL, ORGANIZATION = "portal", "organization"
 
@@ -55,15 +60,17 @@ _OPERATIONS = {
 
 
 class Sdk102:
-    """polar-sdk 1.0.2 (``polar.v2026_04.PolarAsync``): one error class per operation and
-    status, with no body (the contract gives these answers no schema)."""
+    """polar-sdk 1.0.2 (``polar.<version>.PolarAsync``): one error class per operation and
+    status in the version's ``errors``, with no body (the contract gives these answers no
+    schema)."""
 
     keeps_error_body = False
 
-    def __init__(self, polar: Any, side: str) -> None:
+    def __init__(self, polar: Any, side: str, errors: ModuleType) -> None:
         self._seats = polar.customer_portal.seats if side == PORTAL else polar.customer_seats
         self._claims = polar.customer_seats
         self._prefix = "CustomerPortalSeats" if side == PORTAL else "CustomerSeats"
+        self._errors = errors
 
     async def list(self, subscription_id: str) -> Any:
         return await self._seats.list_seats(subscription_id=subscription_id)
@@ -84,10 +91,9 @@ class Sdk102:
         return await self._claims.claim_seat(invitation_token=token)
 
     def error(self, operation: str, status: int) -> type[Exception]:
-        from polar.v2026_04 import errors
-
         prefix = "CustomerSeats" if operation.startswith("claim") else self._prefix
-        error: type[Exception] = getattr(errors, f"{prefix}{_OPERATIONS[operation]}{status}Error")
+        name = f"{prefix}{_OPERATIONS[operation]}{status}Error"
+        error: type[Exception] = getattr(self._errors, name)
         return error
 
 
@@ -137,11 +143,14 @@ class Sdk032:
 
 
 @asynccontextmanager
-async def sdk_1_0_2(server: FakePolarServer, token: str, side: str) -> AsyncIterator[SeatsSdk]:
-    from polar.v2026_04 import PolarAsync
-
-    async with PolarAsync(token, base_url=server.url) as polar:
-        yield Sdk102(polar, side)
+async def sdk_1_0_2(
+    version: str, server: FakePolarServer, token: str, side: str
+) -> AsyncIterator[SeatsSdk]:
+    """The version's SDK; every exchange it had asked for that version and was answered in it."""
+    async with polar_async(version, token, server.url) as (polar, heard):
+        yield Sdk102(polar, side, SDK_MODULES[version].errors)
+    assert heard
+    assert set(heard) == {(version, version)}
 
 
 @asynccontextmanager
@@ -153,7 +162,11 @@ async def sdk_0_32(server: FakePolarServer, token: str, side: str) -> AsyncItera
         yield Sdk032(polar, side, token)
 
 
-SDKS = pytest.mark.parametrize("open_sdk", [sdk_1_0_2, sdk_0_32], ids=["1.0.2", "0.32.0"])
+SDKS = pytest.mark.parametrize(
+    "open_sdk",
+    [*(functools.partial(sdk_1_0_2, version) for version in SDK_MODULES), sdk_0_32],
+    ids=[*(f"1.0.2-{version}" for version in SDK_MODULES), "0.32.0"],
+)
 
 
 def customer(server: FakePolarServer, token: str) -> ps.AsyncClient:

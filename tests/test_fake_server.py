@@ -14,7 +14,9 @@ from polar_seats.testing import (
     FakePolarServer,
     Fault,
     FaultPlan,
+    make_subscription,
     make_subscriptions,
+    page_dict,
 )
 
 from . import contract
@@ -219,6 +221,26 @@ async def test_2027_01_reshapes_seat_based_prices(http: aiohttp.ClientSession) -
     first, second = (int(t["unit_amount"]) for t in seat["tiers"]["tiers"])
     assert first - second == 100
     assert (seat["minimum_units"], seat["maximum_units"]) == (1, None)
+
+
+async def test_2027_01_fills_in_the_seat_tier_defaults_2026_04_may_leave_out(
+    http: aiohttp.ClientSession,
+) -> None:
+    """A seat price without seat_tier_type or a last max_seats (the contract's defaults:
+    volume, unbounded) is a 2027-01 price of volume tiers whose last bound is null."""
+    sub = make_subscription(PRICE_KINDS.index("seat_based"))
+    for price in (*sub["prices"], *sub["product"]["prices"]):
+        if price["amount_type"] == "seat_based":
+            price["seat_tiers"].pop("seat_tier_type", None)
+            price["seat_tiers"]["tiers"][-1].pop("max_seats", None)
+    assert contract.errors(page_dict([sub])) == []
+    async with FakePolarServer([sub]) as server:
+        status, body, _ = await get(http, server, headers={"Polar-Version": "2027-01"})
+    assert status == 200
+    item = body["items"][0]
+    for served in (item["prices"][0], item["product"]["prices"][0]):
+        assert served["tiers"]["type"] == "volume"
+        assert [tier["bound"] for tier in served["tiers"]["tiers"]] == [10, None]
 
 
 async def test_wrong_path_is_404(http: aiohttp.ClientSession, server: FakePolarServer) -> None:

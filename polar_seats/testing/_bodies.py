@@ -236,10 +236,12 @@ def reshape_2027_01(subscription: Json) -> Json:
         # leaves it out, so clients are tested without it.
         price.pop("price_per_seat", None)
         # Each 2027-01 tier runs up to its bound, inclusive; the last is unbounded (null).
+        # 2026-04 may leave out seat_tier_type and max_seats (defaults "volume" and null);
+        # 2027-01 always sends both.
         price["tiers"] = {
-            "type": seat_tiers["seat_tier_type"],
+            "type": seat_tiers.get("seat_tier_type") or "volume",
             "tiers": [
-                {"bound": tier["max_seats"], "unit_amount": str(tier["price_per_seat"])}
+                {"bound": tier.get("max_seats"), "unit_amount": str(tier["price_per_seat"])}
                 for tier in seat_tiers["tiers"]
             ],
         }
