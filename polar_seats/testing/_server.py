@@ -123,7 +123,7 @@ class FakePolarServer:
     ) -> None:
         self.clock = Clock(clock)
         self._today = today
-        self.state = State(self.clock)
+        self.state = State(self.clock, seed=seed)
         self._webhooks = WebhookSender(
             self.clock,
             webhook_url,
