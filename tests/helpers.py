@@ -24,6 +24,16 @@ def client_for(server: FakePolarServer, **options: Any) -> ps.AsyncClient:
     return ps.AsyncClient(server.token, base_url=server.url, **options)
 
 
+async def until(condition: Callable[[], bool], within: float = 10.0) -> None:
+    """Wait until ``condition()`` holds, or ``within`` seconds have passed (the test's own
+    assertion then says what is wrong): for what the other end of a connection does when
+    its loop gets to it, later on a loaded machine than on a quiet one."""
+    for _ in range(round(within / 0.005)):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+
+
 class Connections:
     """An ``aiohttp.ClientSession`` that counts the connections its requests hold.
 

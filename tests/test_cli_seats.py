@@ -411,6 +411,7 @@ def test_claim_info_reads_the_token_from_stdin_a_file_or_the_argument(
 ) -> None:
     """Each way in gives the same answer, in json or a table; nothing is claimed."""
     token = fake.outbox[-1].token
+    assert not token.startswith("-"), "bare, it would read as an option: see the next test"
     (tmp_path / "invitation").write_text(token + "\n")
     ways = [
         cli("claim-info", "-", stdin=token + "\n"),
@@ -428,6 +429,22 @@ def test_claim_info_reads_the_token_from_stdin_a_file_or_the_argument(
     assert [row.status for row in fake.state.seats if row.id == fake.outbox[-1].seat_id] == [
         "pending"
     ]
+
+
+def test_a_token_that_begins_with_a_dash_goes_after_double_dash(
+    cli: Cli, fake: FakePolarServer, team: BillingCustomer, seat: CustomerSeat
+) -> None:
+    """An invitation token may begin with '-', as Polar's may: bare, it reads as an option
+    and is refused (exit 2, not echoed, pointing at --); after -- it is the TOKEN."""
+    row = next(row for row in fake.state.seats if row.id == fake.outbox[-1].seat_id)
+    token = row.invitation_token = "-" + fake.outbox[-1].token[1:]
+    refused = cli("claim-info", token)
+    assert (refused.status, refused.out) == (cli_module.EXIT_USAGE, "")
+    assert "an invitation token that begins with - goes after --, as in `-- TOKEN`" in refused.err
+    said = cli("claim-info", "--", token)
+    assert (said.status, said.err) == (0, "")
+    info = msgspec.json.decode(said.out, type=SeatClaimInfo)
+    assert (info.customer_email, info.can_claim) == ("ann@example.com", True)
 
 
 def test_claim_prints_the_seat_without_the_session_token(

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import os
+import re
+import socket
+import ssl
+import warnings
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
+import trustme
 
 from polar_seats.testing import (
     DEFAULT_ORGANIZATION_TOKEN,
@@ -331,3 +339,63 @@ async def test_a_port_in_use_leaves_no_socket_behind() -> None:
             with pytest.raises(OSError, match="in use"):
                 await second.start()
             gc.collect()
+
+
+def silent_peer(port: int, token: str, context: ssl.SSLContext, keep_alive: bool) -> ssl.SSLSocket:
+    """One request over TLS, its whole answer read, then silence: no answer to the fake's
+    close_notify, no end of its own (a client behind a proxy that has not passed its end on)."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=30)
+    tls = context.wrap_socket(raw, server_hostname="127.0.0.1")
+    connection = "keep-alive" if keep_alive else "close"
+    tls.sendall(
+        f"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        f"Connection: {connection}\r\n\r\n".encode()
+    )
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += tls.recv(65536)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length: *(\d+)", head)
+    assert head.startswith(b"HTTP/1.1 200"), head
+    assert length is not None, head
+    while len(body) < int(length[1]):
+        body += tls.recv(65536)
+    return tls
+
+
+def read_to_the_end(peer: ssl.SSLSocket) -> None:
+    """Read under the TLS layer until the fake ends the TCP stream (10 s at most)."""
+    with socket.socket(fileno=os.dup(peer.fileno())) as raw:
+        raw.settimeout(10)
+        while raw.recv(65536):
+            pass
+
+
+@pytest.mark.parametrize("keep_alive", [True, False], ids=["idle", "connection-close"])
+def test_close_ends_a_tls_connection_whose_peer_stays_silent(keep_alive: bool) -> None:
+    """close() ends a TLS connection whose peer never answers the fake's close_notify and
+    returns with its socket closed: the loop may close right after, nothing is left open."""
+    ca = trustme.CA()
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_side)
+    client_side = ssl.create_default_context()
+    ca.configure_trust(client_side)
+
+    async def serve() -> ssl.SSLSocket:
+        async with FakePolarServer(ssl_context=server_side) as server:
+            assert server.port is not None
+            return await asyncio.to_thread(
+                silent_peer, server.port, server.token, client_side, keep_alive
+            )
+
+    loop = asyncio.new_event_loop()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        try:
+            peer = loop.run_until_complete(serve())
+        finally:
+            loop.close()  # as soon as close() has returned
+        with peer:
+            read_to_the_end(peer)
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []

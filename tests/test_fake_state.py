@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from typing import Any
 
@@ -523,6 +524,29 @@ async def test_latency_holds_each_request_before_it_is_counted() -> None:
     assert server.requests[0].received_at - started >= 0.05
     with pytest.raises(ValueError, match="latency"):
         FakePolarServer(latency=(0.2, 0.1))
+
+
+def test_a_seeded_fake_makes_the_same_tokens() -> None:
+    """Invitation, session and access tokens come from the seed: the same steps on two fakes
+    of one seed make the same ones, another seed others, each as Polar's look."""
+
+    def tokens(seed: int) -> list[str]:
+        state = FakePolarServer(seed=seed).state
+        customer = next(iter(state.customers.values()))
+        organization = next(iter(state.organizations.values()))
+        return [
+            state.new_invitation_token(),
+            state.new_invitation_token(),
+            state.mint_session(customer).token,
+            state.add_organization_token(organization, frozenset()).token,
+        ]
+
+    made = tokens(7)
+    assert made == tokens(7)
+    assert not set(made) & set(tokens(8))
+    assert made[0] != made[1]
+    assert [len(token) for token in made] == [43, 43, 53, 53]
+    assert all(re.fullmatch(r"(polar_(cst|oat)_)?[A-Za-z0-9_-]{43}", token) for token in made)
 
 
 async def test_a_write_without_content_length_gets_411_before_routing(

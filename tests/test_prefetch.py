@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 import polar_seats as ps
 from polar_seats.testing import FakePolarServer, Fault, FaultPlan
 
-from .helpers import Connections, client_for
+from .helpers import Connections, client_for, until
 
 
 async def test_items_come_in_page_order_when_pages_finish_out_of_order() -> None:
@@ -61,7 +59,7 @@ async def test_error_on_a_page_comes_after_earlier_pages_and_cancels_the_rest() 
         assert caught.value.status == 403
         assert caught.value.page == 3
         assert seen == [s["id"] for s in server.subscriptions[:20]]
-        await asyncio.sleep(0.05)
+        await until(lambda: server.in_flight == 0)
         assert server.in_flight == 0
         assert len(server.requests) <= 1 + 4 + 2
 
@@ -77,11 +75,11 @@ async def test_break_and_aclose_cancel_the_pages_fetched_ahead() -> None:
         walk = client.iter_claimed_subscriptions(limit=10)
         async with walk:
             async for _ in walk:
-                await asyncio.sleep(0.1)  # the four pages ahead are now stalled at the server
+                await until(lambda: server.in_flight >= 4)  # the pages ahead, stalled there
                 assert server.in_flight == 4
                 break
         assert connections.in_use == 0
-        await asyncio.sleep(0.05)
+        await until(lambda: server.in_flight == 0)
         assert server.in_flight == 0
 
 

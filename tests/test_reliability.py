@@ -11,7 +11,7 @@ import pytest
 import polar_seats as ps
 from polar_seats.testing import FakePolarServer, Fault, FaultPlan
 
-from .helpers import Connections, client_for
+from .helpers import Connections, client_for, until
 from .soak import SOAK_FAULTS, render, run_soak
 
 
@@ -67,9 +67,9 @@ async def test_cancelling_at_every_await_point_leaves_no_connection() -> None:
             # asyncio then runs its aclose(), which cancels the pages fetched ahead.
             del tasks, results
             gc.collect()
-            await asyncio.sleep(0.05)
+            await until(lambda: connections.in_use == 0)
             assert connections.in_use == 0
-        await asyncio.sleep(0.05)
+        await until(lambda: server.open_connections == 0)
         assert server.open_connections == 0
 
 

@@ -9,7 +9,6 @@ tells ``state.listeners`` (the webhook sender) and, for an invitation, ``state.o
 from __future__ import annotations
 
 import asyncio
-import secrets
 
 from ._bodies import iso
 from ._state import (
@@ -234,7 +233,7 @@ def _place(
     else:
         seat.modified_at = now
     seat.status = "claimed" if immediate else "pending"
-    seat.invitation_token = None if immediate else secrets.token_urlsafe(32)
+    seat.invitation_token = None if immediate else state.new_invitation_token()
     seat.invitation_expires_at = None if immediate else now + INVITATION_TTL
     seat.customer_id, seat.email = customer.id, email
     seat.member_id = member.id if member is not None else None

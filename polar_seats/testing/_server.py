@@ -61,6 +61,10 @@ ORGANIZATION_SCOPES = frozenset(
 PENDING_AUTH_LIMIT = 60
 """Polar's budget for a token it has not seen in five minutes: 60 requests a minute."""
 
+_CLOSE_TURNS = 10_000
+"""How many times, 1 ms apart at least (10 s in all), `FakePolarServer.close()` looks whether
+asyncio has closed the sockets it ended: that takes it a turn or two of the loop."""
+
 _SEEDED_INDEX = 1_000_000
 """Subscriptions `FakePolarServer.add_customer` seeds start at this index, so they
 never repeat the claimant's."""
@@ -119,7 +123,7 @@ class FakePolarServer:
     ) -> None:
         self.clock = Clock(clock)
         self._today = today
-        self.state = State(self.clock)
+        self.state = State(self.clock, seed=seed)
         self._webhooks = WebhookSender(
             self.clock,
             webhook_url,
@@ -414,11 +418,16 @@ class FakePolarServer:
         await web.SockSite(self._runner, sock, ssl_context=self._ssl_context).start()
 
     async def close(self) -> None:
-        """Stop serving and close every connection; undelivered webhooks are dropped."""
+        """Stop serving and close every connection; undelivered webhooks are dropped. It
+        returns once every connection's socket is closed, so the event loop may close next."""
         await self._webhooks.close()
         if self._runner is not None:
+            server = self._runner.server
+            handlers = server.connections if server is not None else []
+            sockets = [s for h in handlers if (s := _socket_of(h.transport)) is not None]
             await self._runner.cleanup()
             self._runner = None
+            await _ended(sockets)
 
     async def __aenter__(self) -> FakePolarServer:
         await self.start()
@@ -431,6 +440,33 @@ class FakePolarServer:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+def _socket_of(transport: asyncio.Transport | None) -> Any:
+    try:
+        return None if transport is None else transport.get_extra_info("socket")
+    except AttributeError:
+        # A TLS transport whose peer's close_notify came, closed by aiohttp too: asyncio has
+        # unhooked it (Python 3.11+). It needs nothing more from the peer and closes by itself.
+        return None
+
+
+async def _ended(sockets: list[Any]) -> None:
+    """End the connections aiohttp's cleanup left closing; return once their sockets are."""
+    # aiohttp closes a TLS connection gracefully: asyncio sends close_notify and keeps the
+    # socket until the peer answers (up to 30 s; for ever before Python 3.11). A client's
+    # end that is still on its way (through a proxy, on a loaded machine) arrives after the
+    # loop has closed, and the socket leaks. Ending the stream makes asyncio see the end now
+    # and close it. abort() cannot: aiohttp may have closed the transport twice, which
+    # unhooks it from its connection (Python 3.11+).
+    for sock in sockets:
+        if sock.fileno() != -1:
+            with contextlib.suppress(OSError):  # the peer may have reset it meanwhile
+                sock.shutdown(socket.SHUT_RDWR)
+    for _ in range(_CLOSE_TURNS):
+        if all(sock.fileno() == -1 for sock in sockets):
+            return
+        await asyncio.sleep(0.001)
 
 
 @contextlib.contextmanager

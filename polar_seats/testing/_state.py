@@ -8,9 +8,10 @@ Times are Unix seconds on the server's ``Clock``.
 from __future__ import annotations
 
 import asyncio
+import base64
 import collections
 import dataclasses
-import secrets
+import random
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
@@ -70,6 +71,12 @@ class Clock:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def _token(rng: random.Random) -> str:
+    """As Polar's ``secrets.token_urlsafe(32)``: 43 URL-safe characters, the first of which
+    may be ``-``."""
+    return base64.urlsafe_b64encode(rng.randbytes(32)).rstrip(b"=").decode()
 
 
 @dataclasses.dataclass
@@ -219,10 +226,15 @@ Subject = Session | OrganizationToken | UserToken
 
 
 class State:
-    """Everything the fake Polar knows, in memory."""
+    """Everything the fake Polar knows, in memory. The tokens it makes (invitations,
+    sessions, access tokens) are drawn from generators that ``seed`` starts, one a kind, so
+    the same steps make the same tokens."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, *, seed: int = 0) -> None:
         self.clock = clock
+        self._invitation_tokens = random.Random(f"invitations:{seed}")
+        self._session_tokens = random.Random(f"sessions:{seed}")
+        self._access_tokens = random.Random(f"access-tokens:{seed}")
         self.organizations: dict[str, Organization] = {}
         self.customers: dict[str, Customer] = {}
         self.members: dict[str, Member] = {}
@@ -326,7 +338,7 @@ class State:
         prefix = "polar_mst_" if member is not None else "polar_cst_"
         now = self.clock()
         session = Session(
-            token or prefix + secrets.token_urlsafe(32),
+            token or prefix + _token(self._session_tokens),
             customer.id,
             member.id if member is not None else None,
             now + ttl,
@@ -336,6 +348,10 @@ class State:
         self.sessions[session.token] = session
         return session
 
+    def new_invitation_token(self) -> str:
+        """The token of an invitation the fake sends (assign), as Polar's."""
+        return _token(self._invitation_tokens)
+
     def revoke_session(self, token: str) -> None:
         """End a session now: the next request with its token gets ``invalid_token``."""
         self.sessions[token].revoked = True
@@ -344,7 +360,7 @@ class State:
         self, organization: Organization, scopes: frozenset[str], *, token: str | None = None
     ) -> OrganizationToken:
         oat = OrganizationToken(
-            token or "polar_oat_" + secrets.token_urlsafe(32), organization.id, scopes
+            token or "polar_oat_" + _token(self._access_tokens), organization.id, scopes
         )
         self.organization_tokens[oat.token] = oat
         return oat
@@ -358,7 +374,7 @@ class State:
     ) -> UserToken:
         """A personal access token of a user who belongs to ``organizations``."""
         pat = UserToken(
-            token or "polar_pat_" + secrets.token_urlsafe(32),
+            token or "polar_pat_" + _token(self._access_tokens),
             frozenset(organization.id for organization in organizations),
             scopes,
         )
