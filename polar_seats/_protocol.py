@@ -52,6 +52,7 @@ PATH = "/v1/customer-portal/seats/subscriptions"
 POLAR_VERSION = versions.DEFAULT
 MAX_LIMIT = 100
 """The server clamps a larger ``limit`` to this without a word."""
+_BIGINT = 2**63 - 1
 
 _any_decoder = msgspec.json.Decoder()
 _PATH_RE = re.compile(r" - at `\$([^`]*)`")
@@ -207,12 +208,29 @@ def check_limit(limit: object) -> int:
     return limit
 
 
-def check_page(page: object, name: str = "page") -> int:
-    """Return ``page`` if it is a page number the server accepts, else raise ``ValueError``."""
+def last_page_for(limit: int) -> int:
+    """The largest page Polar can answer at ``limit``.
+
+    Polar's database keeps the offset ``(page - 1) * limit`` (``limit`` clamped to 100) in
+    a bigint; a page past this one overflows it, and Polar fails with a 500 every time.
+    """
+    return _BIGINT // min(limit, MAX_LIMIT) + 1
+
+
+def check_page(page: object, name: str = "page", *, limit: int) -> int:
+    """Return ``page`` if it is a page number the server can answer at ``limit``, else
+    raise ``ValueError``."""
     if isinstance(page, bool) or not isinstance(page, int):
         raise TypeError(f"{name} must be an int, not {type(page).__name__}.")
     if page < 1:
         raise ValueError(f"{name} must be 1 or more (got {page}); pages are numbered from 1.")
+    last = last_page_for(limit)
+    if page > last:
+        raise ValueError(
+            f"{name} must be at most {last} with limit={limit} (got {page}): past that page "
+            "Polar's offset, (page - 1) * limit, overflows its database, and Polar fails "
+            "with a 500 every time."
+        )
     return page
 
 

@@ -44,14 +44,14 @@ def test_limit_and_page_must_be_ints(value: object) -> None:
     with pytest.raises(TypeError):
         protocol.check_limit(value)
     with pytest.raises(TypeError):
-        protocol.check_page(value)
+        protocol.check_page(value, limit=10)
 
 
 def test_page_below_one_is_refused() -> None:
     """Pages are numbered from 1."""
     with pytest.raises(ValueError, match="1 or more"):
-        protocol.check_page(0)
-    assert protocol.check_page(1) == 1
+        protocol.check_page(0, limit=10)
+    assert protocol.check_page(1, limit=10) == 1
 
 
 def test_servers_and_base_url() -> None:
