@@ -514,7 +514,7 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
     ) -> T:
         settings, transport = self._settings, self._transport
         attempt_timeout = settings.timeout if timeout is None else _client_timeout(timeout)
-        sent = 0  # attempts so far: the trace's resend count
+        sent = 0  # requests sent so far: the error's attempts, the trace's resend count
 
         async def attempt(deadline_left: float | None) -> T:
             nonlocal sent
@@ -526,9 +526,10 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
                     sock_read=budget.sock_read,
                     sock_connect=budget.sock_connect,
                 )
+            session = transport.open()  # a closed client raises here: nothing is sent
             sent += 1
             status, answer_headers, body = await transport.send(
-                request, headers, budget, limiter, sent - 1
+                session, request, headers, budget, limiter, sent - 1
             )
             return parse_response(
                 request, status, answer_headers, body, decode, polar_version=settings.polar_version
@@ -545,6 +546,9 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
         except PolarError as error:
             if error.request is None:
                 error.request = request
+            # The requests sent, which the retry loop's count of tries can exceed (an
+            # attempt of a client closed meanwhile sends nothing).
+            error.attempts = sent
             raise
 
 

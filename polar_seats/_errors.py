@@ -98,6 +98,8 @@ class PolarError(Exception):
 class ClientClosedError(PolarError, RuntimeError):
     """The client was used after it was closed."""
 
+    attempts = 0
+
 
 class EventLoopError(PolarError, RuntimeError):
     """The client was used from an event loop other than the one it was opened in.
@@ -105,6 +107,8 @@ class EventLoopError(PolarError, RuntimeError):
     An ``aiohttp`` session, and so a client, belongs to one loop: create one client per
     loop (inside ``asyncio.run``), not one at import time shared by several runs.
     """
+
+    attempts = 0
 
 
 class APIStatusError(PolarError):

@@ -26,7 +26,7 @@ from ._errors import (
     ResponseDecodeError,
 )
 from ._fleet import SharedLimiter
-from ._protocol import Request, RetryKind, subject
+from ._protocol import Request, subject
 from ._proxy import DIRECT, Route
 from ._ratelimit import RateLimit, RateLimiter
 from ._redis import Store
@@ -39,21 +39,23 @@ __all__ = ["State", "Transport"]
 
 _encode = msgspec.json.Encoder().encode
 
-# aiohttp sends a request of these methods once more, unasked and uncounted, when its
-# connection drops before the answer (aiohttp/client.py, IDEMPOTENT_METHODS).
-_RESENT_BY_AIOHTTP = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
-
 
 class _LostAnswer(aiohttp.ClientError):
-    """The connection dropped after a write was sent; raised in place of aiohttp's own
-    error so that aiohttp does not send the write again (its cause is the original)."""
+    """The connection dropped after the request was sent; raised in place of aiohttp's own
+    error so that aiohttp does not send the request again (its cause is the original)."""
 
 
 async def _no_resend(
     request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
 ) -> aiohttp.ClientResponse:
-    """A middleware for writes: a dropped connection ends the request; polar-seats decides
-    what happens next (a revoke re-reads the seat before it sends anything again)."""
+    """A middleware for every request: a dropped connection ends the attempt.
+
+    aiohttp would otherwise send a GET, HEAD, PUT or DELETE once more by itself, on a new
+    connection as on a kept-alive one, unseen by the retry count, ``on_retry`` and the
+    logs (aiohttp/client.py, ``retry_persistent_connection``). The retry loop resends
+    instead, as the request's kind allows: a read is retried and counted, a write is not
+    (a revoke re-reads the seat before it sends anything again).
+    """
     try:
         return await handler(request)
     except aiohttp.ClientConnectorError:
@@ -92,6 +94,8 @@ class Transport:
         session_store: Store | None = None,
     ) -> None:
         self.session = session
+        self.middlewares: tuple[aiohttp.ClientMiddlewareType, ...] = ()
+        """The session's own middlewares, then ``_no_resend``: set when the client opens."""
         self.route = route
         self.owns_session = session is None
         self.state = State.UNOPENED
@@ -156,6 +160,9 @@ class Transport:
             tls = self.route.tls
             connector = None if tls is None else aiohttp.TCPConnector(ssl=tls)
             self.session = aiohttp.ClientSession(connector=connector)
+        # A per-request tuple replaces the session's own middlewares: they stay, with the
+        # guard innermost.
+        self.middlewares = (*_middlewares_of(self.session), _no_resend)
         self.loop = loop
         self.state = State.OPENED
         return self.session
@@ -184,15 +191,16 @@ class Transport:
 
     async def send(
         self,
+        session: aiohttp.ClientSession,
         request: Request,
         headers: Mapping[str, str],
         timeout: aiohttp.ClientTimeout,
         limiter: RateLimiter | None,
         resend_count: int = 0,
     ) -> tuple[int, CIMultiDictProxy[str], bytes]:
-        """Send ``request`` once and read the whole answer; ``resend_count`` is how many
-        times the same call sent it before (for tracing)."""
-        session = self.open()
+        """Send ``request`` once over ``session`` (from ``open()``) and read the whole
+        answer; ``resend_count`` is how many times the same call sent it before (for
+        tracing)."""
         if limiter is not None:
             waited = await limiter.acquire()
             if waited and tracing():
@@ -215,7 +223,6 @@ class Transport:
         if request.json is not None:
             data = _encode(request.json)
             headers = {**headers, "Content-Type": "application/json"}
-        guard = request.retry is not RetryKind.SAFE and request.method in _RESENT_BY_AIOHTTP
         try:
             async with session.request(
                 request.method,
@@ -224,9 +231,8 @@ class Transport:
                 data=data,
                 timeout=timeout,
                 allow_redirects=False,
+                middlewares=self.middlewares,
                 **self.route.options,  # the proxy, if one applies
-                # A session's own middlewares stay, with the guard innermost.
-                **({"middlewares": (*_middlewares_of(session), _no_resend)} if guard else {}),
             ) as response:
                 body = await _read_body(response, self.max_body_size, request)
                 return response.status, response.headers, body
