@@ -106,6 +106,7 @@ from ._pagination import PageIterator, SubscriptionIterator
 from ._protocol import Request, RetryKind
 from ._ratelimit import RateLimit
 from ._retry import RetryBudget, RetryEvent, RetryPolicy
+from ._secret import Secret
 from .versions import DeprecatedVersionWarning
 
 if TYPE_CHECKING:
@@ -200,6 +201,7 @@ __all__ = [
     "SeatTierRange",
     "SeatTierType",
     "SeatsList",
+    "Secret",
     "ServerError",
     "SubscriptionIterator",
     "SubscriptionProrationBehavior",

@@ -41,6 +41,7 @@ from ._errors import (
     json_object,
 )
 from ._models import SUBSCRIPTION_PAGE, CustomerSubscription, Page
+from ._secret import Secret
 
 SubscriptionPage = Page[CustomerSubscription]
 
@@ -92,8 +93,10 @@ class Request:
     """One request to Polar, as a value: what to send and how it may be retried.
 
     ``path`` is the path as shown in messages and errors, with any secret in it replaced
-    by ``…``; ``secret_path`` is the path really sent when it differs. ``label`` names the
-    request in messages ("page 3 of claimed subscriptions"); ``page`` is set on page calls.
+    by ``…``; ``secret_path`` is the path really sent when it differs, a
+    [`Secret`][polar_seats.Secret], as is any secret in ``json`` (an invitation token):
+    only the transport reveals them, as it sends. ``label`` names the request in messages
+    ("page 3 of claimed subscriptions"); ``page`` is set on page calls.
     """
 
     method: str
@@ -104,15 +107,10 @@ class Request:
     retry: RetryKind = RetryKind.SAFE
     auth: Auth = Auth.CUSTOMER
     page: int | None = None
-    secret_path: str | None = dataclasses.field(default=None, repr=False)
+    secret_path: Secret | None = dataclasses.field(default=None, repr=False)
     secret_answer: bool = False
-    """Whether a success carries a secret (a minted session): a decode error then quotes
+    """Whether a success carries a secret (a minted session): a decode error then keeps
     none of the body."""
-
-    @property
-    def sent_path(self) -> str:
-        """The path that goes on the wire."""
-        return self.path if self.secret_path is None else self.secret_path
 
 
 def retry_kind_for(method: str) -> RetryKind:
@@ -275,17 +273,21 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def build_headers(token: str | None, *, polar_version: str, user_agent: str) -> dict[str, str]:
-    """The headers every request sends (a client without a token sends none: it only
-    makes token views)."""
-    headers = {
+def build_headers(*, polar_version: str, user_agent: str) -> dict[str, str]:
+    """The headers every request sends, but the credential (see ``sent_headers()``)."""
+    return {
         "Accept": "application/json",
         "Polar-Version": polar_version,
         "User-Agent": user_agent,
     }
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    return headers
+
+
+def sent_headers(headers: Mapping[str, str], token: Secret | None) -> Mapping[str, str]:
+    """``headers`` with ``token`` as the bearer credential, built as the request goes out,
+    so that nothing kept holds the token in clear."""
+    if token is None:
+        return headers
+    return {**headers, "Authorization": f"Bearer {token.reveal()}"}
 
 
 def max_page_for(total_count: int, limit: int) -> int:
@@ -484,6 +486,10 @@ def decode_body(decode: Callable[[bytes], T], body: bytes, request: Request | No
 
 def _decode_error(exc: Exception, body: bytes, request: Request | None) -> ResponseDecodeError:
     what = subject(request)
+    secret = request is not None and request.secret_answer
+    # An answer that carries a secret (a minted session) is kept nowhere: which part of a
+    # body that does not decode is the secret, nobody can tell.
+    kept = b"" if secret else body
     if isinstance(exc, msgspec.ValidationError):
         message = str(exc)
         path = _error_path(message)
@@ -491,26 +497,26 @@ def _decode_error(exc: Exception, body: bytes, request: Request | None) -> Respo
         return ResponseDecodeError(
             f"{what} does not fit the model at {path or '$'}: {reason}",
             path=path,
-            raw_body=body,
+            raw_body=kept,
             request=request,
         )
     if isinstance(exc, msgspec.DecodeError):
         began = (
-            "its body is not quoted: it may hold a secret"
-            if request is not None and request.secret_answer
+            "its body is neither quoted nor kept: it may hold a secret"
+            if secret
             else f"the body began {excerpt(body)!r}"
         )
         return ResponseDecodeError(
             f"{what} is not valid JSON ({exc}); {began}",
             path=None,
-            raw_body=body,
+            raw_body=kept,
             request=request,
         )
     if isinstance(exc, RecursionError):
         return ResponseDecodeError(
             f"{what} nests JSON deeper than Python can decode; no real answer does.",
             path=None,
-            raw_body=body,
+            raw_body=kept,
             request=request,
         )
     assert isinstance(exc, UnicodeDecodeError)
@@ -518,7 +524,7 @@ def _decode_error(exc: Exception, body: bytes, request: Request | None) -> Respo
         f"{what} holds a string that is not valid UTF-8 ({exc.reason} at byte "
         f"{exc.start} of the string).",
         path=None,
-        raw_body=body,
+        raw_body=kept,
         request=request,
     )
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Protocol
+
+from ._secret import Secret
 
 __all__ = ["CachedSession", "SessionCache", "SubjectKey", "session_body", "subject_key"]
 
@@ -71,12 +73,11 @@ def session_body(key: SubjectKey, return_url: str | None) -> dict[str, str]:
 
 @dataclasses.dataclass(frozen=True)
 class CachedSession:
-    """A minted session token, the headers that carry it, and when to stop using it."""
+    """A minted session token and when to stop using it."""
 
-    token: str = dataclasses.field(repr=False)
+    token: Secret
     refresh_at: float
     """Seconds on the cache's clock after which the token is minted again."""
-    headers: Mapping[str, str] = dataclasses.field(repr=False)
 
 
 class SessionCache:
@@ -91,7 +92,7 @@ class SessionCache:
         self._flights: dict[SubjectKey, asyncio.Future[CachedSession]] = {}
         self.shared: SharedStore | None = None
         """The fleet's store (Redis), asked before minting; set by the client."""
-        self._refused: dict[SubjectKey, str] = {}
+        self._refused: dict[SubjectKey, Secret] = {}
         self.mints = 0
         """Sessions minted through this cache, for figures and tests."""
 
@@ -126,7 +127,7 @@ class SessionCache:
         # A cancelled waiter must not cancel the mint the others are waiting for.
         return await asyncio.shield(flight)
 
-    def drop(self, key: SubjectKey, token: str) -> None:
+    def drop(self, key: SubjectKey, token: Secret) -> None:
         """Forget ``token`` for ``key`` (Polar refused it), unless a newer one replaced it."""
         entry = self._entries.get(key)
         if entry is not None and entry.token == token:
@@ -163,7 +164,7 @@ class SharedStore(Protocol):
         self,
         subject: SubjectKey,
         mint: Callable[[], Awaitable[CachedSession]],
-        refused: str | None = None,
+        refused: Secret | None = None,
     ) -> CachedSession: ...
 
 

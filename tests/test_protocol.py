@@ -64,14 +64,16 @@ def test_servers_and_base_url() -> None:
 
 
 def test_headers_carry_token_version_and_agent() -> None:
-    """Each request sends the bearer token, JSON accept, Polar-Version and a User-Agent."""
-    headers = protocol.build_headers("polar_cst_x", polar_version="2026-04", user_agent="ua/1")
-    assert headers == {
+    """Each request sends the bearer token, JSON accept, Polar-Version and a User-Agent;
+    the token joins the headers only as they are sent."""
+    headers = protocol.build_headers(polar_version="2026-04", user_agent="ua/1")
+    assert protocol.sent_headers(headers, ps.Secret("polar_cst_x")) == {
         "Authorization": "Bearer polar_cst_x",
         "Accept": "application/json",
         "Polar-Version": "2026-04",
         "User-Agent": "ua/1",
     }
+    assert protocol.sent_headers(headers, None) is headers
 
 
 @pytest.mark.parametrize(
