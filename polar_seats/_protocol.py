@@ -161,6 +161,11 @@ def _query_value(value: object) -> str:
         return "true" if value else "false"
     if value is None:
         raise ValueError("A query parameter cannot be None; leave it out instead.")
+    if isinstance(value, Secret):
+        raise TypeError(
+            "A Secret cannot go in the query: URLs end up in proxies' and servers' logs, and "
+            "it would be sent as <redacted>. Send it in the body, json={...: Secret(...)}."
+        )
     return str(value)
 
 

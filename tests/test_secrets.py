@@ -361,3 +361,11 @@ async def test_a_secret_in_a_body_is_sent_as_its_value(server: FakePolarServer) 
             "POST", "/v1/customer-seats/claim", json={"invitation_token": ps.Secret(token)}
         )
     assert claimed["seat"]["status"] == "claimed"
+
+
+async def test_a_secret_is_refused_in_a_query(server: FakePolarServer) -> None:
+    """A Secret in params= would go out as <redacted>, in a URL: refused, nothing sent."""
+    async with ps.AsyncClient(server.token, base_url=server.url) as client:
+        with pytest.raises(TypeError, match="cannot go in the query"):
+            await client.request("GET", "/v1/x", params={"token": ps.Secret("polar_cst_q")})
+    assert server.requests == []
