@@ -109,6 +109,7 @@ from ._pagination import PageIterator, SubscriptionIterator
 from ._protocol import Request, RetryKind
 from ._ratelimit import RateLimit
 from ._retry import RetryBudget, RetryEvent, RetryPolicy
+from ._secret import Secret
 from .versions import DeprecatedVersionWarning
 
 if TYPE_CHECKING:
@@ -205,6 +206,7 @@ __all__ = [
     "SeatTierRange",
     "SeatTierType",
     "SeatsList",
+    "Secret",
     "ServerError",
     "SubscriptionIterator",
     "SubscriptionProrationBehavior",

@@ -38,6 +38,7 @@ from ._resources.seats import SeatOperations
 from ._resources.sessions import SessionOperations
 from ._resources.subscriptions import SubscriptionOperations
 from ._retry import RetryBudget, RetryPolicy, call_with_retries, logger
+from ._secret import Secret
 from ._sessions import CachedSession, SubjectKey, subject_key
 from ._tracing import traced
 from ._transport import State, Transport
@@ -91,8 +92,8 @@ class _Settings:
     polar_version: str
     headers: Mapping[str, str]
     """The headers of every request, without a credential."""
-    organization_headers: Mapping[str, str] | None
-    """The headers with the organization token, if the client holds one."""
+    organization_token: Secret | None
+    """The organization token, if the client holds one."""
     session_refresh_margin: float
 
 
@@ -169,7 +170,7 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
         )
         polar_version = versions.check(polar_version)
         headers = build_headers(
-            None, polar_version=polar_version, user_agent=user_agent or _default_user_agent()
+            polar_version=polar_version, user_agent=user_agent or _default_user_agent()
         )
         self._settings = _Settings(
             server=server,
@@ -178,9 +179,7 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
             concurrency=check_concurrency(concurrency),
             polar_version=polar_version,
             headers=headers,
-            organization_headers=None
-            if organization is None
-            else {**headers, "Authorization": f"Bearer {organization}"},
+            organization_token=None if organization is None else Secret(organization),
             session_refresh_margin=_check_margin(session_refresh_margin),
         )
         budget = (
@@ -212,23 +211,16 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
             session_store=shared_store,
         )
         if shared_store is not None:
-            self._transport.sessions.shared = SharedSessions(
-                shared_store, headers=headers, clock=testing_clock
-            )
+            self._transport.sessions.shared = SharedSessions(shared_store, clock=testing_clock)
         self._is_view = False
         self._set_caller(checked, None, None)
 
     def _set_caller(self, token: str | None, subject: SubjectKey | None, pin: _Pin | None) -> None:
         # Everything a view holds of its own is set here; everything else lives in the
         # shared _settings and _transport, so nothing is shared by accident.
-        self._token = token
+        self._token = None if token is None else Secret(token)
         self._subject = subject
         self._pin = pin
-        self._headers: Mapping[str, str] = (
-            self._settings.headers
-            if token is None
-            else {**self._settings.headers, "Authorization": f"Bearer {token}"}
-        )
         limiter_key = token if subject is None else "subject\0" + "\0".join(subject)
         self._limiter: RateLimiter | None = (
             None if limiter_key is None else self._transport.limiter_for(limiter_key)
@@ -416,7 +408,7 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
         # A view's customer credential first; else the organization token; else none.
         if self._token is not None or self._subject is not None:
             return Auth.CUSTOMER
-        if self._settings.organization_headers is not None:
+        if self._settings.organization_token is not None:
             return Auth.ORGANIZATION
         return Auth.NONE
 
@@ -430,7 +422,7 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
             )
 
     def _check_organization_token(self) -> None:
-        if self._settings.organization_headers is None:
+        if self._settings.organization_token is None:
             raise InvalidArgumentError(
                 "Minting customer sessions needs an organization access token: create the "
                 "client with AsyncClient(organization_token='polar_oat_...') (from "
@@ -449,13 +441,13 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
         if request.auth is Auth.CUSTOMER:
             if self._subject is not None:
                 return await self._call_for_customer(request, decode, timeout, should_retry)
-            headers, limiter = self._headers, self._limiter
+            token, limiter = self._token, self._limiter
         elif request.auth is Auth.ORGANIZATION:
-            headers = self._settings.organization_headers or self._settings.headers
+            token = self._settings.organization_token
             limiter = self._transport.organization_limiter
         else:
-            headers, limiter = self._settings.headers, None
-        return await self._send(request, decode, headers, limiter, timeout, should_retry)
+            token, limiter = None, None
+        return await self._send(request, decode, token, limiter, timeout, should_retry)
 
     async def _call_for_customer(
         self,
@@ -467,7 +459,7 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
         session = await self._session()
         try:
             return await self._send(
-                request, decode, session.headers, self._limiter, timeout, should_retry
+                request, decode, session.token, self._limiter, timeout, should_retry
             )
         except AuthenticationError as error:
             if error.error != "invalid_token":
@@ -481,7 +473,7 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
         self._forget(session)
         session = await self._session()
         return await self._send(
-            request, decode, session.headers, self._limiter, timeout, should_retry
+            request, decode, session.token, self._limiter, timeout, should_retry
         )
 
     async def _session(self) -> CachedSession:
@@ -519,24 +511,20 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
             margin = lifetime / 2
         # Counted from when the mint was sent, on this machine's clock: a skewed clock
         # does not shorten or stretch the session's hour.
-        return CachedSession(
-            minted.token,
-            started + lifetime - margin,
-            {**self._settings.headers, "Authorization": f"Bearer {minted.token}"},
-        )
+        return CachedSession(Secret(minted.token), started + lifetime - margin)
 
     async def _send(
         self,
         request: Request,
         decode: Callable[[bytes], T],
-        headers: Mapping[str, str],
+        token: Secret | None,
         limiter: RateLimiter | None,
         timeout: float | None,
         should_retry: Callable[[PolarError], bool] | None,
     ) -> T:
         settings, transport = self._settings, self._transport
         attempt_timeout = settings.timeout if timeout is None else _client_timeout(timeout)
-        sent = 0  # attempts so far: the trace's resend count
+        sent = 0  # requests sent so far: the error's attempts, the trace's resend count
 
         async def attempt(deadline_left: float | None) -> T:
             nonlocal sent
@@ -548,9 +536,10 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
                     sock_read=budget.sock_read,
                     sock_connect=budget.sock_connect,
                 )
+            session = transport.open()  # a closed client raises here: nothing is sent
             sent += 1
             status, answer_headers, body = await transport.send(
-                request, headers, budget, limiter, sent - 1
+                session, request, settings.headers, token, budget, limiter, sent - 1
             )
             return parse_response(
                 request, status, answer_headers, body, decode, polar_version=settings.polar_version
@@ -567,6 +556,9 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
         except PolarError as error:
             if error.request is None:
                 error.request = request
+            # The requests sent, which the retry loop's count of tries can exceed (an
+            # attempt of a client closed meanwhile sends nothing).
+            error.attempts = sent
             raise
 
 

@@ -122,6 +122,8 @@ class InvalidArgumentError(PolarError, ValueError):
 class ClientClosedError(PolarError, RuntimeError):
     """The client was used after it was closed."""
 
+    attempts = 0
+
 
 class EventLoopError(PolarError, RuntimeError):
     """The client was used from an event loop other than the one it was opened in.
@@ -129,6 +131,8 @@ class EventLoopError(PolarError, RuntimeError):
     An ``aiohttp`` session, and so a client, belongs to one loop: create one client per
     loop (inside ``asyncio.run``), not one at import time shared by several runs.
     """
+
+    attempts = 0
 
 
 class APIStatusError(PolarError):

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 
 from ._ratelimit import RateLimit, RateLimiter
 from ._redis import Store, Unavailable
+from ._secret import Secret
 from ._sessions import CachedSession, SubjectKey
 
 __all__ = ["LOCK_TIMEOUT", "SharedLimiter", "SharedSessions"]
@@ -60,12 +61,10 @@ class SharedSessions:
         self,
         store: Store,
         *,
-        headers: Mapping[str, str],
         clock: Callable[[], float],
         lock_timeout: float = LOCK_TIMEOUT,
     ) -> None:
         self.store = store
-        self._headers = headers
         self._clock = clock
         self._lock_timeout = lock_timeout
 
@@ -76,13 +75,13 @@ class SharedSessions:
         self,
         subject: SubjectKey,
         mint: Callable[[], Awaitable[CachedSession]],
-        refused: str | None = None,
+        refused: Secret | None = None,
     ) -> CachedSession:
         """The fleet's session for ``subject``: the one kept in Redis, else one minted here
         (under a lock, so that processes asking at once mint once) and kept there."""
         key = self.key_of(subject)
         if refused is not None:
-            await self._quietly(self.store.drop_session(key, refused))
+            await self._quietly(self.store.drop_session(key, refused.reveal()))
         found = await self._read(key)
         if found is not None:
             return found
@@ -99,7 +98,7 @@ class SharedSessions:
             entry = await mint()
             seconds = entry.refresh_at - self._clock()
             if seconds > 0:
-                await self._quietly(self.store.write_session(key, entry.token, seconds))
+                await self._quietly(self.store.write_session(key, entry.token.reveal(), seconds))
             return entry
         finally:
             if held:
@@ -113,11 +112,7 @@ class SharedSessions:
         if found is None:
             return None
         token, seconds = found
-        return CachedSession(
-            token,
-            self._clock() + seconds,
-            {**self._headers, "Authorization": f"Bearer {token}"},
-        )
+        return CachedSession(Secret(token), self._clock() + seconds)
 
     async def _quietly(self, operation: Awaitable[object]) -> bool:
         """Run a store command whose failure changes nothing but sharing."""

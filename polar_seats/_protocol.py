@@ -43,6 +43,7 @@ from ._errors import (
     json_object,
 )
 from ._models import SUBSCRIPTION_PAGE, CustomerSubscription, Page
+from ._secret import Secret
 
 SubscriptionPage = Page[CustomerSubscription]
 
@@ -54,6 +55,7 @@ PATH = "/v1/customer-portal/seats/subscriptions"
 POLAR_VERSION = versions.DEFAULT
 MAX_LIMIT = 100
 """The server clamps a larger ``limit`` to this without a word."""
+_BIGINT = 2**63 - 1
 
 _any_decoder = msgspec.json.Decoder()
 _PATH_RE = re.compile(r" - at `\$([^`]*)`")
@@ -93,8 +95,10 @@ class Request:
     """One request to Polar, as a value: what to send and how it may be retried.
 
     ``path`` is the path as shown in messages and errors, with any secret in it replaced
-    by ``…``; ``secret_path`` is the path really sent when it differs. ``label`` names the
-    request in messages ("page 3 of claimed subscriptions"); ``page`` is set on page calls.
+    by ``…``; ``secret_path`` is the path really sent when it differs, a
+    [`Secret`][polar_seats.Secret], as is any secret in ``json`` (an invitation token):
+    only the transport reveals them, as it sends. ``label`` names the request in messages
+    ("page 3 of claimed subscriptions"); ``page`` is set on page calls.
     """
 
     method: str
@@ -105,15 +109,10 @@ class Request:
     retry: RetryKind = RetryKind.SAFE
     auth: Auth = Auth.CUSTOMER
     page: int | None = None
-    secret_path: str | None = dataclasses.field(default=None, repr=False)
+    secret_path: Secret | None = dataclasses.field(default=None, repr=False)
     secret_answer: bool = False
-    """Whether a success carries a secret (a minted session): a decode error then quotes
+    """Whether a success carries a secret (a minted session): a decode error then keeps
     none of the body."""
-
-    @property
-    def sent_path(self) -> str:
-        """The path that goes on the wire."""
-        return self.path if self.secret_path is None else self.secret_path
 
 
 def retry_kind_for(method: str) -> RetryKind:
@@ -169,6 +168,11 @@ def _query_value(value: object) -> str:
         raise InvalidArgumentError(
             "A query parameter cannot be None; leave it out instead.", argument="params"
         )
+    if isinstance(value, Secret):
+        raise TypeError(
+            "A Secret cannot go in the query: URLs end up in proxies' and servers' logs, and "
+            "it would be sent as <redacted>. Send it in the body, json={...: Secret(...)}."
+        )
     return str(value)
 
 
@@ -220,14 +224,31 @@ def check_limit(limit: object) -> int:
     return limit
 
 
-def check_page(page: object, name: str = "page") -> int:
-    """Return ``page`` if it is a page number the server accepts, else raise
-    [`InvalidArgumentError`][polar_seats.InvalidArgumentError]."""
+def last_page_for(limit: int) -> int:
+    """The largest page Polar can answer at ``limit``.
+
+    Polar's database keeps the offset ``(page - 1) * limit`` (``limit`` clamped to 100) in
+    a bigint; a page past this one overflows it, and Polar fails with a 500 every time.
+    """
+    return _BIGINT // min(limit, MAX_LIMIT) + 1
+
+
+def check_page(page: object, name: str = "page", *, limit: int) -> int:
+    """Return ``page`` if it is a page number the server can answer at ``limit``, else
+    raise [`InvalidArgumentError`][polar_seats.InvalidArgumentError]."""
     if isinstance(page, bool) or not isinstance(page, int):
         raise TypeError(f"{name} must be an int, not {type(page).__name__}.")
     if page < 1:
         raise InvalidArgumentError(
             f"{name} must be 1 or more (got {page}); pages are numbered from 1.", argument=name
+        )
+    last = last_page_for(limit)
+    if page > last:
+        raise InvalidArgumentError(
+            f"{name} must be at most {last} with limit={limit} (got {page}): past that page "
+            "Polar's offset, (page - 1) * limit, overflows its database, and Polar fails "
+            "with a 500 every time.",
+            argument=name,
         )
     return page
 
@@ -278,17 +299,21 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def build_headers(token: str | None, *, polar_version: str, user_agent: str) -> dict[str, str]:
-    """The headers every request sends (a client without a token sends none: it only
-    makes token views)."""
-    headers = {
+def build_headers(*, polar_version: str, user_agent: str) -> dict[str, str]:
+    """The headers every request sends, but the credential (see ``sent_headers()``)."""
+    return {
         "Accept": "application/json",
         "Polar-Version": polar_version,
         "User-Agent": user_agent,
     }
-    if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
-    return headers
+
+
+def sent_headers(headers: Mapping[str, str], token: Secret | None) -> Mapping[str, str]:
+    """``headers`` with ``token`` as the bearer credential, built as the request goes out,
+    so that nothing kept holds the token in clear."""
+    if token is None:
+        return headers
+    return {**headers, "Authorization": f"Bearer {token.reveal()}"}
 
 
 def max_page_for(total_count: int, limit: int) -> int:
@@ -491,6 +516,10 @@ def decode_body(decode: Callable[[bytes], T], body: bytes, request: Request | No
 
 def _decode_error(exc: Exception, body: bytes, request: Request | None) -> ResponseDecodeError:
     what = subject(request)
+    secret = request is not None and request.secret_answer
+    # An answer that carries a secret (a minted session) is kept nowhere: which part of a
+    # body that does not decode is the secret, nobody can tell.
+    kept = b"" if secret else body
     if isinstance(exc, msgspec.ValidationError):
         message = str(exc)
         path = _error_path(message)
@@ -498,26 +527,26 @@ def _decode_error(exc: Exception, body: bytes, request: Request | None) -> Respo
         return ResponseDecodeError(
             f"{what} does not fit the model at {path or '$'}: {reason}",
             path=path,
-            raw_body=body,
+            raw_body=kept,
             request=request,
         )
     if isinstance(exc, msgspec.DecodeError):
         began = (
-            "its body is not quoted: it may hold a secret"
-            if request is not None and request.secret_answer
+            "its body is neither quoted nor kept: it may hold a secret"
+            if secret
             else f"the body began {excerpt(body)!r}"
         )
         return ResponseDecodeError(
             f"{what} is not valid JSON ({exc}); {began}",
             path=None,
-            raw_body=body,
+            raw_body=kept,
             request=request,
         )
     if isinstance(exc, RecursionError):
         return ResponseDecodeError(
             f"{what} nests JSON deeper than Python can decode; no real answer does.",
             path=None,
-            raw_body=body,
+            raw_body=kept,
             request=request,
         )
     assert isinstance(exc, UnicodeDecodeError)
@@ -525,7 +554,7 @@ def _decode_error(exc: Exception, body: bytes, request: Request | None) -> Respo
         f"{what} holds a string that is not valid UTF-8 ({exc.reason} at byte "
         f"{exc.start} of the string).",
         path=None,
-        raw_body=body,
+        raw_body=kept,
         request=request,
     )
 

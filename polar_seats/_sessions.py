@@ -12,10 +12,11 @@ import asyncio
 import collections
 import dataclasses
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from ._errors import InvalidArgumentError
+from ._secret import Secret
 
 __all__ = ["CachedSession", "SessionCache", "SubjectKey", "session_body", "subject_key"]
 
@@ -80,12 +81,11 @@ def session_body(key: SubjectKey, return_url: str | None) -> dict[str, str]:
 
 @dataclasses.dataclass(frozen=True)
 class CachedSession:
-    """A minted session token, the headers that carry it, and when to stop using it."""
+    """A minted session token and when to stop using it."""
 
-    token: str = dataclasses.field(repr=False)
+    token: Secret
     refresh_at: float
     """Seconds on the cache's clock after which the token is minted again."""
-    headers: Mapping[str, str] = dataclasses.field(repr=False)
 
 
 class SessionCache:
@@ -100,7 +100,7 @@ class SessionCache:
         self._flights: dict[SubjectKey, asyncio.Future[CachedSession]] = {}
         self.shared: SharedStore | None = None
         """The fleet's store (Redis), asked before minting; set by the client."""
-        self._refused: dict[SubjectKey, str] = {}
+        self._refused: dict[SubjectKey, Secret] = {}
         self.mints = 0
         """Sessions minted through this cache, for figures and tests."""
 
@@ -135,7 +135,7 @@ class SessionCache:
         # A cancelled waiter must not cancel the mint the others are waiting for.
         return await asyncio.shield(flight)
 
-    def drop(self, key: SubjectKey, token: str) -> None:
+    def drop(self, key: SubjectKey, token: Secret) -> None:
         """Forget ``token`` for ``key`` (Polar refused it), unless a newer one replaced it."""
         entry = self._entries.get(key)
         if entry is not None and entry.token == token:
@@ -172,7 +172,7 @@ class SharedStore(Protocol):
         self,
         subject: SubjectKey,
         mint: Callable[[], Awaitable[CachedSession]],
-        refused: str | None = None,
+        refused: Secret | None = None,
     ) -> CachedSession: ...
 
 

@@ -2,7 +2,9 @@
 
 ``Transport.send(request, ...)`` returns ``(status, headers, body)`` for any request and
 applies to every one the same rules: the body-size cap, no redirects, the rate limiter of
-the caller, and errors that name the request without its secrets.
+the caller, and errors that name the request without its secrets. The transport is the
+one place that reveals a [`Secret`][polar_seats.Secret] (a token, a path or a body field
+that holds one), as it hands the request to aiohttp.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Mapping
 
 import aiohttp
 import msgspec
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from ._clock import testing_clock
@@ -22,38 +24,43 @@ from ._errors import (
     ClientClosedError,
     EventLoopError,
     NetworkError,
+    PolarError,
     PolarTimeoutError,
     ResponseDecodeError,
 )
 from ._fleet import SharedLimiter
-from ._protocol import Request, RetryKind, subject
+from ._protocol import Request, sent_headers, subject
 from ._proxy import DIRECT, Route
 from ._ratelimit import RateLimit, RateLimiter
 from ._redis import Store
 from ._retry import RetryBudget
+from ._secret import REDACTED, Secret, reveal_secret
 from ._sessions import SessionCache
 from ._tracing import HttpAttempt, rate_limited
 from ._tracing import active as tracing
 
 __all__ = ["State", "Transport"]
 
-_encode = msgspec.json.Encoder().encode
-
-# aiohttp sends a request of these methods once more, unasked and uncounted, when its
-# connection drops before the answer (aiohttp/client.py, IDEMPOTENT_METHODS).
-_RESENT_BY_AIOHTTP = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+_encode = msgspec.json.Encoder(enc_hook=reveal_secret).encode
+_CREDENTIALS = frozenset({"authorization", "proxy-authorization"})
 
 
 class _LostAnswer(aiohttp.ClientError):
-    """The connection dropped after a write was sent; raised in place of aiohttp's own
-    error so that aiohttp does not send the write again (its cause is the original)."""
+    """The connection dropped after the request was sent; raised in place of aiohttp's own
+    error so that aiohttp does not send the request again (its cause is the original)."""
 
 
 async def _no_resend(
     request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
 ) -> aiohttp.ClientResponse:
-    """A middleware for writes: a dropped connection ends the request; polar-seats decides
-    what happens next (a revoke re-reads the seat before it sends anything again)."""
+    """A middleware for every request: a dropped connection ends the attempt.
+
+    aiohttp would otherwise send a GET, HEAD, PUT or DELETE once more by itself, on a new
+    connection as on a kept-alive one, unseen by the retry count, ``on_retry`` and the
+    logs (aiohttp/client.py, ``retry_persistent_connection``). The retry loop resends
+    instead, as the request's kind allows: a read is retried and counted, a write is not
+    (a revoke re-reads the seat before it sends anything again).
+    """
     try:
         return await handler(request)
     except aiohttp.ClientConnectorError:
@@ -92,6 +99,8 @@ class Transport:
         session_store: Store | None = None,
     ) -> None:
         self.session = session
+        self.middlewares: tuple[aiohttp.ClientMiddlewareType, ...] = ()
+        """The session's own middlewares, then ``_no_resend``: set when the client opens."""
         self.route = route
         self.owns_session = session is None
         self.state = State.UNOPENED
@@ -156,6 +165,9 @@ class Transport:
             tls = self.route.tls
             connector = None if tls is None else aiohttp.TCPConnector(ssl=tls)
             self.session = aiohttp.ClientSession(connector=connector)
+        # A per-request tuple replaces the session's own middlewares: they stay, with the
+        # guard innermost.
+        self.middlewares = (*_middlewares_of(self.session), _no_resend)
         self.loop = loop
         self.state = State.OPENED
         return self.session
@@ -184,70 +196,76 @@ class Transport:
 
     async def send(
         self,
+        session: aiohttp.ClientSession,
         request: Request,
         headers: Mapping[str, str],
+        token: Secret | None,
         timeout: aiohttp.ClientTimeout,
         limiter: RateLimiter | None,
         resend_count: int = 0,
     ) -> tuple[int, CIMultiDictProxy[str], bytes]:
-        """Send ``request`` once and read the whole answer; ``resend_count`` is how many
-        times the same call sent it before (for tracing)."""
-        session = self.open()
+        """Send ``request`` once over ``session`` (from ``open()``), with ``token`` as its
+        bearer credential, and read the whole answer; ``resend_count`` is how many times
+        the same call sent it before (for tracing)."""
         if limiter is not None:
             waited = await limiter.acquire()
             if waited and tracing():
                 rate_limited(waited)
         if tracing():
             with HttpAttempt(self.base_url, request, resend_count) as attempt:
-                answer = await self._exchange(session, request, headers, timeout)
+                answer = await self._exchange(session, request, headers, token, timeout)
                 attempt.answered(answer[0])
                 return answer
-        return await self._exchange(session, request, headers, timeout)
+        return await self._exchange(session, request, headers, token, timeout)
 
     async def _exchange(
         self,
         session: aiohttp.ClientSession,
         request: Request,
         headers: Mapping[str, str],
+        token: Secret | None,
         timeout: aiohttp.ClientTimeout,
     ) -> tuple[int, CIMultiDictProxy[str], bytes]:
+        sent = sent_headers(headers, token)
         data: bytes | None = None
         if request.json is not None:
             data = _encode(request.json)
-            headers = {**headers, "Content-Type": "application/json"}
-        guard = request.retry is not RetryKind.SAFE and request.method in _RESENT_BY_AIOHTTP
+            sent = {**sent, "Content-Type": "application/json"}
+        failure: PolarError
         try:
             async with session.request(
                 request.method,
                 self.url_for(request),
-                headers=headers,
+                headers=sent,
                 data=data,
                 timeout=timeout,
                 allow_redirects=False,
+                middlewares=self.middlewares,
                 **self.route.options,  # the proxy, if one applies
-                # A session's own middlewares stay, with the guard innermost.
-                **({"middlewares": (*_middlewares_of(session), _no_resend)} if guard else {}),
             ) as response:
                 body = await _read_body(response, self.max_body_size, request)
                 return response.status, response.headers, body
         except asyncio.TimeoutError as exc:
-            timed_out = PolarTimeoutError(
+            failure = PolarTimeoutError(
                 f"{subject(request)} took longer than the timeout ({timeout.total} s).",
                 request=request,
                 # A connect timeout is the only one that proves nothing was sent.
                 request_sent=not isinstance(exc, aiohttp.ConnectionTimeoutError),
             )
-            raise timed_out from _cause(exc, request)
+            cause: BaseException = exc
         except aiohttp.ClientError as exc:
             original = exc.__cause__ if isinstance(exc, _LostAnswer) else exc
             assert original is not None
             described = _redact(f"{type(original).__name__}: {original}", request)
-            error = NetworkError(
+            failure = NetworkError(
                 f"{subject(request)} got no complete answer from {self.base_url}: {described}",
                 request=request,
                 request_sent=not isinstance(original, aiohttp.ClientConnectorError),
             )
-            raise error from _cause(original, request)
+            cause = original
+        # Raised past the handlers: within one, aiohttp's exception would stay reachable as
+        # the __context__ of ours even where it is not kept as the cause.
+        raise failure from _cause(cause, request)
 
 
 def _middlewares_of(session: aiohttp.ClientSession) -> tuple[aiohttp.ClientMiddlewareType, ...]:
@@ -256,19 +274,43 @@ def _middlewares_of(session: aiohttp.ClientSession) -> tuple[aiohttp.ClientMiddl
 
 
 def _build_url(base_url: str, request: Request) -> URL:
-    url = URL(base_url + request.sent_path)
+    path = request.path if request.secret_path is None else request.secret_path.reveal()
+    url = URL(base_url + path)
     return url.with_query(request.query) if request.query else url
 
 
 def _redact(text: str, request: Request) -> str:
     if request.secret_path is None:
         return text
-    return text.replace(request.secret_path, request.path)
+    return text.replace(request.secret_path.reveal(), request.path)
 
 
 def _cause(exc: BaseException, request: Request) -> BaseException | None:
-    # aiohttp's exception stays as the cause, but not when it could name a secret path.
-    return exc if request.secret_path is None else None
+    """aiohttp's exception, to keep as the cause: none when it could name a secret path
+    (a connect timeout quotes the URL), and its credentials replaced."""
+    if request.secret_path is not None:
+        return None
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if isinstance(link, aiohttp.ClientResponseError):
+            _scrub(link)
+        link = link.__cause__ or link.__context__
+    return exc
+
+
+def _scrub(error: aiohttp.ClientResponseError) -> None:
+    # An answer aiohttp could not parse raises with the request's headers, as sent.
+    info = error.request_info
+    headers = CIMultiDict(
+        (name, REDACTED if name.lower() in _CREDENTIALS else value)
+        for name, value in info.headers.items()
+    )
+    error.request_info = aiohttp.RequestInfo(
+        info.url, info.method, CIMultiDictProxy(headers), info.real_url
+    )
+    error.args = (error.request_info, error.history)
 
 
 async def _read_body(response: aiohttp.ClientResponse, cap: int, request: Request) -> bytes:
@@ -291,7 +333,7 @@ async def _read_body(response: aiohttp.ClientResponse, cap: int, request: Reques
             raise ResponseDecodeError(
                 f"{subject(request)} sent more than {cap} bytes (max_body_size); reading stopped.",
                 path=None,
-                raw_body=b"".join(chunks)[:1024],
+                raw_body=b"" if request.secret_answer else b"".join(chunks)[:1024],
                 request=request,
             )
         chunks.append(chunk)

@@ -169,9 +169,11 @@ Each page is retried on its own, and a walk continues from the page that failed,
 page 1. Retried: connection errors, a connection closed before or during the answer, a body
 cut off before its announced length, timeouts, and statuses 408, 429, 500, 502, 503 and 504.
 Never retried: cancellation, other 4xx statuses, and complete bodies that are not JSON or do
-not fit the models. aiohttp itself re-sends a read once when a kept-alive connection turns
-out to be closed before any answer; that re-send is not counted as a retry. Writes are
-different: see [Writes under faults](#writes-under-faults).
+not fit the models. Every resend is a retry of the policy, counted in `attempts`, passed to
+`on_retry` and logged: aiohttp would send a GET, HEAD, PUT or DELETE once more by itself when
+its connection drops before the answer, on a new connection as on a kept-alive one and
+unseen by any count, and polar-seats stops that for every request. Writes are different:
+see [Writes under faults](#writes-under-faults).
 
 Waits are exponential with full jitter (`random(0, min(8, 0.5 * 2 ** (attempt - 1)))`
 seconds by default); a 429 waits what its `Retry-After` asks, up to `retry_after_cap` (60 s),
@@ -217,8 +219,7 @@ Faults injected, by kind:
 |---|---|
 {faults}
 
-Retries, by the error that caused them. A slow body is not an error; a reset before the
-headers on a kept-alive connection is re-sent once by aiohttp itself, without a retry; and a
+Retries, by the error that caused them. A slow body is not an error, and a
 timeout also fires without a stall when a page waits more than 1 s for its turn on the one
 event loop that the fake server and up to {8 * report.at_once} requests in flight share here.
 That sharing is also why the walks run {report.at_once} at a time: at 50 (400 requests in

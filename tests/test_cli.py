@@ -402,6 +402,24 @@ async def test_debug_logs_each_request_and_answer_with_the_token_redacted() -> N
     assert "DEBUGSECRET" not in err + out
 
 
+async def test_debug_shows_a_reset_read_and_its_resend() -> None:
+    """--debug: a GET reset on the first (new) connection shows as sent, failed and sent
+    again, since the resend is the library's and no longer aiohttp's unseen one."""
+    async with FakePolarServer(count=5, faults=FaultPlan({1: Fault.reset()})) as server:
+        status, out, err = await run_cli(
+            "list",
+            "--debug",
+            "--base-url",
+            server.url,
+            env={_cli.TOKEN_VARIABLE: server.token},
+        )
+    assert status == 0
+    assert len(out.splitlines()) == 5
+    lines = [line.split(" ")[1:3] for line in err.splitlines() if "/subscriptions?" in line]
+    assert [arrow for arrow, _ in lines] == ["→", "✗", "→", "←"]
+    assert len(server.requests) == 2
+
+
 async def test_debug_shows_the_traceback_of_an_error_without_the_token() -> None:
     """--debug on a refused token: the traceback and request log, still exit 3, no token."""
     async with FakePolarServer() as server:

@@ -236,7 +236,7 @@ async def test_a_session_that_does_not_decode_keeps_its_token_off_stderr(
         )
     assert (status, out) == (_cli.EXIT_ERROR, "")
     assert "not valid JSON" in err
-    assert "not quoted" in err
+    assert "neither quoted nor kept" in err
     assert server.minted
     assert all(session.token not in err for session in server.minted)
 

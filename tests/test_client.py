@@ -111,6 +111,38 @@ def test_a_bad_setting_is_a_polar_error_naming_it(make: Any, argument: str) -> N
     assert caught.value.argument == argument
 
 
+@pytest.mark.parametrize("limit", [1, 10, 100])
+async def test_a_page_whose_offset_overflows_polar_s_bigint_is_refused_unsent(
+    client: ps.AsyncClient, server: FakePolarServer, limit: int
+) -> None:
+    """The last page Polar can compute is sent; the next one, a 500 every time at Polar,
+    is a ValueError naming that last page, for one page and for a walk's start."""
+    last = (2**63 - 1) // limit + 1
+    page = await client.list_claimed_subscriptions(page=last, limit=limit)
+    assert page.items == []
+    assert len(server.requests) == 1
+    with pytest.raises(ValueError, match=rf"page must be at most {last} with limit={limit}"):
+        await client.list_claimed_subscriptions(page=last + 1, limit=limit)
+    with pytest.raises(ValueError, match=rf"start_page must be at most {last} with limit"):
+        client.iter_claimed_subscriptions(start_page=last + 1, limit=limit)
+    assert len(server.requests) == 1
+    async with aiohttp.ClientSession() as raw:
+        url = f"{server.url}/v1/customer-portal/seats/subscriptions"
+        query = {"page": str(last + 1), "limit": str(limit)}
+        headers = {"Authorization": f"Bearer {server.token}"}
+        async with raw.get(url, params=query, headers=headers) as refused:
+            assert refused.status == 500
+
+
+async def test_page_10_to_the_17_at_limit_100_is_refused_before_any_retry(
+    client: ps.AsyncClient, server: FakePolarServer
+) -> None:
+    """The issue's case: no request and no retry, and the message says which page works."""
+    with pytest.raises(ValueError, match="at most 92233720368547759 with limit=100"):
+        await client.list_claimed_subscriptions(page=10**17, limit=100)
+    assert server.requests == []
+
+
 async def test_invalid_token_maps_to_authentication_error(server: FakePolarServer) -> None:
     """An unknown token: AuthenticationError with Polar's code, after one request."""
     async with ps.AsyncClient("polar_cst_revoked", base_url=server.url) as client:

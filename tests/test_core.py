@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import socket
 from typing import Any
@@ -88,16 +89,22 @@ async def test_a_custom_request_is_retried_as_its_predicate_says() -> None:
 
 
 def test_a_request_is_a_value_whose_repr_hides_its_body_and_secret_path() -> None:
-    """Request values compare by content; repr shows no JSON body and no secret path."""
+    """Request values compare by content, secrets too; repr shows no JSON body and no
+    secret path."""
     secret = protocol.Request(
         "POST",
         "/v1/customer-seats/claim/…",
         "claim a seat",
-        json={"invitation_token": "tok_secret"},
-        secret_path="/v1/customer-seats/claim/tok_secret",
+        json={"invitation_token": ps.Secret("tok_secret")},
+        secret_path=ps.Secret("/v1/customer-seats/claim/tok_secret"),
     )
-    assert secret.sent_path.endswith("tok_secret")
+    assert secret.secret_path is not None
+    assert secret.secret_path.reveal().endswith("tok_secret")
     assert "tok_secret" not in repr(secret)
+    assert secret == dataclasses.replace(
+        secret, secret_path=ps.Secret(secret.path[:-1] + "tok_secret")
+    )
+    assert secret != dataclasses.replace(secret, secret_path=ps.Secret("/v1/other"))
     assert protocol.page_request(2, 10) == protocol.page_request(2, 10)
     assert protocol.page_request(2, 10).label == "page 2 of claimed subscriptions"
 
@@ -279,7 +286,7 @@ def test_views_set_every_attribute_of_their_own() -> None:
     view = client.with_token("polar_cst_b")
     assert set(vars(view)) == set(vars(client))
     assert view._transport is client._transport
-    assert view._headers is not client._headers
+    assert view._token is not client._token
     assert repr(view).startswith("<AsyncClient view")
 
 

@@ -44,14 +44,14 @@ def test_limit_and_page_must_be_ints(value: object) -> None:
     with pytest.raises(TypeError):
         protocol.check_limit(value)
     with pytest.raises(TypeError):
-        protocol.check_page(value)
+        protocol.check_page(value, limit=10)
 
 
 def test_page_below_one_is_refused() -> None:
     """Pages are numbered from 1."""
     with pytest.raises(ValueError, match="1 or more"):
-        protocol.check_page(0)
-    assert protocol.check_page(1) == 1
+        protocol.check_page(0, limit=10)
+    assert protocol.check_page(1, limit=10) == 1
 
 
 def test_servers_and_base_url() -> None:
@@ -64,14 +64,16 @@ def test_servers_and_base_url() -> None:
 
 
 def test_headers_carry_token_version_and_agent() -> None:
-    """Each request sends the bearer token, JSON accept, Polar-Version and a User-Agent."""
-    headers = protocol.build_headers("polar_cst_x", polar_version="2026-04", user_agent="ua/1")
-    assert headers == {
+    """Each request sends the bearer token, JSON accept, Polar-Version and a User-Agent;
+    the token joins the headers only as they are sent."""
+    headers = protocol.build_headers(polar_version="2026-04", user_agent="ua/1")
+    assert protocol.sent_headers(headers, ps.Secret("polar_cst_x")) == {
         "Authorization": "Bearer polar_cst_x",
         "Accept": "application/json",
         "Polar-Version": "2026-04",
         "User-Agent": "ua/1",
     }
+    assert protocol.sent_headers(headers, None) is headers
 
 
 @pytest.mark.parametrize(

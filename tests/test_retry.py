@@ -106,6 +106,82 @@ async def test_retry_none_sends_one_request(server: FakePolarServer) -> None:
     assert len(server.requests) == 1
 
 
+@pytest.mark.parametrize("connection", ["new", "kept-alive"])
+@pytest.mark.parametrize("session", ["own", "given"])
+async def test_aiohttp_sends_nothing_again_by_itself(
+    server: FakePolarServer, connection: str, session: str
+) -> None:
+    """retry=None: a GET reset before its answer, on a new connection or a kept-alive
+    one, over the client's session or one passed in, is one request and a NetworkError."""
+    first = 1 if connection == "new" else 2
+    server.faults = FaultPlan({first: Fault.reset()})
+    async with helpers.Connections() as connections:
+        given = {"session": connections.session} if session == "given" else {}
+        async with client_for(server, retry=None, **given) as client:
+            for _ in range(first - 1):
+                await client.list_claimed_subscriptions()
+            with pytest.raises(ps.NetworkError) as caught:
+                await client.list_claimed_subscriptions()
+    assert caught.value.attempts == 1
+    assert len(server.requests) == first
+
+
+@pytest.mark.parametrize("connection", ["new", "kept-alive"])
+async def test_a_read_reset_before_its_answer_is_resent_by_the_retry_loop(
+    server: FakePolarServer, connection: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The resend of a reset GET is the library's: passed to on_retry, logged, counted in
+    the attempts of the error when every attempt fails."""
+    first = 1 if connection == "new" else 2
+    server.faults = FaultPlan({first: Fault.reset()})
+    events: list[ps.RetryEvent] = []
+    caplog.set_level(logging.WARNING, logger="polar_seats")
+    async with client_for(server, retry=ps.RetryPolicy(on_retry=events.append)) as client:
+        for _ in range(first):
+            await client.list_claimed_subscriptions()
+        server.faults = FaultPlan(rate=1.0, choices=[Fault.reset()])
+        with pytest.raises(ps.NetworkError) as caught:
+            await client.list_claimed_subscriptions()
+    assert [(e.attempt, type(e.error)) for e in events] == [
+        (1, ps.NetworkError),
+        *((n, ps.NetworkError) for n in (1, 2, 3)),
+    ]
+    assert caught.value.attempts == 4
+    assert len(server.requests) == first + 1 + 4
+    assert [r.getMessage().split(" in ")[0] for r in caplog.records] == [
+        "Retrying page 1 of claimed subscriptions"
+    ] * 4
+
+
+async def test_a_closed_client_reports_no_attempt(server: FakePolarServer) -> None:
+    """A call after close() sent nothing, and its ClientClosedError says attempts=0."""
+    client = client_for(server)
+    await client.close()
+    with pytest.raises(ps.ClientClosedError) as caught:
+        await client.list_claimed_subscriptions()
+    assert caught.value.attempts == 0
+    assert server.requests == []
+
+
+async def test_a_client_closed_between_retries_reports_the_requests_sent(
+    server: FakePolarServer,
+) -> None:
+    """Closed during the wait after a 503: one request went out, and attempts says 1."""
+    server.faults = FaultPlan({1: Fault.server_error(503)})
+    closing: list[asyncio.Future[None]] = []
+    client = client_for(
+        server,
+        retry=ps.RetryPolicy(
+            on_retry=lambda _: closing.append(asyncio.ensure_future(client.close()))
+        ),
+    )
+    with pytest.raises(ps.ClientClosedError) as caught:
+        await client.list_claimed_subscriptions()
+    await asyncio.gather(*closing)
+    assert caught.value.attempts == 1
+    assert len(server.requests) == 1
+
+
 async def test_deadline_stops_before_a_wait_that_would_pass_it(server: FakePolarServer) -> None:
     """Waits of 30 s and a 100 s deadline: attempts at 0, 30, 60, 90 and no fifth."""
     server.faults = FaultPlan(rate=1.0, choices=[Fault.rate_limited("30")])

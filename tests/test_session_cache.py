@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from polar_seats import Secret
 from polar_seats._sessions import CachedSession, SessionCache, session_body, subject_key
 
 ALICE = ("external_customer_id", "alice", "", "")
@@ -24,7 +25,7 @@ class Minter:
         await asyncio.sleep(0.01)
         if self.calls <= self.failures:
             raise RuntimeError(f"mint {self.calls} failed")
-        return CachedSession(f"polar_cst_{self.calls}", 100.0, {})
+        return CachedSession(Secret(f"polar_cst_{self.calls}"), 100.0)
 
 
 async def test_concurrent_first_uses_mint_once() -> None:
@@ -32,7 +33,7 @@ async def test_concurrent_first_uses_mint_once() -> None:
     cache, mint = SessionCache(10, lambda: 0.0), Minter()
     sessions = await asyncio.gather(*(cache.session(ALICE, mint) for _ in range(50)))
     assert mint.calls == 1
-    assert {s.token for s in sessions} == {"polar_cst_1"}
+    assert {s.token.reveal() for s in sessions} == {"polar_cst_1"}
     assert cache.mints == 1
 
 
@@ -44,27 +45,27 @@ async def test_a_failed_mint_fails_every_waiter_and_poisons_nothing() -> None:
     )
     assert all(isinstance(r, RuntimeError) for r in results)
     assert len({id(r) for r in results}) == 1
-    assert (await cache.session(ALICE, mint)).token == "polar_cst_2"
+    assert (await cache.session(ALICE, mint)).token.reveal() == "polar_cst_2"
 
 
 async def test_a_session_is_reused_until_its_refresh_time() -> None:
     """Before refresh_at the cached token comes back; at it, a new one is minted."""
     now = [0.0]
     cache, mint = SessionCache(10, lambda: now[0]), Minter()
-    assert (await cache.session(ALICE, mint)).token == "polar_cst_1"
+    assert (await cache.session(ALICE, mint)).token.reveal() == "polar_cst_1"
     now[0] = 99.9
-    assert (await cache.session(ALICE, mint)).token == "polar_cst_1"
+    assert (await cache.session(ALICE, mint)).token.reveal() == "polar_cst_1"
     now[0] = 100.0
-    assert (await cache.session(ALICE, mint)).token == "polar_cst_2"
+    assert (await cache.session(ALICE, mint)).token.reveal() == "polar_cst_2"
 
 
 async def test_dropping_forgets_only_the_refused_token() -> None:
     """drop() removes the token Polar refused, not a newer one minted meanwhile."""
     cache, mint = SessionCache(10, lambda: 0.0), Minter()
     await cache.session(ALICE, mint)
-    cache.drop(ALICE, "polar_cst_stale")
+    cache.drop(ALICE, Secret("polar_cst_stale"))
     assert cache.cached(ALICE) is not None
-    cache.drop(ALICE, "polar_cst_1")
+    cache.drop(ALICE, Secret("polar_cst_1"))
     assert cache.cached(ALICE) is None
 
 
@@ -88,7 +89,7 @@ async def test_a_cancelled_waiter_does_not_cancel_the_mint_of_the_others() -> No
     second = asyncio.ensure_future(cache.session(ALICE, mint))
     await asyncio.sleep(0)
     first.cancel()
-    assert (await second).token == "polar_cst_1"
+    assert (await second).token.reveal() == "polar_cst_1"
     assert mint.calls == 1
 
 

@@ -528,14 +528,16 @@ async def test_an_unknown_organization_token_is_told_apart_from_a_customer_token
             await polar.create_customer_session(external_customer_id="user-1")
 
 
-async def test_a_mint_answer_that_does_not_decode_quotes_none_of_its_body(
+async def test_a_mint_answer_that_does_not_decode_quotes_and_keeps_none_of_its_body(
     server: FakePolarServer,
 ) -> None:
-    """The body of a minted session may hold its token: a decode error does not quote it."""
+    """The body of a minted session may hold its token: a decode error neither quotes it
+    nor keeps it as raw_body."""
     body = b'{"token": "polar_cst_leaked_if_quoted", "id": '
     server.faults = FaultPlan({1: Fault.http_status(201, body=body)})
     async with organization_client(server) as polar:
         with pytest.raises(ps.ResponseDecodeError) as caught:
             await polar.create_customer_session(external_customer_id="user-1")
     assert "polar_cst_leaked_if_quoted" not in str(caught.value)
-    assert "not quoted" in str(caught.value)
+    assert "neither quoted nor kept" in str(caught.value)
+    assert caught.value.raw_body == b""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from polar_seats import _transport
@@ -36,7 +37,13 @@ async def test_without_the_guard_aiohttp_resends_a_revoke_onto_the_next_holder(
 ) -> None:
     """Why writes stop aiohttp's own resend: without it, a DELETE whose answer is lost goes
     out twice, and the second revokes whoever got the reused row in between."""
-    monkeypatch.setattr(_transport, "_RESENT_BY_AIOHTTP", frozenset())
+
+    async def through(
+        request: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType
+    ) -> aiohttp.ClientResponse:
+        return await handler(request)
+
+    monkeypatch.setattr(_transport, "_no_resend", through)
     with set_testing(True):
         outcome = await run_case(Case("revoke", "reused in between", "reset after"))
     assert outcome.requests == ["DELETE", "DELETE"]

@@ -279,9 +279,10 @@ after an unknown outcome does what is safe for it:
   an id alone there is nothing to compare: `OutcomeUnknownError`;
 - **resend** and **claim** are never sent twice: `OutcomeUnknownError`.
 
-aiohttp itself sends a `DELETE` once more when its connection drops before the answer,
-unseen by any retry count; polar-seats stops that resend for every write, so the revoke
-below with `reset after` reached the fake once.
+aiohttp itself would send a `DELETE` once more when its connection drops before the
+answer, unseen by any retry count; polar-seats stops that resend for every request (a read
+is resent by its retry policy instead, and counted), so the revoke below with `reset after`
+reached the fake once.
 
 `python -m tests.write_matrix --write docs/reliability.md` runs every case against the fake
 Polar (a subscription of 3 seats; faults hit the write's own request: `reset before` drops

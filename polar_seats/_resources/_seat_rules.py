@@ -23,6 +23,7 @@ from .._errors import (
 )
 from .._models import CustomerSeat, SeatsList
 from .._protocol import Auth, Request, RetryKind
+from .._secret import Secret
 
 PORTAL = "/v1/customer-portal/seats"
 ORGANIZATION = "/v1/customer-seats"
@@ -242,7 +243,7 @@ def claim_info_request(token: str) -> Request:
         f"{CLAIM}/…",
         "claim info",
         auth=Auth.NONE,
-        secret_path=f"{CLAIM}/{quote(token, safe='')}",
+        secret_path=Secret(f"{CLAIM}/{quote(token, safe='')}"),
     )
 
 
@@ -251,7 +252,7 @@ def claim_request(token: str) -> Request:
         "POST",
         CLAIM,
         "claim seat",
-        json={"invitation_token": token},
+        json={"invitation_token": Secret(token)},
         retry=RetryKind.UNSENT_ONLY,
         auth=Auth.NONE,
         secret_answer=True,

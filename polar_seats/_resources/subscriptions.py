@@ -22,8 +22,7 @@ class SubscriptionOperations(Operations):
         timeout for this call.
         """
         self._check_token_given()
-        check_page(page)
-        check_limit(limit)
+        check_page(page, limit=check_limit(limit))
         return await self._fetch_page(page, limit, timeout)
 
     def iter_claimed_subscriptions(
@@ -45,8 +44,7 @@ class SubscriptionOperations(Operations):
         per-attempt timeout for every page of the walk.
         """
         self._check_token_given()
-        check_limit(limit)
-        check_page(start_page, "start_page")
+        check_page(start_page, "start_page", limit=check_limit(limit))
         if max_items is not None and max_items < 0:
             raise InvalidArgumentError(
                 f"max_items must be 0 or more, or None (got {max_items}).", argument="max_items"

@@ -121,3 +121,14 @@ async def webhook_receiver(request: web.Request, secret: str) -> None:
     except webhooks.WebhookVerificationError as exc:
         error: ps.PolarError = exc  # one except ps.PolarError catches it too
         assert_type(error.request, ps.Request | None)
+
+
+async def secrets(client: ps.AsyncClient, invitation_token: str) -> None:
+    secret = ps.Secret(invitation_token)
+    assert_type(secret.reveal(), str)
+    await client.request("POST", "/v1/customer-seats/claim", json={"invitation_token": secret})
+    try:
+        await client.get_claim_info(invitation_token)
+    except ps.PolarError as exc:
+        if exc.request is not None:
+            assert_type(exc.request.secret_path, ps.Secret | None)
