@@ -24,9 +24,13 @@ from polar_seats.testing import RETRYABLE_FAULTS, FakePolarServer, Fault, FaultP
 from .helpers import Connections, client_for
 from .write_matrix import MARKER
 
-SOAK_FAULTS = (*RETRYABLE_FAULTS, Fault.stall(2.0), Fault.slow_body(0.05))
+SOAK_FAULTS = (*RETRYABLE_FAULTS, Fault.stall(6.0), Fault.slow_body(0.05))
 """Every fault a walk should ride out: each retryable status, the HTML proxy page, resets
 before the headers and mid-body, a stall past the timeout, and a slow body."""
+
+ATTEMPT_TIMEOUT = 5.0
+"""Per attempt: far above a page's time on a busy machine (20 walks share one loop, and at
+1 s a loaded machine timed out every attempt of some pages), below the stall's 6 s."""
 
 
 @dataclasses.dataclass
@@ -88,7 +92,7 @@ async def run_soak(
             async with (
                 Connections() as connections,
                 client_for(
-                    server, session=connections.session, timeout=1.0, retry=policy
+                    server, session=connections.session, timeout=ATTEMPT_TIMEOUT, retry=policy
                 ) as client,
             ):
                 gate = asyncio.Semaphore(at_once)
@@ -191,7 +195,7 @@ fetching up to 8 pages at once, the default) while the fake
 server fails {report.fault_rate:.0%} of requests at random (seed {report.seed}) with every
 fault a client should ride out; then it starts {report.cancelled_walks:,} more walks and
 cancels each at a random point in its first 50 ms.
-The client runs with `timeout=1.0`, `RetryPolicy(max_attempts=10, retry_budget=None)` and
+The client runs with `timeout=5.0`, `RetryPolicy(max_attempts=10, retry_budget=None)` and
 retry waits skipped (`polar_seats.testing.set_testing(True)`): at a sustained 20% failure rate
 the default budget is meant to run dry, and with 4 attempts about 1 page in 600 would still
 fail.
@@ -220,7 +224,7 @@ Faults injected, by kind:
 {faults}
 
 Retries, by the error that caused them. A slow body is not an error, and a
-timeout also fires without a stall when a page waits more than 1 s for its turn on the one
+timeout also fires without a stall when a page waits more than {ATTEMPT_TIMEOUT:g} s for its turn on the one
 event loop that the fake server and up to {8 * report.at_once} requests in flight share here.
 That sharing is also why the walks run {report.at_once} at a time: at 50 (400 requests in
 flight), 4 to 10 walks of 1,000 failed in three runs on this 2-core machine, each on a page
