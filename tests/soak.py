@@ -225,7 +225,8 @@ Faults injected, by kind:
 
 Retries, by the error that caused them. A slow body is not an error, and a
 timeout also fires without a stall when a page waits more than {ATTEMPT_TIMEOUT:g} s for its
-turn on the one event loop that the fake server and up to {8 * report.at_once} requests in flight share here.
+turn on the one event loop that the fake server and up to {8 * report.at_once} requests in
+flight share here.
 That sharing is also why the walks run {report.at_once} at a time: at 50 (400 requests in
 flight), 4 to 10 walks of 1,000 failed in three runs on this 2-core machine, each on a page
 that timed out ten times in a row, which measures the shared loop, not the client.
