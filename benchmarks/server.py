@@ -10,7 +10,8 @@ memory than 1,000.
 once from a real answer of Polar's, with a fresh token (``polar_cst_minted_<n>``), id and
 times per mint. The listings accept those tokens (and refuse a number never minted, or an
 organization token), and ``GET /_stats`` tells how many sessions each organization token
-minted, so a benchmark can count the mints a client made.
+minted (and how many listing requests it answered), so a benchmark can count the mints
+(and requests) a client made.
 
 Every answer carries the ``Polar-Version`` the request asked for (Polar's Current version
 when it named none), as Polar's does, so no client is told it was served another version.
@@ -186,8 +187,11 @@ def asked_version(request: web.Request) -> str:
 def make_app(latency: float) -> web.Application:
     listings: dict[tuple[int, str], Listing] = {}
     sessions = Sessions()
+    listing_requests = 0
 
     async def handle(request: web.Request) -> web.Response:
+        nonlocal listing_requests
+        listing_requests += 1
         authorization = request.headers.get("Authorization", "")
         if not authorization.startswith("Bearer "):
             return _unauthorized()
@@ -228,7 +232,11 @@ def make_app(latency: float) -> web.Application:
 
     async def stats(request: web.Request) -> web.Response:
         return web.json_response(
-            {"mints": sessions.minted, "mints_by_token": dict(sessions.by_organization_token)}
+            {
+                "mints": sessions.minted,
+                "mints_by_token": dict(sessions.by_organization_token),
+                "listing_requests": listing_requests,
+            }
         )
 
     app = web.Application()
