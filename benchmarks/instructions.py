@@ -189,6 +189,7 @@ def main() -> None:
         versions["new"] = (NEW, None)
         print(f"new: polar_seats from {ROOT / 'polar_seats'}", flush=True)
         server, url = _start_server()
+        medians: dict[str, float] = {}
         try:
             for name in workloads:
                 counts: dict[str, list[int]] = {label: [] for label in versions}
@@ -204,6 +205,10 @@ def main() -> None:
                 if "old" in counts:
                     ratio = statistics.median(counts["new"]) / statistics.median(counts["old"])
                     print(f"  new/old {ratio:.4f}", flush=True)
+                medians[name] = statistics.median(counts["new"])
+            if "walk-2026-10" in medians and "walk-2027-01" in medians:
+                ratio = medians["walk-2027-01"] / medians["walk-2026-10"]
+                print(f"walk-2027-01/walk-2026-10 {ratio:.4f}", flush=True)
         finally:
             server.terminate()
             server.wait()
