@@ -13,6 +13,11 @@ with the benchmark's settings: ``rate_limit=None`` and the default concurrency.
 The package uses only relative imports, so a copy under another name is a second,
 independent library; ``polar_seats.testing`` is left out of the copy (only the CLI uses it,
 and the server is the current one).
+
+``python -m benchmarks.ab --polar-versions 2026-10,2027-01`` instead times (1) and (3) for
+the ``polar_seats`` this interpreter imports asking for each of two API versions, which the
+server answers in that version's shapes (the same items and prices), taking turns the same
+way: "old" is the first version, "new" the second.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from types import ModuleType
 
@@ -116,7 +121,7 @@ def describe(name: str, seconds: list[float]) -> str:
 async def compare(servers: Servers, old: ModuleType, rounds: int, freeze: bool) -> list[str]:
     lines = []
     url = servers.fast
-    cases = [
+    cases: list[tuple[str, Mapping[str, Callable[[], Awaitable[Tally]]], Tally]] = [
         (
             "(1) 10,000 items, limit=100",
             {
@@ -155,44 +160,93 @@ async def compare(servers: Servers, old: ModuleType, rounds: int, freeze: bool) 
         ),
     ]
     for title, runs, want in cases:
-        cpu: dict[str, list[float]] = {version: [] for version in runs}
-        times = await timed_each(
-            {version: cpu_timed(run, cpu[version]) for version, run in runs.items()},
-            want,
-            rounds,
-            freeze,
-        )
-        ratio = statistics.median(times["new"]) / statistics.median(times["old"])
-        paired = sorted(new / old for old, new in zip(times["old"], times["new"], strict=True))
-        block = [
-            f"{title}: {rounds} rounds, gc {'frozen after warm-up' if freeze else 'defaults'}",
-            "  " + describe("old", times["old"]),
-            "  " + describe("new", times["new"]),
-            f"  new/old of the medians {ratio:.3f}; per round: median "
-            f"{statistics.median(paired):.3f}, range {paired[0]:.3f}-{paired[-1]:.3f}",
-        ]
-        # This process's CPU seconds (the server runs in another): what another process
-        # running on this shared machine disturbs least. The first run is the warm-up.
-        old_cpu, new_cpu = cpu["old"][1:], cpu["new"][1:]
-        cpu_paired = sorted(new / old for old, new in zip(old_cpu, new_cpu, strict=True))
-        block.append(
-            f"  CPU: old {statistics.median(old_cpu) * 1000:.1f} ms, new "
-            f"{statistics.median(new_cpu) * 1000:.1f} ms, new/old "
-            f"{statistics.median(new_cpu) / statistics.median(old_cpu):.3f}; per round: "
-            f"median {statistics.median(cpu_paired):.3f}, "
-            f"range {cpu_paired[0]:.3f}-{cpu_paired[-1]:.3f}"
-        )
-        print("\n".join(block), flush=True)
-        lines.extend(block)
+        lines.extend(await _time_case(title, runs, want, rounds, freeze))
     return lines
+
+
+async def compare_versions(
+    servers: Servers, polar_versions: tuple[str, str], rounds: int, freeze: bool
+) -> list[str]:
+    """(1) and (3) for this ``polar_seats`` asking for each of ``polar_versions``."""
+    lines = []
+    for title, base in (
+        ("(1) 10,000 items, limit=100", servers.fast),
+        ("(3) 100 pages, 20 ms latency", servers.slow),
+    ):
+        runs = {
+            label: functools.partial(
+                clients.polar_seats_walk(None, polar_version=version), f"{base}/10000", 100
+            )
+            for label, version in zip(("old", "new"), polar_versions, strict=True)
+        }
+        title = f"{title}, Polar-Version {polar_versions[0]} (old) and {polar_versions[1]} (new)"
+        lines.extend(await _time_case(title, runs, expected(10_000), rounds, freeze))
+    return lines
+
+
+async def _time_case(
+    title: str,
+    runs: Mapping[str, Callable[[], Awaitable[Tally]]],
+    want: Tally,
+    rounds: int,
+    freeze: bool,
+) -> list[str]:
+    """``runs["old"]`` and ``runs["new"]`` in turns; the lines that report them."""
+    cpu: dict[str, list[float]] = {version: [] for version in runs}
+    times = await timed_each(
+        {version: cpu_timed(run, cpu[version]) for version, run in runs.items()},
+        want,
+        rounds,
+        freeze,
+    )
+    ratio = statistics.median(times["new"]) / statistics.median(times["old"])
+    paired = sorted(new / old for old, new in zip(times["old"], times["new"], strict=True))
+    block = [
+        f"{title}: {rounds} rounds, gc {'frozen after warm-up' if freeze else 'defaults'}",
+        "  " + describe("old", times["old"]),
+        "  " + describe("new", times["new"]),
+        f"  new/old of the medians {ratio:.3f}; per round: median "
+        f"{statistics.median(paired):.3f}, range {paired[0]:.3f}-{paired[-1]:.3f}",
+    ]
+    # This process's CPU seconds (the server runs in another): what another process
+    # running on this shared machine disturbs least. The first run is the warm-up.
+    old_cpu, new_cpu = cpu["old"][1:], cpu["new"][1:]
+    cpu_paired = sorted(new / old for old, new in zip(old_cpu, new_cpu, strict=True))
+    block.append(
+        f"  CPU: old {statistics.median(old_cpu) * 1000:.1f} ms, new "
+        f"{statistics.median(new_cpu) * 1000:.1f} ms, new/old "
+        f"{statistics.median(new_cpu) / statistics.median(old_cpu):.3f}; per round: "
+        f"median {statistics.median(cpu_paired):.3f}, "
+        f"range {cpu_paired[0]:.3f}-{cpu_paired[-1]:.3f}"
+    )
+    print("\n".join(block), flush=True)
+    return block
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("revision", help="the old revision, e.g. 48cf389")
+    parser.add_argument("revision", nargs="?", help="the old revision, e.g. 48cf389")
     parser.add_argument("--rounds", type=int, default=9, help="runs of each version")
     parser.add_argument("--freeze", action="store_true", help="gc.freeze() after warm-up")
+    parser.add_argument(
+        "--polar-versions",
+        metavar="OLD,NEW",
+        help="instead of a revision: two API versions for this polar_seats to ask for",
+    )
     args = parser.parse_args()
+    if (args.revision is None) == (args.polar_versions is None):
+        parser.error("name one of: a revision, or --polar-versions")
+    if args.polar_versions is not None:
+        versions = tuple(version.strip() for version in args.polar_versions.split(","))
+        if len(versions) != 2:
+            parser.error("--polar-versions takes two versions, e.g. 2026-10,2027-01")
+        print(f"polar_seats from {Path(polar_seats.__file__ or '').parent}", flush=True)
+        servers = Servers()
+        try:
+            asyncio.run(compare_versions(servers, versions, args.rounds, args.freeze))
+        finally:
+            servers.close()
+        return
     with tempfile.TemporaryDirectory(prefix="ab-old-") as folder:
         old = export(args.revision, Path(folder))
         print(f"old: {old.__name__} from {Path(old.__file__ or '').parent}")

@@ -15,6 +15,7 @@ import aiohttp
 import msgspec
 
 import polar_seats as ps
+from polar_seats.versions import DEFAULT as POLAR_VERSION
 
 PATH = "/v1/customer-portal/seats/subscriptions"
 TOKEN = "polar_cst_benchmark"
@@ -71,11 +72,16 @@ def sdk032_available() -> bool:
 # Walks ----------------------------------------------------------------------------------
 
 
-def polar_seats_walk(concurrency: int | None, client_class: Any = ps.AsyncClient) -> Walk:
-    """``client_class`` is another version's ``AsyncClient`` in ``benchmarks.ab``."""
+def polar_seats_walk(
+    concurrency: int | None, client_class: Any = ps.AsyncClient, polar_version: str | None = None
+) -> Walk:
+    """``client_class`` is another version's ``AsyncClient`` in ``benchmarks.ab``;
+    ``polar_version`` the API version the client asks for (its default if ``None``)."""
 
     async def walk(url: str, limit: int) -> Tally:
         options: dict[str, Any] = {} if concurrency is None else {"concurrency": concurrency}
+        if polar_version is not None:
+            options["polar_version"] = polar_version
         tally = Tally()
         async with client_class(TOKEN, base_url=url, rate_limit=None, **options) as client:
             async for sub in client.iter_claimed_subscriptions(limit=limit):
@@ -116,7 +122,7 @@ def floor_walk(in_flight: int) -> Walk:
     """aiohttp and msgspec with nothing else: the least any client can do."""
 
     async def walk(url: str, limit: int) -> Tally:
-        headers = {"Authorization": f"Bearer {TOKEN}", "Polar-Version": "2026-04"}
+        headers = {"Authorization": f"Bearer {TOKEN}", "Polar-Version": POLAR_VERSION}
         async with aiohttp.ClientSession(headers=headers) as session:
 
             async def get(page: int) -> ps.Page:
@@ -278,7 +284,7 @@ async def floor_calls(url: str, tokens: list[str], calls: int) -> Tally:
         async def call(n: int) -> list[str]:
             headers = {
                 "Authorization": f"Bearer {tokens[n % len(tokens)]}",
-                "Polar-Version": "2026-04",
+                "Polar-Version": POLAR_VERSION,
             }
             # The same request as every other client's: page 1, 10 items.
             async with session.get(f"{url}{PATH}?page=1&limit=10", headers=headers) as response:

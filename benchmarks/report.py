@@ -44,7 +44,10 @@ SDKs do not pace at all. The listings hold the current price kinds every client 
 polar-sdk 0.32.0 fails a whole page on the `unit_based` and `metered_tiers` prices of the newer
 contract. Legacy prices (those of products made before Polar's current price model) send a
 page down polar_seats's slower decoding path, so (5b) times a page where a third of the items
-carry one.
+carry one. Every answer carries the `Polar-Version` asked for; (1b) walks (1)'s listing asking
+for 2026-10 and for 2027-01, in turns: the same items and prices, a quarter of the items with
+a seat-based price, which 2027-01 sends as `tiers`, `minimum_units` and `maximum_units` instead
+of `seat_tiers`.
 {sdk032_line}
 
 (7) and (8) make (4)'s 2,000 calls through `for_customer(external_customer_id=...)` for 500

@@ -38,8 +38,10 @@ from .server import Listing, item_id
 TOKENS = [f"polar_cst_customer_{n:03d}" for n in range(500)]
 CUSTOMERS = [f"user-{n:03d}" for n in range(500)]
 BENCHMARKS = ("1", "2", "3", "4", "5", "6", "7", "8", "9")
-"""What ``--only`` selects from; ``5`` is (5) and (5b)."""
+"""What ``--only`` selects from; ``1`` is (1) and (1b), ``5`` is (5) and (5b)."""
 
+SHAPES_2026 = "polar_seats, Polar-Version 2026-10"
+SHAPES_2027 = "polar_seats, Polar-Version 2027-01"
 WITH_TOKEN = "polar_seats (with_token)"
 KEPT_WITH_TOKEN = "polar_seats (with_token), one client kept open"
 WARM = "polar_seats for_customer(), warm sessions"
@@ -164,6 +166,8 @@ async def run_suite(
         for name, seconds in (await timed(runs, expected(items), reps, freeze)).items():
             rows.append(Row(title, name, seconds))
             print(f"  {title:32} {name:42} {seconds * 1000:9.1f} ms", flush=True)
+        if title.startswith("(1)"):
+            rows.extend(await versions_rows(servers, reps, freeze))
     if "4" in only:
         rows.extend(await many_tokens_rows(servers, reps, freeze))
     if "5" in only:
@@ -172,6 +176,23 @@ async def run_suite(
         rows.extend(await customer_rows(servers, reps, freeze))
     if "9" in only:
         rows.extend(await fleet_budget_rows(servers, reps, freeze))
+    return rows
+
+
+async def versions_rows(servers: Servers, reps: int, freeze: bool) -> list[Row]:
+    """(1b): (1)'s walk asking for 2026-10 and for 2027-01, in turns. The server sends the
+    same items with the same prices in each version's shapes; 2027-01 reshapes seat-based
+    prices (``tiers``, ``minimum_units``, ``maximum_units``)."""
+    title = "(1b) the walk of (1) by version"
+    url = f"{servers.fast}/10000"
+    runs = {
+        name: functools.partial(clients.polar_seats_walk(None, polar_version=version), url, 100)
+        for name, version in ((SHAPES_2026, "2026-10"), (SHAPES_2027, "2027-01"))
+    }
+    rows = []
+    for name, seconds in (await timed(runs, expected(10_000), reps, freeze)).items():
+        rows.append(Row(title, name, seconds))
+        print(f"  {title:32} {name:42} {seconds * 1000:9.1f} ms", flush=True)
     return rows
 
 
@@ -384,6 +405,14 @@ def verdicts(rows: list[Row]) -> list[str]:
             f"floor's time (target at most 1.00): "
             f"{'met' if r1 >= 10 and floor1 <= 1 else 'MISSED'}"
         )
+    if ran("(1b)"):
+        r1b = get("(1b)", SHAPES_2027) / get("(1b)", SHAPES_2026)
+        out.append(
+            f"(1b) the 2027-01 walk takes {r1b:.2f}x the 2026-10 walk's time, timed in turns "
+            "(target at most 1.05; instruction counts, `python -m benchmarks.instructions "
+            "--workloads walk-2026-10,walk-2027-01`, settle what this machine's clock cannot): "
+            f"{'met' if r1b <= 1.05 else 'MISSED'}"
+        )
     if ran("(3)"):
         r3 = get("(3)", one) / get("(3)", ours)
         out.append(
@@ -497,7 +526,8 @@ def main() -> None:
         type=_benchmarks,
         default=BENCHMARKS,
         metavar="N,N,...",
-        help="run only these benchmarks, by number (1-9; 5 is (5) and (5b)); not with --write",
+        help="run only these benchmarks, by number (1-9; 1 is (1) and (1b), 5 is (5) and (5b)); "
+        "not with --write",
     )
     parser.add_argument(
         "--gc",

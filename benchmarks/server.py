@@ -10,7 +10,16 @@ memory than 1,000.
 once from a real answer of Polar's, with a fresh token (``polar_cst_minted_<n>``), id and
 times per mint. The listings accept those tokens (and refuse a number never minted, or an
 organization token), and ``GET /_stats`` tells how many sessions each organization token
-minted, so a benchmark can count the mints a client made.
+minted (and how many listing requests it answered), so a benchmark can count the mints
+(and requests) a client made.
+
+Every answer carries the ``Polar-Version`` the request asked for (Polar's Current version
+when it named none), as Polar's does, so no client is told it was served another version.
+A request for 2027-01 gets that version's seat-based prices (``tiers``, ``minimum_units``,
+``maximum_units`` for ``seat_tiers``: the fake's ``reshape_2027_01``), every other version
+the shape of 2026-04 and 2026-10. Both are cut from the same 1,000 subscriptions, so a page
+of either holds the same prices, of the same kinds, in the same order (a quarter of the
+items have a seat-based price; :func:`price_kinds` counts them).
 """
 
 from __future__ import annotations
@@ -24,11 +33,14 @@ import re
 import socket
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import msgspec
 from aiohttp import web
 
+from polar_seats import versions
 from polar_seats.testing import PRICE_KINDS, make_subscription
+from polar_seats.testing._bodies import reshape_2027_01
 
 TEMPLATES = 1000
 _MARK = "@@ID@@"
@@ -39,6 +51,8 @@ _NEWER_KINDS = {"unit_based", "metered_tiers"}
 # model; listings serve current prices, and (5) also times a page where a third of the items
 # carry a legacy price, which polar_seats decodes on its slower path.
 _LEGACY_KINDS = {"legacy_fixed", "legacy_custom"}
+RESHAPED = "2027-01"
+"""The version whose seat-based prices this server sends in their 2027-01 shape."""
 
 
 MINTED_PREFIX = "polar_cst_minted_"
@@ -114,17 +128,36 @@ def item_id(n: int) -> str:
     return f"{n:08x}-0000-4000-8000-{n:012x}"
 
 
-class Listing:
-    """The bodies of a listing of ``total`` claimed subscriptions."""
+def templates(*, legacy: bool = False, version: str = "2026-10") -> list[dict[str, Any]]:
+    """The 1,000 subscriptions a listing repeats, as ``version`` sends them."""
+    left_out = _NEWER_KINDS if legacy else _NEWER_KINDS | _LEGACY_KINDS
+    kinds = len(PRICE_KINDS)
+    indexes = [i for i in range(10 * TEMPLATES) if PRICE_KINDS[i % kinds] not in left_out]
+    raws = [make_subscription(index, seed=42) for index in indexes[:TEMPLATES]]
+    return [reshape_2027_01(raw) for raw in raws] if version == RESHAPED else raws
 
-    def __init__(self, total: int, *, legacy: bool = False) -> None:
+
+def price_kinds(*, legacy: bool = False, version: str = "2026-10") -> collections.Counter[str]:
+    """How many price objects of each kind the templates hold, the shape included
+    (``seat_based 2027-01``): each subscription sends its first price three times
+    (``price``, ``prices``, ``product.prices``) and about 30% of them a metered one too."""
+    counts: collections.Counter[str] = collections.Counter()
+    for raw in templates(legacy=legacy, version=version):
+        for price in [raw["price"], *raw["prices"], *raw["product"]["prices"]]:
+            kind = price["amount_type"]
+            if kind == "seat_based":
+                kind += " 2027-01" if "tiers" in price else " 2026-04"
+            counts["legacy " + kind if price.get("legacy") else kind] += 1
+    return counts
+
+
+class Listing:
+    """The bodies of a listing of ``total`` claimed subscriptions, in ``version``'s shape."""
+
+    def __init__(self, total: int, *, legacy: bool = False, version: str = "2026-10") -> None:
         self.total = total
         self.pieces: list[tuple[bytes, bytes]] = []
-        left_out = _NEWER_KINDS if legacy else _NEWER_KINDS | _LEGACY_KINDS
-        kinds = len(PRICE_KINDS)
-        indexes = (i for i in range(10 * TEMPLATES) if PRICE_KINDS[i % kinds] not in left_out)
-        for index in list(indexes)[:TEMPLATES]:
-            raw = make_subscription(index, seed=42)
+        for raw in templates(legacy=legacy, version=version):
             encoded = msgspec.json.encode(dict(raw, id=_MARK))
             head, tail = encoded.split(_MARK.encode(), 1)
             self.pieces.append((head, tail))
@@ -146,18 +179,30 @@ class Listing:
         )
 
 
+def asked_version(request: web.Request) -> str:
+    """The version to serve: the one the request names, else Polar's Current one."""
+    return request.headers.get("Polar-Version") or versions.current()
+
+
 def make_app(latency: float) -> web.Application:
-    listings: dict[int, Listing] = {}
+    listings: dict[tuple[int, str], Listing] = {}
     sessions = Sessions()
+    listing_requests = 0
 
     async def handle(request: web.Request) -> web.Response:
+        nonlocal listing_requests
+        listing_requests += 1
         authorization = request.headers.get("Authorization", "")
         if not authorization.startswith("Bearer "):
             return _unauthorized()
         if not sessions.knows(authorization[7:]):
             return _unauthorized("invalid_token")
         total = int(request.match_info["total"])
-        listing = listings.get(total) or listings.setdefault(total, Listing(total))
+        version = asked_version(request)
+        shape = RESHAPED if version == RESHAPED else "2026-10"
+        listing = listings.get((total, shape)) or listings.setdefault(
+            (total, shape), Listing(total, version=shape)
+        )
         page = int(request.query.get("page", "1"))
         limit = int(request.query.get("limit", "10"))
         if latency:
@@ -165,7 +210,7 @@ def make_app(latency: float) -> web.Application:
         return web.Response(
             body=listing.body(page, limit),
             content_type="application/json",
-            headers={"Polar-Version": "2026-04"},
+            headers={"Polar-Version": version},
         )
 
     async def mint(request: web.Request) -> web.Response:
@@ -182,12 +227,16 @@ def make_app(latency: float) -> web.Application:
             body=sessions.mint(authorization[7:], body.get("external_customer_id")),
             status=201,
             content_type="application/json",
-            headers={"Polar-Version": "2026-04"},
+            headers={"Polar-Version": asked_version(request)},
         )
 
     async def stats(request: web.Request) -> web.Response:
         return web.json_response(
-            {"mints": sessions.minted, "mints_by_token": dict(sessions.by_organization_token)}
+            {
+                "mints": sessions.minted,
+                "mints_by_token": dict(sessions.by_organization_token),
+                "listing_requests": listing_requests,
+            }
         )
 
     app = web.Application()
