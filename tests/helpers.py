@@ -4,13 +4,15 @@ the connections a client's requests hold."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from types import SimpleNamespace, TracebackType
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 import polar_seats as ps
 from polar_seats._ratelimit import RateLimiter
@@ -172,3 +174,19 @@ class Lockstep:
                 return waited
 
         monkeypatch.setattr("polar_seats._transport.RateLimiter", Pacer)
+
+
+@contextlib.asynccontextmanager
+async def webhook_receiver(
+    endpoint: Callable[[web.Request], Awaitable[web.Response]],
+) -> AsyncIterator[str]:
+    """``endpoint`` served on loopback for POSTs to ``/polar``; yields that URL."""
+    app = web.Application()
+    app.router.add_post("/polar", endpoint)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/polar"
+    finally:
+        await runner.cleanup()

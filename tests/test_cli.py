@@ -22,6 +22,8 @@ from polar_seats import _cli
 from polar_seats.testing import FakePolarServer, Fault, FaultPlan, serve_in_thread
 from polar_seats.webhooks import CustomerSeatAssigned, WebhookVerificationError, verify
 
+from .helpers import webhook_receiver
+
 
 async def run_cli(
     *args: str, env: dict[str, str] | None = None, timeout: float = 60
@@ -313,14 +315,11 @@ async def test_serve_fake_posts_signed_seat_webhooks_to_the_receiver() -> None:
         arrived.set()
         return web.Response(status=202)
 
-    app = web.Application()
-    app.router.add_post("/polar", endpoint)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    hook = f"http://127.0.0.1:{runner.addresses[0][1]}/polar"
-    options = ["--webhook-url", f"{hook}?key=TYPEDSECRET", "--webhook-secret", WEBHOOK_SECRET]
-    try:
+    async with webhook_receiver(endpoint) as hook:
+        options = [
+            *("--webhook-url", f"{hook}?key=TYPEDSECRET"),
+            *("--webhook-secret", WEBHOOK_SECRET),
+        ]
         async with serve_fake_process(*options) as (process, said):
             async with ps.AsyncClient(
                 organization_token=said["Organization token"], base_url=said["URL"]
@@ -329,8 +328,6 @@ async def test_serve_fake_posts_signed_seat_webhooks_to_the_receiver() -> None:
                     subscription_id=said["Seat subscription id"], email="ann@example.com"
                 )
             await asyncio.wait_for(arrived.wait(), 10)
-    finally:
-        await runner.cleanup()
     assert process.stdout is not None
     printed = " ".join(said.values()) + (await process.stdout.read()).decode()
     (event,) = received

@@ -33,6 +33,8 @@ from polar_seats.webhooks import (
     verify,
 )
 
+from .helpers import webhook_receiver
+
 SECRET = "whsec_Kq3vN8yTgR2wXo5LmE7bHc1ZpUa9SdFj4Ve6QiYn0Bk"
 """Shaped like the secrets Polar generates; the tests below sign with its UTF-8 bytes, the
 key of the ones made before 2026-09-08."""
@@ -137,15 +139,8 @@ async def receiving(secret: str = SECRET) -> AsyncIterator[tuple[str, Received]]
         received.append((request.headers["webhook-id"], event))
         return web.Response(status=202)
 
-    app = web.Application()
-    app.router.add_post("/polar", endpoint)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/polar", received
-    finally:
-        await runner.cleanup()
+    async with webhook_receiver(endpoint) as url:
+        yield url, received
 
 
 @pytest.fixture
