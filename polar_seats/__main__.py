@@ -1,5 +1,5 @@
 """``python -m polar_seats``: the same as the ``polar-seats`` command."""
 
-from ._cli import main
+from .cli import main
 
 main()

@@ -190,11 +190,53 @@ ORGANIZATION_TOKEN = (
 )
 
 
+TOKEN_KINDS = {
+    "polar_cst_": "customer",
+    "polar_mst_": "member",
+    "polar_oat_": "organization",
+    "polar_pat_": "user",
+}
+"""The kinds of Polar's tokens, by prefix: customer and member sessions act in the customer
+portal; organization access tokens, and a user's personal access tokens (for the user's
+organizations), mint sessions and read the organization's seats."""
+_WRONG_KIND = {
+    # Only what can never work where it is given: an unknown prefix may be a kind of token
+    # this release does not know yet, and goes to Polar to decide.
+    ("token", "organization"): "an organization access token ('polar_oat_…'), not a "
+    "customer session token: pass it as organization_token=, and act for a customer with "
+    "client.for_customer(external_customer_id=...) or customer_id=.",
+    ("token", "user"): "a personal access token ('polar_pat_…'), not a customer session "
+    "token: pass it as organization_token=, and act for a customer with "
+    "client.for_customer(external_customer_id=...) or customer_id=.",
+    ("organization_token", "customer"): "a customer session token ('polar_cst_…'), not an "
+    "organization access token: pass it as token= (or to client.with_token()) for that "
+    "customer's portal, or pass an organization access token ('polar_oat_…').",
+    ("organization_token", "member"): "a member session token ('polar_mst_…'), not an "
+    "organization access token: pass it as token= (or to client.with_token()) for that "
+    "member's portal, or pass an organization access token ('polar_oat_…').",
+}
+
+
+def token_kind(token: str) -> str | None:
+    """The kind of a Polar token by its prefix: ``"customer"``, ``"member"``,
+    ``"organization"`` or ``"user"``; ``None`` for a prefix Polar's tokens do not have."""
+    return next((kind for prefix, kind in TOKEN_KINDS.items() if token.startswith(prefix)), None)
+
+
+def wrong_kind(token: str, argument: str) -> str | None:
+    """The kind of ``token`` if it can never work as ``argument`` (``"token"`` or
+    ``"organization_token"``), else ``None``."""
+    kind = token_kind(token)
+    return kind if kind is not None and (argument, kind) in _WRONG_KIND else None
+
+
 def check_token(token: object, kind: tuple[str, str, str] = CUSTOMER_TOKEN) -> str:
     """Return ``token`` if it can be sent in a header, else raise
     [`InvalidArgumentError`][polar_seats.InvalidArgumentError].
 
-    ``kind`` is the argument's name, what a message calls it, and what to pass.
+    ``kind`` is the argument's name, what a message calls it, and what to pass. A token
+    whose prefix shows it can never work there (an organization token given as a customer
+    token, or a session token as the organization token) is refused too.
     """
     argument, name, what = kind
     if not isinstance(token, str):
@@ -207,6 +249,9 @@ def check_token(token: object, kind: tuple[str, str, str] = CUSTOMER_TOKEN) -> s
             "strip it (a trailing newline from a file is the usual cause).",
             argument=argument,
         )
+    wrong = wrong_kind(token, argument)
+    if wrong is not None:
+        raise InvalidArgumentError(f"{name} is {_WRONG_KIND[argument, wrong]}", argument=argument)
     return token
 
 

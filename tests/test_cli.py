@@ -18,7 +18,8 @@ import pytest
 from aiohttp import web
 
 import polar_seats as ps
-from polar_seats import _cli
+from polar_seats import cli as polar_cli
+from polar_seats.cli import subscriptions
 from polar_seats.testing import FakePolarServer, Fault, FaultPlan, serve_in_thread
 from polar_seats.webhooks import CustomerSeatAssigned, WebhookVerificationError, verify
 
@@ -51,7 +52,7 @@ async def run_cli(
 def test_demo_lists_the_seeded_subscriptions() -> None:
     """`demo` walks a fake server through the real client: one JSON line per subscription."""
     out, err = io.StringIO(), io.StringIO()
-    status = _cli.run(
+    status = polar_cli.run(
         ["demo", "--items", "120", "--limit", "50", "--format", "jsonl"], out=out, err=err
     )
     assert status == 0
@@ -67,7 +68,7 @@ def test_demo_with_all_fields_prints_whole_subscriptions() -> None:
     """An empty --fields prints each subscription whole."""
     out = io.StringIO()
     argv = ["demo", "--items", "3", "--fields", "", "--format", "jsonl"]
-    assert _cli.run(argv, out=out, err=io.StringIO()) == 0
+    assert polar_cli.run(argv, out=out, err=io.StringIO()) == 0
     first = json.loads(out.getvalue().splitlines()[0])
     assert first["product"]["organization"]["name"]
     assert isinstance(first["prices"], list)
@@ -75,17 +76,20 @@ def test_demo_with_all_fields_prints_whole_subscriptions() -> None:
 
 def test_list_without_a_token_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
     """No token in the environment: one line naming the variable, exit 2, no traceback."""
-    monkeypatch.delenv(_cli.TOKEN_VARIABLE, raising=False)
+    monkeypatch.delenv(polar_cli.TOKEN_VARIABLE, raising=False)
     err = io.StringIO()
-    assert _cli.run(["list"], out=io.StringIO(), err=err) == _cli.EXIT_USAGE
-    assert _cli.TOKEN_VARIABLE in err.getvalue()
+    assert polar_cli.run(["list"], out=io.StringIO(), err=err) == polar_cli.EXIT_USAGE
+    assert polar_cli.TOKEN_VARIABLE in err.getvalue()
     assert err.getvalue().count("\n") == 1
 
 
 def test_bad_limit_is_a_usage_error() -> None:
     """--limit outside 1..100 is refused before anything runs."""
     err = io.StringIO()
-    assert _cli.run(["demo", "--limit", "500"], out=io.StringIO(), err=err) == _cli.EXIT_USAGE
+    assert (
+        polar_cli.run(["demo", "--limit", "500"], out=io.StringIO(), err=err)
+        == polar_cli.EXIT_USAGE
+    )
     assert "--limit" in err.getvalue()
 
 
@@ -100,7 +104,7 @@ async def test_list_walks_the_server_given_by_base_url() -> None:
             "20",
             "--fields",
             "id,status",
-            env={_cli.TOKEN_VARIABLE: server.token},
+            env={polar_cli.TOKEN_VARIABLE: server.token},
         )
     assert status == 0
     lines = [json.loads(line) for line in out.splitlines()]
@@ -118,9 +122,9 @@ async def test_list_with_a_refused_token_exits_3_in_one_line() -> None:
             "list",
             "--base-url",
             server.url,
-            env={_cli.TOKEN_VARIABLE: "polar_cst_SECRETVALUE"},
+            env={polar_cli.TOKEN_VARIABLE: "polar_cst_SECRETVALUE"},
         )
-    assert status == _cli.EXIT_AUTH
+    assert status == polar_cli.EXIT_AUTH
     assert out == ""
     assert err.startswith("polar-seats: Polar refused the token")
     assert err.count("\n") == 1
@@ -138,9 +142,9 @@ async def test_list_against_nothing_exits_5() -> None:
         "list",
         "--base-url",
         f"http://127.0.0.1:{port}",
-        env={_cli.TOKEN_VARIABLE: "polar_cst_x"},
+        env={polar_cli.TOKEN_VARIABLE: "polar_cst_x"},
     )
-    assert status == _cli.EXIT_NETWORK
+    assert status == polar_cli.EXIT_NETWORK
     assert "Traceback" not in err
 
 
@@ -159,7 +163,7 @@ async def test_output_closed_early_is_quiet() -> None:
 
 def demo_output(*options: str) -> str:
     out = io.StringIO()
-    assert _cli.run(["demo", "--items", "30", *options], out=out, err=io.StringIO()) == 0
+    assert polar_cli.run(["demo", "--items", "30", *options], out=out, err=io.StringIO()) == 0
     return out.getvalue()
 
 
@@ -200,7 +204,7 @@ def test_token_file_is_read_and_stripped(tmp_path: Path) -> None:
                 server.url,
                 "--token-file",
                 str(token_file),
-                env={_cli.TOKEN_VARIABLE: ""},
+                env={polar_cli.TOKEN_VARIABLE: ""},
             )
 
     status, out, _ = asyncio.run(run_against_fake())
@@ -211,8 +215,10 @@ def test_token_file_is_read_and_stripped(tmp_path: Path) -> None:
 def test_missing_token_file_is_a_usage_error(tmp_path: Path) -> None:
     """A token file that cannot be read: exit 2 and a sentence naming the file."""
     err = io.StringIO()
-    status = _cli.run(["list", "--token-file", str(tmp_path / "nope")], out=io.StringIO(), err=err)
-    assert status == _cli.EXIT_USAGE
+    status = polar_cli.run(
+        ["list", "--token-file", str(tmp_path / "nope")], out=io.StringIO(), err=err
+    )
+    assert status == polar_cli.EXIT_USAGE
     assert "nope" in err.getvalue()
 
 
@@ -291,7 +297,7 @@ async def test_serve_fake_answers_scripted_faults_by_request_number() -> None:
 def test_serve_fake_refuses_a_bad_fault_in_one_line(spec: str) -> None:
     """A bad --fault is a usage error, before any server starts."""
     err = io.StringIO()
-    assert _cli.run(["serve-fake", "--fault", spec], out=io.StringIO(), err=err) == 2
+    assert polar_cli.run(["serve-fake", "--fault", spec], out=io.StringIO(), err=err) == 2
     assert err.getvalue().startswith("polar-seats: --fault")
     assert err.getvalue().count("\n") == 1
 
@@ -358,7 +364,9 @@ def test_serve_fake_refuses_a_webhook_endpoint_it_cannot_use_without_echoing_it(
     """Half an endpoint, an empty secret or a URL the fake cannot POST to: a usage error in
     one line, before any server starts, quoting neither the URL nor the secret."""
     err = io.StringIO()
-    assert _cli.run(["serve-fake", *options], out=io.StringIO(), err=err) == _cli.EXIT_USAGE
+    assert (
+        polar_cli.run(["serve-fake", *options], out=io.StringIO(), err=err) == polar_cli.EXIT_USAGE
+    )
     assert err.getvalue().startswith("polar-seats: --webhook-")
     assert said in err.getvalue()
     assert err.getvalue().count("\n") == 1
@@ -369,7 +377,7 @@ def test_serve_fake_refuses_a_webhook_endpoint_it_cannot_use_without_echoing_it(
 def test_demo_shows_a_table_then_how_to_reach_the_real_api() -> None:
     """`polar-seats demo` as the README runs it: a table of a few hundred, then the next step."""
     out, err = io.StringIO(), io.StringIO()
-    assert _cli.run(["demo"], out=out, err=err) == 0
+    assert polar_cli.run(["demo"], out=out, err=err) == 0
     lines = out.getvalue().splitlines()
     assert lines[0].split()[:2] == ["id", "status"]
     assert len(lines) == 2 + 300
@@ -388,7 +396,7 @@ async def test_debug_logs_each_request_and_answer_with_the_token_redacted() -> N
             server.url,
             "--limit",
             "10",
-            env={_cli.TOKEN_VARIABLE: token},
+            env={polar_cli.TOKEN_VARIABLE: token},
         )
     assert status == 0
     assert len(out.splitlines()) == 25
@@ -408,7 +416,7 @@ async def test_debug_shows_a_reset_read_and_its_resend() -> None:
             "--debug",
             "--base-url",
             server.url,
-            env={_cli.TOKEN_VARIABLE: server.token},
+            env={polar_cli.TOKEN_VARIABLE: server.token},
         )
     assert status == 0
     assert len(out.splitlines()) == 5
@@ -425,9 +433,9 @@ async def test_debug_shows_the_traceback_of_an_error_without_the_token() -> None
             "--debug",
             "--base-url",
             server.url,
-            env={_cli.TOKEN_VARIABLE: "polar_cst_SECRETVALUE"},
+            env={polar_cli.TOKEN_VARIABLE: "polar_cst_SECRETVALUE"},
         )
-    assert status == _cli.EXIT_AUTH
+    assert status == polar_cli.EXIT_AUTH
     assert "Traceback" in err
     assert "polar-seats: ← 401 GET" in err
     assert err.splitlines()[-1].startswith("polar-seats: Polar refused the token")
@@ -443,15 +451,15 @@ def test_a_bug_exits_70_with_one_line_that_says_what_to_do(
     def broken(data: object, fields: object) -> object:
         raise RuntimeError("something impossible")
 
-    monkeypatch.setattr(_cli, "_pick", broken)
+    monkeypatch.setattr(subscriptions, "pick", broken)
     err = io.StringIO()
-    assert _cli.run(["demo", "--items", "3"], out=io.StringIO(), err=err) == _cli.EXIT_BUG
+    assert polar_cli.run(["demo", "--items", "3"], out=io.StringIO(), err=err) == polar_cli.EXIT_BUG
     assert err.getvalue() == (
         "polar-seats: internal error, a bug in polar-seats: RuntimeError: something "
         "impossible. Run again with --debug for the traceback, and report it.\n"
     )
     err = io.StringIO()
-    assert _cli.run(["demo", "--items", "3", "--debug"], out=io.StringIO(), err=err) == 70
+    assert polar_cli.run(["demo", "--items", "3", "--debug"], out=io.StringIO(), err=err) == 70
     assert "Traceback" in err.getvalue()
     assert "in broken" in err.getvalue()
 
@@ -472,10 +480,10 @@ def test_progress_bar_shows_on_a_terminal_stderr_while_stdout_is_piped(
         monkeypatch.delenv(variable, raising=False)
     faults = FaultPlan(pages={3: [Fault.server_error(503)]})
     with serve_in_thread(FakePolarServer(count=250, faults=faults)) as server:
-        monkeypatch.setenv(_cli.TOKEN_VARIABLE, server.token)
+        monkeypatch.setenv(polar_cli.TOKEN_VARIABLE, server.token)
         out, err = io.StringIO(), Terminal()
         argv = ["list", "--base-url", server.url, "--limit", "50", "--fields", "id"]
-        assert _cli.run(argv, out=out, err=err) == 0
+        assert polar_cli.run(argv, out=out, err=err) == 0
     assert len(out.getvalue().splitlines()) == 250
     shown = err.getvalue()
     assert "250/250 items" in shown
@@ -488,7 +496,7 @@ def test_no_progress_bar_on_a_dumb_terminal(monkeypatch: pytest.MonkeyPatch) -> 
     """TERM=dumb cannot redraw a line: no bar."""
     monkeypatch.setenv("TERM", "dumb")
     err = Terminal()
-    assert _cli.run(["demo", "--items", "20"], out=io.StringIO(), err=err) == 0
+    assert polar_cli.run(["demo", "--items", "20"], out=io.StringIO(), err=err) == 0
     assert err.getvalue().startswith("\nListed 20 claimed subscriptions")
 
 
@@ -496,7 +504,7 @@ def test_no_progress_bar_without_the_cli_extra(monkeypatch: pytest.MonkeyPatch) 
     """Without rich installed the command works the same, without a bar."""
     monkeypatch.setitem(sys.modules, "rich.progress", None)  # import fails as if missing
     err = Terminal()
-    assert _cli.run(["demo", "--items", "20"], out=io.StringIO(), err=err) == 0
+    assert polar_cli.run(["demo", "--items", "20"], out=io.StringIO(), err=err) == 0
     assert err.getvalue().startswith("\nListed 20 claimed subscriptions")
 
 
@@ -510,7 +518,7 @@ def test_no_progress_bar_when_stdout_is_a_terminal_or_it_is_turned_off(
 ) -> None:
     """Nothing but the demo's closing lines on stderr."""
     err = Terminal()
-    assert _cli.run(["demo", "--items", "20", *options], out=stdout(), err=err) == 0
+    assert polar_cli.run(["demo", "--items", "20", *options], out=stdout(), err=err) == 0
     assert err.getvalue().startswith("\nListed 20 claimed subscriptions")
 
 
@@ -539,12 +547,12 @@ def test_table_columns_fit_their_values_and_only_the_widest_give_way() -> None:
 async def test_a_token_on_the_command_line_is_refused_without_echoing_it(argv: list[str]) -> None:
     """--token is no option (not even an abbreviation of --token-file): exit 2 and the
     reason, and the value shows nowhere."""
-    status, out, err = await run_cli(*argv, env={_cli.TOKEN_VARIABLE: ""})
-    assert status == _cli.EXIT_USAGE
+    status, out, err = await run_cli(*argv, env={polar_cli.TOKEN_VARIABLE: ""})
+    assert status == polar_cli.EXIT_USAGE
     assert "TYPEDSECRET" not in out + err
     assert err.startswith("polar-seats: There is no --token option")
     assert "shell's history" in err
-    assert _cli.TOKEN_VARIABLE in err
+    assert polar_cli.TOKEN_VARIABLE in err
     assert "--token-file" in err
 
 
@@ -563,8 +571,10 @@ async def test_abbreviated_or_unknown_options_are_refused_without_echoing_values
     argv: list[str],
 ) -> None:
     """No option is guessed from its beginning; an unknown one is named, its value is not."""
-    status, out, err = await run_cli(*argv, env={_cli.TOKEN_VARIABLE: "polar_cst_x"}, timeout=10)
-    assert status == _cli.EXIT_USAGE
+    status, out, err = await run_cli(
+        *argv, env={polar_cli.TOKEN_VARIABLE: "polar_cst_x"}, timeout=10
+    )
+    assert status == polar_cli.EXIT_USAGE
     assert "TYPEDSECRET" not in out + err
     assert err.startswith("polar-seats: ")
     assert f"polar-seats {argv[0]} --help" in err
@@ -575,7 +585,7 @@ def test_a_token_file_given_a_token_does_not_echo_it() -> None:
     """`--token-file polar_cst_…` is a token where a path goes: said so, the value unshown."""
     err = io.StringIO()
     argv = ["list", "--token-file", "polar_cst_TYPEDSECRET"]
-    assert _cli.run(argv, out=io.StringIO(), err=err) == _cli.EXIT_USAGE
+    assert polar_cli.run(argv, out=io.StringIO(), err=err) == polar_cli.EXIT_USAGE
     assert "TYPEDSECRET" not in err.getvalue()
     assert "path of a file" in err.getvalue()
 
@@ -584,8 +594,8 @@ def test_a_token_file_given_a_token_does_not_echo_it() -> None:
 def test_serve_fake_refuses_a_port_out_of_range(port: str) -> None:
     """A port outside 0..65535: a usage error naming it, before any server starts."""
     err = io.StringIO()
-    status = _cli.run(["serve-fake", "--port", port], out=io.StringIO(), err=err)
-    assert status == _cli.EXIT_USAGE
+    status = polar_cli.run(["serve-fake", "--port", port], out=io.StringIO(), err=err)
+    assert status == polar_cli.EXIT_USAGE
     assert err.getvalue() == (
         f"polar-seats: --port must be between 0 and 65535 (got {port}); "
         "--port 0 picks any free port.\n"
@@ -601,7 +611,7 @@ async def test_serve_fake_on_a_port_in_use_says_what_to_do() -> None:
     finally:
         holder.close()
         await holder.wait_closed()
-    assert status == _cli.EXIT_USAGE
+    assert status == polar_cli.EXIT_USAGE
     assert out == ""
     assert err.startswith(f"polar-seats: Cannot listen on 127.0.0.1:{port}: ")
     assert "--port 0" in err
@@ -621,11 +631,11 @@ async def test_serve_fake_on_a_port_in_use_says_what_to_do() -> None:
 def test_unknown_fields_are_refused_with_the_ones_there_are(fields: str, said: str | None) -> None:
     """--fields names fields of the model, dotted ones checked level by level."""
     out, err = io.StringIO(), io.StringIO()
-    status = _cli.run(["demo", "--items", "3", "--fields", fields], out=out, err=err)
+    status = polar_cli.run(["demo", "--items", "3", "--fields", fields], out=out, err=err)
     if said is None:  # a trailing comma is no field at all, and harmless
         assert status == 0
         return
-    assert status == _cli.EXIT_USAGE
+    assert status == polar_cli.EXIT_USAGE
     assert out.getvalue() == ""
     assert err.getvalue().startswith(f"polar-seats: --fields {fields.split(',')[-1]}: {said}")
     assert err.getvalue().count("\n") == 1
@@ -670,7 +680,7 @@ def test_csv_writes_booleans_and_nulls_as_json_would() -> None:
 def test_walk_options_are_checked_by_the_library(option: list[str], said: str) -> None:
     """The library's own checks and sentences, under the option's name."""
     err = io.StringIO()
-    assert _cli.run(["demo", *option], out=io.StringIO(), err=err) == _cli.EXIT_USAGE
+    assert polar_cli.run(["demo", *option], out=io.StringIO(), err=err) == polar_cli.EXIT_USAGE
     assert err.getvalue().startswith(f"polar-seats: {said}")
     assert err.getvalue().count("\n") == 1
 
@@ -678,7 +688,7 @@ def test_walk_options_are_checked_by_the_library(option: list[str], said: str) -
 def test_serve_fake_refuses_a_fault_rate_as_the_fault_plan_does() -> None:
     """--fault-rate is checked by FaultPlan itself, its sentence under the option's name."""
     err = io.StringIO()
-    assert _cli.run(["serve-fake", "--fault-rate", "2"], out=io.StringIO(), err=err) == 2
+    assert polar_cli.run(["serve-fake", "--fault-rate", "2"], out=io.StringIO(), err=err) == 2
     assert err.getvalue() == "polar-seats: --fault-rate: rate must be between 0 and 1 (got 2.0).\n"
 
 
@@ -688,7 +698,7 @@ def test_a_token_file_with_a_space_inside_gets_the_library_s_reason(tmp_path: Pa
     token_file.write_text("polar_cst_TYPED SECRET\n")
     err = io.StringIO()
     argv = ["list", "--token-file", str(token_file)]
-    assert _cli.run(argv, out=io.StringIO(), err=err) == _cli.EXIT_USAGE
+    assert polar_cli.run(argv, out=io.StringIO(), err=err) == polar_cli.EXIT_USAGE
     assert err.getvalue().startswith(f"polar-seats: The token in {token_file}: The token contains")
     assert "SECRET" not in err.getvalue()
 
@@ -696,5 +706,5 @@ def test_a_token_file_with_a_space_inside_gets_the_library_s_reason(tmp_path: Pa
 def test_the_demo_s_closing_lines_fit_80_columns() -> None:
     """What the demo says after its table is read in a terminal: no line wraps."""
     err = io.StringIO()
-    assert _cli.run(["demo", "--items", "3"], out=io.StringIO(), err=err) == 0
+    assert polar_cli.run(["demo", "--items", "3"], out=io.StringIO(), err=err) == 0
     assert max(len(line) for line in err.getvalue().splitlines()) <= 80

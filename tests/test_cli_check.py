@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 import aiohttp
 import pytest
 
-from polar_seats import _cli
+from polar_seats import cli as polar_cli
 from polar_seats.testing import DEFAULT_TOKEN, FakePolarServer, serve_in_thread, set_testing_date
 from tests.test_cli import run_cli, serve_fake_said
 
@@ -57,10 +57,10 @@ def cli(fake: FakePolarServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
     was given shows in its output."""
 
     def run(command: str, *argv: str, session: str = "", organization: str = "") -> Said:
-        monkeypatch.setenv(_cli.TOKEN_VARIABLE, session)
-        monkeypatch.setenv(_cli.ACCESS_TOKEN_VARIABLE, organization)
+        monkeypatch.setenv(polar_cli.TOKEN_VARIABLE, session)
+        monkeypatch.setenv(polar_cli.ACCESS_TOKEN_VARIABLE, organization)
         out, err = io.StringIO(), io.StringIO()
-        status = _cli.run([command, "--base-url", fake.url, *argv], out=out, err=err)
+        status = polar_cli.run([command, "--base-url", fake.url, *argv], out=out, err=err)
         said = Said(status, out.getvalue(), err.getvalue())
         for token in filter(None, (session, organization)):
             assert token not in said.out
@@ -138,7 +138,7 @@ def test_a_deprecated_version_within_30_days_of_removal_fails(cli: Cli) -> None:
     """2026-04 on 2026-12-06, 26 days before its removal: Polar still serves it and
     accepts the token, but the check exits 14, saying so in one line."""
     said = check(cli, "--polar-version", "2026-04", session=DEFAULT_TOKEN)
-    assert said.status == _cli.EXIT_VERSION_EXPIRING
+    assert said.status == polar_cli.EXIT_VERSION_EXPIRING
     assert (said.report["served"], said.report["accepted"]) == ("2026-04", True)
     assert said.report["days_left"] == 26
     [line] = said.lines
@@ -148,7 +148,7 @@ def test_a_deprecated_version_within_30_days_of_removal_fails(cli: Cli) -> None:
 
 @pytest.mark.parametrize(
     ("on", "left", "status"),
-    [("2026-12-01", 31, 0), ("2026-12-02", 30, _cli.EXIT_VERSION_EXPIRING)],
+    [("2026-12-01", 31, 0), ("2026-12-02", 30, polar_cli.EXIT_VERSION_EXPIRING)],
 )
 def test_thirty_days_before_removal_is_the_first_day_that_fails(
     cli: Cli, on: str, left: int, status: int
@@ -164,7 +164,7 @@ def test_a_version_removed_on_the_day_asked_about_fails_though_served_today(
     """--on 2027-01-02 with 2026-04: Polar serves it today and accepts the token, but on
     that day it is removed, so the deploy would break: exit 13."""
     said = check(cli, "--polar-version", "2026-04", "--on", "2027-01-02", session=DEFAULT_TOKEN)
-    assert said.status == _cli.EXIT_VERSION
+    assert said.status == polar_cli.EXIT_VERSION
     assert said.report["stage"] == "removed"
     assert (said.report["served"], said.report["accepted"]) == ("2026-04", True)
     assert len(fake.requests) == 1
@@ -179,7 +179,7 @@ def test_a_removed_version_is_refused_before_anything_is_sent(
     versions served that day."""
     with set_testing_date(date(2027, 1, 8)):
         said = check(cli, "--polar-version", "2026-04", session=DEFAULT_TOKEN)
-    assert said.status == _cli.EXIT_VERSION
+    assert said.status == polar_cli.EXIT_VERSION
     assert fake.requests == []
     report = said.report
     assert (report["stage"], report["served"], report["accepted"]) == ("removed", None, None)
@@ -202,7 +202,7 @@ def test_a_version_polar_refuses_exits_13_naming_the_404(
     """A version the client sends but the fake refuses (Polar's bare 404, checked before
     the token): exit 13, nothing served, acceptance unknown."""
     said = check(cli, "--polar-version", version, session=DEFAULT_TOKEN)
-    assert said.status == _cli.EXIT_VERSION
+    assert said.status == polar_cli.EXIT_VERSION
     assert [request.status for request in fake.requests] == [404]
     report = said.report
     assert (report["served"], report["accepted"], report["status"]) == (None, None, 404)
@@ -220,7 +220,7 @@ def test_a_refused_token_exits_3_without_showing_it(cli: Cli, tokens: dict[str, 
     """A token Polar does not know: the report says not accepted, exit 3, one line that
     does not show the token (the fixture checks every output)."""
     said = check(cli, **tokens)
-    assert said.status == _cli.EXIT_AUTH
+    assert said.status == polar_cli.EXIT_AUTH
     assert (said.report["served"], said.report["accepted"]) == ("2026-10", False)
     [line] = said.lines
     assert line.startswith("polar-seats: Polar refused the")
@@ -231,7 +231,7 @@ def test_a_malformed_version_is_refused_before_anything_is_sent(
 ) -> None:
     """--polar-version 2026-4: exit 13, one line saying the form, no request."""
     said = check(cli, "--polar-version", "2026-4", session=DEFAULT_TOKEN)
-    assert said.status == _cli.EXIT_VERSION
+    assert said.status == polar_cli.EXIT_VERSION
     assert fake.requests == []
     [line] = said.lines
     assert line.startswith("polar-seats: --polar-version takes a version name like 2026-10")
@@ -241,7 +241,7 @@ def test_a_malformed_version_is_refused_before_anything_is_sent(
 def test_a_malformed_day_is_a_usage_error_in_one_line(cli: Cli, day: str) -> None:
     """--on takes YYYY-MM-DD: anything else is exit 2, before any request."""
     said = check(cli, "--on", day, session=DEFAULT_TOKEN)
-    assert (said.status, said.out) == (_cli.EXIT_USAGE, "")
+    assert (said.status, said.out) == (polar_cli.EXIT_USAGE, "")
     assert said.lines == [
         f"polar-seats: --on takes a date as YYYY-MM-DD, such as 2027-01-08 (got {day!r})."
     ]
@@ -250,10 +250,10 @@ def test_a_malformed_day_is_a_usage_error_in_one_line(cli: Cli, day: str) -> Non
 def test_check_without_a_credential_says_what_to_set(cli: Cli) -> None:
     """No token anywhere: exit 2, naming both variables."""
     said = check(cli)
-    assert said.status == _cli.EXIT_USAGE
+    assert said.status == polar_cli.EXIT_USAGE
     [line] = said.lines
-    assert _cli.TOKEN_VARIABLE in line
-    assert _cli.ACCESS_TOKEN_VARIABLE in line
+    assert polar_cli.TOKEN_VARIABLE in line
+    assert polar_cli.ACCESS_TOKEN_VARIABLE in line
 
 
 def test_the_default_report_is_a_table_of_one_row_within_80_columns(cli: Cli) -> None:
@@ -302,7 +302,7 @@ def test_other_commands_exit_13_for_a_version_refused_on_either_side(
     """`list` with a version the calendar refuses (nothing sent) or Polar refuses (its
     404): exit 13, one line that says to pass another with --polar-version."""
     said = cli("list", "--polar-version", version, session=DEFAULT_TOKEN)
-    assert (said.status, said.out) == (_cli.EXIT_VERSION, "")
+    assert (said.status, said.out) == (polar_cli.EXIT_VERSION, "")
     assert len(fake.requests) == sent
     [line] = said.lines
     assert "pass one with --polar-version" in line
@@ -330,7 +330,7 @@ async def test_serve_fake_today_serves_the_versions_live_that_day() -> None:
 async def test_serve_fake_refuses_a_malformed_today_in_one_line(day: str) -> None:
     """A --today that is no YYYY-MM-DD date: exit 2, one line, no server started."""
     status, out, err = await run_cli("serve-fake", "--port", "0", "--today", day, timeout=20)
-    assert (status, out) == (_cli.EXIT_USAGE, "")
+    assert (status, out) == (polar_cli.EXIT_USAGE, "")
     assert (
         err
         == f"polar-seats: --today takes a date as YYYY-MM-DD, such as 2027-01-08 (got {day!r}).\n"

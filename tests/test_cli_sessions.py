@@ -13,7 +13,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from polar_seats import _cli
+from polar_seats import cli as polar_cli
 from polar_seats._models import CustomerSession
 from polar_seats.testing import FakePolarServer, Fault, FaultPlan
 from tests.test_cli import run_cli, serve_fake_said
@@ -39,7 +39,11 @@ async def cli(
         *args,
         "--base-url",
         server.url,
-        env={_cli.ACCESS_TOKEN_VARIABLE: ORG_TOKEN, _cli.TOKEN_VARIABLE: "", **(env or {})},
+        env={
+            polar_cli.ACCESS_TOKEN_VARIABLE: ORG_TOKEN,
+            polar_cli.TOKEN_VARIABLE: "",
+            **(env or {}),
+        },
     )
     assert ORG_TOKEN not in out + err
     for session in server.minted:
@@ -101,7 +105,7 @@ async def test_session_create_by_customer_id_from_an_access_token_file(tmp_path:
             "https://example.com/back",
             "--access-token-file",
             str(token_file),
-            env={_cli.ACCESS_TOKEN_VARIABLE: "polar_oat_not_this_one"},
+            env={polar_cli.ACCESS_TOKEN_VARIABLE: "polar_oat_not_this_one"},
         )
     assert status == 0
     data = json.loads(out)
@@ -121,7 +125,7 @@ async def test_list_as_a_customer_mints_once_and_lists_its_subscriptions() -> No
             "2",
             "--fields",
             "id",
-            env={_cli.TOKEN_VARIABLE: server.token},
+            env={polar_cli.TOKEN_VARIABLE: server.token},
         )
         (minted,) = server.minted
         wanted = {subscription.id for subscription in server.state.claimed_subscriptions(minted)}
@@ -151,12 +155,12 @@ async def test_an_unknown_customer_exits_1_with_polar_s_detail_in_one_line() -> 
     """Polar's 422 "Customer does not exist.": exit 1, its detail and the option to check."""
     async with fake() as server:
         status, out, err = await cli(server, "session", "create", "--external-customer-id", "nope")
-    assert (status, out) == (_cli.EXIT_ERROR, "")
+    assert (status, out) == (polar_cli.EXIT_ERROR, "")
     assert err == (
         "polar-seats: Polar refused to create the customer session (422): "
-        "body.external_customer_id: Customer does not exist. Check --external-customer-id: "
-        "it must name a customer of the token's organization, on this server (a sandbox "
-        "customer needs --server sandbox).\n"
+        "--external-customer-id: Customer does not exist. --external-customer-id must name a "
+        "customer of the token's organization, on this server (a sandbox customer needs "
+        "--server sandbox).\n"
     )
 
 
@@ -168,7 +172,7 @@ async def test_a_token_without_the_scope_exits_6_naming_the_scope() -> None:
             server.claimant.organization, frozenset({"customer_seats:read"}), token=ORG_TOKEN
         )
         status, _, err = await cli(server, "list", "--external-customer-id", CUSTOMER)
-    assert status == _cli.EXIT_PERMISSION
+    assert status == polar_cli.EXIT_PERMISSION
     assert err.startswith("polar-seats: Polar refused to create the customer session (403 ")
     assert "lacks the customer_sessions:write scope" in err
     assert err.count("\n") == 1
@@ -178,7 +182,7 @@ async def test_a_refused_organization_token_exits_3_as_an_organization_token() -
     """A 401 on the mint speaks of the organization token, not of a customer's."""
     async with FakePolarServer() as server:  # it does not know ORG_TOKEN
         status, _, err = await cli(server, "session", "create", "--customer-id", "c")
-    assert status == _cli.EXIT_AUTH
+    assert status == polar_cli.EXIT_AUTH
     assert err.startswith(
         "polar-seats: Polar refused the organization access token in $POLAR_ACCESS_TOKEN (401 "
     )
@@ -210,10 +214,10 @@ async def test_an_external_id_ambiguous_across_organizations_exits_12(
             *command,
             "--external-customer-id",
             CUSTOMER,
-            env={_cli.ACCESS_TOKEN_VARIABLE: USER_TOKEN},
+            env={polar_cli.ACCESS_TOKEN_VARIABLE: USER_TOKEN},
         )
         mints = [r.status for r in server.requests]
-    assert (status, out, mints) == (_cli.EXIT_AMBIGUOUS_CUSTOMER, "", [409])
+    assert (status, out, mints) == (polar_cli.EXIT_AMBIGUOUS_CUSTOMER, "", [409])
     assert err == (
         "polar-seats: Polar could not tell which customer --external-customer-id names (409 "
         "AmbiguousExternalCustomerID): the token in $POLAR_ACCESS_TOKEN reaches several "
@@ -234,7 +238,7 @@ async def test_a_session_that_does_not_decode_keeps_its_token_off_stderr(
         status, out, err = await cli(
             server, "session", "create", *debug, "--external-customer-id", CUSTOMER
         )
-    assert (status, out) == (_cli.EXIT_ERROR, "")
+    assert (status, out) == (polar_cli.EXIT_ERROR, "")
     assert "not valid JSON" in err
     assert "neither quoted nor kept" in err
     assert server.minted
@@ -245,7 +249,7 @@ async def test_serve_fake_prints_an_organization_token_and_a_customer_to_try() -
     """`serve-fake`'s organization token and customer id work with `session create` and
     `list --external-customer-id`."""
     async with serve_fake_said() as said:
-        env = {_cli.ACCESS_TOKEN_VARIABLE: said["Organization token"]}
+        env = {polar_cli.ACCESS_TOKEN_VARIABLE: said["Organization token"]}
         customer = said["External customer id"]
         status, out, err = await run_cli(
             "session",
@@ -268,7 +272,7 @@ async def test_serve_fake_prints_an_organization_token_and_a_customer_to_try() -
 def test_demo_points_at_session_create() -> None:
     """The demo's closing lines end with where to mint a session."""
     err = io.StringIO()
-    assert _cli.run(["demo", "--items", "3"], out=io.StringIO(), err=err) == 0
+    assert polar_cli.run(["demo", "--items", "3"], out=io.StringIO(), err=err) == 0
     assert err.getvalue().splitlines()[-1] == (
         "Or mint one with an organization token: `polar-seats session create --help`."
     )
@@ -381,7 +385,7 @@ async def test_usage_errors_say_what_to_do_in_one_line_without_a_token(
         env={"POLAR_ACCESS_TOKEN": "", "POLAR_CUSTOMER_SESSION_TOKEN": "", **env},
         timeout=20,
     )
-    assert (status, out) == (_cli.EXIT_USAGE, "")
+    assert (status, out) == (polar_cli.EXIT_USAGE, "")
     assert said in err
     assert err.startswith("polar-seats: ")
     assert err.count("\n") == 1
@@ -393,10 +397,10 @@ def test_session_create_refuses_a_base_url_the_library_refuses(
 ) -> None:
     """The organization token over plain http to another host: the library's sentence,
     exit 2, before any request."""
-    monkeypatch.setenv(_cli.ACCESS_TOKEN_VARIABLE, ORG_TOKEN)
+    monkeypatch.setenv(polar_cli.ACCESS_TOKEN_VARIABLE, ORG_TOKEN)
     err = io.StringIO()
     argv = ["session", "create", "--customer-id", "c", "--base-url", "http://example.com"]
-    assert _cli.run(argv, out=io.StringIO(), err=err) == _cli.EXIT_USAGE
+    assert polar_cli.run(argv, out=io.StringIO(), err=err) == polar_cli.EXIT_USAGE
     assert err.getvalue().startswith(
         "polar-seats: Refusing to send the token over plain http to example.com"
     )

@@ -154,10 +154,11 @@ async def test_invalid_token_maps_to_authentication_error(server: FakePolarServe
 
 
 async def test_wrong_kind_of_token_maps_to_authentication_error(server: FakePolarServer) -> None:
-    """An organization token: AuthenticationError with the `Unauthorized` code."""
-    async with ps.AsyncClient("polar_oat_org", base_url=server.url) as client:
+    """An organization token on a customer endpoint: AuthenticationError with the
+    `Unauthorized` code (sent through request(), since the client refuses it as token=)."""
+    async with ps.AsyncClient(organization_token="polar_oat_org", base_url=server.url) as client:
         with pytest.raises(ps.AuthenticationError) as caught:
-            await client.list_claimed_subscriptions()
+            await client.request("GET", "/v1/customer-portal/seats/subscriptions")
     assert caught.value.error == "Unauthorized"
 
 

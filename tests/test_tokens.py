@@ -104,3 +104,69 @@ async def test_a_client_without_a_token_serves_only_through_views() -> None:
         page = await client.with_token(server.token).list_claimed_subscriptions()
         assert len(page.items) == 4
         assert server.requests[0].token == server.token
+
+
+@pytest.mark.parametrize(
+    ("options", "argument", "said"),
+    [
+        (
+            {"token": "polar_oat_SECRET0123456789"},
+            "token",
+            "The token is an organization access token ('polar_oat_…'), not a customer "
+            "session token: pass it as organization_token=",
+        ),
+        (
+            {"token": "polar_pat_SECRET0123456789"},
+            "token",
+            "The token is a personal access token ('polar_pat_…'), not a customer session "
+            "token: pass it as organization_token=",
+        ),
+        (
+            {"organization_token": "polar_cst_SECRET0123456789"},
+            "organization_token",
+            "The organization token is a customer session token ('polar_cst_…'), not an "
+            "organization access token: pass it as token=",
+        ),
+        (
+            {"organization_token": "polar_mst_SECRET0123456789"},
+            "organization_token",
+            "The organization token is a member session token ('polar_mst_…'), not an "
+            "organization access token: pass it as token=",
+        ),
+    ],
+    ids=["organization-as-customer", "user-as-customer", "customer-as-org", "member-as-org"],
+)
+def test_a_token_of_the_other_kind_is_refused_at_construction(
+    options: dict[str, str], argument: str, said: str
+) -> None:
+    """A token whose prefix shows it can never work where it is given: an
+    InvalidArgumentError naming the argument, before any request, without the token."""
+    with pytest.raises(ps.InvalidArgumentError) as refused:
+        ps.AsyncClient(**options)
+    assert refused.value.argument == argument
+    assert str(refused.value).startswith(said)
+    assert "SECRET" not in str(refused.value)
+
+
+async def test_a_view_refuses_an_organization_token_as_a_customer_s() -> None:
+    """with_token() checks the kind as the client does."""
+    async with ps.AsyncClient(organization_token="polar_oat_org") as client:
+        with pytest.raises(ps.InvalidArgumentError, match="organization access token"):
+            client.with_token("polar_oat_org")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"token": "polar_mst_member"},
+        {"token": "an_unknown_prefix_0123"},
+        {"organization_token": "polar_pat_user"},
+        {"organization_token": "an_unknown_prefix_0123"},
+    ],
+    ids=["member-session", "unknown-as-customer", "user-as-org", "unknown-as-org"],
+)
+async def test_tokens_that_may_work_are_taken(options: dict[str, str]) -> None:
+    """A member session is a customer token; a personal token acts for its organizations;
+    a prefix polar-seats does not know goes to Polar, which decides."""
+    async with ps.AsyncClient(**options) as client:
+        assert not client.closed

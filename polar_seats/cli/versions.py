@@ -10,8 +10,8 @@ import warnings
 from datetime import date
 from typing import TextIO
 
-from . import versions
-from .versions import Stage
+from .. import versions
+from ..versions import Stage
 
 
 class VersionRefused(Exception):

@@ -11,8 +11,8 @@ from typing import Any, TextIO
 
 import msgspec
 
-from ._cli_sessions import UsageError
-from ._errors import json_object
+from .._errors import json_object
+from .base import UsageError
 
 FORMATS = ("jsonl", "json", "csv", "table")
 TABLE_WIDTH = 80

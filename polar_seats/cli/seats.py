@@ -14,24 +14,52 @@ import contextlib
 import dataclasses
 import getpass
 import os
-import re
 import stat
 import sys
-from collections.abc import AsyncGenerator, Callable, Generator
-from typing import Any, NoReturn, TextIO, TypedDict, cast
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping
+from typing import Any, TextIO, TypedDict, cast
 
 import msgspec
 
-from ._cli_output import FORMATS, Writer, check_field, encode, pick
-from ._cli_sessions import (
+from .._client import AsyncClient
+from .._errors import (
+    BadRequestError,
+    InvalidArgumentError,
+    InvitationTokenError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PermissionDeniedError,
+    PolarError,
+    RequestValidationError,
+)
+from .._models import CustomerSeat, SeatClaimInfo, SeatsList
+from .._protocol import Auth, token_kind
+from .._resources._seat_rules import (
+    Person,
+    check_invitation_token,
+    check_metadata,
+    container,
+    find_seat,
+    seat_id_of,
+)
+from .base import (
     ACCESS_TOKEN_VARIABLE,
+    TOKEN_VARIABLE,
+    Parser,
+    RefuseToken,
+    UsageError,
+    ended,
+    fields_of,
+    option_name,
+    problems,
+    said,
+    usage,
+)
+from .credentials import (
     CUSTOMER,
     ORGANIZATION,
-    TOKEN_VARIABLE,
     Customer,
-    RefuseToken,
     TokenOption,
-    UsageError,
     add_customer_options,
     add_token_file,
     customer_option,
@@ -41,25 +69,7 @@ from ._cli_sessions import (
     organization_token,
     read_token,
 )
-from ._client import AsyncClient
-from ._errors import (
-    BadRequestError,
-    NotFoundError,
-    OutcomeUnknownError,
-    PermissionDeniedError,
-    PolarError,
-    RequestValidationError,
-)
-from ._models import CustomerSeat, SeatClaimInfo, SeatsList
-from ._protocol import Auth
-from ._resources._seat_rules import (
-    Person,
-    check_invitation_token,
-    check_metadata,
-    container,
-    find_seat,
-    seat_id_of,
-)
+from .output import FORMATS, Writer, check_field, encode, pick
 
 SEAT_FIELDS = "id,status,customer_email"
 """What a table of seats shows unless ``--fields`` says otherwise: it fits 80 columns with
@@ -79,24 +89,6 @@ _PERSON_HELP = (
 )
 _SCOPES = "customer_seats:read and customer_seats:write"
 _STDIN = "-"
-# Polar's API tokens (polar_cst_…, polar_oat_…): never an invitation token.
-_API_TOKEN = re.compile(r"polar_[a-z]{3}_")
-# What argparse quotes in an error that may stay: an option's choice, a short word.
-_WORD = re.compile(r"[a-z][a-z0-9_-]{0,19}")
-_QUOTED = re.compile(r"'([^']*)'")
-# The library's argument names, as its messages write them (``email=``, ``order_id``).
-_ARGUMENT = re.compile(
-    r"\b(subscription_id|order_id|external_customer_id|customer_id|external_member_id|"
-    r"member_id|email|metadata)\b=?"
-)
-_COMMANDS = {
-    "list_seats()": "`polar-seats seats list`",
-    "assign_seat()": "`polar-seats seats assign`",
-    "revoke_seat()": "`polar-seats seats revoke`",
-    "get_claim_info()": "`polar-seats claim-info`",
-    "create_customer_session()": "`polar-seats session create`",
-}
-"""The library's calls its messages name, and the commands that do the same."""
 _DOING = {
     "list seats": "list the seats",
     "assign seat": "assign the seat",
@@ -171,23 +163,6 @@ DESCRIPTION = {
 }
 
 
-class Parser(argparse.ArgumentParser):
-    """The command's parser. One whose ``hides_values`` is set quotes no argument in its
-    errors, only option names and choices: an argument of ``claim`` may be the invitation
-    token (``-hXYZ…`` is read as ``-h`` with an argument)."""
-
-    hides_values = False
-
-    def error(self, message: str) -> NoReturn:
-        if self.hides_values:
-            message = _QUOTED.sub(_quoted_word, message)
-        super().error(message)
-
-
-def _quoted_word(match: re.Match[str]) -> str:
-    return match.group(0) if _WORD.fullmatch(match.group(1)) else "'(not shown)'"
-
-
 class RefuseInvitationToken(RefuseToken):
     """``--token`` on ``claim``: where the invitation token goes instead."""
 
@@ -252,12 +227,12 @@ def _add_person_options(parser: Parser) -> None:
         "One of --email, --customer-id, --external-customer-id or --member-id; or "
         "--external-member-id, with --email too for a member Polar does not know yet.",
     )
-    for name, said in zip(_PERSON, _PERSON_HELP, strict=True):
+    for name, described in zip(_PERSON, _PERSON_HELP, strict=True):
         person.add_argument(
-            _option(name),
+            option_name(name),
             dest=f"person_{name}",
             metavar="EMAIL" if name == "email" else "ID",
-            help=said,
+            help=described,
         )
     person.add_argument(
         "--metadata",
@@ -356,8 +331,8 @@ def check(args: argparse.Namespace) -> None:
     if args.action in ("revoke", "resend"):
         try:
             seat_id_of(args.seat_id)
-        except ValueError as exc:
-            raise UsageError(str(exc).replace("seat must", "SEAT_ID must", 1)) from None
+        except InvalidArgumentError as exc:
+            raise usage(exc, {"seat": "SEAT_ID"}) from None
     if args.action == "assign":
         _person(args)
         _metadata(args)
@@ -371,7 +346,7 @@ def _check_fields(args: argparse.Namespace, model: type[msgspec.Struct], what: s
 def _fields(args: argparse.Namespace) -> list[str] | None:
     """The ``--fields`` asked for; ``None`` for every field."""
     if args.fields is not None:
-        return [field.strip() for field in args.fields.split(",") if field.strip()] or None
+        return fields_of(args.fields) or None
     if args.format == "table":
         table = CLAIM_INFO_FIELDS if args.command == "claim-info" else SEAT_FIELDS
         return list(table.split(","))
@@ -399,8 +374,8 @@ def _container(args: argparse.Namespace) -> Where:
     """``subscription_id=`` or ``order_id=``, checked as the library checks it."""
     try:
         name, value = container(args.subscription_id, args.order_id)
-    except ValueError as exc:
-        raise UsageError(_in_options(str(exc))) from None
+    except InvalidArgumentError as exc:
+        raise usage(exc) from None
     return cast("Where", {name: value})
 
 
@@ -411,13 +386,18 @@ def _person(args: argparse.Namespace) -> Named:
         value: str | None = getattr(args, f"person_{name}")
         if value is not None and not value.strip():
             what = "address" if name == "email" else "id"
-            raise UsageError(f"{_option(name)} is empty: give the {what}.")
+            raise UsageError(f"{option_name(name)} is empty: give the {what}.")
         if value is not None:
             named[name] = value
+    if not named:
+        options = [option_name(name) for name in _PERSON]
+        raise UsageError(
+            f"Name the person the seat is for: {', '.join(options[:-1])} or {options[-1]}."
+        )
     try:
         Person(**named).check()
-    except ValueError as exc:
-        raise UsageError(_in_options(str(exc))) from None
+    except InvalidArgumentError as exc:
+        raise usage(exc) from None
     return cast("Named", named)
 
 
@@ -435,36 +415,21 @@ def _metadata(args: argparse.Namespace) -> dict[str, Any] | None:
         metadata[key] = value
     try:
         return check_metadata(metadata)
-    except ValueError as exc:
-        raise UsageError(_in_options(str(exc))) from None
-
-
-def _option(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
-def _in_options(message: str) -> str:
-    """A library message with its argument names as the command's options."""
-    return _ARGUMENT.sub(lambda match: _option(match.group(1)), message)
+    except InvalidArgumentError as exc:
+        raise usage(exc) from None
 
 
 # Credentials ----------------------------------------------------------------------------
 
-_AS_SESSION = (
-    "is a customer session token, not an organization access token ('polar_oat_…'): put it "
-    f"in {TOKEN_VARIABLE} (or pass --token-file) to manage that customer's seats, or use an "
-    f"organization token with the {_SCOPES} scopes."
-)
 SEAT_CUSTOMER = dataclasses.replace(
     CUSTOMER,
-    wrong={
-        "polar_oat_": "is an organization access token, not a customer session token: put it "
-        f"in {ACCESS_TOKEN_VARIABLE} (or pass --access-token-file), which manages the seats "
-        "of every subscription of the organization."
-    },
+    instead=f"put it in {ACCESS_TOKEN_VARIABLE} (or pass --access-token-file), which manages "
+    "the seats of every subscription of the organization.",
 )
 SEAT_ORGANIZATION = dataclasses.replace(
-    ORGANIZATION, wrong={"polar_cst_": _AS_SESSION, "polar_mst_": _AS_SESSION}
+    ORGANIZATION,
+    instead=f"put it in {TOKEN_VARIABLE} (or pass --token-file) to manage that customer's "
+    f"seats, or use an organization token with the {_SCOPES} scopes.",
 )
 _NO_CREDENTIAL = (
     f"Managing seats needs a credential: set {TOKEN_VARIABLE} to a customer session token "
@@ -539,25 +504,25 @@ async def _seats_client(
 
 
 def _not_found(exc: NotFoundError, args: argparse.Namespace, who: Credential) -> str:
-    said = f"404 {exc.error}" + (f": {exc.detail}" if isinstance(exc.detail, str) else "")
+    answer = f"404 {exc.error}" + (f": {exc.detail}" if isinstance(exc.detail, str) else "")
     kind, value = next(iter(_container(args).items()))
     noun = kind.removesuffix("_id")
     if exc.request is not None and exc.request.label in ("revoke seat", "resend invitation"):
         return (
-            f"Polar found no seat {args.seat_id} ({said}), though the list of {noun} {value} "
-            f"had it a moment ago; `polar-seats seats list {_option(kind)} {value}` shows the "
+            f"Polar found no seat {args.seat_id} ({answer}), though the list of {noun} {value} "
+            f"had it a moment ago; `polar-seats seats list {option_name(kind)} {value}` shows the "
             "seats now."
         )
     if exc.error in ("CustomerNotFound", "MemberNotFound"):
-        named = [_option(name) for name in _PERSON if getattr(args, f"person_{name}", None)]
+        named = [option_name(name) for name in _PERSON if getattr(args, f"person_{name}", None)]
         return (
-            f"Polar found no such person ({said}): check {' and '.join(named)}; it must name "
+            f"Polar found no such person ({answer}): check {' and '.join(named)}; it must name "
             "a customer of the organization, or a member of the subscription's customer, on "
             "this server (a sandbox one needs --server sandbox)."
         )
     owner = "that customer's" if "token" in who.options or who.customer else "that organization's"
     return (
-        f"Polar found no {noun} {value} ({said}) for {who.whose}. Check {_option(kind)}: it "
+        f"Polar found no {noun} {value} ({answer}) for {who.whose}. Check {option_name(kind)}: it "
         f"must be one of {owner}, on this server (a sandbox {noun} needs --server sandbox)."
     )
 
@@ -565,21 +530,8 @@ def _not_found(exc: NotFoundError, args: argparse.Namespace, who: Credential) ->
 # The commands ---------------------------------------------------------------------------
 
 
-async def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
-    """``polar-seats seats ACTION``, ``claim-info`` or ``claim``."""
-    if args.command == "claim-info":
-        await _claim_info(args, out, err)
-    elif args.command == "claim":
-        await _claim(args, out, err)
-    elif args.action == "list":
-        await _list(args, out, err)
-    elif args.action == "assign":
-        await _assign(args, out, err)
-    else:
-        await _revoke_or_resend(args, out, err)
-
-
-async def _list(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+async def run_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    """``polar-seats seats list``."""
     async with _seats_client(args, err) as (client, _):
         seats = await client.list_seats(**_container(args))
     fields = _fields(args)
@@ -612,7 +564,8 @@ def _summary(seats: SeatsList) -> str:
     return f"{free} ({', '.join(f'{count} {status}' for status, count in counts.items())})."
 
 
-async def _assign(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+async def run_assign(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    """``polar-seats seats assign``."""
     async with _seats_client(args, err) as (client, _):
         seat = await client.assign_seat(
             **_container(args),
@@ -623,22 +576,35 @@ async def _assign(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
     _print_one(args, _row(seat, _fields(args)), out)
 
 
-async def _revoke_or_resend(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+async def run_revoke(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    """``polar-seats seats revoke``."""
     async with _seats_client(args, err) as (client, _):
         seat = await _lookup(client, args)
-        if args.action == "resend":
-            try:
-                seat = await client.resend_invitation(seat)
-            except ValueError as exc:  # the invitation expired: refused before sending
-                raise InvitationExpired(in_command_terms(str(exc))) from None
-        elif seat.status != "revoked":  # revoking a revoked seat would change nothing
+        if seat.status != "revoked":  # revoking a revoked seat would change nothing
             seat = await client.revoke_seat(seat)
+    _print_one(args, _row(seat, _fields(args)), out)
+
+
+async def run_resend(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    """``polar-seats seats resend``."""
+    async with _seats_client(args, err) as (client, _):
+        seat = await _lookup(client, args)
+        try:
+            seat = await client.resend_invitation(seat)
+        except InvalidArgumentError as exc:  # the invitation expired: refused before sending
+            kind, value = next(iter(_container(args).items()))
+            raise InvitationExpired(
+                f"{exc} On the command line: `polar-seats seats revoke {seat.id} "
+                f"{option_name(kind)} {value}`, then `polar-seats seats assign`."
+            ) from None
     _print_one(args, _row(seat, _fields(args)), out)
 
 
 async def _lookup(client: AsyncClient, args: argparse.Namespace) -> CustomerSeat:
     """The seat SEAT_ID names, from the list of its subscription or order, so that the
     library knows who holds it before it writes."""
+    # Issue #19: the library's revoke_seat(seat_id, subscription_id=...) looks the seat up
+    # itself; revoke then needs none of this.
     where = _container(args)
     seats = await client.list_seats(**where)
     seat = find_seat(seats, args.seat_id)
@@ -654,19 +620,21 @@ async def _lookup(client: AsyncClient, args: argparse.Namespace) -> CustomerSeat
         )
     raise SeatMissing(
         f"Seat {args.seat_id} is not among the {rows} seat{'s' * (rows != 1)} of {noun} "
-        f"{value}; nothing was sent. `polar-seats seats list {_option(kind)} {value}` lists "
+        f"{value}; nothing was sent. `polar-seats seats list {option_name(kind)} {value}` lists "
         "them."
     )
 
 
-async def _claim_info(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+async def run_claim_info(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    """``polar-seats claim-info``."""
     token = _invitation(args, err)
     async with open_client(args, err, server=args.server, base_url=args.base_url) as client:
         info = await client.get_claim_info(token)
     _print_one(args, _row(info, _fields(args)), out)
 
 
-async def _claim(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+async def run_claim(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    """``polar-seats claim``."""
     token = _invitation(args, err)
     with _session_file(args.session_token_file) as keep:
         async with open_client(args, err, server=args.server, base_url=args.base_url) as client:
@@ -709,25 +677,24 @@ def _invitation(args: argparse.Namespace, err: TextIO) -> str:
     path: str | None = args.invitation_token_file
     if path is None and args.token != _STDIN:
         token: str = args.token
-        source = "given as TOKEN"
+        source, given = "given as TOKEN", "TOKEN"
     elif _STDIN in (path, args.token):
         token = _read_stdin(err)
-        source = "from stdin"
+        source, given = "from stdin", "stdin"
     else:
         assert path is not None
         token = _read_invitation_file(path)
-        source = "in --invitation-token-file"
+        source, given = "in --invitation-token-file", "--invitation-token-file"
     hidden_values(args).append(token)
-    if _API_TOKEN.match(token):
+    if token_kind(token) is not None:
         raise UsageError(
             f"The invitation token {source} is a Polar API token (not shown), not an "
             "invitation token: pass the token of the invitation link, which has no prefix."
         )
     try:
         return check_invitation_token(token)
-    except ValueError as exc:
-        said = str(exc).replace("The invitation token", f"The invitation token {source}", 1)
-        raise UsageError(said) from None
+    except InvalidArgumentError as exc:
+        raise usage(exc, {"invitation_token": given}) from None
 
 
 def _read_stdin(err: TextIO) -> str:
@@ -794,51 +761,71 @@ def _session_file(path: str | None) -> Generator[Callable[[str], None]]:
 
 
 def explain(exc: PolarError, args: argparse.Namespace) -> str | None:
-    """What to say of an error of a seat request, in the command's terms (the library
-    speaks of its calls and arguments); ``None`` for any other request."""
+    """What to say of an error of a seat request, in the command's terms, from the error's
+    fields (the library's messages speak of its calls and arguments); ``None`` for any
+    other request, and for an error whose own message says it."""
     request = exc.request
     if request is None or request.label not in _DOING:
         return None
     doing = _DOING[request.label]
     if isinstance(exc, PermissionDeniedError):
         return _forbidden(exc, doing, args)
-    message = str(exc)
     if isinstance(exc, RequestValidationError):
-        message = _in_options(re.sub(r"\bbody\.", "", message))
-    if isinstance(exc, OutcomeUnknownError) and request.label == "assign seat":
-        message = _in_options(message)
-    if isinstance(exc, BadRequestError) and exc.error == "SeatNotPending":
-        message += (
-            " Only a pending seat has an invitation to resend; `polar-seats seats list` shows "
-            "the seat's status."
+        return ended(f"Polar refused to {doing} (422): {problems(exc, _FILLED)}")
+    if isinstance(exc, InvitationTokenError):
+        return f"Polar refused to {doing} ({said(exc)}): {_DEAD_INVITATION}"
+    if isinstance(exc, BadRequestError):
+        advice = _ADVICE.get(exc.error or "")
+        return f"Polar refused to {doing} ({said(exc)})." + (f" {advice}" if advice else "")
+    if isinstance(exc, OutcomeUnknownError):
+        return f"{exc} On the command line: {_after_lost(request.label, args)}"
+    return None
+
+
+_FILLED: Mapping[str, str] = {
+    name: option_name(name) for name in ("subscription_id", "order_id", *_PERSON, "metadata")
+}
+"""The fields of a seat request the command's options fill, by the option."""
+_DEAD_INVITATION = (
+    "the invitation is invalid, expired, revoked or already claimed; a new one takes "
+    "`polar-seats seats revoke` and `polar-seats seats assign`."
+)
+_ADVICE = {
+    "SeatNotAvailable": "Every seat is taken (or the order is unpaid): revoke one with "
+    "`polar-seats seats revoke`, or buy more seats.",
+    "SeatAlreadyAssigned": "The person already holds a pending or claimed seat there: "
+    "`polar-seats seats list` shows it.",
+    "SeatNotPending": "Only a pending seat has an invitation to resend; `polar-seats seats "
+    "list` shows the seat's status.",
+}
+"""What to do about Polar's 400s, by its ``error``."""
+
+
+def _after_lost(label: str, args: argparse.Namespace) -> str:
+    """The command that shows where things stand after a write whose answer was lost."""
+    if label == "claim seat":
+        return (
+            "`polar-seats claim-info` tells whether the invitation is still good; "
+            "`polar-seats session create` mints a session for the seat's holder with the "
+            "organization token."
         )
-    message = message.replace("Polar refused the request", f"Polar refused to {doing}", 1)
-    return in_command_terms(message)
-
-
-def in_command_terms(message: str) -> str:
-    """A library message with the calls it names as the commands that do the same."""
-    for call, command in _COMMANDS.items():
-        message = message.replace(call, command)
-    return message.replace("Revoke the seat and assign it again", _AGAIN)
-
-
-_AGAIN = "Revoke the seat (`polar-seats seats revoke`) and assign it again"
+    kind, value = next(iter(_container(args).items()))
+    return f"`polar-seats seats list {option_name(kind)} {value}` shows the seats now."
 
 
 def _forbidden(exc: PermissionDeniedError, doing: str, args: argparse.Namespace) -> str:
-    said = f"403 {exc.error}" if exc.error else "403"
+    answer = f"403 {exc.error}" if exc.error else "403"
     detail = f": {exc.detail}" if isinstance(exc.detail, str) else ""
     request = exc.request
     if request is not None and request.auth is Auth.ORGANIZATION:
         scope = "customer_seats:read" if request.method == "GET" else "customer_seats:write"
         where = args.access_token_file or f"${ACCESS_TOKEN_VARIABLE}"
         return (
-            f"Polar refused to {doing} ({said}): the organization access token in {where} "
+            f"Polar refused to {doing} ({answer}): the organization access token in {where} "
             f"lacks the {scope} scope. Create a token with it in the organization's settings."
         )
     return (
-        f"Polar refused to {doing} ({said}{detail}): only the customer, or a member who is its "
+        f"Polar refused to {doing} ({answer}{detail}): only the customer, or a member who is its "
         "owner or billing manager, may change its seats. Use the session of one of them, or "
         f"the organization access token (${ACCESS_TOKEN_VARIABLE})."
     )

@@ -18,27 +18,26 @@ from typing import Any, TextIO
 
 import aiohttp
 
-from . import versions
-from ._cli_output import Writer, encode
-from ._cli_sessions import (
-    ACCESS_TOKEN_VARIABLE,
-    CUSTOMER,
-    ORGANIZATION,
-    TOKEN_VARIABLE,
-    TokenOption,
-    UsageError,
-    add_token_file,
-    open_client,
-    read_token,
-)
-from ._cli_versions import VersionRefused, days_left, deprecation, not_served, refusal, when
-from ._errors import (
+from .. import versions
+from .._errors import (
     AuthenticationError,
     BadRequestError,
     PermissionDeniedError,
     VersionNotFoundError,
 )
-from .versions import Stage
+from .._protocol import token_kind
+from ..versions import Stage
+from .base import ACCESS_TOKEN_VARIABLE, TOKEN_VARIABLE, UsageError
+from .credentials import (
+    CUSTOMER,
+    ORGANIZATION,
+    TokenOption,
+    add_token_file,
+    open_client,
+    read_token,
+)
+from .output import Writer, encode
+from .versions import VersionRefused, days_left, deprecation, not_served, refusal, when
 
 EXPIRING_DAYS = 30
 """A deprecated version this close to its removal (or closer) fails the check."""
@@ -58,28 +57,15 @@ DESCRIPTION = (
     f"within {EXPIRING_DAYS} days; a deprecated version further off is a warning."
 )
 
-_KINDS = {
-    "polar_cst_": "customer",
-    "polar_mst_": "member",
-    "polar_oat_": "organization",
-    "polar_pat_": "user",
-}
-"""A token's kind, by its prefix (a user's personal access token acts for its
-organizations)."""
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_AS_SESSION = (
-    f"is a customer or member session token, not an organization access token: put it in "
-    f"${TOKEN_VARIABLE} (or pass --token-file) to check it."
-)
 _CUSTOMER = dataclasses.replace(
     CUSTOMER,
-    wrong={
-        "polar_oat_": "is an organization access token, not a customer session token: put "
-        f"it in ${ACCESS_TOKEN_VARIABLE} (or pass --access-token-file) to check it."
-    },
+    instead=f"put it in ${ACCESS_TOKEN_VARIABLE} (or pass --access-token-file) to check it.",
 )
 _ORGANIZATION = dataclasses.replace(
-    ORGANIZATION, wrong={"polar_cst_": _AS_SESSION, "polar_mst_": _AS_SESSION}
+    ORGANIZATION,
+    expected="an organization access token",
+    instead=f"put it in ${TOKEN_VARIABLE} (or pass --token-file) to check it.",
 )
 _NO_CREDENTIAL = (
     f"check needs the credential to check: set {TOKEN_VARIABLE} to a customer or member "
@@ -147,7 +133,7 @@ def _credential(args: argparse.Namespace) -> tuple[str, TokenOption]:
 
 
 def _kind(token: str, otherwise: str) -> str:
-    return next((kind for prefix, kind in _KINDS.items() if token.startswith(prefix)), otherwise)
+    return token_kind(token) or otherwise
 
 
 @dataclasses.dataclass

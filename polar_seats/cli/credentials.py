@@ -1,7 +1,6 @@
-"""The credentials of the ``polar-seats`` command: where its tokens come from (a variable or
-a file, never the command line), the options that name a customer, and
-``polar-seats session create``, which mints a customer session with the organization token.
-"""
+"""The credentials of the ``polar-seats`` commands: where their tokens come from (a variable
+or a file, never the command line), the options that name a customer, and the client a
+command talks to Polar with."""
 
 from __future__ import annotations
 
@@ -9,49 +8,32 @@ import argparse
 import contextlib
 import dataclasses
 import os
-import re
 import warnings
-from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, NoReturn, Protocol, TextIO, TypedDict, cast
+from collections.abc import AsyncGenerator, Sequence
+from typing import Any, TextIO, TypedDict, cast
 
 import aiohttp
-import msgspec
 
-from . import versions
-from ._cli_report import RequestLog
-from ._cli_versions import client_version
-from ._client import AsyncClient
-from ._errors import (
-    AmbiguousExternalCustomerIdError,
-    APIStatusError,
-    PolarError,
-    RequestValidationError,
-    json_object,
+from .. import versions
+from .._client import AsyncClient
+from .._errors import InvalidArgumentError
+from .._protocol import CUSTOMER_TOKEN, ORGANIZATION_TOKEN, check_token, token_kind, wrong_kind
+from .base import (
+    ACCESS_TOKEN_VARIABLE,
+    TOKEN_VARIABLE,
+    Options,
+    RefuseAccessToken,
+    UsageError,
+    option_name,
+    refuse_token,
 )
-from ._protocol import CUSTOMER_TOKEN, ORGANIZATION_TOKEN, Auth, check_token
+from .report import RequestLog
+from .versions import client_version
 
-TOKEN_VARIABLE = "POLAR_CUSTOMER_SESSION_TOKEN"
-ACCESS_TOKEN_VARIABLE = "POLAR_ACCESS_TOKEN"
-_HISTORY = "a token typed on the command line lands in the shell's history and the process list"
-NO_TOKEN_OPTION = (
-    f"There is no --token option: {_HISTORY}. Set {TOKEN_VARIABLE}, or pass --token-file PATH."
-)
-NO_ACCESS_TOKEN_OPTION = (
-    f"There is no --access-token option: {_HISTORY}. Set {ACCESS_TOKEN_VARIABLE}, or pass "
-    "--access-token-file PATH."
-)
-_SCOPE = "customer_sessions:write"
-# Polar's tokens: polar_cst_…, polar_mst_…, polar_oat_…
-_TOKEN_SHAPE = re.compile(r"polar_[a-z]{3}_")
+SCOPE = "customer_sessions:write"
 
-_CUSTOMERS = ("customer_id", "external_customer_id")
-_MEMBERS = ("member_id", "external_member_id")
-
-
-class Options(Protocol):
-    """A parser, or a group of its options."""
-
-    def add_argument(self, *name_or_flags: str, **kwargs: Any) -> argparse.Action: ...
+CUSTOMER_FIELDS = ("customer_id", "external_customer_id")
+MEMBER_FIELDS = ("member_id", "external_member_id")
 
 
 class Customer(TypedDict, total=False):
@@ -70,23 +52,13 @@ class TokenOption(TypedDict, total=False):
     organization_token: str
 
 
-class UsageError(Exception):
-    """A mistake in how the command was called."""
-
-
-class RefuseToken(argparse.Action):
-    """``--token`` and ``--token=X``: refused with the reason, the value never shown."""
-
-    message = NO_TOKEN_OPTION
-
-    def __call__(self, *args: object, **kwargs: object) -> NoReturn:
-        raise UsageError(self.message)
-
-
-class RefuseAccessToken(RefuseToken):
-    """``--access-token``, likewise."""
-
-    message = NO_ACCESS_TOKEN_OPTION
+_KINDS = {
+    "customer": "a customer session token",
+    "member": "a member session token",
+    "organization": "an organization access token",
+    "user": "a personal access token",
+}
+"""What a message calls a token of each kind (``token_kind``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,8 +69,10 @@ class TokenSource:
     option: str
     kind: tuple[str, str, str]
     """What ``check_token`` calls it."""
-    wrong: Mapping[str, str]
-    """Prefixes of tokens of another kind, and what to do with such a token instead."""
+    expected: str
+    """What the token should be, for a message."""
+    instead: str
+    """What to do instead with a token the library refuses for its kind."""
 
     @property
     def dest(self) -> str:
@@ -109,22 +83,17 @@ CUSTOMER = TokenSource(
     TOKEN_VARIABLE,
     "--token-file",
     CUSTOMER_TOKEN,
-    {
-        "polar_oat_": "is an organization access token, not a customer session token: put "
-        f"it in {ACCESS_TOKEN_VARIABLE} (or --access-token-file) and name the customer with "
-        "--external-customer-id ID or --customer-id ID."
-    },
-)
-_SESSION_TOKEN = (
-    "is a customer session token, not an organization access token ('polar_oat_…'): list "
-    f"with it through {TOKEN_VARIABLE} and no customer option, or use an organization token "
-    f"with the {_SCOPE} scope."
+    "a customer session token",
+    f"put it in {ACCESS_TOKEN_VARIABLE} (or --access-token-file) and name the customer with "
+    "--external-customer-id ID or --customer-id ID.",
 )
 ORGANIZATION = TokenSource(
     ACCESS_TOKEN_VARIABLE,
     "--access-token-file",
     ORGANIZATION_TOKEN,
-    {"polar_cst_": _SESSION_TOKEN, "polar_mst_": _SESSION_TOKEN},
+    "an organization access token ('polar_oat_…')",
+    f"list with it through {TOKEN_VARIABLE} and no customer option, or use an organization "
+    f"token with the {SCOPE} scope.",
 )
 
 
@@ -138,9 +107,7 @@ def add_token_file(parser: Options, source: TokenSource, what: str) -> None:
         f"{source.option.removesuffix('-file')})",
     )
     if source is ORGANIZATION:
-        parser.add_argument(
-            "--access-token", nargs="?", action=RefuseAccessToken, help=argparse.SUPPRESS
-        )
+        refuse_token(parser, RefuseAccessToken, "--access-token")
 
 
 def add_customer_options(
@@ -203,13 +170,13 @@ def customer_of(args: argparse.Namespace, *, required: bool) -> Customer | None:
 def named_customer(args: argparse.Namespace) -> Customer | None:
     """The customer (and member) the options name, checked one against the other;
     ``None`` when they name none."""
-    named = {field: getattr(args, field) for field in (*_CUSTOMERS, *_MEMBERS)}
+    named = {field: getattr(args, field) for field in (*CUSTOMER_FIELDS, *MEMBER_FIELDS)}
     named = {field: value for field, value in named.items() if value is not None}
     for field, value in named.items():
         if not value.strip():
-            raise UsageError(f"{_option(field)} is empty: give the id.")
-    customers = [field for field in _CUSTOMERS if field in named]
-    members = [field for field in _MEMBERS if field in named]
+            raise UsageError(f"{option_name(field)} is empty: give the id.")
+    customers = [field for field in CUSTOMER_FIELDS if field in named]
+    members = [field for field in MEMBER_FIELDS if field in named]
     if len(customers) > 1:
         raise UsageError(
             "Name the customer with one of --external-customer-id (your own id for them) or "
@@ -219,7 +186,7 @@ def named_customer(args: argparse.Namespace) -> Customer | None:
         raise UsageError("Name the member with one of --member-id or --external-member-id.")
     if members and not customers:
         raise UsageError(
-            f"{_option(members[0])} names a member of a team customer: name the customer "
+            f"{option_name(members[0])} names a member of a team customer: name the customer "
             "too, with --external-customer-id ID or --customer-id ID."
         )
     if not customers:
@@ -227,13 +194,9 @@ def named_customer(args: argparse.Namespace) -> Customer | None:
     return cast("Customer", named)
 
 
-def _option(field: str) -> str:
-    return "--" + field.replace("_", "-")
-
-
 def customer_option(customer: Customer) -> str:
     """The option that named ``customer``: ``--external-customer-id``, say."""
-    return _option(next(field for field in _CUSTOMERS if field in customer))
+    return option_name(next(field for field in CUSTOMER_FIELDS if field in customer))
 
 
 def read_token(args: argparse.Namespace, source: TokenSource, missing: str) -> str:
@@ -248,14 +211,13 @@ def read_token(args: argparse.Namespace, source: TokenSource, missing: str) -> s
         if not token:
             raise UsageError(missing)
         where = f"The token in ${source.variable}"
+    kind = wrong_kind(token, source.kind[0])
+    if kind is not None:
+        raise UsageError(f"{where} is {_KINDS[kind]}, not {source.expected}: {source.instead}")
     try:
-        check_token(token, source.kind)
-    except ValueError as exc:
+        return check_token(token, source.kind)
+    except InvalidArgumentError as exc:
         raise UsageError(f"{where}: {exc}") from None
-    for prefix, said in source.wrong.items():
-        if token.startswith(prefix):
-            raise UsageError(f"{where} {said}")
-    return token
 
 
 def _read_file(path: str, source: TokenSource) -> str:
@@ -263,7 +225,7 @@ def _read_file(path: str, source: TokenSource) -> str:
         with open(path, encoding="utf-8") as file:
             return file.read().strip()
     except OSError as exc:
-        if _TOKEN_SHAPE.match(path) and not os.path.exists(path):
+        if token_kind(path) is not None and not os.path.exists(path):
             raise UsageError(
                 f"{source.option} takes the path of a file that holds the token, not the "
                 f"token itself (not shown here); or set {source.variable}."
@@ -277,7 +239,7 @@ def organization_token(args: argparse.Namespace, what: str) -> str:
         args,
         ORGANIZATION,
         f"{what} needs an organization access token to mint the customer's session: set "
-        f"{ACCESS_TOKEN_VARIABLE} to one ('polar_oat_…', with the {_SCOPE} scope) or pass "
+        f"{ACCESS_TOKEN_VARIABLE} to one ('polar_oat_…', with the {SCOPE} scope) or pass "
         "--access-token-file PATH.",
     )
 
@@ -312,75 +274,3 @@ async def open_client(
             except ValueError as exc:  # a token, a base URL, a walk option
                 raise UsageError(str(exc)) from None
         yield client
-
-
-async def create_session(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
-    """``polar-seats session create``: the session as one JSON object on stdout, token and
-    all; nothing of it on stderr."""
-    customer = customer_of(args, required=True)
-    assert customer is not None
-    token = organization_token(args, "Creating a customer session")
-    async with open_client(
-        args, err, organization_token=token, server=args.server, base_url=args.base_url
-    ) as client:
-        try:
-            created = client.create_customer_session(**customer, return_url=args.return_url)
-        except ValueError as exc:  # pragma: no cover - the options were checked above
-            raise UsageError(str(exc)) from None
-        session = await created
-    out.write(msgspec.json.encode(msgspec.to_builtins(session)).decode() + "\n")
-    out.flush()
-
-
-def explain(exc: PolarError, args: argparse.Namespace) -> str | None:
-    """What to say of an error Polar answered to minting a session, in the command's terms
-    (the library speaks of arguments, and of customer tokens on a 401); ``None`` for any
-    other error."""
-    request = exc.request
-    if not isinstance(exc, APIStatusError) or request is None:
-        return None
-    if request.auth is not Auth.ORGANIZATION:
-        return None
-    path = getattr(args, "access_token_file", None)
-    where = path or f"${ACCESS_TOKEN_VARIABLE}"
-    code = (json_object(exc.body) or {}).get("error")
-    said = f"{exc.status} {code}" if isinstance(code, str) else str(exc.status)
-    if exc.status == 401:
-        return (
-            f"Polar refused the organization access token in {where} ({said}). Check "
-            "that it is a current organization access token ('polar_oat_…') of this server: "
-            "a sandbox token works only with --server sandbox."
-        )
-    if isinstance(exc, AmbiguousExternalCustomerIdError):
-        return (
-            f"Polar could not tell which customer --external-customer-id names ({said}): "
-            f"the token in {where} reaches several organizations, and customers of more than "
-            "one have that id. Name the customer with --customer-id (Polar's id) instead, use "
-            "an organization access token ('polar_oat_…') of the customer's own organization, "
-            "or give the customer an external id of its own."
-        )
-    if exc.status == 403:
-        return (
-            f"Polar refused to create the customer session ({said}): the organization "
-            f"access token in {where} lacks the {_SCOPE} scope. Create a token with it in the "
-            "organization's settings."
-        )
-    if isinstance(exc, RequestValidationError):
-        message = str(exc).replace(
-            "Polar refused the request", "Polar refused to create the customer session", 1
-        )
-        message = message.replace("member_id= or external_member_id=", _MEMBER_OPTIONS)
-        fields = {str(entry.get("loc", [""])[-1]) for entry in exc.detail}
-        named = [field for field in (*_CUSTOMERS, *_MEMBERS) if field in fields]
-        if named:
-            message += (
-                f" Check {_option(named[0])}: it must name a "
-                f"{'member of the customer' if named[0] in _MEMBERS else 'customer'} of the "
-                "token's organization, on this server (a sandbox customer needs --server "
-                "sandbox)."
-            )
-        return message
-    return None
-
-
-_MEMBER_OPTIONS = "--member-id or --external-member-id"
