@@ -12,8 +12,7 @@ import traceback
 from collections.abc import Sequence
 from typing import TextIO
 
-from .. import versions
-from .._errors import (
+from .. import (
     AmbiguousExternalCustomerIdError,
     AuthenticationError,
     InvitationTokenError,
@@ -25,27 +24,10 @@ from .._errors import (
     SeatAlreadyAssignedError,
     SeatNotAvailableError,
     VersionNotFoundError,
+    versions,
 )
-from . import seats, sessions
-from .base import (
-    EXIT_ALREADY_ASSIGNED,
-    EXIT_AMBIGUOUS_CUSTOMER,
-    EXIT_AUTH,
-    EXIT_BUG,
-    EXIT_ERROR,
-    EXIT_INTERRUPTED,
-    EXIT_INVITATION,
-    EXIT_NETWORK,
-    EXIT_NO_SEAT,
-    EXIT_NOT_FOUND,
-    EXIT_OUTCOME_UNKNOWN,
-    EXIT_PERMISSION,
-    EXIT_RATE_LIMIT,
-    EXIT_USAGE,
-    EXIT_VERSION,
-    EXIT_VERSION_EXPIRING,
-    UsageError,
-)
+from . import base, seats, sessions
+from .base import UsageError
 from .check import VersionExpiring
 from .commands import Command, parser
 from .credentials import hidden_values
@@ -58,22 +40,22 @@ unknown argument may be named by."""
 
 # The first class an error is an instance of gives the exit status; any other is a bug.
 _EXITS: tuple[tuple[type[Exception], int], ...] = (
-    (UsageError, EXIT_USAGE),
-    (AuthenticationError, EXIT_AUTH),
-    (PermissionDeniedError, EXIT_PERMISSION),
-    (RateLimitError, EXIT_RATE_LIMIT),
-    (NetworkError, EXIT_NETWORK),
-    (SeatNotAvailableError, EXIT_NO_SEAT),
-    (SeatAlreadyAssignedError, EXIT_ALREADY_ASSIGNED),
-    (InvitationTokenError, EXIT_INVITATION),
-    (seats.InvitationExpired, EXIT_INVITATION),
-    (seats.SeatMissing, EXIT_NOT_FOUND),
-    (OutcomeUnknownError, EXIT_OUTCOME_UNKNOWN),
-    (AmbiguousExternalCustomerIdError, EXIT_AMBIGUOUS_CUSTOMER),
-    (VersionRefused, EXIT_VERSION),
-    (VersionNotFoundError, EXIT_VERSION),
-    (VersionExpiring, EXIT_VERSION_EXPIRING),
-    (PolarError, EXIT_ERROR),
+    (UsageError, base.EXIT_USAGE),
+    (AuthenticationError, base.EXIT_AUTH),
+    (PermissionDeniedError, base.EXIT_PERMISSION),
+    (RateLimitError, base.EXIT_RATE_LIMIT),
+    (NetworkError, base.EXIT_NETWORK),
+    (SeatNotAvailableError, base.EXIT_NO_SEAT),
+    (SeatAlreadyAssignedError, base.EXIT_ALREADY_ASSIGNED),
+    (InvitationTokenError, base.EXIT_INVITATION),
+    (seats.InvitationExpired, base.EXIT_INVITATION),
+    (seats.SeatMissing, base.EXIT_NOT_FOUND),
+    (OutcomeUnknownError, base.EXIT_OUTCOME_UNKNOWN),
+    (AmbiguousExternalCustomerIdError, base.EXIT_AMBIGUOUS_CUSTOMER),
+    (VersionRefused, base.EXIT_VERSION),
+    (VersionNotFoundError, base.EXIT_VERSION),
+    (VersionExpiring, base.EXIT_VERSION_EXPIRING),
+    (PolarError, base.EXIT_ERROR),
 )
 _EXPLAINED = (seats.explain, sessions.explain)
 """What the commands say of an error Polar answered, in their terms; the first that
@@ -115,7 +97,7 @@ def run(
         args = _parse(argv)
     except UsageError as exc:
         err.write(f"polar-seats: {exc}\n")
-        return EXIT_USAGE
+        return base.EXIT_USAGE
     command: Command = args.entry
     try:
         command.check(args)
@@ -130,7 +112,7 @@ def run(
         if command.interruptible:
             return 0  # the way to stop it
         err.write("polar-seats: interrupted\n")
-        return EXIT_INTERRUPTED
+        return base.EXIT_INTERRUPTED
     except Exception as exc:
         # scrub(): no message should hold a token, but a body Polar sent back (an excerpt
         # of a session that did not decode) may; and the invitation token read is hidden.
@@ -155,7 +137,7 @@ def _failure(exc: Exception, args: argparse.Namespace) -> tuple[int, str]:
                     (said for said in (e(exc, args) for e in _EXPLAINED) if said), None
                 )
             return code, explained or str(exc)
-    return EXIT_BUG, (
+    return base.EXIT_BUG, (
         f"internal error, a bug in polar-seats: {type(exc).__name__}: {exc}. "
         "Run again with --debug for the traceback, and report it."
     )

@@ -10,7 +10,7 @@ import textwrap
 from collections.abc import Mapping
 from typing import Any, NoReturn, Protocol
 
-from .._errors import APIStatusError, InvalidArgumentError, RequestValidationError
+from .. import APIStatusError, InvalidArgumentError, RequestValidationError
 from .versions import add_version_option
 
 TOKEN_VARIABLE = "POLAR_CUSTOMER_SESSION_TOKEN"

@@ -18,12 +18,12 @@ from typing import Any, TextIO
 
 import aiohttp
 
-from .. import versions
-from .._errors import (
+from .. import (
     AuthenticationError,
     BadRequestError,
     PermissionDeniedError,
     VersionNotFoundError,
+    versions,
 )
 from .._protocol import token_kind
 from ..versions import Stage

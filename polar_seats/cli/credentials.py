@@ -14,9 +14,7 @@ from typing import Any, TextIO, TypedDict, cast
 
 import aiohttp
 
-from .. import versions
-from .._client import AsyncClient
-from .._errors import InvalidArgumentError
+from .. import AsyncClient, InvalidArgumentError, versions
 from .._protocol import CUSTOMER_TOKEN, ORGANIZATION_TOKEN, check_token, token_kind, wrong_kind
 from .base import (
     ACCESS_TOKEN_VARIABLE,

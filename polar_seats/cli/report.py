@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 import aiohttp
 
-from .._retry import RetryEvent, RetryPolicy
+from .. import RetryEvent, RetryPolicy
 
 # A Polar token (polar_cst_…, polar_mst_…, polar_oat_…) with the secret part that follows.
 _TOKEN = re.compile(r"\b(polar_[a-z]{3}_)[A-Za-z0-9_\-]+")

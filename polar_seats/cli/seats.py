@@ -21,9 +21,10 @@ from typing import Any, TextIO, TypedDict, cast
 
 import msgspec
 
-from .._client import AsyncClient
-from .._errors import (
+from .. import (
+    AsyncClient,
     BadRequestError,
+    CustomerSeat,
     InvalidArgumentError,
     InvitationTokenError,
     NotFoundError,
@@ -31,8 +32,9 @@ from .._errors import (
     PermissionDeniedError,
     PolarError,
     RequestValidationError,
+    SeatClaimInfo,
+    SeatsList,
 )
-from .._models import CustomerSeat, SeatClaimInfo, SeatsList
 from .._protocol import Auth, token_kind
 from .._resources._seat_rules import (
     Person,

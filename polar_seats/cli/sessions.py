@@ -8,7 +8,7 @@ from typing import TextIO
 
 import msgspec
 
-from .._errors import (
+from .. import (
     AmbiguousExternalCustomerIdError,
     APIStatusError,
     PolarError,

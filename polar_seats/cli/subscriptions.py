@@ -9,10 +9,8 @@ from typing import Any, TextIO
 
 import msgspec
 
-from .._errors import InvalidArgumentError
-from .._models import CustomerSubscription, Page
+from .. import CustomerSubscription, InvalidArgumentError, Page, RetryPolicy
 from .._protocol import check_limit
-from .._retry import RetryPolicy
 from .base import ACCESS_TOKEN_VARIABLE, TOKEN_VARIABLE, fields_of, usage
 from .credentials import (
     CUSTOMER,
