@@ -604,6 +604,14 @@ def test_a_token_without_the_seat_scope_exits_6_naming_it(
     )
 
 
+def test_a_token_polar_does_not_know_exits_3_with_the_library_s_sentence(cli: Cli) -> None:
+    """A 401 on a seat request is not reworded: the library's sentence says what to check."""
+    said = cli(*LIST, env={TOKEN_VARIABLE: "polar_cst_SECRETunknown"})
+    assert (said.status, said.out) == (cli_module.EXIT_AUTH, "")
+    assert said.err.startswith("polar-seats: Polar refused the token (401: ")
+    assert "SECRET" not in said.err
+
+
 def test_a_member_without_the_billing_role_exits_6(cli: Cli, fake: FakePolarServer) -> None:
     members = fake.add_billing_customer(seats=2, members={"pat@example.com": "member"})
     member = {TOKEN_VARIABLE: members.member_tokens["pat@example.com"]}
@@ -691,6 +699,18 @@ def test_a_lost_assign_by_external_customer_id_exits_11_pointing_at_the_list(
             list(LIST),
             {ACCESS_TOKEN_VARIABLE: "polar_cst_SECRET"},
             "The token in $POLAR_ACCESS_TOKEN is a customer session token",
+        ),
+        (
+            list(LIST),
+            {TOKEN_VARIABLE: "polar_pat_SECRET"},
+            "The token in $POLAR_CUSTOMER_SESSION_TOKEN is a personal access token, not a "
+            "customer session token: put it in POLAR_ACCESS_TOKEN",
+        ),
+        (
+            list(LIST),
+            {ACCESS_TOKEN_VARIABLE: "polar_mst_SECRET"},
+            "The token in $POLAR_ACCESS_TOKEN is a member session token, not an organization "
+            "access token",
         ),
         (
             ["seats", "list", "--subscription-id", "sub-1"],

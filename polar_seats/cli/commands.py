@@ -27,10 +27,6 @@ from .base import (
 Run = Callable[[argparse.Namespace, TextIO, TextIO], Coroutine[Any, Any, None]]
 
 
-def _nothing_to_check(args: argparse.Namespace) -> None:
-    """A command whose options argparse checks entirely."""
-
-
 @dataclasses.dataclass(frozen=True)
 class Group:
     """A command that only groups others (``seats``, ``session``)."""
@@ -52,7 +48,8 @@ class Command:
     description: str
     options: Callable[[Parser], None]
     run: Run
-    check: Callable[[argparse.Namespace], None] = _nothing_to_check
+    check: Callable[[argparse.Namespace], None]
+    """Refuses what can be refused before a token is read or a server started."""
     epilog: str | None = None
     refuse: type[RefuseToken] = RefuseToken
     """How ``--token`` is refused."""
