@@ -20,7 +20,8 @@ from .._clock import (
     testing_clock,
     testing_date,
 )
-from ._bodies import page_body, page_dict
+from ._core.faults import KINDS as FAULT_KINDS
+from ._core.faults import RETRYABLE_FAULTS, Fault, FaultPlan
 from ._data import (
     BENEFIT_TYPES,
     PRICE_KINDS,
@@ -28,8 +29,9 @@ from ._data import (
     make_subscription,
     make_subscriptions,
 )
-from ._faults import KINDS as FAULT_KINDS
-from ._faults import RETRYABLE_FAULTS, Fault, FaultPlan
+from ._resources.customers import Clock, Invitation, State
+from ._resources.subscriptions import page_body, page_dict
+from ._resources.webhooks import WebhookDelivery
 from ._seeding import BillingCustomer
 from ._server import (
     DEFAULT_ORGANIZATION_TOKEN,
@@ -39,8 +41,6 @@ from ._server import (
     RecordedRequest,
     serve_in_thread,
 )
-from ._state import Clock, Invitation, State
-from ._webhooks import WebhookDelivery
 
 __all__ = [
     "BENEFIT_TYPES",

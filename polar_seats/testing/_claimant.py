@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable, Iterator, MutableSequence, MutableSet
 from typing import Any, overload
 
-from ._state import Json, Member, Organization, Seat, State
+from ._resources.customers import Json, Member, Organization, Seat, State
 
 __all__ = ["SEEDED_TTL", "Claimant", "ClaimantTokens", "ClaimedSubscriptions"]
 

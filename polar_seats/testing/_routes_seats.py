@@ -13,22 +13,9 @@ from typing import Any
 
 from aiohttp import web
 
-from ._middleware import exchange, json_body, json_response, validation_error
-from ._routing import ORGANIZATION, PORTAL, STATE, Route, requires
-from ._seats import (
-    Container,
-    SeatError,
-    assign_seat,
-    claim_info,
-    claim_seat,
-    container_for,
-    list_seats,
-    resend_invitation,
-    revoke_seat,
-    seat_for,
-)
-from ._state import Json, Seat, State, Subject
-from ._validation import (
+from ._core.middleware import exchange, json_body, json_response, validation_error
+from ._core.routing import ORGANIZATION, PORTAL, STATE, Route, requires
+from ._core.validation import (
     MISSING,
     Field,
     Invalid,
@@ -41,6 +28,19 @@ from ._validation import (
     string,
     uuid4,
     uuid_any,
+)
+from ._resources.customers import Json, Seat, State, Subject
+from ._resources.seats import (
+    Container,
+    SeatError,
+    assign_seat,
+    claim_info,
+    claim_seat,
+    container_for,
+    list_seats,
+    resend_invitation,
+    revoke_seat,
+    seat_for,
 )
 
 __all__ = ["SEAT_ROUTES"]

@@ -12,7 +12,16 @@ from typing import Literal
 
 from ._claimant import SEEDED_TTL
 from ._data import PRICE_KINDS, make_subscription
-from ._state import Customer, Json, Member, Order, Organization, State, Subscription, new_id
+from ._resources.customers import (
+    Customer,
+    Json,
+    Member,
+    Order,
+    Organization,
+    State,
+    Subscription,
+    new_id,
+)
 
 __all__ = ["BillingCustomer", "Role", "seed_billing_customer"]
 

@@ -24,19 +24,28 @@ from aiohttp import web
 from .. import versions
 from .._clock import testing_clock, testing_date
 from ._claimant import Claimant, ClaimantTokens, ClaimedSubscriptions
-from ._data import make_subscription, make_subscriptions
-from ._faults import Fault, FaultPlan
-from ._middleware import (
+from ._core.faults import Fault, FaultPlan
+from ._core.middleware import (
     DEFAULT_VERSION,
     RateWindows,
     RecordedRequest,
     middlewares,
     polar_headers,
 )
-from ._routes import ROUTES, STATE, list_page
+from ._data import make_subscription, make_subscriptions
+from ._resources.customers import (
+    Clock,
+    Customer,
+    Invitation,
+    Json,
+    Member,
+    Organization,
+    Session,
+    State,
+)
+from ._resources.sessions import ROUTES, STATE, list_page
+from ._resources.webhooks import WebhookDelivery, WebhookSender
 from ._seeding import BillingCustomer, Role, seed_billing_customer
-from ._state import Clock, Customer, Invitation, Json, Member, Organization, Session, State
-from ._webhooks import WebhookDelivery, WebhookSender
 
 __all__ = [
     "DEFAULT_ORGANIZATION_TOKEN",

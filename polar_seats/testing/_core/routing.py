@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ._state import State
+from .._resources.customers import State
 
 __all__ = ["ORGANIZATION", "PORTAL", "STATE", "Route", "requires"]
 

@@ -13,27 +13,9 @@ import re
 from aiohttp import web
 from multidict import MultiMapping
 
-from ._bodies import (
-    customer_session_body,
-    portal_user_body,
-    reshape_2027_01,
-    served_subscription,
-    session_body,
-)
-from ._middleware import exchange, json_body, json_response, validation_error
-from ._routes_seats import SEAT_ROUTES
-from ._routing import ORGANIZATION, PORTAL, STATE, Route, requires
-from ._state import (
-    Customer,
-    Json,
-    Member,
-    OrganizationToken,
-    Session,
-    State,
-    Subscription,
-    UserToken,
-)
-from ._validation import (
+from .._core.middleware import exchange, json_body, json_response, validation_error
+from .._core.routing import ORGANIZATION, PORTAL, STATE, Route, requires
+from .._core.validation import (
     MISSING,
     Field,
     Model,
@@ -43,6 +25,24 @@ from ._validation import (
     string,
     uuid4,
     validate_union,
+)
+from .._routes_seats import SEAT_ROUTES
+from .customers import (
+    Customer,
+    Json,
+    Member,
+    OrganizationToken,
+    Session,
+    State,
+    Subscription,
+    UserToken,
+)
+from .subscriptions import (
+    customer_session_body,
+    portal_user_body,
+    reshape_2027_01,
+    served_subscription,
+    session_body,
 )
 
 __all__ = ["ROUTES", "SESSION_CREATE", "STATE", "list_page", "requires"]

@@ -23,10 +23,10 @@ from typing import Any, Protocol
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from .. import versions
-from ._faults import KINDS, LAYER, Fault
-from ._state import Clock, Session, State, Subject
-from ._validation import MISSING, Unreadable, decode_json
+from ... import versions
+from .._resources.customers import Clock, Session, State, Subject
+from .faults import KINDS, LAYER, Fault
+from .validation import MISSING, Unreadable, decode_json
 
 __all__ = [
     "Backend",

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
-from .._clock import advance_testing_clock, testing_clock
+from ..._clock import advance_testing_clock, testing_clock
 
 __all__ = [
     "SESSION_TTL",

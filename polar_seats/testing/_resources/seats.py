@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ._bodies import iso
-from ._state import (
+from .customers import (
     Customer,
     Invitation,
     Json,
@@ -24,6 +23,7 @@ from ._state import (
     Subscription,
     new_id,
 )
+from .subscriptions import iso
 
 __all__ = [
     "INVITATION_TTL",

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlencode
 
-from ._state import Customer, Json, Member, Organization, Session, State
+from .customers import Customer, Json, Member, Organization, Session, State
 
 __all__ = [
     "customer_body",
