@@ -20,6 +20,7 @@ from .._clock import (
     testing_clock,
     testing_date,
 )
+from ._core.clock import Clock
 from ._core.faults import KINDS as FAULT_KINDS
 from ._core.faults import RETRYABLE_FAULTS, Fault, FaultPlan
 from ._data import (
@@ -28,9 +29,10 @@ from ._data import (
     make_customer_subscription,
     make_subscription,
     make_subscriptions,
+    page_body,
+    page_dict,
 )
-from ._resources.customers import Clock, Invitation, State
-from ._resources.subscriptions import page_body, page_dict
+from ._resources.seats import Invitation
 from ._resources.webhooks import WebhookDelivery
 from ._seeding import BillingCustomer
 from ._server import (
@@ -41,6 +43,7 @@ from ._server import (
     RecordedRequest,
     serve_in_thread,
 )
+from ._state import State
 
 __all__ = [
     "BENEFIT_TYPES",

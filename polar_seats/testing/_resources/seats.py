@@ -1,89 +1,200 @@
-"""The seat lifecycle as Polar's ``SeatService`` runs it, over the fake's state.
+"""Seats: the seat lifecycle as Polar's ``SeatService`` runs it, its routes and bodies.
 
-The customer portal and the organization side share these functions, as Polar's two
-routers share its service: list, assign, revoke, resend, and the two claim steps. Each
-raises ``SeatError`` with Polar's exception name, status and message, and each change
+The customer portal and the organization side share one service, as Polar's two routers
+do: list, assign, revoke, resend (the claim is ``claims``). Each route reads its query,
+path or body as FastAPI and pydantic read them (with their 422 entries); the service
+raises ``PolarError`` with Polar's exception name, status and message, and each change
 tells ``state.listeners`` (the webhook sender) and, for an invitation, ``state.outbox``.
+Seats are sold on a subscription (``subscriptions``) or a one-time order (here).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import dataclasses
+import json
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
 
-from .customers import (
-    Customer,
-    Invitation,
-    Json,
-    Member,
-    Order,
-    Seat,
-    Session,
-    State,
-    Subject,
-    Subscription,
-    new_id,
+from aiohttp import web
+
+from .._core.answers import PolarError, json_response, model_body, respond, validation_error
+from .._core.clock import Clock
+from .._core.middleware import exchange
+from .._core.routing import ORGANIZATION, PORTAL, Route, RouteTable, requires, state_of
+from .._core.store import Json, iso, new_id, token_urlsafe
+from .._core.validation import (
+    Field,
+    Invalid,
+    Model,
+    boolean,
+    entry,
+    mapping,
+    optional,
+    string,
+    uuid4,
+    uuid_any,
 )
-from .subscriptions import iso
+from .customers import Customer, Member, member_body
+from .sessions import OrganizationToken, Session, SessionTables, Subject, UserToken
 
 __all__ = [
+    "INVALID_TOKEN",
     "INVITATION_TTL",
+    "ROUTES",
     "Container",
-    "SeatError",
-    "assign_seat",
-    "claim_info",
-    "claim_seat",
-    "container_for",
+    "Invitation",
+    "Order",
+    "Seat",
+    "SeatTables",
     "container_of",
-    "list_seats",
-    "resend_invitation",
-    "revoke_seat",
+    "invalid_token",
+    "member_by_email",
+    "not_found",
     "seat_body",
-    "seat_for",
 ]
 
 INVITATION_TTL = 86_400.0
 """An invitation token is valid for one day, as Polar's are."""
-_INVALID_TOKEN = "Invalid or expired invitation token"
+INVALID_TOKEN = "Invalid or expired invitation token"
+READ = frozenset({"customer_seats:read"})
+WRITE = frozenset({"customer_seats:write"})
+_METADATA_KEYS = 10
+_METADATA_BYTES = 1024
 
-Container = Subscription | Order
 
+class Container(Protocol):
+    """What seats are sold on: a subscription, or a one-time order."""
 
-class SeatError(Exception):
-    """One of Polar's errors: ``{"error": name, "detail": message}`` with ``status``."""
-
-    def __init__(self, status: int, error: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.error, self.detail = status, error, detail
+    @property
+    def id(self) -> str: ...
+    @property
+    def customer_id(self) -> str: ...
+    @property
+    def organization_id(self) -> str: ...
+    @property
+    def seats(self) -> int:
+        """How many seats it holds."""
+        ...
 
     @property
     def body(self) -> Json:
-        return {"error": self.error, "detail": self.detail}
+        """Its body as Polar sends it."""
+        ...
 
 
-def _not_found(what: str) -> SeatError:
-    return SeatError(404, "ResourceNotFound", what)
+@dataclasses.dataclass
+class Order:
+    """A one-time purchase of seats, and its body as Polar sends it."""
+
+    id: str
+    customer_id: str
+    organization_id: str
+    seats: int
+    body: Json
+    paid: bool = True
 
 
-def _invalid_token() -> SeatError:
-    return SeatError(400, "InvalidInvitationToken", _INVALID_TOKEN)
+@dataclasses.dataclass
+class Seat:
+    id: str
+    subscription_id: str | None
+    order_id: str | None
+    status: Literal["pending", "claimed", "revoked"]
+    email: str | None = None
+    customer_id: str | None = None
+    member_id: str | None = None
+    invitation_token: str | None = None
+    invitation_expires_at: float | None = None
+    claimed_at: float | None = None
+    revoked_at: float | None = None
+    metadata: Json = dataclasses.field(default_factory=dict[str, Any])
+    created_at: float = 0.0
+    modified_at: float | None = None
 
 
-def member_body(member: Member) -> Json:
-    """Polar's ``Member``."""
-    return {
-        "id": member.id,
-        "created_at": iso(member.created_at),
-        "modified_at": None,
-        "customer_id": member.customer_id,
-        "email": member.email,
-        "name": member.name,
-        "external_id": member.external_id,
-        "role": member.role,
-    }
+@dataclasses.dataclass(frozen=True)
+class Invitation:
+    """An invitation email the fake "sent" (on assign and resend): to whom, the token."""
+
+    to: str
+    token: str = dataclasses.field(repr=False)
+    seat_id: str
+    at: float
+    """When it was sent, on the server's clock."""
+
+
+class SeatTables(SessionTables):
+    """Seats, orders, the invitations sent; the subscriptions' tables (above) say which
+    subscription an id names."""
+
+    def __init__(self, clock: Clock, *, seed: int = 0) -> None:
+        super().__init__(clock, seed=seed)
+        self._invitation_tokens = self.draws("invitations")
+        self.orders: dict[str, Order] = {}
+        self.seats: list[Seat] = []
+        """In table order, which is the order Polar's unordered queries happen to return."""
+        self.outbox: list[Invitation] = []
+        """Every invitation email sent, in order."""
+        self.undeliverable_domains: set[str] = {"invalid"}
+        """Email domains (and their subdomains) Polar's MX check refuses; RFC 2606's
+        ``.invalid`` never resolves."""
+        self.locks: collections.defaultdict[str, asyncio.Lock] = collections.defaultdict(
+            asyncio.Lock
+        )
+        """One per subscription or order: Polar's ``SELECT ... FOR UPDATE`` of its row."""
+
+    def subscription(self, subscription_id: str) -> Container | None:
+        """The subscription with this id, if the fake holds one."""
+        raise NotImplementedError
+
+    def subscription_of_checkout(self, checkout_id: str | None) -> Container | None:
+        """The subscription a checkout made, if the fake holds one."""
+        raise NotImplementedError
+
+    def claimed_seat(self, subscription: Container, member: Member) -> Seat:
+        """A seat of ``subscription`` claimed by ``member`` (and its customer), not yet placed."""
+        customer = self.customers[member.customer_id]
+        now = self.clock()
+        return Seat(
+            new_id(),
+            subscription.id,
+            None,
+            "claimed",
+            email=customer.email,
+            customer_id=customer.id,
+            member_id=member.id,
+            claimed_at=now,
+            created_at=now,
+        )
+
+    def new_invitation_token(self) -> str:
+        """The token of an invitation the fake sends (assign), as Polar's."""
+        return token_urlsafe(self._invitation_tokens)
+
+    def holds(self, session: Session, seat: Seat) -> bool:
+        """Whether the session's subject holds ``seat`` (by member for a member session)."""
+        if session.member_id is not None:
+            return seat.member_id == session.member_id
+        return seat.customer_id == session.customer_id
+
+
+def not_found(what: str) -> PolarError:
+    """Polar's 404 for something the caller may not see, or that is not there."""
+    return PolarError(404, "ResourceNotFound", what)
+
+
+def invalid_token() -> PolarError:
+    """Polar's 400 for an invitation token it cannot use."""
+    return PolarError(400, "InvalidInvitationToken", INVALID_TOKEN)
+
+
+# Bodies ----------------------------------------------------------------------------------
 
 
 def seat_body(
-    state: State, seat: Seat, loaded: tuple[Member | None, Customer | None] | None = None
+    state: SeatTables, seat: Seat, loaded: tuple[Member | None, Customer | None] | None = None
 ) -> Json:
     """Polar's ``CustomerSeat``. ``loaded`` are the member and customer Polar had loaded,
     which may be older than the row: a revoke answers with the ones it cleared, a claim
@@ -120,16 +231,16 @@ def seat_body(
 # Finding things ------------------------------------------------------------------------
 
 
-def container_for(state: State, subject: Subject, kind: str, container_id: str) -> Container:
+def container_for(state: SeatTables, subject: Subject, kind: str, container_id: str) -> Container:
     """The subscription or order the subject may read (Polar's readable statement: its
     customer's, or its organization's), else Polar's 404."""
     found: Container | None = (
-        state.subscriptions.get(container_id)
+        state.subscription(container_id)
         if kind == "subscription"
         else state.orders.get(container_id)
     )
     if found is None or not _readable(subject, found):
-        raise _not_found("Subscription not found" if kind == "subscription" else "Order not found")
+        raise not_found("Subscription not found" if kind == "subscription" else "Order not found")
     return found
 
 
@@ -139,28 +250,30 @@ def _readable(subject: Subject, container: Container) -> bool:
     return container.organization_id in subject.organization_ids
 
 
-def container_of(state: State, seat: Seat) -> Container:
-    if seat.subscription_id is not None:
-        return state.subscriptions[seat.subscription_id]
-    assert seat.order_id is not None
-    return state.orders[seat.order_id]
+def container_of(state: SeatTables, seat: Seat) -> Container:
+    if seat.order_id is not None:
+        return state.orders[seat.order_id]
+    assert seat.subscription_id is not None
+    found = state.subscription(seat.subscription_id)
+    assert found is not None
+    return found
 
 
-def seat_for(state: State, subject: Subject, seat_id: str) -> Seat:
+def seat_for(state: SeatTables, subject: Subject, seat_id: str) -> Seat:
     """The seat, if it is on a subscription or order the subject owns (the portal) or of
     its organization (a token), else Polar's 404 "Seat not found"."""
     for seat in state.seats:
         if seat.id == seat_id and _readable(subject, container_of(state, seat)):
             return seat
-    raise _not_found("Seat not found")
+    raise not_found("Seat not found")
 
 
-def _seats_of(state: State, container: Container) -> list[Seat]:
-    key = "subscription_id" if isinstance(container, Subscription) else "order_id"
+def _seats_of(state: SeatTables, container: Container) -> list[Seat]:
+    key = "order_id" if isinstance(container, Order) else "subscription_id"
     return [seat for seat in state.seats if getattr(seat, key) == container.id]
 
 
-def _available(state: State, container: Container) -> int:
+def _available(state: SeatTables, container: Container) -> int:
     live = sum(seat.status != "revoked" for seat in _seats_of(state, container))
     return max(0, container.seats - live)
 
@@ -168,7 +281,7 @@ def _available(state: State, container: Container) -> int:
 # The lifecycle -------------------------------------------------------------------------
 
 
-def list_seats(state: State, container: Container) -> Json:
+def list_seats(state: SeatTables, container: Container) -> Json:
     """``SeatsList``: every seat row (revoked ones too), not paginated."""
     return {
         "seats": [seat_body(state, seat) for seat in _seats_of(state, container)],
@@ -177,15 +290,15 @@ def list_seats(state: State, container: Container) -> Json:
     }
 
 
-async def assign_seat(state: State, container: Container, values: Json) -> Json:
+async def assign_seat(state: SeatTables, container: Container, values: Json) -> Json:
     """Polar's ``assign_seat``, its checks in its order; the container's lock makes
     concurrent assigns for the last seat give one seat and ``SeatNotAvailable`` to the rest."""
     if isinstance(container, Order) and not container.paid:
-        raise SeatError(400, "SeatNotAvailable", "Order must be paid before assigning seats")
+        raise PolarError(400, "SeatNotAvailable", "Order must be paid before assigning seats")
     async with state.locks[container.id]:
         await asyncio.sleep(0)  # Polar's round trips to its database: others get to run
         if _available(state, container) <= 0:
-            raise SeatError(400, "SeatNotAvailable", f"No available seats for {container.id}")
+            raise PolarError(400, "SeatNotAvailable", f"No available seats for {container.id}")
         await asyncio.sleep(0)
         organization = state.organizations[container.organization_id]
         target: tuple[Customer, Member | None, str]
@@ -208,7 +321,7 @@ async def assign_seat(state: State, container: Container, values: Json) -> Json:
 
 
 def _place(
-    state: State,
+    state: SeatTables,
     container: Container,
     customer: Customer,
     member: Member | None,
@@ -221,7 +334,7 @@ def _place(
     immediate = bool(values.get("immediate_claim"))
     seat = next((s for s in _seats_of(state, container) if s.status == "revoked"), None)
     if seat is None:
-        is_subscription = isinstance(container, Subscription)
+        is_subscription = not isinstance(container, Order)
         seat = Seat(
             new_id(),
             container.id if is_subscription else None,
@@ -243,7 +356,7 @@ def _place(
     return seat
 
 
-def _find_customer(state: State, organization_id: str, values: Json) -> Customer | None:
+def _find_customer(state: SeatTables, organization_id: str, values: Json) -> Customer | None:
     for customer in state.customers.values():
         if customer.organization_id != organization_id:
             continue
@@ -259,7 +372,7 @@ def _find_customer(state: State, organization_id: str, values: Json) -> Customer
 
 
 def _legacy_target(
-    state: State, container: Container, values: Json
+    state: SeatTables, container: Container, values: Json
 ) -> tuple[Customer, Member | None, str]:
     """The member model off: a customer for the person (created for an email), and a
     member under the billing customer, as Polar's ``_resolve_legacy_target``."""
@@ -267,26 +380,26 @@ def _legacy_target(
     if customer is None:
         if not values.get("email"):
             wanted = values.get("external_customer_id") or values.get("customer_id")
-            raise SeatError(404, "CustomerNotFound", f"Customer not found: {wanted}")
+            raise PolarError(404, "CustomerNotFound", f"Customer not found: {wanted}")
         customer = state.add_customer(container.organization_id, values["email"])
     for seat in _seats_of(state, container):
         if seat.customer_id == customer.id and seat.status != "revoked":
             identifier = (
                 values.get("email") or values.get("external_customer_id") or values["customer_id"]
             )
-            raise SeatError(
+            raise PolarError(
                 400, "SeatAlreadyAssigned", f"Seat already assigned to customer {identifier}"
             )
     if customer.email is None:  # a team without an address: nobody to invite
-        raise SeatError(
+        raise PolarError(
             400, "InvalidSeatAssignmentRequest", "The customer has no email to send the seat to."
         )
-    member = _member_by_email(state, state.customers[container.customer_id], customer.email)
+    member = member_by_email(state, state.customers[container.customer_id], customer.email)
     return customer, member, customer.email
 
 
 def _member_model_target(
-    state: State, container: Container, values: Json
+    state: SeatTables, container: Container, values: Json
 ) -> tuple[Customer, Member, str]:
     """The member model on (or a member asked for): a member under the billing customer,
     as Polar's ``_resolve_member_model_target``."""
@@ -295,7 +408,7 @@ def _member_model_target(
     if values.get("customer_id") or values.get("external_customer_id"):
         customer = _find_customer(state, container.organization_id, {**values, "email": None})
         if customer is None:
-            raise SeatError(
+            raise PolarError(
                 400,
                 "InvalidSeatAssignmentRequest",
                 "Customer not found for the provided customer_id or external_customer_id.",
@@ -304,23 +417,25 @@ def _member_model_target(
     member = _resolve_member(state, billing, email, values)
     for seat in _seats_of(state, container):
         if (seat.email or "").lower() == member.email.lower() and seat.status != "revoked":
-            raise SeatError(
+            raise PolarError(
                 400, "SeatAlreadyAssigned", f"Seat already assigned to customer {member.email}"
             )
     return billing, member, member.email
 
 
-def _resolve_member(state: State, billing: Customer, email: str | None, values: Json) -> Member:
+def _resolve_member(
+    state: SeatTables, billing: Customer, email: str | None, values: Json
+) -> Member:
     members = [m for m in state.members.values() if m.customer_id == billing.id]
     if values.get("member_id"):
         found = next((m for m in members if m.id == values["member_id"]), None)
         if found is None:
-            raise SeatError(404, "MemberNotFound", f"Member not found: {values['member_id']}")
+            raise PolarError(404, "MemberNotFound", f"Member not found: {values['member_id']}")
         return found
     external = values.get("external_member_id")
     if external:
         found = next((m for m in members if m.external_id == external), None)
-        mismatch = SeatError(
+        mismatch = PolarError(
             400,
             "MemberEmailMismatch",
             f"Member with external_member_id '{external}' exists but has a different "
@@ -331,15 +446,15 @@ def _resolve_member(state: State, billing: Customer, email: str | None, values: 
                 raise mismatch
             return found
         if not email:
-            raise SeatError(404, "MemberNotFound", f"Member not found: {external}")
-        member = _member_by_email(state, billing, email)
+            raise PolarError(404, "MemberNotFound", f"Member not found: {external}")
+        member = member_by_email(state, billing, email)
         if member.external_id is not None:  # another one (a member with this one is `found`)
             raise mismatch
         member.external_id = external
         return member
     if email:
-        return _member_by_email(state, billing, email)
-    raise SeatError(
+        return member_by_email(state, billing, email)
+    raise PolarError(
         400,
         "InvalidSeatAssignmentRequest",
         "At least one of email, external_member_id, or member_id must be provided when "
@@ -347,7 +462,7 @@ def _resolve_member(state: State, billing: Customer, email: str | None, values: 
     )
 
 
-def _member_by_email(state: State, customer: Customer, email: str) -> Member:
+def member_by_email(state: SeatTables, customer: Customer, email: str) -> Member:
     """Polar's ``get_or_create_by_email``: the customer's member with that email, or a new
     one with the role ``member``."""
     email = email.strip()
@@ -357,12 +472,12 @@ def _member_by_email(state: State, customer: Customer, email: str) -> Member:
     return state.add_member(customer, email=email)
 
 
-def _send_invitation(state: State, seat: Seat, email: str) -> None:
+def _send_invitation(state: SeatTables, seat: Seat, email: str) -> None:
     assert seat.invitation_token is not None
     state.outbox.append(Invitation(email, seat.invitation_token, seat.id, state.clock()))
 
 
-def revoke_seat(state: State, seat: Seat) -> Json:
+def revoke_seat(state: SeatTables, seat: Seat) -> Json:
     """Revoked already: unchanged. Else revoked now, its token, customer, member and email
     cleared; the answer still shows the member and email Polar had loaded."""
     if seat.status == "revoked":
@@ -377,70 +492,238 @@ def revoke_seat(state: State, seat: Seat) -> Json:
     return body
 
 
-def resend_invitation(state: State, seat: Seat) -> Json:
+def resend_invitation(state: SeatTables, seat: Seat) -> Json:
     """The same token, the same expiry, emailed again; only a pending seat."""
     if seat.status != "pending":
-        raise SeatError(400, "SeatNotPending", "Seat is not in pending status")
+        raise PolarError(400, "SeatNotPending", "Seat is not in pending status")
     body = seat_body(state, seat)
     if not seat.invitation_token or not body["customer_email"]:
-        raise _invalid_token()
+        raise invalid_token()
     _send_invitation(state, seat, body["customer_email"])
     return body
 
 
-def _seat_by_token(state: State, token: str) -> Seat | None:
-    """The pending seat whose live invitation this is."""
-    for seat in state.seats:
-        if seat.invitation_token == token:
-            expires = seat.invitation_expires_at
-            if seat.status != "pending" or (expires is not None and expires < state.clock()):
-                return None
-            return seat
+# Reading requests ------------------------------------------------------------------------
+
+
+def _uuid_param(where: str, name: str, raw: str) -> tuple[str | None, list[Json]]:
+    """A ``UUID4`` query or path parameter, or its 422 entry."""
+    try:
+        return uuid4(raw), []
+    except Invalid as bad:
+        return None, [entry(bad.kind, [where, name], bad.msg, raw, bad.ctx)]
+
+
+def _email(undeliverable: set[str]) -> Callable[[Any], str]:
+    """pydantic's ``EmailStr`` and Polar's ``EmailStrDNS``: the syntax, then the MX check
+    (a domain in ``undeliverable``, or under one, "does not exist")."""
+
+    def check(value: Any) -> str:
+        text = string(value)
+        local, at, domain = text.rpartition("@")
+        reason = None
+        if not at:
+            reason = "An email address must have an @-sign."
+        elif not local:
+            reason = "There must be something before the @-sign."
+        elif not domain:
+            reason = "There must be something after the @-sign."
+        elif "." not in domain:
+            reason = "The part after the @-sign is not valid. It should have a period."
+        if reason is not None:
+            raise Invalid(
+                "value_error",
+                f"value is not a valid email address: {reason}",
+                {"reason": reason},
+            )
+        domain = domain.lower()
+        if any(domain == d or domain.endswith("." + d) for d in undeliverable):
+            reason = f"The domain name {domain} does not exist."
+            raise Invalid(
+                "value_error",
+                f"{text} is not a valid email address: {reason}",
+                {"email": text, "reason": reason},
+            )
+        return f"{local}@{domain}"
+
+    return check
+
+
+def _metadata(value: Any) -> Json:
+    """``SeatAssign.validate_metadata``: at most 10 keys and 1 KB of ``json.dumps``."""
+    metadata = mapping(value)
+    if len(metadata) > _METADATA_KEYS:
+        raise _value_error("Metadata cannot have more than 10 keys")
+    if len(json.dumps(metadata)) > _METADATA_BYTES:
+        raise _value_error("Metadata size cannot exceed 1KB")
+    return metadata
+
+
+def _value_error(message: str) -> Invalid:
+    return Invalid("value_error", f"Value error, {message}", {"error": {}})
+
+
+def _assign_model(state: SeatTables, portal: bool) -> Model:
+    """``SeatAssign`` (the organization's) or ``CustomerSeatAssign`` (the portal's)."""
+    fields = [
+        Field("subscription_id", optional(uuid_any)),
+        Field("order_id", optional(uuid_any)),
+        Field("email", optional(_email(state.undeliverable_domains))),
+        Field("external_customer_id", optional(string)),
+        Field("customer_id", optional(uuid_any)),
+        Field("external_member_id", optional(string)),
+        Field("member_id", optional(uuid_any)),
+        Field("metadata", optional(_metadata)),
+        Field("immediate_claim", boolean),
+    ]
+    if portal:
+        fields.append(Field("checkout_id", optional(uuid_any)))
+    return Model("CustomerSeatAssign" if portal else "SeatAssign", fields)
+
+
+def _recipient_problem(values: Json) -> str | None:
+    """``SeatAssign.validate_recipient``: which identifiers may go together."""
+    legacy = sum(values[k] is not None for k in ("external_customer_id", "customer_id"))
+    member = sum(values[k] is not None for k in ("external_member_id", "member_id"))
+    email = values["email"] is not None
+    if legacy + member + email == 0:
+        return (
+            "At least one of email, external_customer_id, customer_id, external_member_id, "
+            "or member_id must be provided"
+        )
+    if legacy and member:
+        return "Cannot combine external_customer_id/customer_id with external_member_id/member_id"
+    if member > 1:
+        return "Cannot provide both external_member_id and member_id"
+    if legacy and legacy + email != 1:
+        return "Exactly one of email, external_customer_id, or customer_id must be provided"
+    if values["member_id"] is not None and email:
+        return "Cannot combine member_id with email"
     return None
 
 
-def claim_info(state: State, token: str) -> Json:
-    """``SeatClaimInfo``; a used, revoked, expired or unknown token: 404 (no side effects)."""
-    seat = _seat_by_token(state, token)
-    if seat is None:
-        raise _not_found(_INVALID_TOKEN)
-    container = container_of(state, seat)
-    organization = state.organizations[container.organization_id]
-    product = container.body["product"]
-    return {
-        "product_name": product["name"],
-        "product_id": product["id"],
-        "organization_name": organization.name,
-        "organization_slug": organization.slug,
-        "customer_email": seat_body(state, seat)["customer_email"] or "",
-        "can_claim": seat.status == "pending",
-    }
+def _validate_assign(model: Model, body: Any, portal: bool) -> tuple[Json, list[Json]]:
+    """The body's values, or pydantic's entries: field errors first; else the model's
+    validators in order (the seat source, then the recipient), the first that fails."""
+    values, problems = model.validate(body, where=["body"])
+    if problems:
+        return values, problems
+    sources = ("subscription_id", "order_id", "checkout_id")[: 3 if portal else 2]
+    if sum(values.get(k) is not None for k in sources) != 1:
+        names = (
+            "subscription_id, order_id, or checkout_id" if portal else "subscription_id or order_id"
+        )
+        problem: str | None = f"Exactly one of {names} must be provided"
+    else:
+        problem = _recipient_problem(values)
+    if problem is None:
+        return values, []
+    return values, [entry("value_error", ["body"], f"Value error, {problem}", body, {"error": {}})]
 
 
-def claim_seat(state: State, token: str) -> Json:
-    """Claim: the token is cleared (single use) and a member session of an hour answers."""
-    seat = _seat_by_token(state, token)
-    if seat is None or seat.customer_id is None:
-        raise _invalid_token()
-    container = container_of(state, seat)
-    loaded = state.members.get(seat.member_id or "")
-    customer = state.customers[seat.customer_id]
-    if seat.member_id is None:
-        if state.organizations[container.organization_id].member_model_enabled:
-            if not seat.email:
-                raise _invalid_token()
-            seat.member_id = _member_by_email(state, customer, seat.email).id
-        else:
-            if customer.email is None:
-                raise _invalid_token()
-            billing = state.customers[container.customer_id]
-            seat.member_id = _member_by_email(state, billing, customer.email).id
-            seat.email = customer.email
-    now = state.clock()
-    seat.status, seat.claimed_at, seat.modified_at = "claimed", now, now
-    seat.invitation_token = None
-    member = state.members[seat.member_id]
-    session = state.mint_session(state.customers[member.customer_id], member)
-    body = seat_body(state, seat, (loaded, customer))
-    state.emit("customer_seat.claimed", seat_body(state, seat))
-    return {"seat": body, "customer_session_token": session.token}
+def _assign_container(state: SeatTables, subject: Subject, values: Json) -> Container:
+    if values["subscription_id"] is not None:
+        return container_for(state, subject, "subscription", values["subscription_id"])
+    if values["order_id"] is not None:
+        return container_for(state, subject, "order", values["order_id"])
+    subscription = state.subscription_of_checkout(values.get("checkout_id"))
+    if subscription is not None:
+        return container_for(state, subject, "subscription", subscription.id)
+    raise PolarError(404, "ResourceNotFound", "No subscription or order found for this checkout")
+
+
+# Routes ----------------------------------------------------------------------------------
+
+
+def _subject() -> Subject:
+    subject = exchange().subject
+    assert isinstance(subject, Session | OrganizationToken | UserToken)
+    return subject
+
+
+def _listing() -> Route:
+    """``GET``: the ``SeatsList`` of a subscription (``subscription_id`` wins) or an order."""
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        ids: dict[str, str | None] = {}
+        problems: list[Json] = []
+        for name in ("subscription_id", "order_id"):
+            given = request.query.getall(name, [])
+            ids[name], wrong = _uuid_param("query", name, given[-1]) if given else (None, [])
+            problems += wrong
+        if problems:
+            return validation_error(problems)
+        state = state_of(request, SeatTables)
+
+        def run() -> Json:
+            if ids["subscription_id"] is not None:
+                kind, wanted = "subscription", ids["subscription_id"]
+            elif ids["order_id"] is not None:
+                kind, wanted = "order", ids["order_id"]
+            else:
+                raise PolarError(
+                    400, "BadRequest", "Either subscription_id or order_id must be provided"
+                )
+            return list_seats(state, container_for(state, _subject(), kind, wanted))
+
+        return respond(run)
+
+    return route
+
+
+def _assign(portal: bool) -> Route:
+    """``POST``: the assign model of that side; 200 (not 201) with the seat."""
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        body, invalid = await model_body(request)
+        if invalid is not None:
+            return invalid
+        state = state_of(request, SeatTables)
+        values, problems = _validate_assign(_assign_model(state, portal), body, portal)
+        if problems:
+            return validation_error(problems)
+        try:
+            container = _assign_container(state, _subject(), values)
+            seat = await assign_seat(state, container, values)
+        except PolarError as error:
+            return json_response(error.status, error.body)
+        return json_response(200, seat)
+
+    return route
+
+
+def _on_seat(action: Callable[[SeatTables, Seat], Json]) -> Route:
+    """A route on ``/{seat_id}``: the id read as ``UUID4``, the seat found for the caller."""
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        seat_id, problems = _uuid_param("path", "seat_id", request.match_info["seat_id"])
+        if problems:
+            return validation_error(problems)
+        state = state_of(request, SeatTables)
+        assert seat_id is not None
+        return respond(lambda: action(state, seat_for(state, _subject(), seat_id)))
+
+    return route
+
+
+# Any member may list its customer's seats; assign, revoke and resend are billing's.
+portal_list = requires(PORTAL)(_listing())
+portal_assign = requires(PORTAL, reads_body=True, billing=True)(_assign(portal=True))
+portal_revoke = requires(PORTAL, billing=True)(_on_seat(revoke_seat))
+portal_resend = requires(PORTAL, billing=True)(_on_seat(resend_invitation))
+org_list = requires(ORGANIZATION, scopes=READ)(_listing())
+org_assign = requires(ORGANIZATION, scopes=WRITE, reads_body=True)(_assign(portal=False))
+org_revoke = requires(ORGANIZATION, scopes=WRITE)(_on_seat(revoke_seat))
+org_resend = requires(ORGANIZATION, scopes=WRITE)(_on_seat(resend_invitation))
+
+
+ROUTES: RouteTable = (
+    ("GET", "/v1/customer-portal/seats", portal_list),
+    ("POST", "/v1/customer-portal/seats", portal_assign),
+    ("DELETE", "/v1/customer-portal/seats/{seat_id}", portal_revoke),
+    ("POST", "/v1/customer-portal/seats/{seat_id}/resend", portal_resend),
+    ("GET", "/v1/customer-seats", org_list),
+    ("POST", "/v1/customer-seats", org_assign),
+    ("DELETE", "/v1/customer-seats/{seat_id}", org_revoke),
+    ("POST", "/v1/customer-seats/{seat_id}/resend", org_resend),
+)

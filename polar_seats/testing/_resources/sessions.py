@@ -1,110 +1,272 @@
-"""The fake's routes, one per Polar endpoint, each a few lines over the state.
+"""Sessions and access tokens: who a request is, the sessions Polar mints, and their routes.
 
-A route declares who may call it with ``requires()``; the middleware authenticates
-before it runs and puts the session (or token) in ``exchange().subject``. The seat
-lifecycle's routes are in ``_routes_seats``; ``ROUTES`` lists them all.
+Customer sessions (``polar_cst_``), member sessions (``polar_mst_``), organization access
+tokens (``polar_oat_``) and users' personal access tokens (``polar_pat_``); minting a
+session (``POST /v1/customer-sessions/``) with Polar's rules for which customer and member
+it is for; and the two routes that say who a session is.
 """
 
 from __future__ import annotations
 
-import math
-import re
+import dataclasses
+from collections.abc import Iterable
+from urllib.parse import urlencode
 
 from aiohttp import web
-from multidict import MultiMapping
 
-from .._core.middleware import exchange, json_body, json_response, validation_error
-from .._core.routing import ORGANIZATION, PORTAL, STATE, Route, requires
+from .._core.answers import json_response, model_body, validation_error
+from .._core.clock import Clock
+from .._core.middleware import exchange
+from .._core.routing import ORGANIZATION, PORTAL, Caller, RouteTable, requires, state_of
+from .._core.store import Json, iso, new_id, token_urlsafe
 from .._core.validation import (
-    MISSING,
     Field,
     Model,
     http_url,
-    missing_body,
     optional,
     string,
     uuid4,
     validate_union,
 )
-from .._routes_seats import SEAT_ROUTES
-from .customers import (
-    Customer,
-    Json,
-    Member,
-    OrganizationToken,
-    Session,
-    State,
-    Subscription,
-    UserToken,
-)
-from .subscriptions import (
-    customer_session_body,
-    portal_user_body,
-    reshape_2027_01,
-    served_subscription,
-    session_body,
-)
+from .customers import Customer, CustomerTables, Member, Organization, customer_body
 
-__all__ = ["ROUTES", "SESSION_CREATE", "STATE", "list_page", "requires"]
+__all__ = [
+    "ROUTES",
+    "SESSION_CREATE",
+    "SESSION_TTL",
+    "OrganizationToken",
+    "Session",
+    "SessionTables",
+    "Subject",
+    "UserToken",
+]
 
-_BIGINT = 2**63 - 1
-_INTEGER = re.compile(r"[+-]?\d+")
+SESSION_TTL = 3600.0
+"""Customer and member sessions live one hour, as Polar's do."""
+FRONTEND_URL = "https://polar.sh"
+"""Where Polar's customer portal lives (production's; the sandbox's is sandbox.polar.sh)."""
 
 
-class OffsetOverflow(Exception):
-    """Polar's database refuses an OFFSET past a bigint, and Polar answers a plain 500."""
+@dataclasses.dataclass
+class Session:
+    """A customer session (``polar_cst_``) or, with a member, a member session (``polar_mst_``)."""
+
+    token: str = dataclasses.field(repr=False)
+    customer_id: str
+    member_id: str | None
+    expires_at: float
+    return_url: str | None = None
+    revoked: bool = False
+    id: str = dataclasses.field(default_factory=new_id)
+    created_at: float = 0.0
+
+    @property
+    def subject(self) -> str:
+        """Polar's rate-limit subject: one budget per customer, or per member."""
+        if self.member_id is not None:
+            return f"member:{self.member_id}"
+        return f"customer:{self.customer_id}"
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        """Empty: a session has no scopes (the routes that want some are for tokens)."""
+        return frozenset()
 
 
-def list_page(
-    state: State, subscriptions: list[Subscription], page: int, limit: int, version: str
-) -> Json:
-    """One page of claimed subscriptions as Polar sends it; ``limit`` is clamped to 100."""
-    limit = min(limit, 100)
-    start = (page - 1) * limit
-    if start > _BIGINT:
-        raise OffsetOverflow(start)
-    items = [
-        served_subscription(sub.body, state.organizations[sub.organization_id])
-        for sub in subscriptions[start : start + limit]
-    ]
-    if version == "2027-01":
-        items = [reshape_2027_01(item) for item in items]
-    total = len(subscriptions)
+@dataclasses.dataclass
+class OrganizationToken:
+    """An organization access token (``polar_oat_``) and its scopes."""
+
+    token: str = dataclasses.field(repr=False)
+    organization_id: str
+    scopes: frozenset[str] = frozenset()
+    id: str = dataclasses.field(default_factory=new_id)
+
+    @property
+    def subject(self) -> str:
+        return f"organization:{self.organization_id}"
+
+    @property
+    def organization_ids(self) -> frozenset[str]:
+        """The organizations it acts in: its own."""
+        return frozenset({self.organization_id})
+
+
+@dataclasses.dataclass
+class UserToken:
+    """A user's personal access token (``polar_pat_``) and its scopes: Polar's ``User``
+    subject, which reaches every organization the user belongs to, so an external customer
+    id may name customers of several."""
+
+    token: str = dataclasses.field(repr=False)
+    organization_ids: frozenset[str]
+    scopes: frozenset[str] = frozenset()
+    id: str = dataclasses.field(default_factory=new_id)
+    """The user's id."""
+
+    @property
+    def subject(self) -> str:
+        return f"user:{self.id}"
+
+
+Subject = Session | OrganizationToken | UserToken
+"""Who a request authenticated as."""
+
+
+class SessionTables(CustomerTables):
+    """Sessions by token, access tokens by token, and the sessions minted over HTTP."""
+
+    def __init__(self, clock: Clock, *, seed: int = 0) -> None:
+        super().__init__(clock, seed=seed)
+        self._session_tokens = self.draws("sessions")
+        self._access_tokens = self.draws("access-tokens")
+        self.sessions: dict[str, Session] = {}
+        self.organization_tokens: dict[str, OrganizationToken] = {}
+        self.user_tokens: dict[str, UserToken] = {}
+        self.minted: list[Session] = []
+        """Every session ``POST /v1/customer-sessions/`` minted, in order."""
+        self.frontend_url = FRONTEND_URL
+        """The base of the ``customer_portal_url`` minted sessions carry."""
+
+    def mint_session(
+        self,
+        customer: Customer,
+        member: Member | None = None,
+        *,
+        token: str | None = None,
+        ttl: float = SESSION_TTL,
+        return_url: str | None = None,
+    ) -> Session:
+        """A new session; a member session when ``member`` is given, as Polar mints them."""
+        prefix = "polar_mst_" if member is not None else "polar_cst_"
+        now = self.clock()
+        session = Session(
+            token or prefix + token_urlsafe(self._session_tokens),
+            customer.id,
+            member.id if member is not None else None,
+            now + ttl,
+            return_url,
+            created_at=now,
+        )
+        self.sessions[session.token] = session
+        return session
+
+    def revoke_session(self, token: str) -> None:
+        """End a session now: the next request with its token gets ``invalid_token``."""
+        self.sessions[token].revoked = True
+
+    def add_organization_token(
+        self, organization: Organization, scopes: frozenset[str], *, token: str | None = None
+    ) -> OrganizationToken:
+        oat = OrganizationToken(
+            token or "polar_oat_" + token_urlsafe(self._access_tokens), organization.id, scopes
+        )
+        self.organization_tokens[oat.token] = oat
+        return oat
+
+    def add_user_token(
+        self,
+        organizations: Iterable[Organization],
+        scopes: frozenset[str],
+        *,
+        token: str | None = None,
+    ) -> UserToken:
+        """A personal access token of a user who belongs to ``organizations``."""
+        pat = UserToken(
+            token or "polar_pat_" + token_urlsafe(self._access_tokens),
+            frozenset(organization.id for organization in organizations),
+            scopes,
+        )
+        self.user_tokens[pat.token] = pat
+        return pat
+
+    def subject(self, token: str) -> Subject | None:
+        """Who ``token`` authenticates as: a live session, or an organization's or a user's
+        access token; ``None`` when the fake does not know it."""
+        return (
+            self.session(token)
+            or self.organization_tokens.get(token)
+            or self.user_tokens.get(token)
+        )
+
+    def session(self, token: str) -> Session | None:
+        """The live session a token opens: ``None`` when unknown, expired or revoked."""
+        session = self.sessions.get(token)
+        if session is None or session.revoked or session.expires_at <= self.clock():
+            return None
+        return session
+
+    def may_bill(self, caller: Caller) -> bool:
+        """Polar's billing role check: a customer may; a member only as owner or billing
+        manager."""
+        if isinstance(caller, Session) and caller.member_id is not None:
+            member = self.members.get(caller.member_id)
+            return member is not None and member.role in ("owner", "billing_manager")
+        return True
+
+    def sessions_minted(self, of: Customer | Member | None = None) -> int:
+        """How many sessions ``POST /v1/customer-sessions/`` minted: all of them, or those
+        of a customer (whichever member), or of a member."""
+        if of is None:
+            return len(self.minted)
+        if isinstance(of, Member):
+            return sum(session.member_id == of.id for session in self.minted)
+        return sum(session.customer_id == of.id for session in self.minted)
+
+
+# Bodies ----------------------------------------------------------------------------------
+
+
+def session_body(session: Session) -> Json:
+    """``CustomerCustomerSession``, what the introspect endpoint answers."""
+    return {"expires_at": iso(session.expires_at), "return_url": session.return_url}
+
+
+def customer_session_body(state: SessionTables, session: Session) -> Json:
+    """``CustomerSession``, what ``POST /v1/customer-sessions/`` answers (the token is in
+    ``customer_portal_url`` too, with the email of the member or customer)."""
+    customer = state.customers[session.customer_id]
+    member = state.members.get(session.member_id or "")
+    email = member.email if member is not None else customer.email
+    slug = state.organizations[customer.organization_id].slug
+    query = urlencode(
+        {"customer_session_token": session.token, **({"email": email} if email else {})}
+    )
     return {
-        "items": items,
-        "pagination": {"total_count": total, "max_page": math.ceil(total / limit)},
+        "created_at": iso(session.created_at),
+        "modified_at": None,
+        "id": session.id,
+        "token": session.token,
+        "expires_at": iso(session.expires_at),
+        "return_url": session.return_url,
+        "customer_portal_url": f"{state.frontend_url}/{slug}/portal?{query}",
+        "customer_id": customer.id,
+        "customer": customer_body(customer),
     }
 
 
-@requires(PORTAL)
-async def list_claimed_subscriptions(request: web.Request) -> web.StreamResponse:
-    """``GET /v1/customer-portal/seats/subscriptions``: where the caller holds a claimed seat."""
-    query, problems = _pagination(request.query)
-    if problems:
-        return json_response(422, {"error": "RequestValidationError", "detail": problems})
-    state = request.app[STATE]
-    session = exchange().subject
-    assert isinstance(session, Session)
-    body = list_page(state, state.claimed_subscriptions(session), *query, exchange().version)
-    return json_response(200, body)
+def portal_user_body(customer: Customer, member: Member | None) -> Json:
+    """``PortalAuthenticatedUser``: who a customer or member session is."""
+    if member is None:
+        return {
+            "type": "customer",
+            "name": customer.name,
+            "email": customer.email,
+            "customer_id": customer.id,
+            "member_id": None,
+            "role": None,
+        }
+    return {
+        "type": "member",
+        "name": member.name,
+        "email": member.email,
+        "customer_id": customer.id,
+        "member_id": member.id,
+        "role": member.role,
+    }
 
 
-@requires(PORTAL)
-async def introspect_customer_session(request: web.Request) -> web.StreamResponse:
-    """``GET /v1/customer-portal/customer-session/introspect``: the session's expiry."""
-    session = exchange().subject
-    assert isinstance(session, Session)
-    return json_response(200, session_body(session))
-
-
-@requires(PORTAL)
-async def portal_user(request: web.Request) -> web.StreamResponse:
-    """``GET /v1/customer-portal/customer-session/user``: who the session is."""
-    session = exchange().subject
-    assert isinstance(session, Session)
-    state = request.app[STATE]
-    member = state.members.get(session.member_id or "")
-    return json_response(200, portal_user_body(state.customers[session.customer_id], member))
+# Rules -----------------------------------------------------------------------------------
 
 
 _SESSION_FIELDS = (
@@ -137,33 +299,6 @@ class Refused(Exception):
         self.entry = {"type": "value_error", "loc": ["body", field], "msg": msg, "input": value}
 
 
-@requires(ORGANIZATION, scopes=frozenset({"customer_sessions:write"}), reads_body=True)
-async def create_customer_session(request: web.Request) -> web.StreamResponse:
-    """``POST /v1/customer-sessions/``: a new session for a customer (or one of its members
-    in a member-model organization), an hour long; earlier ones stay valid."""
-    body, invalid = await json_body(request)
-    if invalid is not None:
-        return invalid
-    if body is MISSING:
-        return validation_error(missing_body())
-    model, values, problems = validate_union(SESSION_CREATE, body)
-    if model is None:
-        return validation_error(problems)
-    state = request.app[STATE]
-    token = exchange().subject
-    assert isinstance(token, (OrganizationToken, UserToken))
-    try:
-        customer = _customer(state, token.organization_ids, values)
-        member = _member(state, customer, values)
-    except Refused as refused:
-        return validation_error([refused.entry], "PolarRequestValidationError")
-    except Ambiguous:
-        return json_response(409, {"error": "AmbiguousExternalCustomerID", "detail": AMBIGUOUS})
-    session = state.mint_session(customer, member, return_url=values["return_url"])
-    state.minted.append(session)
-    return json_response(201, customer_session_body(state, session))
-
-
 class Ambiguous(Exception):
     """Polar's ``AmbiguousExternalCustomerID``: the external id names customers of several
     of the token's organizations."""
@@ -175,7 +310,7 @@ AMBIGUOUS = (
 )
 
 
-def _customer(state: State, organization_ids: frozenset[str], values: Json) -> Customer:
+def _customer(state: SessionTables, organization_ids: frozenset[str], values: Json) -> Customer:
     """The customer the body names among the token's organizations (a user's token reaches
     several, so an external id may name more than one)."""
     if "customer_id" in values:
@@ -192,7 +327,7 @@ def _customer(state: State, organization_ids: frozenset[str], values: Json) -> C
     return found[0]
 
 
-def _member(state: State, customer: Customer, values: Json) -> Member | None:
+def _member(state: SessionTables, customer: Customer, values: Json) -> Member | None:
     """The member a session is for: ``None`` (a customer session) unless the organization
     has the member model, then the given member, else the owner (provisioned if missing)."""
     if not state.organizations[customer.organization_id].member_model_enabled:
@@ -215,47 +350,57 @@ def _member(state: State, customer: Customer, values: Json) -> Member | None:
     return owner
 
 
-ROUTES: tuple[tuple[str, str, Route], ...] = (
-    ("GET", "/v1/customer-portal/seats/subscriptions", list_claimed_subscriptions),
+# Routes ----------------------------------------------------------------------------------
+
+
+def _session() -> Session:
+    session = exchange().subject
+    assert isinstance(session, Session)
+    return session
+
+
+@requires(PORTAL)
+async def introspect_customer_session(request: web.Request) -> web.StreamResponse:
+    """``GET /v1/customer-portal/customer-session/introspect``: the session's expiry."""
+    return json_response(200, session_body(_session()))
+
+
+@requires(PORTAL)
+async def portal_user(request: web.Request) -> web.StreamResponse:
+    """``GET /v1/customer-portal/customer-session/user``: who the session is."""
+    session = _session()
+    state = state_of(request, SessionTables)
+    member = state.members.get(session.member_id or "")
+    return json_response(200, portal_user_body(state.customers[session.customer_id], member))
+
+
+@requires(ORGANIZATION, scopes=frozenset({"customer_sessions:write"}), reads_body=True)
+async def create_customer_session(request: web.Request) -> web.StreamResponse:
+    """``POST /v1/customer-sessions/``: a new session for a customer (or one of its members
+    in a member-model organization), an hour long; earlier ones stay valid."""
+    body, invalid = await model_body(request)
+    if invalid is not None:
+        return invalid
+    model, values, problems = validate_union(SESSION_CREATE, body)
+    if model is None:
+        return validation_error(problems)
+    state = state_of(request, SessionTables)
+    token = exchange().subject
+    assert isinstance(token, (OrganizationToken, UserToken))
+    try:
+        customer = _customer(state, token.organization_ids, values)
+        member = _member(state, customer, values)
+    except Refused as refused:
+        return validation_error([refused.entry], "PolarRequestValidationError")
+    except Ambiguous:
+        return json_response(409, {"error": "AmbiguousExternalCustomerID", "detail": AMBIGUOUS})
+    session = state.mint_session(customer, member, return_url=values["return_url"])
+    state.minted.append(session)
+    return json_response(201, customer_session_body(state, session))
+
+
+ROUTES: RouteTable = (
     ("GET", "/v1/customer-portal/customer-session/introspect", introspect_customer_session),
     ("GET", "/v1/customer-portal/customer-session/user", portal_user),
     ("POST", "/v1/customer-sessions/", create_customer_session),
-    *SEAT_ROUTES,
 )
-"""Every route: method, path, handler. Each is served under ``/api`` too, as Polar does."""
-
-
-def _pagination(query: MultiMapping[str]) -> tuple[tuple[int, int], list[Json]]:
-    """``(page, limit)`` and FastAPI's 422 entries; a repeated parameter: the last wins."""
-    values: list[int] = []
-    problems: list[Json] = []
-    for name, default in (("page", 1), ("limit", 10)):
-        given = query.getall(name, [])
-        if not given:
-            values.append(default)
-            continue
-        raw = given[-1]
-        if not _INTEGER.fullmatch(raw.strip()):
-            problems.append(
-                {
-                    "type": "int_parsing",
-                    "loc": ["query", name],
-                    "msg": "Input should be a valid integer, unable to parse string as an integer",
-                    "input": raw,
-                }
-            )
-        elif int(raw) <= 0:
-            problems.append(
-                {
-                    "type": "greater_than",
-                    "loc": ["query", name],
-                    "msg": "Input should be greater than 0",
-                    "input": raw,
-                    "ctx": {"gt": 0},
-                }
-            )
-        else:
-            values.append(int(raw))
-    if problems:
-        return (1, 10), problems
-    return (values[0], values[1]), problems

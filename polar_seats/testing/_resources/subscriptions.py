@@ -1,138 +1,99 @@
-"""Response bodies as Polar sends them, built from the fake's state, and the page builder."""
+"""Subscriptions: the seat-based subscriptions Polar bills, their bodies and routes.
+
+A subscription is held as the body Polar sends (``Subscription.body``), its seat count
+included; the claimed-subscriptions list (``GET /v1/customer-portal/seats/subscriptions``)
+pages those on which the caller holds a claimed seat, as Polar's seat router does, and
+serves each in the shape of the version asked for.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
+import dataclasses
 import math
-from collections.abc import Sequence
-from datetime import datetime, timezone
-from typing import Any
-from urllib.parse import urlencode
+import re
 
-from .customers import Customer, Json, Member, Organization, Session, State
+from aiohttp import web
+from multidict import MultiMapping
 
-__all__ = [
-    "customer_body",
-    "customer_session_body",
-    "iso",
-    "page_body",
-    "page_dict",
-    "portal_user_body",
-    "reshape_2027_01",
-    "served_subscription",
-    "session_body",
-]
+from .._core.answers import json_response
+from .._core.clock import Clock
+from .._core.middleware import exchange
+from .._core.routing import PORTAL, RouteTable, requires, state_of
+from .._core.store import Json
+from .customers import Organization
+from .seats import SeatTables
+from .sessions import Session
 
+__all__ = ["ROUTES", "Subscription", "SubscriptionTables", "list_page", "reshape_2027_01"]
 
-def page_dict(
-    items: Sequence[Any], *, total: int | None = None, max_page: int | None = None, limit: int = 10
-) -> Json:
-    """A ``ListResource`` page: ``items`` and Polar's ``pagination`` figures.
-
-    ``total`` defaults to ``len(items)`` and ``max_page`` to ``ceil(total / min(limit, 100))``,
-    as Polar computes it; pass either to build a page that says something else.
-    """
-    total = len(items) if total is None else total
-    if max_page is None:
-        max_page = math.ceil(total / min(limit, 100))
-    return {"items": list(items), "pagination": {"total_count": total, "max_page": max_page}}
+_BIGINT = 2**63 - 1
+_INTEGER = re.compile(r"[+-]?\d+")
 
 
-def page_body(
-    items: Sequence[Any], *, total: int | None = None, max_page: int | None = None, limit: int = 10
-) -> bytes:
-    """``page_dict()`` as JSON bytes, for tests of decoding that need no server.
+@dataclasses.dataclass
+class Subscription:
+    """A subscription, and its body as Polar sends it."""
 
-    Written as ``json.dumps`` writes it (a space after each colon and comma), so a test can
-    find and replace a field's bytes; the decoder reads it as it reads Polar's compact JSON.
-    """
-    return json.dumps(page_dict(items, total=total, max_page=max_page, limit=limit)).encode()
+    id: str
+    customer_id: str
+    organization_id: str
+    body: Json
 
+    @property
+    def seats(self) -> int:
+        """Its seat count, held once: the body's ``seats`` (a body without any counts one)."""
+        count: int = self.body.get("seats") or 1
+        return count
 
-def iso(seconds: float) -> str:
-    """A Unix time as Polar writes datetimes: ISO 8601, ``Z``, no fraction when it is zero."""
-    moment = datetime.fromtimestamp(seconds, timezone.utc)
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def session_body(session: Session) -> Json:
-    """``CustomerCustomerSession``, what the introspect endpoint answers."""
-    return {"expires_at": iso(session.expires_at), "return_url": session.return_url}
+    @seats.setter
+    def seats(self, count: int) -> None:
+        self.body["seats"] = count
 
 
-def customer_body(customer: Customer) -> Json:
-    """Polar's ``Customer`` (``CustomerIndividual`` or ``CustomerTeam``, whose email may be
-    null), every key it sends."""
-    return {
-        "id": customer.id,
-        "created_at": iso(customer.created_at),
-        "modified_at": None,
-        "metadata": customer.metadata,
-        "external_id": customer.external_id,
-        "email": customer.email,
-        "email_verified": customer.email_verified,
-        "type": customer.type,
-        "name": customer.name,
-        "billing_name": customer.name,
-        "billing_address": None,
-        "tax_id": None,
-        "locale": None,
-        "organization_id": customer.organization_id,
-        "default_payment_method_id": None,
-        "deleted_at": None,
-        "first_user_event_at": None,
-        "avatar_url": _gravatar(customer.email) if customer.email is not None else None,
-    }
+class SubscriptionTables(SeatTables):
+    """Subscriptions by id, and which of them a session holds a claimed seat on."""
+
+    def __init__(self, clock: Clock, *, seed: int = 0) -> None:
+        super().__init__(clock, seed=seed)
+        self.subscriptions: dict[str, Subscription] = {}
+
+    def add_subscription(self, body: Json) -> Subscription:
+        """A subscription from its body; its seat count is the body's ``seats`` (at least 1).
+
+        A body whose id is known replaces the one held.
+        """
+        organization = self.add_organization(body["product"]["organization"])
+        if body["customer_id"] not in self.customers:
+            self.add_customer(
+                organization.id,
+                f"billing-{body['customer_id'][:8]}@example.com",
+                id=body["customer_id"],
+            )
+        subscription = Subscription(body["id"], body["customer_id"], organization.id, body)
+        self.subscriptions[subscription.id] = subscription
+        return subscription
+
+    def subscription(self, subscription_id: str) -> Subscription | None:
+        return self.subscriptions.get(subscription_id)
+
+    def subscription_of_checkout(self, checkout_id: str | None) -> Subscription | None:
+        for subscription in self.subscriptions.values():
+            if subscription.body.get("checkout_id") == checkout_id:
+                return subscription
+        return None
+
+    def claimed_subscriptions(self, session: Session) -> list[Subscription]:
+        """The subscriptions on which the session's subject holds a claimed seat."""
+        return [
+            self.subscriptions[seat.subscription_id]
+            for seat in self.seats
+            if seat.status == "claimed"
+            and seat.subscription_id is not None
+            and self.holds(session, seat)
+        ]
 
 
-def customer_session_body(state: State, session: Session) -> Json:
-    """``CustomerSession``, what ``POST /v1/customer-sessions/`` answers (the token is in
-    ``customer_portal_url`` too, with the email of the member or customer)."""
-    customer = state.customers[session.customer_id]
-    member = state.members.get(session.member_id or "")
-    email = member.email if member is not None else customer.email
-    slug = state.organizations[customer.organization_id].slug
-    query = urlencode(
-        {"customer_session_token": session.token, **({"email": email} if email else {})}
-    )
-    return {
-        "created_at": iso(session.created_at),
-        "modified_at": None,
-        "id": session.id,
-        "token": session.token,
-        "expires_at": iso(session.expires_at),
-        "return_url": session.return_url,
-        "customer_portal_url": f"{state.frontend_url}/{slug}/portal?{query}",
-        "customer_id": customer.id,
-        "customer": customer_body(customer),
-    }
-
-
-def portal_user_body(customer: Customer, member: Member | None) -> Json:
-    """``PortalAuthenticatedUser``: who a customer or member session is."""
-    if member is None:
-        return {
-            "type": "customer",
-            "name": customer.name,
-            "email": customer.email,
-            "customer_id": customer.id,
-            "member_id": None,
-            "role": None,
-        }
-    return {
-        "type": "member",
-        "name": member.name,
-        "email": member.email,
-        "customer_id": customer.id,
-        "member_id": member.id,
-        "role": member.role,
-    }
-
-
-def _gravatar(email: str) -> str:
-    digest = hashlib.sha256(email.lower().encode()).hexdigest()
-    return f"https://www.gravatar.com/avatar/{digest}?d=404"
+# Bodies ----------------------------------------------------------------------------------
 
 
 def served_subscription(body: Json, organization: Organization) -> Json:
@@ -257,3 +218,89 @@ def reshape_2027_01(subscription: Json) -> Json:
     if isinstance(subscription.get("price"), dict):
         reshaped["price"] = reshape(subscription["price"])
     return reshaped
+
+
+# Routes ----------------------------------------------------------------------------------
+
+
+class OffsetOverflow(Exception):
+    """Polar's database refuses an OFFSET past a bigint, and Polar answers a plain 500."""
+
+
+def list_page(
+    state: SubscriptionTables,
+    subscriptions: list[Subscription],
+    page: int,
+    limit: int,
+    version: str,
+) -> Json:
+    """One page of claimed subscriptions as Polar sends it; ``limit`` is clamped to 100."""
+    limit = min(limit, 100)
+    start = (page - 1) * limit
+    if start > _BIGINT:
+        raise OffsetOverflow(start)
+    items = [
+        served_subscription(sub.body, state.organizations[sub.organization_id])
+        for sub in subscriptions[start : start + limit]
+    ]
+    if version == "2027-01":
+        items = [reshape_2027_01(item) for item in items]
+    total = len(subscriptions)
+    return {
+        "items": items,
+        "pagination": {"total_count": total, "max_page": math.ceil(total / limit)},
+    }
+
+
+@requires(PORTAL)
+async def list_claimed_subscriptions(request: web.Request) -> web.StreamResponse:
+    """``GET /v1/customer-portal/seats/subscriptions``: where the caller holds a claimed seat."""
+    query, problems = _pagination(request.query)
+    if problems:
+        return json_response(422, {"error": "RequestValidationError", "detail": problems})
+    state = state_of(request, SubscriptionTables)
+    session = exchange().subject
+    assert isinstance(session, Session)
+    body = list_page(state, state.claimed_subscriptions(session), *query, exchange().version)
+    return json_response(200, body)
+
+
+ROUTES: RouteTable = (
+    ("GET", "/v1/customer-portal/seats/subscriptions", list_claimed_subscriptions),
+)
+
+
+def _pagination(query: MultiMapping[str]) -> tuple[tuple[int, int], list[Json]]:
+    """``(page, limit)`` and FastAPI's 422 entries; a repeated parameter: the last wins."""
+    values: list[int] = []
+    problems: list[Json] = []
+    for name, default in (("page", 1), ("limit", 10)):
+        given = query.getall(name, [])
+        if not given:
+            values.append(default)
+            continue
+        raw = given[-1]
+        if not _INTEGER.fullmatch(raw.strip()):
+            problems.append(
+                {
+                    "type": "int_parsing",
+                    "loc": ["query", name],
+                    "msg": "Input should be a valid integer, unable to parse string as an integer",
+                    "input": raw,
+                }
+            )
+        elif int(raw) <= 0:
+            problems.append(
+                {
+                    "type": "greater_than",
+                    "loc": ["query", name],
+                    "msg": "Input should be greater than 0",
+                    "input": raw,
+                    "ctx": {"gt": 0},
+                }
+            )
+        else:
+            values.append(int(raw))
+    if problems:
+        return (1, 10), problems
+    return (values[0], values[1]), problems

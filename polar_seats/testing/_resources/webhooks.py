@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 
 from ... import versions
-from .subscriptions import iso
+from .._core.store import iso
 
 __all__ = ["API_VERSION", "WebhookDelivery", "WebhookSender", "sign", "signing_key"]
 
