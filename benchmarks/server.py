@@ -40,7 +40,7 @@ from aiohttp import web
 
 from polar_seats import versions
 from polar_seats.testing import PRICE_KINDS, make_subscription
-from polar_seats.testing._bodies import reshape_2027_01
+from polar_seats.testing._resources.subscriptions import reshape_2027_01
 
 TEMPLATES = 1000
 _MARK = "@@ID@@"

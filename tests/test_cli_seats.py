@@ -21,8 +21,7 @@ import pytest
 from polar_seats import CustomerSeat, SeatClaimInfo
 from polar_seats import cli as cli_module
 from polar_seats.cli import ACCESS_TOKEN_VARIABLE, TOKEN_VARIABLE
-from polar_seats.testing import FakePolarServer, Fault, FaultPlan, serve_in_thread
-from polar_seats.testing._seeding import BillingCustomer
+from polar_seats.testing import BillingCustomer, FakePolarServer, Fault, FaultPlan, serve_in_thread
 from tests.test_cli import serve_fake_process
 
 ORG_TOKEN = "polar_oat_SEATSORGSECRET0123456789"

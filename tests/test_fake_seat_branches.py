@@ -15,8 +15,8 @@ from polar_seats.testing import (
     FakePolarServer,
     make_subscriptions,
 )
-from polar_seats.testing._seats import INVITATION_TTL
-from polar_seats.testing._state import Seat, new_id
+from polar_seats.testing._core.store import new_id
+from polar_seats.testing._resources.seats import INVITATION_TTL, Seat
 
 from .test_fake_seats import CLAIM, ORG, PORTAL, assign, call
 

@@ -88,6 +88,19 @@ async def test_assign_gives_a_pending_seat_and_emails_one_invitation(
     assert [(mail.to, mail.seat_id) for mail in server.outbox] == [("erin@x.test", seat["id"])]
 
 
+async def test_a_subscriptions_seat_count_is_held_once_in_its_body(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    """Setting the count writes the body, and the body's count is the one the seats list."""
+    billing.subscription.seats = 4
+    assert billing.subscription.body["seats"] == 4
+    billing.subscription.body["seats"] = 3
+    _, listed = await call(
+        server, "GET", f"{PORTAL}?subscription_id={billing.subscription_id}", billing.token
+    )
+    assert (listed["total_seats"], listed["available_seats"]) == (3, 3)
+
+
 async def test_five_concurrent_assigns_for_the_last_seat_give_one_seat(
     server: FakePolarServer, billing: BillingCustomer
 ) -> None:

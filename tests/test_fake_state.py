@@ -22,8 +22,8 @@ from polar_seats.testing import (
     page_body,
     page_dict,
 )
-from polar_seats.testing._middleware import RateWindows
-from polar_seats.testing._validation import Invalid, http_url, uuid4
+from polar_seats.testing._core.middleware import RateWindows
+from polar_seats.testing._core.validation import Invalid, http_url, uuid4
 
 from .helpers import Lockstep
 from .test_real_polar import schema

@@ -32,8 +32,9 @@ from polar_seats.testing import (
     make_subscription,
     make_subscriptions,
 )
-from polar_seats.testing._server import ORGANIZATION_SCOPES
-from polar_seats.testing._state import Seat, State
+from polar_seats.testing._resources.seats import Seat
+from polar_seats.testing._seeding import ORGANIZATION_SCOPES
+from polar_seats.testing._state import State
 
 from . import contract
 from .real_polar.shapes import Catalogue, Contract, ShapeCheck

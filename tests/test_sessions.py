@@ -18,7 +18,7 @@ from polar_seats.testing import (
     FaultPlan,
     RecordedRequest,
 )
-from polar_seats.testing._state import UserToken
+from polar_seats.testing._resources.sessions import UserToken
 
 from .helpers import Lockstep
 

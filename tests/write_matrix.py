@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polar_seats as ps
 from polar_seats.testing import BillingCustomer, FakePolarServer, Fault, FaultPlan, set_testing
-from polar_seats.testing._seats import _legacy_target, _place  # pyright: ignore[reportPrivateUsage]
+from polar_seats.testing._resources.seats import _legacy_target, _place  # pyright: ignore[reportPrivateUsage]
 
 ADA = "ada@example.com"
 OTHER = "bob@example.com"

@@ -20,16 +20,20 @@ from .._clock import (
     testing_clock,
     testing_date,
 )
-from ._bodies import page_body, page_dict
+from ._core.clock import Clock
+from ._core.faults import KINDS as FAULT_KINDS
+from ._core.faults import RETRYABLE_FAULTS, Fault, FaultPlan
 from ._data import (
     BENEFIT_TYPES,
     PRICE_KINDS,
     make_customer_subscription,
     make_subscription,
     make_subscriptions,
+    page_body,
+    page_dict,
 )
-from ._faults import KINDS as FAULT_KINDS
-from ._faults import RETRYABLE_FAULTS, Fault, FaultPlan
+from ._resources.seats import Invitation
+from ._resources.webhooks import WebhookDelivery
 from ._seeding import BillingCustomer
 from ._server import (
     DEFAULT_ORGANIZATION_TOKEN,
@@ -39,8 +43,7 @@ from ._server import (
     RecordedRequest,
     serve_in_thread,
 )
-from ._state import Clock, Invitation, State
-from ._webhooks import WebhookDelivery
+from ._state import State
 
 __all__ = [
     "BENEFIT_TYPES",

@@ -4,12 +4,16 @@ They cover every price and benefit variant, nullable fields both null and set, a
 fields Polar sends that its contract leaves out (``user_id``, ``price``, ``price_id`` on a
 subscription; ``type`` and ``recurring_interval`` on every price; ``price_per_seat`` on a
 seat-based price). Everything is plain JSON data (dicts, lists, str, int, bool, None).
+``page_dict()`` and ``page_body()`` wrap items in a page, for tests that need no server.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import random
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -23,6 +27,8 @@ __all__ = [
     "make_customer_subscription",
     "make_subscription",
     "make_subscriptions",
+    "page_body",
+    "page_dict",
 ]
 
 Json = dict[str, Any]
@@ -355,3 +361,28 @@ def make_customer_subscription(index: int = 0, *, seed: int = 0) -> CustomerSubs
     indexes rotate through every price kind and benefit type.
     """
     return subscription_from_builtins(make_subscription(index, seed=seed))
+
+
+def page_dict(
+    items: Sequence[Any], *, total: int | None = None, max_page: int | None = None, limit: int = 10
+) -> Json:
+    """A ``ListResource`` page: ``items`` and Polar's ``pagination`` figures.
+
+    ``total`` defaults to ``len(items)`` and ``max_page`` to ``ceil(total / min(limit, 100))``,
+    as Polar computes it; pass either to build a page that says something else.
+    """
+    total = len(items) if total is None else total
+    if max_page is None:
+        max_page = math.ceil(total / min(limit, 100))
+    return {"items": list(items), "pagination": {"total_count": total, "max_page": max_page}}
+
+
+def page_body(
+    items: Sequence[Any], *, total: int | None = None, max_page: int | None = None, limit: int = 10
+) -> bytes:
+    """``page_dict()`` as JSON bytes, for tests of decoding that need no server.
+
+    Written as ``json.dumps`` writes it (a space after each colon and comma), so a test can
+    find and replace a field's bytes; the decoder reads it as it reads Polar's compact JSON.
+    """
+    return json.dumps(page_dict(items, total=total, max_page=max_page, limit=limit)).encode()

@@ -1,9 +1,10 @@
 """A fake Polar server over real HTTP, on loopback: a small stateful Polar.
 
 ``FakePolarServer`` holds a ``State`` (organizations, customers, members,
-subscriptions, seats, sessions) and serves routes over it (``_routes.py``), through the
-middleware Polar's server applies (``_middleware.py``): the ``Polar-Version`` check,
-both 401 bodies, rate windows per subject, Polar's 404/405/307, recording and faults.
+subscriptions, seats, sessions), seeded through ``Seeder`` (``_seeding.py``), and serves
+the resources' routes over it (``_resources/``), through the middleware Polar's server
+applies (``_core/middleware.py``): the ``Polar-Version`` check, both 401 bodies, rate
+windows per subject, Polar's 404/405/307, recording and faults.
 """
 
 from __future__ import annotations
@@ -23,20 +24,20 @@ from aiohttp import web
 
 from .. import versions
 from .._clock import testing_clock, testing_date
-from ._claimant import Claimant, ClaimantTokens, ClaimedSubscriptions
-from ._data import make_subscription, make_subscriptions
-from ._faults import Fault, FaultPlan
-from ._middleware import (
-    DEFAULT_VERSION,
-    RateWindows,
-    RecordedRequest,
-    middlewares,
-    polar_headers,
-)
-from ._routes import ROUTES, STATE, list_page
-from ._seeding import BillingCustomer, Role, seed_billing_customer
-from ._state import Clock, Customer, Invitation, Json, Member, Organization, Session, State
-from ._webhooks import WebhookDelivery, WebhookSender
+from ._core.app import build_app
+from ._core.clock import Clock
+from ._core.faults import Fault, FaultPlan
+from ._core.middleware import DEFAULT_VERSION, RateWindows, RecordedRequest
+from ._core.store import Json
+from ._data import make_subscriptions
+from ._resources import ROUTES
+from ._resources.customers import Customer, Member, Organization, Role
+from ._resources.seats import Invitation
+from ._resources.sessions import Session
+from ._resources.subscriptions import list_page
+from ._resources.webhooks import WebhookDelivery, WebhookSender
+from ._seeding import BillingCustomer, ClaimantTokens, ClaimedSubscriptions, Seeder
+from ._state import State
 
 __all__ = [
     "DEFAULT_ORGANIZATION_TOKEN",
@@ -54,9 +55,6 @@ DEFAULT_ORGANIZATION_TOKEN = "polar_oat_org"
 """The organization access token a
 [`FakePolarServer`][polar_seats.testing.FakePolarServer] knows unless told otherwise: a
 valid token of another subject type, which customer-portal endpoints refuse."""
-ORGANIZATION_SCOPES = frozenset(
-    {"customer_sessions:write", "customer_seats:read", "customer_seats:write"}
-)
 
 PENDING_AUTH_LIMIT = 60
 """Polar's budget for a token it has not seen in five minutes: 60 requests a minute."""
@@ -64,10 +62,6 @@ PENDING_AUTH_LIMIT = 60
 _CLOSE_TURNS = 10_000
 """How many times, 1 ms apart at least (10 s in all), `FakePolarServer.close()` looks whether
 asyncio has closed the sockets it ended: that takes it a turn or two of the loop."""
-
-_SEEDED_INDEX = 1_000_000
-"""Subscriptions `FakePolarServer.add_customer` seeds start at this index, so they
-never repeat the claimant's."""
 
 
 class FakePolarServer:
@@ -131,17 +125,13 @@ class FakePolarServer:
             versions.current(self.today) if webhook_api_version is None else webhook_api_version,
         )
         self.state.listeners.append(self._webhooks.emit)
-        self.claimant = Claimant(self.state, seed=seed)
-        """The seeded claimant: ``claimant.customer``, ``claimant.member``."""
-        self.claimant.subscriptions.extend(
-            subscriptions if subscriptions is not None else make_subscriptions(count, seed=seed)
+        self._seeder = Seeder(self.state)
+        self.claimant = self._seeder.claimant(
+            subscriptions if subscriptions is not None else make_subscriptions(count, seed=seed),
+            tokens=tokens,
+            organization_tokens=organization_tokens,
         )
-        for token in tokens:
-            self.claimant.tokens.add(token)
-        for token in organization_tokens:
-            self.state.add_organization_token(
-                self.claimant.organization, ORGANIZATION_SCOPES, token=token
-            )
+        """The seeded claimant: ``claimant.customer``, ``claimant.member``."""
         self.requests: list[RecordedRequest] = []
         self.faults = faults
         self.rate_limit = rate_limit
@@ -156,8 +146,6 @@ class FakePolarServer:
             raise ValueError(f"latency=(low, high) with 0 <= low <= high, not {latency!r}.")
         self.latency = latency
         self._latency_rng = random.Random(f"latency:{seed}")
-        self._seed = seed
-        self._seeded = 0
         self.windows = RateWindows()
         self.identities: dict[str, tuple[str, float]] = {}
         """Tokens the rate limiter knows, with their subject and until when."""
@@ -232,38 +220,15 @@ class FakePolarServer:
         sessions over HTTP (``POST /v1/customer-sessions/`` with ``external_customer_id``)
         or with `State.mint_session`.
         """
-        state = self.state
-        organization = organization or self.claimant.organization
-        number = len(state.customers)
-        own = email or f"{external_id or f'customer-{number}'}@example.com"
-        addressless = type == "team" and organization.member_model_enabled and email is None
-        customer = state.add_customer(
-            organization.id,
-            None if addressless else own,
+        return self._seeder.customer(
+            organization or self.claimant.organization,
             external_id=external_id,
+            email=email,
             name=name,
             type=type,
+            members=members,
+            subscriptions=subscriptions,
         )
-        roles = members if members is not None else {own: "owner"}
-        people: list[Member] = []
-        for address, role in roles.items():
-            same = address == own
-            external = external_id if same else None
-            people.append(
-                state.add_member(
-                    customer,
-                    email=address,
-                    name=name if same else None,
-                    external_id=external,
-                    role=role,
-                )
-            )
-        for _ in range(subscriptions):
-            body = make_subscription(_SEEDED_INDEX + self._seeded, seed=self._seed)
-            self._seeded += 1
-            subscription = state.add_subscription(body)
-            state.seats.extend(state.claimed_seat(subscription, person) for person in people)
-        return customer
 
     def add_billing_customer(
         self,
@@ -283,14 +248,10 @@ class FakePolarServer:
         The result holds the customer, ``subscription_id``, ``order_id``, the members, a
         customer session ``token`` and a member session per member (``member_tokens``).
         """
-        number = len(self.state.customers)
-        return seed_billing_customer(
-            self.state,
+        return self._seeder.billing_customer(
             organization or self.claimant.organization,
-            index=number,
-            seed=self._seed,
             seats=seats,
-            email=email or f"{external_id or f'billing-{number}'}@example.com",
+            email=email,
             external_id=external_id,
             name=name,
             members=members or {},
@@ -390,14 +351,8 @@ class FakePolarServer:
 
     async def start(self) -> None:
         """Start serving; [`url`][polar_seats.testing.FakePolarServer.url] is valid from here on."""
-        app = web.Application(middlewares=middlewares(self))
-        app[STATE] = self.state
-        app.on_response_prepare.append(polar_headers)
-        for method, path, route in ROUTES:
-            app.router.add_route(method, path, route)
-            app.router.add_route(method, "/api" + path, route)
         self._runner = web.AppRunner(
-            app,
+            build_app(self, self.state, ROUTES),
             access_log=None,
             handle_signals=False,
             shutdown_timeout=0.5,

@@ -23,10 +23,11 @@ from typing import Any, Protocol
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from .. import versions
-from ._faults import KINDS, LAYER, Fault
-from ._state import Clock, Session, State, Subject
-from ._validation import MISSING, Unreadable, decode_json
+from ... import versions
+from .answers import json_body, json_response
+from .clock import Clock
+from .faults import KINDS, LAYER, Fault
+from .routing import Caller, Directory
 
 __all__ = [
     "Backend",
@@ -34,10 +35,8 @@ __all__ = [
     "RateWindows",
     "RecordedRequest",
     "exchange",
-    "json_body",
     "middlewares",
     "polar_headers",
-    "validation_error",
 ]
 
 DEFAULT_VERSION = versions.DEFAULT
@@ -94,7 +93,7 @@ class Exchange:
     record: RecordedRequest
     fault: Fault | None = None
     version: str = DEFAULT_VERSION
-    subject: Subject | None = None
+    subject: Caller | None = None
     """Who authenticated: set before a route that ``requires()`` a subject runs."""
 
 
@@ -124,7 +123,11 @@ class RateWindows:
 class Backend(Protocol):
     """What the middleware reads and writes on the server."""
 
-    state: State
+    @property
+    def state(self) -> Directory:
+        """Who each token is."""
+        ...
+
     clock: Clock
     requests: list[RecordedRequest]
     in_flight: int
@@ -154,17 +157,6 @@ def bearer(request: web.Request) -> str | None:
     if scheme.lower() != "bearer" or not value or not value.isascii():
         return None
     return value
-
-
-def json_response(status: int, body: Any, **headers: str) -> web.Response:
-    """A JSON answer, compact as Polar's are; ``headers`` come before the content type."""
-    response = web.Response(status=status, headers=headers, body=_compact(body))
-    response.content_type = "application/json"
-    return response
-
-
-def _compact(body: Any) -> bytes:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def _bare(response: web.StreamResponse, layer: str) -> web.StreamResponse:
@@ -356,13 +348,13 @@ def middlewares(server: Backend) -> list[Middleware]:
 
 
 def _refusal(
-    subject: Subject | None, subjects: frozenset[str], scopes: frozenset[str]
+    subject: Caller | None, subjects: frozenset[str], scopes: frozenset[str]
 ) -> web.Response | None:
     """Polar's authenticator: another subject type is anonymous (401), and a token needs
     one of the route's scopes (403 ``insufficient_scope``)."""
     if subject is None or subject.subject.partition(":")[0] not in subjects:
         return _unauthorized()
-    if scopes and not isinstance(subject, Session) and not subject.scopes & scopes:
+    if scopes and not subject.scopes & scopes:
         return _oauth2_error(
             403,
             "insufficient_scope",
@@ -372,41 +364,12 @@ def _refusal(
     return None
 
 
-def _billing_refusal(state: State, subject: Subject | None) -> web.Response | None:
+def _billing_refusal(state: Directory, subject: Caller | None) -> web.Response | None:
     """Polar's billing role check: a customer may; a member only as owner or billing manager."""
-    if isinstance(subject, Session) and subject.member_id is not None:
-        member = state.members.get(subject.member_id)
-        if member is None or member.role not in ("owner", "billing_manager"):
-            detail = "Only owners and billing managers can access billing features."
-            return json_response(403, {"error": "NotPermitted", "detail": detail})
+    if subject is not None and not state.may_bill(subject):
+        detail = "Only owners and billing managers can access billing features."
+        return json_response(403, {"error": "NotPermitted", "detail": detail})
     return None
-
-
-async def json_body(request: web.Request) -> tuple[Any, web.Response | None]:
-    """The body as FastAPI reads it for a JSON model, or the answer it gives instead."""
-    raw = await request.read()
-    content_type = request.headers.get("Content-Type")
-    if content_type is not None and not _is_json(content_type):
-        return (raw.decode("utf-8", "replace") if raw else MISSING), None
-    try:
-        body, problems = decode_json(raw)
-    except Unreadable:
-        return None, json_response(400, {"detail": "There was an error parsing the body"})
-    if problems:
-        return None, validation_error(problems)
-    return body, None
-
-
-def validation_error(
-    problems: list[dict[str, Any]], error: str = "RequestValidationError"
-) -> web.Response:
-    """Polar's 422: ``RequestValidationError`` (FastAPI's) or ``PolarRequestValidationError``."""
-    return json_response(422, {"error": error, "detail": problems})
-
-
-def _is_json(content_type: str) -> bool:
-    main, _, sub = content_type.partition(";")[0].strip().lower().partition("/")
-    return main == "application" and (sub == "json" or sub.endswith("+json"))
 
 
 def _bucket(server: Backend, request: web.Request) -> tuple[str, int] | None:

@@ -26,8 +26,8 @@ from typing import Any
 
 import aiohttp
 
-from .. import versions
-from ._bodies import iso
+from ... import versions
+from .._core.store import iso
 
 __all__ = ["API_VERSION", "WebhookDelivery", "WebhookSender", "sign", "signing_key"]
 
