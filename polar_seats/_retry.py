@@ -231,13 +231,17 @@ def _retry_predicate(
     return policy.is_retryable_unsent
 
 
+def _add_to_message(error: PolarError, note: str) -> None:
+    if error.args and isinstance(error.args[0], str):
+        error.args = (error.args[0] + note, *error.args[1:])
+
+
 def _gave_up(error: PolarError, reason: str) -> None:
     """Say in the error's message how many attempts were made, over how long, and what in
     the policy stopped them."""
     attempts = "1 attempt" if error.attempts == 1 else f"{error.attempts} attempts"
-    note = f" Gave up after {attempts} over {error.retry_elapsed or 0.0:.1f} s ({reason})."
-    if error.args and isinstance(error.args[0], str):
-        error.args = (error.args[0] + note, *error.args[1:])
+    elapsed = error.retry_elapsed or 0.0
+    _add_to_message(error, f" Gave up after {attempts} over {elapsed:.1f} s ({reason}).")
 
 
 def _budget_exhausted(error: PolarError, request: Request) -> None:
@@ -247,8 +251,7 @@ def _budget_exhausted(error: PolarError, request: Request) -> None:
         " Not retried: the client's retry budget is empty after many failed requests; "
         "it refills as requests succeed (RetryPolicy(retry_budget=...))."
     )
-    if error.args and isinstance(error.args[0], str):
-        error.args = (error.args[0] + note, *error.args[1:])
+    _add_to_message(error, note)
     logger.warning("Not retrying %s: the client's retry budget is empty (%s)", request.label, error)
 
 
@@ -333,7 +336,9 @@ async def call_with_retries(
         try:
             result = await retrying(again)
         except PolarError as final:
-            final.attempts = retrying.statistics.get("attempt_number", 1)
+            # An attempt the deadline stopped before it sent anything is no attempt.
+            unsent = final.attempts == 0
+            final.attempts = retrying.statistics.get("attempt_number", 1) - unsent
             final.retry_elapsed = deadline_clock() - started
             if stop.refused and final is stop.refused:
                 _budget_exhausted(final, request)
@@ -351,5 +356,7 @@ async def _attempt_with_deadline(
     """One attempt, given what is left of the call's deadline."""
     left = remaining()
     if left is not None and left <= 0:
-        raise PolarTimeoutError("The call's deadline passed before the next attempt.")
+        passed = PolarTimeoutError("The call's deadline passed before the next attempt.")
+        passed.attempts = 0  # nothing was sent
+        raise passed
     return await attempt(left)

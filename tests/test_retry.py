@@ -12,7 +12,13 @@ import time
 import pytest
 
 import polar_seats as ps
-from polar_seats.testing import RETRYABLE_FAULTS, FakePolarServer, Fault, FaultPlan
+from polar_seats.testing import (
+    RETRYABLE_FAULTS,
+    FakePolarServer,
+    Fault,
+    FaultPlan,
+    advance_testing_clock,
+)
 
 from . import helpers
 
@@ -234,6 +240,28 @@ async def test_deadline_stops_before_a_wait_that_would_pass_it(server: FakePolar
         f"Gave up after 4 attempts over {elapsed:.1f} s (the next wait, 30.0 s, would end "
         "past the policy's deadline=100 s)."
     )
+
+
+async def test_an_attempt_the_deadline_stopped_before_it_was_sent_is_not_counted(
+    server: FakePolarServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wait that overran the deadline (a busy loop): the next attempt sends nothing, and
+    neither attempts nor the message count it."""
+
+    async def overslept(seconds: float) -> None:
+        advance_testing_clock(seconds + 20.0)
+
+    monkeypatch.setattr("polar_seats._retry.retry_sleep", overslept)
+    server.faults = FaultPlan(rate=1.0, choices=[Fault.server_error(503)])
+    async with client_for(server, retry=ps.RetryPolicy(deadline=10.0)) as client:
+        with pytest.raises(ps.PolarTimeoutError) as caught:
+            await client.list_claimed_subscriptions()
+    assert len(server.requests) == 1
+    assert caught.value.attempts == 1
+    message = str(caught.value)
+    assert message.startswith("The call's deadline passed before the next attempt.")
+    assert "Gave up after 1 attempt over" in message
+    assert message.endswith("would end past the policy's deadline=10 s).")
 
 
 async def test_deadline_bounds_a_single_slow_attempt(server: FakePolarServer) -> None:
