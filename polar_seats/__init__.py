@@ -106,7 +106,7 @@ from ._models import (
     UnknownProductPrice,
 )
 from ._pagination import PageIterator, SubscriptionIterator
-from ._protocol import Request, RetryKind
+from ._protocol import Request, RetryKind, decode
 from ._ratelimit import RateLimit
 from ._retry import RetryBudget, RetryEvent, RetryPolicy
 from ._secret import Secret
@@ -221,6 +221,7 @@ __all__ = [
     "ValidationProblem",
     "VersionNotFoundError",
     "__version__",
+    "decode",
 ]
 
 

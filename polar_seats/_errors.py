@@ -88,12 +88,17 @@ class PolarError(Exception):
     ``attempts`` is how many requests the failing call sent, retries included;
     ``request`` the request it was raised for (``None`` for errors of no request);
     ``retry_budget_exhausted`` whether a retry was refused because the client's retry
-    budget was empty.
+    budget was empty; ``retry_elapsed`` the seconds from the call's first attempt to the
+    moment its retries stopped, waits included (``None`` when none could run: no retry
+    policy, or a first failure that is never retried).
+    When the retries ran out (``max_attempts``, the ``deadline``, a ``Retry-After`` over
+    the cap), the message says how many attempts were made, over how long, and which.
     """
 
     attempts: int = 1
     request: Request | None = None
     retry_budget_exhausted: bool = False
+    retry_elapsed: float | None = None
     _page: int | None = None
 
     @property

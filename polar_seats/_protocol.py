@@ -42,7 +42,7 @@ from ._errors import (
     excerpt,
     json_object,
 )
-from ._models import SUBSCRIPTION_PAGE, CustomerSubscription, Page
+from ._models import SUBSCRIPTION_PAGE, CustomerSubscription, Page, codec_for
 from ._secret import Secret
 
 SubscriptionPage = Page[CustomerSubscription]
@@ -560,7 +560,7 @@ def decode_body(decode: Callable[[bytes], T], body: bytes, request: Request | No
 
 
 def _decode_error(exc: Exception, body: bytes, request: Request | None) -> ResponseDecodeError:
-    what = subject(request)
+    what = "The body" if request is None else subject(request)
     secret = request is not None and request.secret_answer
     # An answer that carries a secret (a minted session) is kept nowhere: which part of a
     # body that does not decode is the secret, nobody can tell.
@@ -653,6 +653,22 @@ def decode_page(body: bytes, *, page: int, request: Request | None = None) -> Su
     if request is None:
         request = page_request(page, MAX_LIMIT)
     return decode_body(SUBSCRIPTION_PAGE.decode, body, request)
+
+
+def decode(body: bytes | bytearray | memoryview | str, type: type[T]) -> T:
+    """``body`` (JSON) as ``type``, one of polar-seats' models, decoded as the client decodes
+    an answer: a page or subscription that holds a legacy price, or a price or benefit of a
+    kind this version does not know, takes the same fallback.
+
+    For a body stored earlier: a cached page (``Page[CustomerSubscription]``), a
+    subscription, a seat or a list of seats, a webhook's ``data``. A body that is not JSON
+    or does not fit raises [`ResponseDecodeError`][polar_seats.ResponseDecodeError], with
+    the field's ``path`` and the body as ``raw_body``; a ``type`` that is not a model of
+    polar-seats raises ``TypeError``.
+    """
+    codec = codec_for(type)
+    raw = body.encode() if isinstance(body, str) else bytes(body)
+    return decode_body(codec.decode, raw, None)
 
 
 def check_pagination(

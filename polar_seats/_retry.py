@@ -174,9 +174,12 @@ class _Stop(tenacity.stop.stop_base):
         self.budget = budget
         self.refused: BaseException | None = None
         """The failure the budget refused to retry, if it did."""
+        self.reason = ""
+        """What in the policy stopped the retries, for the message of the error raised."""
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         if retry_state.attempt_number >= self.policy.max_attempts:
+            self.reason = f"the policy's max_attempts={self.policy.max_attempts}"
             return True
         error = _error_of(retry_state)
         if (
@@ -184,11 +187,19 @@ class _Stop(tenacity.stop.stop_base):
             and error.retry_after is not None
             and error.retry_after > self.policy.retry_after_cap
         ):
+            self.reason = (
+                f"Polar asked for a wait of {error.retry_after:g} s, over the policy's "
+                f"retry_after_cap={self.policy.retry_after_cap:g} s"
+            )
             return True
         if self.policy.deadline is not None:
             # Never start a wait that would end past the deadline.
             elapsed = deadline_clock() - self.started
             if elapsed + retry_state.upcoming_sleep >= self.policy.deadline:
+                self.reason = (
+                    f"the next wait, {retry_state.upcoming_sleep:.1f} s, would end past the "
+                    f"policy's deadline={self.policy.deadline:g} s"
+                )
                 return True
         if self.budget is None:
             return False
@@ -220,6 +231,19 @@ def _retry_predicate(
     return policy.is_retryable_unsent
 
 
+def _add_to_message(error: PolarError, note: str) -> None:
+    if error.args and isinstance(error.args[0], str):
+        error.args = (error.args[0] + note, *error.args[1:])
+
+
+def _gave_up(error: PolarError, reason: str) -> None:
+    """Say in the error's message how many attempts were made, over how long, and what in
+    the policy stopped them."""
+    attempts = "1 attempt" if error.attempts == 1 else f"{error.attempts} attempts"
+    elapsed = error.retry_elapsed or 0.0
+    _add_to_message(error, f" Gave up after {attempts} over {elapsed:.1f} s ({reason}).")
+
+
 def _budget_exhausted(error: PolarError, request: Request) -> None:
     """Say on the error, in its message and in one log record that the budget refused."""
     error.retry_budget_exhausted = True
@@ -227,8 +251,7 @@ def _budget_exhausted(error: PolarError, request: Request) -> None:
         " Not retried: the client's retry budget is empty after many failed requests; "
         "it refills as requests succeed (RetryPolicy(retry_budget=...))."
     )
-    if error.args and isinstance(error.args[0], str):
-        error.args = (error.args[0] + note, *error.args[1:])
+    _add_to_message(error, note)
     logger.warning("Not retrying %s: the client's retry budget is empty (%s)", request.label, error)
 
 
@@ -313,9 +336,14 @@ async def call_with_retries(
         try:
             result = await retrying(again)
         except PolarError as final:
-            final.attempts = retrying.statistics.get("attempt_number", 1)
+            # An attempt the deadline stopped before it sent anything is no attempt.
+            unsent = final.attempts == 0
+            final.attempts = retrying.statistics.get("attempt_number", 1) - unsent
+            final.retry_elapsed = deadline_clock() - started
             if stop.refused and final is stop.refused:
                 _budget_exhausted(final, request)
+            elif stop.reason:
+                _gave_up(final, stop.reason)
             raise
     if budget is not None:
         budget.refund()
@@ -328,5 +356,7 @@ async def _attempt_with_deadline(
     """One attempt, given what is left of the call's deadline."""
     left = remaining()
     if left is not None and left <= 0:
-        raise PolarTimeoutError("The call's deadline passed before the next attempt.")
+        passed = PolarTimeoutError("The call's deadline passed before the next attempt.")
+        passed.attempts = 0  # nothing was sent
+        raise passed
     return await attempt(left)

@@ -56,7 +56,9 @@ def test_every_python_block_of_the_page_runs(path: Path, monkeypatch: pytest.Mon
         monkeypatch.setenv("POLAR_CUSTOMER_SESSION_TOKEN", DOC_TOKEN)
         namespace: dict[str, Any] = {"__name__": f"docs_{path.stem}"}
         for number, code in enumerate(python_blocks(path), start=1):
-            exec(compile(code, f"{path.name} block {number}", "exec"), namespace)
+            # As a reader pastes it: without this module's `from __future__ import annotations`.
+            block = compile(code, f"{path.name} block {number}", "exec", dont_inherit=True)
+            exec(block, namespace)
         for key, test in list(namespace.items()):
             if not (key.startswith("test_") and callable(test)):
                 continue

@@ -12,7 +12,13 @@ import time
 import pytest
 
 import polar_seats as ps
-from polar_seats.testing import RETRYABLE_FAULTS, FakePolarServer, Fault, FaultPlan
+from polar_seats.testing import (
+    RETRYABLE_FAULTS,
+    FakePolarServer,
+    Fault,
+    FaultPlan,
+    advance_testing_clock,
+)
 
 from . import helpers
 
@@ -95,6 +101,41 @@ async def test_attempts_are_capped(server: FakePolarServer) -> None:
     assert caught.value.status == 503
     assert caught.value.attempts == 3
     assert len(server.requests) == 3
+    assert caught.value.retry_elapsed is not None
+    assert caught.value.retry_elapsed >= 0
+    message = str(caught.value)
+    assert message.startswith("Polar failed with 503: 'Internal Server Error'")
+    assert message.endswith(
+        f"Gave up after 3 attempts over {caught.value.retry_elapsed:.1f} s "
+        "(the policy's max_attempts=3)."
+    )
+
+
+async def test_a_failure_not_retried_after_retries_says_nothing_of_giving_up(
+    server: FakePolarServer,
+) -> None:
+    """A 503, then a 404: the 404 is raised as Polar sent it, with the two attempts."""
+    server.faults = FaultPlan(
+        {1: Fault.server_error(503), 2: Fault.http_status(404, body=b'{"detail":"Not Found"}')}
+    )
+    async with client_for(server) as client:
+        with pytest.raises(ps.NotFoundError) as caught:
+            await client.list_claimed_subscriptions()
+    assert caught.value.attempts == 2
+    assert caught.value.retry_elapsed is not None
+    assert "Gave up" not in str(caught.value)
+
+
+async def test_a_first_failure_never_retried_has_no_retry_elapsed(
+    server: FakePolarServer,
+) -> None:
+    """No retry ran, so there is no time spent retrying to report."""
+    server.faults = FaultPlan({1: Fault.http_status(404, body=b'{"detail":"Not Found"}')})
+    async with client_for(server) as client:
+        with pytest.raises(ps.NotFoundError) as caught:
+            await client.list_claimed_subscriptions()
+    assert caught.value.retry_elapsed is None
+    assert "Gave up" not in str(caught.value)
 
 
 async def test_retry_none_sends_one_request(server: FakePolarServer) -> None:
@@ -191,6 +232,36 @@ async def test_deadline_stops_before_a_wait_that_would_pass_it(server: FakePolar
             await client.list_claimed_subscriptions()
     assert caught.value.attempts == 4
     assert len(server.requests) == 4
+    # The skipped waits count on the deadline's clock: 90 s, and less than the deadline.
+    elapsed = caught.value.retry_elapsed
+    assert elapsed is not None
+    assert 90.0 <= elapsed < 100.0
+    assert str(caught.value).endswith(
+        f"Gave up after 4 attempts over {elapsed:.1f} s (the next wait, 30.0 s, would end "
+        "past the policy's deadline=100 s)."
+    )
+
+
+async def test_an_attempt_the_deadline_stopped_before_it_was_sent_is_not_counted(
+    server: FakePolarServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wait that overran the deadline (a busy loop): the next attempt sends nothing, and
+    neither attempts nor the message count it."""
+
+    async def overslept(seconds: float) -> None:
+        advance_testing_clock(seconds + 20.0)
+
+    monkeypatch.setattr("polar_seats._retry.retry_sleep", overslept)
+    server.faults = FaultPlan(rate=1.0, choices=[Fault.server_error(503)])
+    async with client_for(server, retry=ps.RetryPolicy(deadline=10.0)) as client:
+        with pytest.raises(ps.PolarTimeoutError) as caught:
+            await client.list_claimed_subscriptions()
+    assert len(server.requests) == 1
+    assert caught.value.attempts == 1
+    message = str(caught.value)
+    assert message.startswith("The call's deadline passed before the next attempt.")
+    assert "Gave up after 1 attempt over" in message
+    assert message.endswith("would end past the policy's deadline=10 s).")
 
 
 async def test_deadline_bounds_a_single_slow_attempt(server: FakePolarServer) -> None:
@@ -228,6 +299,10 @@ async def test_retry_after_above_the_cap_raises_at_once(server: FakePolarServer)
     assert caught.value.retry_after == 60.0
     assert caught.value.attempts == 1
     assert len(server.requests) == 1
+    assert "Gave up after 1 attempt over" in str(caught.value)
+    assert str(caught.value).endswith(
+        "(Polar asked for a wait of 60 s, over the policy's retry_after_cap=30 s)."
+    )
 
 
 async def test_retry_after_at_the_cap_is_waited(server: FakePolarServer) -> None:

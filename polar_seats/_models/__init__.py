@@ -28,6 +28,7 @@ from ._codec import (
     SESSION_INFO,
     SUBSCRIPTION_PAGE,
     Codec,
+    codec_for,
 )
 from ._lax import LaxPage, decode_hook, from_lax, subscription_from_builtins
 from .benefits import (
@@ -179,6 +180,7 @@ __all__ = [
     "Tiers",
     "UnknownBenefit",
     "UnknownProductPrice",
+    "codec_for",
     "decode_hook",
     "from_lax",
     "subscription_from_builtins",

@@ -8,15 +8,24 @@ decide. A model without unions needs no lax decoder.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args, get_origin
 
 import msgspec
 
-from ._lax import LaxPage, decode_hook, from_lax
+from ._base import Model
+from ._lax import (
+    LaxPage,
+    LaxProduct,
+    LaxSubscription,
+    decode_hook,
+    from_lax,
+    product_from_lax,
+    subscription_from_lax,
+)
 from .pages import Page
 from .seats import CustomerSeat, SeatClaim, SeatClaimInfo, SeatsList
 from .sessions import CustomerSession, CustomerSessionInfo
-from .subscriptions import CustomerSubscription
+from .subscriptions import CustomerSubscription, CustomerSubscriptionProduct
 
 T = TypeVar("T")
 
@@ -85,3 +94,54 @@ SEAT_CLAIM_INFO: Codec[SeatClaimInfo] = Codec(SeatClaimInfo)
 
 SEAT_CLAIM: Codec[SeatClaim] = Codec(SeatClaim)
 """The body of ``POST /v1/customer-seats/claim``."""
+
+SUBSCRIPTION: Codec[CustomerSubscription] = Codec(
+    CustomerSubscription, lax=LaxSubscription, from_lax=subscription_from_lax
+)
+"""One claimed subscription, as stored by the caller (an item of a page)."""
+
+PRODUCT: Codec[CustomerSubscriptionProduct] = Codec(
+    CustomerSubscriptionProduct, lax=LaxProduct, from_lax=product_from_lax
+)
+"""A subscription's product, as stored by the caller."""
+
+_CODECS: dict[Any, Codec[Any]] = {
+    # A bare Page is a page of subscriptions, as type checkers read it.
+    Page: SUBSCRIPTION_PAGE,
+    Page[CustomerSubscription]: SUBSCRIPTION_PAGE,
+    CustomerSubscription: SUBSCRIPTION,
+    CustomerSubscriptionProduct: PRODUCT,
+    CustomerSessionInfo: SESSION_INFO,
+    CustomerSession: CUSTOMER_SESSION,
+    SeatsList: SEATS_LIST,
+    CustomerSeat: CUSTOMER_SEAT,
+    SeatClaimInfo: SEAT_CLAIM_INFO,
+    SeatClaim: SEAT_CLAIM,
+}
+
+
+def _is_model(type_: Any) -> bool:
+    if isinstance(type_, type):
+        return issubclass(type_, Model)
+    return get_origin(type_) is Page and all(map(_is_model, get_args(type_)))
+
+
+def codec_for(type_: type[T]) -> Codec[T]:
+    """The codec the client decodes ``type_`` with, lax fallback included; for a model no
+    endpoint returns as such (a ``Customer``, a webhook event), a fast one, made once.
+
+    ``TypeError`` for a type that is not one of the library's models.
+    """
+    try:
+        codec = _CODECS.get(type_)
+    except TypeError:  # an unhashable type, such as a typing construct holding a list
+        codec = None
+    if codec is not None:
+        return codec
+    if not _is_model(type_):
+        raise TypeError(
+            f"polar_seats.decode() decodes polar-seats models (CustomerSubscription, "
+            f"Page[CustomerSubscription], CustomerSeat, SeatsList...), not {type_!r}: "
+            "decode other types with msgspec.json.decode()."
+        )
+    return _CODECS.setdefault(type_, Codec(type_))

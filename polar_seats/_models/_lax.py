@@ -85,10 +85,21 @@ class _LaxSubscription(CustomerSubscription, kw_only=True):
 
 
 LaxPage = Page[_LaxSubscription]
+LaxSubscription = _LaxSubscription
+LaxProduct = _LaxProduct
 
 
-def _from_lax(item: _LaxSubscription) -> CustomerSubscription:
-    become(item.product, CustomerSubscriptionProduct)
+def product_from_lax(product: _LaxProduct) -> CustomerSubscriptionProduct:
+    """The public [`CustomerSubscriptionProduct`][polar_seats.CustomerSubscriptionProduct]
+    the lax model decoded."""
+    result: CustomerSubscriptionProduct = become(product, CustomerSubscriptionProduct)
+    return result
+
+
+def subscription_from_lax(item: _LaxSubscription) -> CustomerSubscription:
+    """The public [`CustomerSubscription`][polar_seats.CustomerSubscription] the lax model
+    decoded."""
+    product_from_lax(item.product)
     result: CustomerSubscription = become(item, CustomerSubscription)
     return result
 
@@ -96,7 +107,7 @@ def _from_lax(item: _LaxSubscription) -> CustomerSubscription:
 def from_lax(page: LaxPage) -> Page[CustomerSubscription]:
     """The public [`Page`][polar_seats.Page] holding what the lax models decoded."""
     for item in page.items:
-        _from_lax(item)
+        subscription_from_lax(item)
     # msgspec built the page as a Page already: only its items changed class.
     return cast("Page[CustomerSubscription]", page)
 
@@ -104,4 +115,6 @@ def from_lax(page: LaxPage) -> Page[CustomerSubscription]:
 def subscription_from_builtins(obj: Any) -> CustomerSubscription:
     """A [`CustomerSubscription`][polar_seats.CustomerSubscription] from JSON-like Python
     data (a decoded item)."""
-    return _from_lax(msgspec.convert(obj, _LaxSubscription, dec_hook=decode_hook, strict=False))
+    return subscription_from_lax(
+        msgspec.convert(obj, _LaxSubscription, dec_hook=decode_hook, strict=False)
+    )

@@ -31,8 +31,10 @@ class Pagination(Model, kw_only=True):
 class Page(Model, Generic[T], kw_only=True):
     """One page of items (claimed subscriptions, by default), as the server sent it.
 
-    To decode one yourself, name the item type, as in ``Page[CustomerSubscription]``:
-    msgspec reads a bare ``Page`` as ``Page[Any]`` and leaves the items as dicts.
+    To decode a stored one, use [`polar_seats.decode()`][polar_seats.decode] with
+    ``Page[CustomerSubscription]``: it reads legacy and unknown prices as the client does,
+    where ``msgspec.json.decode`` fails. msgspec itself reads a bare ``Page`` as
+    ``Page[Any]`` and leaves the items as dicts.
     """
 
     items: list[T]

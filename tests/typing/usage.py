@@ -49,6 +49,16 @@ async def pages(client: ps.AsyncClient) -> None:
     assert_type(bare.items[0], ps.CustomerSubscription)
 
 
+def stored(body: bytes, text: str) -> None:
+    page = ps.decode(body, ps.Page[ps.CustomerSubscription])
+    assert_type(page, ps.Page[ps.CustomerSubscription])
+    assert_type(page.items[0].prices[0], ps.Price)
+    assert_type(ps.decode(text, type=ps.CustomerSubscription), ps.CustomerSubscription)
+    assert_type(ps.decode(body, ps.CustomerSeat).status, str)
+    assert_type(ps.decode(body, ps.SeatsList), ps.SeatsList)
+    assert_type(ps.decode(body, webhooks.CustomerSeatClaimed), webhooks.CustomerSeatClaimed)
+
+
 def sessions(info: ps.CustomerSessionInfo, session: ps.CustomerSession) -> None:
     assert_type(info.expires_at, datetime)
     assert_type(info.return_url, str | None)
