@@ -197,7 +197,7 @@ def _judge(case: Case, world: World, live: int, claimed: bool, emails: int) -> t
     return emails >= 1, emails >= 1
 
 
-def _reuse_on_revoke(server: FakePolarServer, billing: BillingCustomer) -> None:
+def reuse_on_revoke(server: FakePolarServer, billing: BillingCustomer) -> None:
     """Someone else gets the row the moment it is revoked, before the lost answer is seen:
     the fake's own assign steps, run at once (a listener cannot wait for the lock)."""
 
@@ -221,7 +221,7 @@ async def run_case(case: Case) -> Outcome:
             world = World(server, billing, client)
             prepared = await setup(world)  # the seat as the caller last saw it
             if case.state == "reused in between":
-                _reuse_on_revoke(server, billing)
+                reuse_on_revoke(server, billing)
             revoked: list[object] = []
             server.state.listeners.append(
                 lambda event, seat: (
