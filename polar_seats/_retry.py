@@ -65,6 +65,10 @@ class RetryPolicy:
     exponential with full jitter: ``random(0, min(backoff_cap, backoff_base * 2 ** (attempt
     - 1)))``, which spreads the retries of many clients apart.
 
+    A write is sent again only when that is safe (see
+    [`RetryKind`][polar_seats.RetryKind]), but by these same rules: its resends count,
+    wait, spend the budget and reach ``on_retry`` as a read's do.
+
     A call stops after ``max_attempts`` requests, or before a wait that would end past
     ``deadline`` seconds from its start, whichever comes first; the last error is raised,
     with ``attempts`` set on it.
@@ -329,6 +333,7 @@ class _Retries(Generic[T]):
         self.replay: PolarError | None = None
 
     async def after(self, first: PolarError) -> T:
+        """The call's result after its first send failed with ``first``, or its last error."""
         try:
             return await self.settle(first)
         except PolarError as error:
@@ -389,6 +394,7 @@ class _Retries(Generic[T]):
         raise error
 
     def may_resend(self, failure: BaseException) -> bool:
+        """Whether ``failure`` may be sent again: by its kind, or on a reconcile step's word."""
         if self.allowed is not None and failure is self.allowed[0]:
             return True
         return self.resendable(failure)
