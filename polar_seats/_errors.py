@@ -14,7 +14,7 @@ PolarError
 │   ├── PermissionDeniedError  403: the token may not do this (a scope, a role)
 │   ├── NotFoundError          404: a wrong path, or no such resource
 │   │   ├── VersionNotFoundError     Polar refused the Polar-Version sent
-│   │   └── SeatNotFoundError        a seat id is not in the list it was looked up in
+│   │   └── SeatNotFoundError        a seat id not in its subscription's list
 │   ├── AmbiguousExternalCustomerIdError  409: the token's organizations share the id
 │   ├── RequestValidationError 422: the server refused the request's values
 │   │   └── CustomerNotFoundError    a mint named a customer Polar does not know
