@@ -168,3 +168,35 @@ async def test_a_seat_id_not_in_the_list_is_not_found_before_anything_is_sent(
     assert caught.value.request is not None
     assert caught.value.request.method == "DELETE"
     assert seats_of(server, "a@x.test") == ["pending"]
+
+
+NOT_PERMITTED = Fault.http_status(
+    403,
+    headers={"Content-Type": "application/json"},
+    body=b'{"error":"NotPermitted","detail":"Only owners and billing managers can access."}',
+)
+
+
+@pytest.mark.parametrize("write", ["assign", "revoke"])
+async def test_a_refusal_of_the_resend_that_tells_nothing_of_the_lost_attempt_is_raised(
+    server: FakePolarServer, billing: BillingCustomer, write: str
+) -> None:
+    """The check after the lost attempt found nothing done; the resend is refused with a
+    403, which says nothing about that attempt: it is raised as Polar sent it."""
+    async with client(server, billing) as me:
+        seat = await me.assign_seat(subscription_id=billing.subscription_id, email="a@x.test")
+        first = len(server.requests)
+        server.faults = FaultPlan({1: REFUSED_BY_PROXY, 3: NOT_PERMITTED})
+        again = (
+            me.assign_seat(subscription_id=billing.subscription_id, email="b@x.test")
+            if write == "assign"
+            else me.revoke_seat(seat)
+        )
+        with pytest.raises(ps.PermissionDeniedError) as caught:
+            await again
+    assert caught.value.error == "NotPermitted"
+    assert caught.value.attempts == 2
+    method = "POST" if write == "assign" else "DELETE"
+    assert methods(server, first) == [method, "GET", method]
+    assert seats_of(server, "a@x.test") == ["pending"]
+    assert seats_of(server, "b@x.test") == []
