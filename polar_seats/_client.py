@@ -37,7 +37,7 @@ from ._redis import Store, open_store
 from ._resources.seats import SeatOperations
 from ._resources.sessions import SessionOperations
 from ._resources.subscriptions import SubscriptionOperations
-from ._retry import RetryBudget, RetryPolicy, call_with_retries, logger
+from ._retry import Reconcile, RetryBudget, RetryPolicy, call_with_retries, logger
 from ._secret import Secret
 from ._sessions import CachedSession, SubjectKey, subject_key
 from ._tracing import traced
@@ -436,30 +436,30 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
         decode: Callable[[bytes], T],
         *,
         timeout: float | None = None,
-        should_retry: Callable[[PolarError], bool] | None = None,
+        reconcile: Reconcile[T] | None = None,
     ) -> T:
         if request.auth is Auth.CUSTOMER:
             if self._subject is not None:
-                return await self._call_for_customer(request, decode, timeout, should_retry)
+                return await self._call_for_customer(request, decode, timeout, reconcile)
             token, limiter = self._token, self._limiter
         elif request.auth is Auth.ORGANIZATION:
             token = self._settings.organization_token
             limiter = self._transport.organization_limiter
         else:
             token, limiter = None, None
-        return await self._send(request, decode, token, limiter, timeout, should_retry)
+        return await self._send(request, decode, token, limiter, timeout, reconcile)
 
     async def _call_for_customer(
         self,
         request: Request,
         decode: Callable[[bytes], T],
         timeout: float | None,
-        should_retry: Callable[[PolarError], bool] | None,
+        reconcile: Reconcile[T] | None,
     ) -> T:
         session = await self._session()
         try:
             return await self._send(
-                request, decode, session.token, self._limiter, timeout, should_retry
+                request, decode, session.token, self._limiter, timeout, reconcile
             )
         except AuthenticationError as error:
             if error.error != "invalid_token":
@@ -472,9 +472,7 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
         )
         self._forget(session)
         session = await self._session()
-        return await self._send(
-            request, decode, session.token, self._limiter, timeout, should_retry
-        )
+        return await self._send(request, decode, session.token, self._limiter, timeout, reconcile)
 
     async def _session(self) -> CachedSession:
         pin, subject = self._pin, self._subject
@@ -520,7 +518,7 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
         token: Secret | None,
         limiter: RateLimiter | None,
         timeout: float | None,
-        should_retry: Callable[[PolarError], bool] | None,
+        reconcile: Reconcile[T] | None,
     ) -> T:
         settings, transport = self._settings, self._transport
         attempt_timeout = settings.timeout if timeout is None else _client_timeout(timeout)
@@ -551,7 +549,7 @@ class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
                 attempt,
                 request=request,
                 budget=transport.budget,
-                should_retry=should_retry,
+                reconcile=reconcile,
             )
         except PolarError as error:
             if error.request is None:

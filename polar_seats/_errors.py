@@ -13,7 +13,8 @@ PolarError
 │   ├── AuthenticationError    401: no token, a wrong kind, or an expired one
 │   ├── PermissionDeniedError  403: the token may not do this (a scope, a role)
 │   ├── NotFoundError          404: a wrong path, or no such resource
-│   │   └── VersionNotFoundError     Polar refused the Polar-Version sent
+│   │   ├── VersionNotFoundError     Polar refused the Polar-Version sent
+│   │   └── SeatNotFoundError        a seat id not in its subscription's list
 │   ├── AmbiguousExternalCustomerIdError  409: the token's organizations share the id
 │   ├── RequestValidationError 422: the server refused the request's values
 │   │   └── CustomerNotFoundError    a mint named a customer Polar does not know
@@ -63,6 +64,7 @@ __all__ = [
     "ResponseDecodeError",
     "SeatAlreadyAssignedError",
     "SeatNotAvailableError",
+    "SeatNotFoundError",
     "ServerError",
     "ValidationProblem",
     "VersionNotFoundError",
@@ -228,6 +230,21 @@ class VersionNotFoundError(NotFoundError):
     Polar tells it apart from other 404s by answering ``{"detail": "Not Found"}`` without
     a ``Polar-Version`` header, before it looks at the token or the path.
     """
+
+
+class SeatNotFoundError(NotFoundError):
+    """A seat id is not among the seats of the subscription or order it was looked up in
+    (``revoke_seat(seat_id, subscription_id=...)``); nothing was sent.
+
+    Polar answers a revoke of such a seat with 404 "Seat not found", so this is that
+    ``NotFoundError``, found out before the write: ``attempts`` is 0 and ``body`` is
+    ``None``.
+    """
+
+    attempts = 0
+
+    def __init__(self, message: str, *, request: Request | None = None) -> None:
+        super().__init__(message, status=404, headers={}, body=None, raw_body=b"", request=request)
 
 
 class AmbiguousExternalCustomerIdError(APIStatusError):

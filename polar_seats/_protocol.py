@@ -76,7 +76,10 @@ class RetryKind(str, enum.Enum):
     which Polar's limiter answers before the application, or a connection that never
     opened)."""
     CUSTOM = "custom"
-    """The operation decides, with a predicate of its own."""
+    """A write that can find out what it did: retried as ``UNSENT_ONLY``, and after a
+    failure that may have run at Polar, its operation's reconcile step decides (the
+    result, send again, or ``OutcomeUnknownError``). Without a step (``client.request()``),
+    as ``UNSENT_ONLY``."""
 
 
 class Auth(str, enum.Enum):

@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import tenacity
 
@@ -18,6 +18,7 @@ from ._errors import (
     PolarError,
     PolarTimeoutError,
     RateLimitError,
+    ServerError,
 )
 from ._protocol import RetryKind
 from ._tracing import active as tracing
@@ -26,7 +27,7 @@ from ._tracing import retry_waited
 if TYPE_CHECKING:
     from ._protocol import Request
 
-__all__ = ["RetryBudget", "RetryEvent", "RetryPolicy"]
+__all__ = ["Reconcile", "RetryBudget", "RetryEvent", "RetryPolicy", "SendAgain", "Settled"]
 
 logger = logging.getLogger("polar_seats")
 # A library's records go where the application's logging sends them, and nowhere (not even
@@ -63,6 +64,10 @@ class RetryPolicy:
     [`RateLimitError`][polar_seats.RateLimitError] is raised at once. Otherwise the wait is
     exponential with full jitter: ``random(0, min(backoff_cap, backoff_base * 2 ** (attempt
     - 1)))``, which spreads the retries of many clients apart.
+
+    A write is sent again only when that is safe (see
+    [`RetryKind`][polar_seats.RetryKind]), but by these same rules: its resends count,
+    wait, spend the budget and reach ``on_retry`` as a read's do.
 
     A call stops after ``max_attempts`` requests, or before a wait that would end past
     ``deadline`` seconds from its start, whichever comes first; the last error is raised,
@@ -156,6 +161,35 @@ class RetryBudget:
         self.tokens = min(self.capacity, self.tokens + amount)
 
 
+_ONCE = RetryPolicy(max_attempts=1, deadline=None, retry_budget=None)
+"""``retry=None``, for a write whose lost answer is still reconciled."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settled(Generic[T]):
+    """A reconcile step's finding: the lost attempt did the write, and this is its result."""
+
+    result: T
+
+
+@dataclasses.dataclass(frozen=True)
+class SendAgain:
+    """A reconcile step's finding: the lost attempt did nothing, so the write may go again."""
+
+    why: str
+    """What the step saw, for the retry's log record."""
+    otherwise: PolarError
+    """Raised, caused by the lost error, when the policy allows no more sends."""
+
+
+Reconcile = Callable[[PolarError, PolarError | None, int], Awaitable[Settled[T] | SendAgain]]
+"""A write's step that finds out what a lost attempt did, by reading: called with the last
+failure that may have run at Polar, Polar's answer to a later resend if that is what
+failed (a refusal it may have caused), and the number of the attempt that failed. It
+returns ``Settled`` or ``SendAgain``, or raises (``OutcomeUnknownError`` when it
+cannot tell)."""
+
+
 class _Wait(tenacity.wait.wait_base):
     def __init__(self, policy: RetryPolicy) -> None:
         self.policy = policy
@@ -216,19 +250,14 @@ def _error_of(retry_state: tenacity.RetryCallState) -> BaseException | None:
     return outcome.exception() if outcome is not None and outcome.failed else None
 
 
-def _retry_predicate(
-    policy: RetryPolicy, request: Request, should_retry: Callable[[PolarError], bool] | None
-) -> Callable[[BaseException], bool]:
-    if request.retry is RetryKind.SAFE:
-        return policy.is_retryable
-    if request.retry is RetryKind.CUSTOM and should_retry is not None:
-        custom = should_retry
-
-        def decide(error: BaseException) -> bool:
-            return isinstance(error, PolarError) and custom(error)
-
-        return decide
-    return policy.is_retryable_unsent
+def may_have_run(error: PolarError) -> bool:
+    """Whether a write that failed so may have run at Polar: its answer was lost (a timeout,
+    a dropped connection) or came from a proxy or a crash (5xx, 408)."""
+    if isinstance(error, NetworkError):
+        return error.request_sent
+    return isinstance(error, ServerError) or (
+        isinstance(error, APIStatusError) and error.status == 408
+    )
 
 
 def _add_to_message(error: PolarError, note: str) -> None:
@@ -261,19 +290,22 @@ async def call_with_retries(
     *,
     request: Request,
     budget: RetryBudget | None = None,
-    should_retry: Callable[[PolarError], bool] | None = None,
+    reconcile: Reconcile[T] | None = None,
 ) -> T:
-    """Run ``attempt`` until it succeeds or ``policy`` gives up.
+    """Run ``attempt`` until it succeeds or ``policy`` gives up: the one loop that sends every
+    request again, reads and writes alike.
 
     ``attempt`` receives the seconds left before the call's deadline (``None`` for no
-    deadline), so that no single attempt outlives it. What is retried depends on
+    deadline), so that no single attempt outlives it. What is sent again depends on
     ``request.retry``: every retryable failure of a read; for a write, only failures that
-    prove Polar did not run it; for a custom request, what ``should_retry`` says.
+    prove Polar did not run it, and for a ``CUSTOM`` write, also what its ``reconcile``
+    step allows after a failure that may have run.
     """
     started = deadline_clock()
     if policy is None:
-        return await attempt(None)
-    retryable = _retry_predicate(policy, request, should_retry)
+        if reconcile is None:
+            return await attempt(None)
+        policy = _ONCE  # no retries, but a lost write is still reconciled
 
     def remaining() -> float | None:
         if policy.deadline is None:
@@ -284,70 +316,142 @@ async def call_with_retries(
     try:
         result = await _attempt_with_deadline(attempt, remaining)
     except PolarError as error:
-        if not retryable(error):
-            raise
-        # Only a failed first attempt builds the tenacity machinery, which costs more than
-        # a small request; tenacity then decides every retry, starting from this failure.
-        first = error
-        replay = [error]
+        # Only a failed first attempt builds the retry machinery, which costs more than a
+        # small request.
+        retries = _Retries(policy, attempt, request, budget, reconcile, started, remaining)
+        result = await retries.after(error)
+    if budget is not None:
+        budget.refund()
+    return result
 
-        def before_sleep(retry_state: tenacity.RetryCallState) -> None:
-            failure = _error_of(retry_state)
-            assert isinstance(failure, PolarError)
-            wait = retry_state.upcoming_sleep
-            logger.warning(
-                "Retrying %s in %.2f s after attempt %d failed: %s",
-                request.label,
-                wait,
-                retry_state.attempt_number,
-                failure,
-            )
-            if tracing():
-                retry_waited(retry_state.attempt_number, wait, failure)
-            if policy.on_retry is not None:
-                policy.on_retry(
-                    RetryEvent(
-                        page=request.page,
-                        attempt=retry_state.attempt_number,
-                        error=failure,
-                        wait=wait,
-                        request=request,
-                    )
-                )
 
-        async def again() -> T:
-            if replay:
-                raise replay.pop()
-            return await _attempt_with_deadline(attempt, remaining)
+class _Retries(Generic[T]):
+    """The resends of one call, from its first failure; tenacity decides each one."""
 
-        stop = _Stop(policy, started, budget)
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        attempt: Callable[[float | None], Awaitable[T]],
+        request: Request,
+        budget: RetryBudget | None,
+        reconcile: Reconcile[T] | None,
+        started: float,
+        remaining: Callable[[], float | None],
+    ) -> None:
+        self.policy = policy
+        self.attempt = attempt
+        self.request = request
+        self.budget = budget
+        self.started = started
+        self.remaining = remaining
+        self.resendable = (
+            policy.is_retryable if request.retry is RetryKind.SAFE else policy.is_retryable_unsent
+        )
+        self.reconcile = reconcile if request.retry is RetryKind.CUSTOM else None
+        self.sent = 1
+        self.lost: PolarError | None = None
+        """The last failure of the call that may have run at Polar."""
+        self.allowed: tuple[PolarError, SendAgain] | None = None
+        """The failure being retried on a reconcile step's word, and that word."""
+        self.replay: PolarError | None = None
+
+    async def after(self, first: PolarError) -> T:
+        """The call's result after its first send failed with ``first``, or its last error."""
+        try:
+            return await self.settle(first)
+        except PolarError as error:
+            if not self.may_resend(error):
+                raise
+            self.replay = error
+        stop = _Stop(self.policy, self.started, self.budget)
         retrying = tenacity.AsyncRetrying(
             # A positive predicate: cancellation and our bugs are never retried (tenacity#529).
-            # The first failure was judged above: a custom predicate runs once per failure.
-            retry=tenacity.retry_if_exception(
-                lambda failure: failure is first or retryable(failure)
-            ),
+            retry=tenacity.retry_if_exception(self.may_resend),
             stop=stop,
-            wait=_Wait(policy),
-            before_sleep=before_sleep,
+            wait=_Wait(self.policy),
+            before_sleep=self.before_sleep,
             sleep=retry_sleep,
             reraise=True,
         )
         try:
-            result = await retrying(again)
-        except PolarError as final:
+            return await retrying(self.again)
+        except PolarError as failure:
+            final = failure
+            if self.allowed is not None and failure is self.allowed[0]:
+                # The step found the lost attempt did nothing, but no resend is left.
+                final = self.allowed[1].otherwise
             # An attempt the deadline stopped before it sent anything is no attempt.
-            unsent = final.attempts == 0
+            unsent = failure.attempts == 0
             final.attempts = retrying.statistics.get("attempt_number", 1) - unsent
-            final.retry_elapsed = deadline_clock() - started
-            if stop.refused and final is stop.refused:
-                _budget_exhausted(final, request)
+            final.retry_elapsed = deadline_clock() - self.started
+            if stop.refused and failure is stop.refused:
+                _budget_exhausted(final, self.request)
             elif stop.reason:
                 _gave_up(final, stop.reason)
-            raise
-    if budget is not None:
-        budget.refund()
-    return result
+            if final is failure:
+                raise
+            raise final from failure
+
+    async def again(self) -> T:
+        """One send and what its failure means; the first failure, already judged, replayed."""
+        if self.replay is not None:
+            replayed, self.replay = self.replay, None
+            raise replayed
+        self.sent += 1
+        try:
+            return await _attempt_with_deadline(self.attempt, self.remaining)
+        except PolarError as error:
+            return await self.settle(error)
+
+    async def settle(self, error: PolarError) -> T:
+        """The result a reconcile step finds behind ``error``; else ``error``, raised for the
+        loop to judge."""
+        self.allowed = None
+        if self.reconcile is None or self.resendable(error):
+            raise error
+        if may_have_run(error):
+            self.lost, answer = error, None
+        elif self.lost is not None:
+            answer = error  # Polar's answer to a resend may tell what the lost attempt did
+        else:
+            raise error
+        found = await self.reconcile(self.lost, answer, self.sent)
+        if isinstance(found, Settled):
+            return found.result
+        self.allowed = (error, found)
+        raise error
+
+    def may_resend(self, failure: BaseException) -> bool:
+        """Whether ``failure`` may be sent again: by its kind, or on a reconcile step's word."""
+        if self.allowed is not None and failure is self.allowed[0]:
+            return True
+        return self.resendable(failure)
+
+    def before_sleep(self, retry_state: tenacity.RetryCallState) -> None:
+        failure = _error_of(retry_state)
+        assert isinstance(failure, PolarError)
+        wait = retry_state.upcoming_sleep
+        why = "" if self.allowed is None else f"; {self.allowed[1].why}"
+        logger.warning(
+            "Retrying %s in %.2f s after attempt %d failed: %s%s",
+            self.request.label,
+            wait,
+            retry_state.attempt_number,
+            failure,
+            why,
+        )
+        if tracing():
+            retry_waited(retry_state.attempt_number, wait, failure)
+        if self.policy.on_retry is not None:
+            self.policy.on_retry(
+                RetryEvent(
+                    page=self.request.page,
+                    attempt=retry_state.attempt_number,
+                    error=failure,
+                    wait=wait,
+                    request=self.request,
+                )
+            )
 
 
 async def _attempt_with_deadline(

@@ -15,7 +15,7 @@ import pytest
 
 import polar_seats as ps
 from polar_seats import _protocol as protocol
-from polar_seats._retry import call_with_retries
+from polar_seats._retry import SendAgain, Settled, call_with_retries
 from polar_seats.testing import FakePolarServer, Fault, FaultPlan
 
 WRITE = protocol.Request("POST", "/v1/things/", "create a thing", retry=ps.RetryKind.UNSENT_ONLY)
@@ -73,19 +73,39 @@ async def test_a_read_is_resent_after_any_retryable_failure() -> None:
     assert await attempts_made(read, failures) == 4
 
 
-async def test_a_custom_request_is_retried_as_its_predicate_says() -> None:
-    """custom: the operation's predicate decides, even for a failure a read would retry."""
+async def test_a_custom_request_asks_its_reconcile_step_what_a_lost_attempt_did() -> None:
+    """custom: a 429 is resent without asking; after a 503 the step allows a resend; the
+    resend's refusal goes to the step with the lost 503, and the step's finding is the
+    result. Every send is one of the loop's attempts."""
     custom = protocol.Request("DELETE", "/v1/x/1", "revoke", retry=ps.RetryKind.CUSTOM)
-    asked: list[int] = []
+    asked: list[tuple[int, int | None, int]] = []
 
-    def only_409(error: ps.PolarError) -> bool:
-        assert isinstance(error, ps.APIStatusError)
-        asked.append(error.status)
-        return error.status == 409
+    async def step(
+        lost: ps.PolarError, answer: ps.PolarError | None, attempt: int
+    ) -> Settled[str] | SendAgain:
+        assert isinstance(lost, ps.APIStatusError)
+        asked.append((lost.status, getattr(answer, "status", None), attempt))
+        if answer is None:
+            return SendAgain("nothing was done", ps.OutcomeUnknownError("no sends left"))
+        return Settled("found")
 
-    failures = [api_error(409, custom), api_error(503, custom)]
-    assert await attempts_made(custom, failures, should_retry=only_409) == 2
-    assert asked == [409, 503]
+    failures = [api_error(429, custom), api_error(503, custom), api_error(409, custom)]
+    made: list[int] = []
+
+    async def attempt(_deadline_left: float | None) -> str:
+        made.append(1)
+        raise failures.pop(0)
+
+    result = await call_with_retries(POLICY, attempt, request=custom, reconcile=step)
+    assert (result, len(made)) == ("found", 3)
+    assert asked == [(503, None, 2), (503, 409, 3)]
+
+
+async def test_a_custom_request_without_a_step_is_resent_only_unsent() -> None:
+    """client.request() has no step to give: a CUSTOM request then acts as UNSENT_ONLY."""
+    custom = protocol.Request("DELETE", "/v1/x/1", "revoke", retry=ps.RetryKind.CUSTOM)
+    assert await attempts_made(custom, [api_error(503, custom)]) == 1
+    assert await attempts_made(custom, [api_error(429, custom)]) == 2
 
 
 def test_a_request_is_a_value_whose_repr_hides_its_body_and_secret_path() -> None:

@@ -204,6 +204,26 @@ async def test_a_failed_operation_is_an_error_span_with_the_exception(
     assert dict(event.attributes or {})["exception.type"].endswith("NotFoundError")
 
 
+async def test_a_reconciled_resend_of_a_write_is_a_retry_event_of_its_span(
+    server: FakePolarServer, spans: InMemorySpanExporter
+) -> None:
+    """The assign's answer is lost before its route ran: the read that checks it is a span
+    inside the assign's, and the resend is a retry event on the assign's span."""
+    billing = server.add_billing_customer(seats=1)
+    server.faults = FaultPlan({1: Fault.proxy_html(502)})
+    async with ps.AsyncClient(billing.token, base_url=server.url, rate_limit=None) as client:
+        await client.assign_seat(subscription_id=billing.subscription_id, email="a@x.test")
+    finished = spans.get_finished_spans()
+    [assign] = named(finished, "polar_seats.assign_seat")
+    [check] = named(finished, "polar_seats.list_seats")
+    inside = children(finished, assign)
+    assert [s.name for s in inside if s.kind is SpanKind.CLIENT] == ["POST", "POST"]
+    assert check in inside
+    [event] = assign.events
+    assert event.name == "polar_seats.retry"
+    assert dict(event.attributes or {})["polar_seats.attempt"] == 1
+
+
 async def test_a_custom_method_is_other_in_the_conventions(
     server: FakePolarServer, spans: InMemorySpanExporter
 ) -> None:

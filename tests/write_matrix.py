@@ -197,7 +197,7 @@ def _judge(case: Case, world: World, live: int, claimed: bool, emails: int) -> t
     return emails >= 1, emails >= 1
 
 
-def _reuse_on_revoke(server: FakePolarServer, billing: BillingCustomer) -> None:
+def reuse_on_revoke(server: FakePolarServer, billing: BillingCustomer) -> None:
     """Someone else gets the row the moment it is revoked, before the lost answer is seen:
     the fake's own assign steps, run at once (a listener cannot wait for the lock)."""
 
@@ -221,7 +221,7 @@ async def run_case(case: Case) -> Outcome:
             world = World(server, billing, client)
             prepared = await setup(world)  # the seat as the caller last saw it
             if case.state == "reused in between":
-                _reuse_on_revoke(server, billing)
+                reuse_on_revoke(server, billing)
             revoked: list[object] = []
             server.state.listeners.append(
                 lambda event, seat: (
@@ -274,10 +274,15 @@ after an unknown outcome does what is safe for it:
 
 - **assign** reads the seats: a live seat of the same person is the result; if there is
   none, the assign is sent again;
-- **revoke** (given the `CustomerSeat`) re-reads the row: revoked is the result; the same
-  occupant, it is sent again; someone else, `OutcomeUnknownError` and nobody revoked. With
-  an id alone there is nothing to compare: `OutcomeUnknownError`;
+- **revoke** (given the `CustomerSeat`, or its id with `subscription_id=`, looked up
+  first) re-reads the row: revoked is the result; the same occupant, it is sent again;
+  someone else, `OutcomeUnknownError` and nobody revoked. With an id alone there is
+  nothing to compare: `OutcomeUnknownError`;
 - **resend** and **claim** are never sent twice: `OutcomeUnknownError`.
+
+Every resend, after a 429 or after such a check, is an attempt of the client's retry
+policy, as a read's retry is: it counts in `max_attempts`, draws on the retry budget,
+stops at the deadline, and reaches `on_retry` and the log.
 
 aiohttp itself would send a `DELETE` once more when its connection drops before the
 answer, unseen by any retry count; polar-seats stops that resend for every request (a read

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from .._errors import PolarError
 from .._protocol import Auth, Request
-from .._retry import RetryPolicy
+from .._retry import Reconcile, RetryPolicy
 
 T = TypeVar("T")
 Caller = TypeVar("Caller", bound="Operations")
@@ -25,9 +24,12 @@ class Operations:
         decode: Callable[[bytes], T],
         *,
         timeout: float | None = None,
-        should_retry: Callable[[PolarError], bool] | None = None,
+        reconcile: Reconcile[T] | None = None,
     ) -> T:
-        """Send ``request`` with retries and pacing; decode a success with ``decode``."""
+        """Send ``request`` with retries and pacing; decode a success with ``decode``.
+
+        ``reconcile`` is the step of a ``CUSTOM`` write that finds out, by reading, what
+        an attempt whose answer was lost did (see ``call_with_retries``)."""
         raise NotImplementedError
 
     def _check_token_given(self) -> None:

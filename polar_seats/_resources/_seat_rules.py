@@ -17,9 +17,6 @@ from .._errors import (
     APIStatusError,
     InvalidArgumentError,
     InvitationTokenError,
-    NetworkError,
-    PolarError,
-    ServerError,
 )
 from .._models import CustomerSeat, SeatsList
 from .._protocol import Auth, Request, RetryKind
@@ -233,8 +230,9 @@ def assign_body(
 
 
 def write_request(method: str, path: str, label: str, json_body: Any, auth: Auth) -> Request:
-    """A seat write: resent by the retry layer only when Polar cannot have run it."""
-    return Request(method, path, label, json=json_body, retry=RetryKind.UNSENT_ONLY, auth=auth)
+    """A seat write: resent when Polar cannot have run it, and after a lost answer as its
+    reconcile step says."""
+    return Request(method, path, label, json=json_body, retry=RetryKind.CUSTOM, auth=auth)
 
 
 def claim_info_request(token: str) -> Request:
@@ -253,19 +251,9 @@ def claim_request(token: str) -> Request:
         CLAIM,
         "claim seat",
         json={"invitation_token": Secret(token)},
-        retry=RetryKind.UNSENT_ONLY,
+        retry=RetryKind.CUSTOM,
         auth=Auth.NONE,
         secret_answer=True,
-    )
-
-
-def is_ambiguous(error: PolarError) -> bool:
-    """Whether a write that failed so may have run at Polar: its answer was lost (a timeout,
-    a dropped connection) or came from a proxy or a crash (5xx, 408)."""
-    if isinstance(error, NetworkError):
-        return error.request_sent
-    return isinstance(error, ServerError) or (
-        isinstance(error, APIStatusError) and error.status == 408
     )
 
 

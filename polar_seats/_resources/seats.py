@@ -4,27 +4,19 @@ and the two steps of a claim (no credential).
 Polar's writes have no idempotency key, so none is sent twice blindly. A 429, or a
 connection that never opened, proves Polar did nothing: those are resent. After a
 failure whose outcome is unknown (a timeout, a dropped connection, a 5xx), each write does
-what is safe for it: assign reads the seats and looks for the person's before it sends
-again; revoke re-reads the row and sends again only while it holds the same occupant;
-resend and claim are never sent again and raise
-[`OutcomeUnknownError`][polar_seats.OutcomeUnknownError].
+what is safe for it, in a reconcile step (``_reconcile.py``) that the retry loop runs:
+assign reads the seats and looks for the person's before it sends again; revoke re-reads
+the row and sends again only while it holds the same occupant; resend and claim are never
+sent again and raise [`OutcomeUnknownError`][polar_seats.OutcomeUnknownError]. Every
+resend, reconciled or not, is one of the retry policy's attempts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
-from .._clock import retry_sleep
-from .._errors import (
-    InvalidArgumentError,
-    NotFoundError,
-    OutcomeUnknownError,
-    PolarError,
-    SeatAlreadyAssignedError,
-    SeatNotAvailableError,
-)
+from .._errors import InvalidArgumentError, NotFoundError, SeatNotFoundError
 from .._models import (
     CUSTOMER_SEAT,
     SEAT_CLAIM,
@@ -36,9 +28,9 @@ from .._models import (
     SeatsList,
 )
 from .._protocol import Request
-from .._retry import logger
-from .._tracing import active as tracing
-from .._tracing import retry_waited, traced
+from .._retry import Reconcile
+from .._tracing import traced
+from . import _reconcile
 from ._base import Operations
 from ._seat_rules import (
     Person,
@@ -52,15 +44,10 @@ from ._seat_rules import (
     expired,
     find_seat,
     invitation_error,
-    is_ambiguous,
-    same_occupant,
     seat_id_of,
     seats_path,
     write_request,
 )
-
-T = TypeVar("T")
-_REFUSALS = (SeatAlreadyAssignedError, SeatNotAvailableError)
 
 
 class SeatOperations(Operations):
@@ -130,138 +117,92 @@ class SeatOperations(Operations):
         body = assign_body(where, person, check_metadata(metadata), bool(immediate_claim))
         credential = self._own_credential()
         request = write_request("POST", seats_path(credential), "assign seat", body, credential)
-        return await self._assign(request, where, person, timeout)
-
-    async def _assign(
-        self, request: Request, where: tuple[str, str], person: Person, timeout: float | None
-    ) -> CustomerSeat:
-        lost: PolarError | None = None  # the last attempt whose outcome is unknown
-        sent = 0
-        while True:
-            sent += 1
-            try:
-                return await self._call(request, CUSTOMER_SEAT.decode, timeout=timeout)
-            except _REFUSALS as refusal:
-                if lost is None:
-                    raise  # the person held a seat, or none was free, before this call
-                answer: PolarError | None = refusal
-            except PolarError as error:
-                if not is_ambiguous(error):
-                    raise
-                lost, answer = error, None
-            if not person.identifiable:
-                if answer is None and sent < self._sends():
-                    # Polar refuses a second live seat for one person: a resend cannot
-                    # duplicate, and its refusal would tell the first one worked.
-                    await self._pause(sent, request, lost, "Polar refuses a second seat")
-                    continue
-                raise OutcomeUnknownError(
-                    f"Assigning the seat may have worked: {lost}. The seat was for "
-                    f"{person.describe()}, which no seat shows, so polar-seats cannot check "
-                    "whether the lost attempt took one. Look for the person's seat with "
-                    "list_seats() before assigning again, or assign by email= or "
-                    "customer_id=, which are reconciled by themselves.",
-                    request=request,
-                ) from (answer or lost)
-            seats = await self._check(where, timeout, request, lost)
-            held = next((seat for seat in seats.seats if person.holds(seat)), None)
-            if held is not None:
-                logger.info(
-                    "The outcome of %s was unknown (%s); %s holds seat %s: returning it",
-                    request.label,
-                    type(lost).__name__,
-                    person.describe(),
-                    held.id,
-                )
-                return held
-            if isinstance(answer, SeatNotAvailableError):
-                raise answer  # the lost attempt took no seat, and none is free
-            await self._again(
-                sent,
-                request,
-                lost,
-                f"Assigning the seat failed {sent} times with unknown outcomes (last: "
-                f"{lost}); no seat of {person.describe()} is in the list now, so none "
-                "was assigned by this call. Assigning again is safe.",
-                "the seats show no seat of the person",
-            )
+        step = _reconcile.assign(lambda: self._list(where, timeout), request, person)
+        return await self._call(request, CUSTOMER_SEAT.decode, timeout=timeout, reconcile=step)
 
     @traced("polar_seats.revoke_seat")
     async def revoke_seat(
-        self, seat: CustomerSeat | str | UUID, *, timeout: float | None = None
+        self,
+        seat: CustomerSeat | str | UUID,
+        *,
+        subscription_id: str | UUID | None = None,
+        order_id: str | UUID | None = None,
+        timeout: float | None = None,
     ) -> CustomerSeat:
         """Revoke a seat: its holder loses access, and the row is free for the next person.
 
         Pass the [`CustomerSeat`][polar_seats.CustomerSeat] (from ``list_seats()`` or
-        ``assign_seat()``) rather than its id: the library then knows who held the seat,
-        and after an attempt whose outcome is unknown it re-reads the row and revokes it
-        again only if it still belongs to that person (Polar hands revoked rows, same id,
-        to the next person assigned). A row now someone else's, or an id alone, raises
+        ``assign_seat()``), or its id with the ``subscription_id`` or ``order_id`` it
+        belongs to, which the seat is then looked up in first (one read; an id not
+        there raises [`SeatNotFoundError`][polar_seats.SeatNotFoundError] before anything
+        is sent). The library then knows who held the seat, and after an attempt whose
+        outcome is unknown it re-reads the row and revokes it again only if it still
+        belongs to that person (Polar hands revoked rows, same id, to the next person
+        assigned). A row now someone else's, or an id alone, raises
         [`OutcomeUnknownError`][polar_seats.OutcomeUnknownError]: nobody else is revoked.
         Revoking a revoked seat returns it unchanged.
         """
         seat_id = seat_id_of(seat)
-        known = (
-            seat
-            if isinstance(seat, CustomerSeat)
-            and seat.is_live
-            and (seat.subscription_id is None) != (seat.order_id is None)
-            else None
-        )
         credential = self._own_credential()
         path = f"{seats_path(credential)}/{seat_id}"
         request = write_request("DELETE", path, "revoke seat", None, credential)
-        sent = 0
-        while True:
-            sent += 1
-            try:
-                return await self._call(request, CUSTOMER_SEAT.decode, timeout=timeout)
-            except PolarError as error:
-                if not is_ambiguous(error):
-                    raise
-                lost = error
-            if known is None:
-                advice = (
-                    "The seat given was revoked already, with no occupant to compare: "
-                    "read list_seats() to see who holds the row now."
-                    if isinstance(seat, CustomerSeat)
-                    else "Read list_seats() and pass the CustomerSeat to revoke_seat(), "
-                    "which checks the occupant before revoking again."
+        if subscription_id is not None or order_id is not None:
+            if isinstance(seat, CustomerSeat):
+                raise InvalidArgumentError(
+                    "A CustomerSeat names its own subscription or order: pass it alone, "
+                    "or pass its id with subscription_id= or order_id=.",
+                    argument="seat, subscription_id, order_id",
                 )
-                raise OutcomeUnknownError(
-                    f"Revoking seat {seat_id} may have worked: {lost}. Polar cannot read one "
-                    "seat by id, so polar-seats cannot check who holds it now and sent "
-                    f"nothing more. {advice}",
-                    request=request,
-                ) from lost
-            where = container(known.subscription_id, known.order_id)
-            row = find_seat(await self._check(where, timeout, request, lost), seat_id)
-            if row is not None and row.status == "revoked":
-                return row
-            if row is None:
-                raise OutcomeUnknownError(
-                    f"Revoking seat {seat_id} may have worked: {lost}. The seat is no longer "
-                    "in its subscription's (or order's) list, so polar-seats sent nothing "
-                    "more; read list_seats() to see where things stand.",
-                    request=request,
-                ) from lost
-            if not same_occupant(row, known):
-                raise OutcomeUnknownError(
-                    f"Revoking seat {seat_id} may have worked: {lost}. The row now holds "
-                    "someone else (Polar hands revoked rows to the next person assigned), "
-                    "so the seat you meant was revoked, by this call or another, and "
-                    "polar-seats revoked nothing more: the new holder keeps it.",
-                    request=request,
-                ) from lost
-            await self._again(
-                sent,
-                request,
-                lost,
-                f"Revoking seat {seat_id} failed {sent} times with unknown outcomes "
-                f"(last: {lost}); the seat still holds the same person. Revoking again "
-                "is safe.",
-                "the seat still holds the same person",
-            )
+            where = container(subscription_id, order_id)
+            seat = await self._look_up(seat_id, where, request, timeout)
+        step = self._revoke_step(seat, seat_id, request, timeout)
+        return await self._call(request, CUSTOMER_SEAT.decode, timeout=timeout, reconcile=step)
+
+    async def _look_up(
+        self, seat_id: str, where: tuple[str, str], request: Request, timeout: float | None
+    ) -> CustomerSeat:
+        """The seat ``seat_id`` in the list of its subscription or order."""
+        seats = await self._list(where, timeout)
+        found = find_seat(seats, seat_id)
+        if found is not None:
+            return found
+        kind, value = where
+        raise SeatNotFoundError(
+            f"Seat {seat_id} is not among the {len(seats.seats)} seats of "
+            f"{kind.removesuffix('_id')} {value}; nothing was sent. Check the id, and that "
+            "it belongs to that subscription or order (list_seats() shows its seats).",
+            request=request,
+        )
+
+    def _revoke_step(
+        self,
+        seat: CustomerSeat | str | UUID,
+        seat_id: str,
+        request: Request,
+        timeout: float | None,
+    ) -> Reconcile[CustomerSeat]:
+        if (
+            isinstance(seat, CustomerSeat)
+            and seat.is_live
+            and (seat.subscription_id is None) != (seat.order_id is None)
+        ):
+            where = container(seat.subscription_id, seat.order_id)
+            return _reconcile.revoke(lambda: self._list(where, timeout), request, seat)
+        advice = (
+            "The seat given was revoked already, with no occupant to compare: read "
+            "list_seats() to see who holds the row now."
+            if isinstance(seat, CustomerSeat)
+            else "Pass the CustomerSeat, or the id with subscription_id= or order_id=, to "
+            "revoke_seat(), which then checks the occupant before revoking again."
+        )
+        return _reconcile.never_again(
+            request,
+            lambda lost: (
+                f"Revoking seat {seat_id} may have worked: {lost}. Polar cannot read one "
+                "seat by id, so polar-seats cannot check who holds it now and sent "
+                f"nothing more. {advice}"
+            ),
+        )
 
     @traced("polar_seats.resend_invitation")
     async def resend_invitation(
@@ -286,16 +227,15 @@ class SeatOperations(Operations):
         credential = self._own_credential()
         path = f"{seats_path(credential)}/{seat_id}/resend"
         request = write_request("POST", path, "resend invitation", None, credential)
-        return await self._once(
+        step = _reconcile.never_again(
             request,
-            CUSTOMER_SEAT.decode,
-            timeout,
             lambda error: (
                 f"Resending the invitation of seat {seat_id} may have worked: "
                 f"{error}. It was not sent again, since each resend is another email; the link "
                 "and its expiry are the same either way. Ask the invitee before resending."
             ),
         )
+        return await self._call(request, CUSTOMER_SEAT.decode, timeout=timeout, reconcile=step)
 
     @traced("polar_seats.get_claim_info")
     async def get_claim_info(
@@ -325,10 +265,8 @@ class SeatOperations(Operations):
         raises [`InvitationTokenError`][polar_seats.InvitationTokenError].
         """
         request = claim_request(check_invitation_token(invitation_token))
-        return await self._once(
+        step = _reconcile.never_again(
             request,
-            SEAT_CLAIM.decode,
-            timeout,
             lambda error: (
                 f"Claiming the seat may have worked: {error}. The invitation token "
                 "may now be spent, and the session Polar minted for it is lost with the answer; "
@@ -337,58 +275,4 @@ class SeatOperations(Operations):
                 "holder with create_customer_session() (organization token)."
             ),
         )
-
-    async def _once(
-        self,
-        request: Request,
-        decode: Callable[[bytes], T],
-        timeout: float | None,
-        explain: Callable[[PolarError], str],
-    ) -> T:
-        """Send a write that must never go twice: a lost answer is an unknown outcome."""
-        try:
-            return await self._call(request, decode, timeout=timeout)
-        except PolarError as error:
-            if not is_ambiguous(error):
-                raise
-            raise OutcomeUnknownError(explain(error), request=request) from error
-
-    async def _check(
-        self, where: tuple[str, str], timeout: float | None, request: Request, lost: PolarError
-    ) -> SeatsList:
-        """The seats, read to learn what a write whose answer was lost did."""
-        try:
-            return await self._list(where, timeout)
-        except PolarError as failed:
-            raise OutcomeUnknownError(
-                f"{request.label.capitalize()} may have worked: {lost}. Reading the seats to "
-                f"find out failed too ({failed}), so nothing more was sent; call "
-                "list_seats() once Polar answers again to see where things stand.",
-                request=request,
-            ) from failed
-
-    async def _again(
-        self, sent: int, request: Request, lost: PolarError, spent: str, why: str
-    ) -> None:
-        """Wait before sending ``request`` again, or raise ``spent`` once its sends are."""
-        if sent >= self._sends():
-            raise OutcomeUnknownError(spent, request=request) from lost
-        await self._pause(sent, request, lost, why)
-
-    def _sends(self) -> int:
-        """How many times a write may be sent in all, reconciled sends included."""
-        return 1 if self.retry is None else self.retry.max_attempts
-
-    async def _pause(self, sent: int, request: Request, lost: PolarError | None, why: str) -> None:
-        wait = 0.0 if self.retry is None else self.retry.backoff(sent)
-        logger.warning(
-            "Sending %s again in %.2f s: attempt %d's outcome was unknown (%s), and %s",
-            request.label,
-            wait,
-            sent,
-            lost,
-            why,
-        )
-        if tracing() and lost is not None:
-            retry_waited(sent, wait, lost)
-        await retry_sleep(wait)
+        return await self._call(request, SEAT_CLAIM.decode, timeout=timeout, reconcile=step)
