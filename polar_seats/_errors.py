@@ -234,7 +234,8 @@ class VersionNotFoundError(NotFoundError):
 
 class SeatNotFoundError(NotFoundError):
     """A seat id is not among the seats of the subscription or order it was looked up in
-    (``revoke_seat(seat_id, subscription_id=...)``); nothing was sent.
+    (``revoke_seat(seat_id, subscription_id=...)``, ``resend_invitation(...)`` likewise);
+    nothing was sent.
 
     Polar answers a revoke of such a seat with 404 "Seat not found", so this is that
     ``NotFoundError``, found out before the write: ``attempts`` is 0 and ``body`` is
@@ -243,8 +244,22 @@ class SeatNotFoundError(NotFoundError):
 
     attempts = 0
 
-    def __init__(self, message: str, *, request: Request | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        seat_id: str,
+        where: tuple[str, str],
+        seat_count: int,
+        request: Request | None = None,
+    ) -> None:
         super().__init__(message, status=404, headers={}, body=None, raw_body=b"", request=request)
+        self.seat_id = seat_id
+        """The id looked up."""
+        self.where = where
+        """What it was looked up in: ``("subscription_id", id)`` or ``("order_id", id)``."""
+        self.seat_count = seat_count
+        """How many seats (revoked rows too) that subscription or order has."""
 
 
 class AmbiguousExternalCustomerIdError(APIStatusError):

@@ -167,7 +167,42 @@ async def test_a_seat_id_not_in_the_list_is_not_found_before_anything_is_sent(
     assert (caught.value.status, caught.value.attempts) == (404, 0)
     assert caught.value.request is not None
     assert caught.value.request.method == "DELETE"
+    assert (caught.value.seat_id, caught.value.seat_count) == (seat.id, 0)
+    assert caught.value.where == ("subscription_id", billing.subscription_id)
     assert seats_of(server, "a@x.test") == ["pending"]
+
+
+async def test_a_seat_found_revoked_by_id_is_returned_without_a_delete(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    async with client(server, billing) as me:
+        seat = await me.assign_seat(subscription_id=billing.subscription_id, email="a@x.test")
+        await me.revoke_seat(seat)
+        first = len(server.requests)
+        again = await me.revoke_seat(seat.id, subscription_id=billing.subscription_id)
+    assert (again.id, again.status) == (seat.id, "revoked")
+    assert methods(server, first) == ["GET"]
+
+
+async def test_a_resend_by_id_is_looked_up_and_an_expired_one_refused_unsent(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    """By id and subscription the seat is read first, so an expired invitation is refused
+    before any email, as with the row; an id not there is not found; a live one is sent."""
+    async with client(server, billing) as me:
+        seat = await me.assign_seat(subscription_id=billing.subscription_id, email="a@x.test")
+        first = len(server.requests)
+        sent = await me.resend_invitation(seat.id, subscription_id=billing.subscription_id)
+        assert methods(server, first) == ["GET", "POST"]
+        assert (sent.id, sent.status) == (seat.id, "pending")
+        with pytest.raises(ps.SeatNotFoundError):
+            await me.resend_invitation(seat.id, order_id=billing.order_id)
+        row = next(row for row in server.state.seats if row.id == seat.id)
+        row.invitation_expires_at = server.clock() - 60
+        first = len(server.requests)
+        with pytest.raises(ps.InvalidArgumentError, match="expired"):
+            await me.resend_invitation(seat.id, subscription_id=billing.subscription_id)
+    assert methods(server, first) == ["GET"]
 
 
 NOT_PERMITTED = Fault.http_status(

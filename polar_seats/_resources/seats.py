@@ -140,28 +140,40 @@ class SeatOperations(Operations):
         belongs to that person (Polar hands revoked rows, same id, to the next person
         assigned). A row now someone else's, or an id alone, raises
         [`OutcomeUnknownError`][polar_seats.OutcomeUnknownError]: nobody else is revoked.
-        Revoking a revoked seat returns it unchanged.
+        Revoking a revoked seat returns it unchanged (a seat looked up by id and found
+        revoked is returned with no request sent).
         """
         seat_id = seat_id_of(seat)
         credential = self._own_credential()
         path = f"{seats_path(credential)}/{seat_id}"
         request = write_request("DELETE", path, "revoke seat", None, credential)
-        if subscription_id is not None or order_id is not None:
-            if isinstance(seat, CustomerSeat):
-                raise InvalidArgumentError(
-                    "A CustomerSeat names its own subscription or order: pass it alone, "
-                    "or pass its id with subscription_id= or order_id=.",
-                    argument="seat, subscription_id, order_id",
-                )
-            where = container(subscription_id, order_id)
-            seat = await self._look_up(seat_id, where, request, timeout)
+        given = seat
+        seat = await self._seat_named(seat, subscription_id, order_id, request, timeout)
+        if seat is not given and isinstance(seat, CustomerSeat) and seat.status == "revoked":
+            return seat  # just read: a DELETE would change nothing
         step = self._revoke_step(seat, seat_id, request, timeout)
         return await self._call(request, CUSTOMER_SEAT.decode, timeout=timeout, reconcile=step)
 
-    async def _look_up(
-        self, seat_id: str, where: tuple[str, str], request: Request, timeout: float | None
-    ) -> CustomerSeat:
-        """The seat ``seat_id`` in the list of its subscription or order."""
+    async def _seat_named(
+        self,
+        seat: CustomerSeat | str | UUID,
+        subscription_id: str | UUID | None,
+        order_id: str | UUID | None,
+        request: Request,
+        timeout: float | None,
+    ) -> CustomerSeat | str | UUID:
+        """``seat``, or with a subscription or order named, the seat of that id in its list
+        (one read), so that a write by id knows the seat as well as one given the row."""
+        if subscription_id is None and order_id is None:
+            return seat
+        if isinstance(seat, CustomerSeat):
+            raise InvalidArgumentError(
+                "A CustomerSeat names its own subscription or order: pass it alone, "
+                "or pass its id with subscription_id= or order_id=.",
+                argument="seat, subscription_id, order_id",
+            )
+        where = container(subscription_id, order_id)
+        seat_id = seat_id_of(seat)
         seats = await self._list(where, timeout)
         found = find_seat(seats, seat_id)
         if found is not None:
@@ -171,6 +183,9 @@ class SeatOperations(Operations):
             f"Seat {seat_id} is not among the {len(seats.seats)} seats of "
             f"{kind.removesuffix('_id')} {value}; nothing was sent. Check the id, and that "
             "it belongs to that subscription or order (list_seats() shows its seats).",
+            seat_id=seat_id,
+            where=where,
+            seat_count=len(seats.seats),
             request=request,
         )
 
@@ -206,7 +221,12 @@ class SeatOperations(Operations):
 
     @traced("polar_seats.resend_invitation")
     async def resend_invitation(
-        self, seat: CustomerSeat | str | UUID, *, timeout: float | None = None
+        self,
+        seat: CustomerSeat | str | UUID,
+        *,
+        subscription_id: str | UUID | None = None,
+        order_id: str | UUID | None = None,
+        timeout: float | None = None,
     ) -> CustomerSeat:
         """Email a pending seat's invitation again: the same link, with the same expiry.
 
@@ -214,9 +234,17 @@ class SeatOperations(Operations):
         is unknown raises [`OutcomeUnknownError`][polar_seats.OutcomeUnknownError]. An
         expired invitation stays expired at Polar, so a seat whose invitation has expired
         raises [`InvalidArgumentError`][polar_seats.InvalidArgumentError] before any
-        request: revoke it and assign it again.
+        request: revoke it and assign it again. Pass the
+        [`CustomerSeat`][polar_seats.CustomerSeat], or its id with the ``subscription_id``
+        or ``order_id`` it belongs to so that it is looked up first (one read, which
+        checks the expiry; an id not there raises
+        [`SeatNotFoundError`][polar_seats.SeatNotFoundError]); an id alone is sent as is.
         """
         seat_id = seat_id_of(seat)
+        credential = self._own_credential()
+        path = f"{seats_path(credential)}/{seat_id}/resend"
+        request = write_request("POST", path, "resend invitation", None, credential)
+        seat = await self._seat_named(seat, subscription_id, order_id, request, timeout)
         if isinstance(seat, CustomerSeat) and expired(seat):
             raise InvalidArgumentError(
                 f"The invitation of seat {seat_id} expired at "
@@ -224,9 +252,6 @@ class SeatOperations(Operations):
                 "Revoke the seat and assign it again for a new invitation.",
                 argument="seat",
             )
-        credential = self._own_credential()
-        path = f"{seats_path(credential)}/{seat_id}/resend"
-        request = write_request("POST", path, "resend invitation", None, credential)
         step = _reconcile.never_again(
             request,
             lambda error: (

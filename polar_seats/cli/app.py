@@ -23,6 +23,7 @@ from .. import (
     RateLimitError,
     SeatAlreadyAssignedError,
     SeatNotAvailableError,
+    SeatNotFoundError,
     VersionNotFoundError,
     versions,
 )
@@ -50,6 +51,7 @@ _EXITS: tuple[tuple[type[Exception], int], ...] = (
     (InvitationTokenError, base.EXIT_INVITATION),
     (seats.InvitationExpired, base.EXIT_INVITATION),
     (seats.SeatMissing, base.EXIT_NOT_FOUND),
+    (SeatNotFoundError, base.EXIT_NOT_FOUND),
     (OutcomeUnknownError, base.EXIT_OUTCOME_UNKNOWN),
     (AmbiguousExternalCustomerIdError, base.EXIT_AMBIGUOUS_CUSTOMER),
     (VersionRefused, base.EXIT_VERSION),

@@ -33,6 +33,7 @@ from .. import (
     PolarError,
     RequestValidationError,
     SeatClaimInfo,
+    SeatNotFoundError,
     SeatsList,
 )
 from .._protocol import Auth, token_kind
@@ -41,7 +42,6 @@ from .._resources._seat_rules import (
     check_invitation_token,
     check_metadata,
     container,
-    find_seat,
     seat_id_of,
 )
 from .base import (
@@ -579,52 +579,26 @@ async def run_assign(args: argparse.Namespace, out: TextIO, err: TextIO) -> None
 
 
 async def run_revoke(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
-    """``polar-seats seats revoke``."""
+    """``polar-seats seats revoke``: the library looks the seat up in its subscription or
+    order, so that a lost answer is reconciled against the seat's holder."""
     async with _seats_client(args, err) as (client, _):
-        seat = await _lookup(client, args)
-        if seat.status != "revoked":  # revoking a revoked seat would change nothing
-            seat = await client.revoke_seat(seat)
+        seat = await client.revoke_seat(args.seat_id, **_container(args))
     _print_one(args, _row(seat, _fields(args)), out)
 
 
 async def run_resend(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
-    """``polar-seats seats resend``."""
+    """``polar-seats seats resend``: looked up first, so an expired invitation is refused
+    before any email."""
     async with _seats_client(args, err) as (client, _):
-        seat = await _lookup(client, args)
         try:
-            seat = await client.resend_invitation(seat)
+            seat = await client.resend_invitation(args.seat_id, **_container(args))
         except InvalidArgumentError as exc:  # the invitation expired: refused before sending
             kind, value = next(iter(_container(args).items()))
             raise InvitationExpired(
-                f"{exc} On the command line: `polar-seats seats revoke {seat.id} "
+                f"{exc} On the command line: `polar-seats seats revoke {args.seat_id} "
                 f"{option_name(kind)} {value}`, then `polar-seats seats assign`."
             ) from None
     _print_one(args, _row(seat, _fields(args)), out)
-
-
-async def _lookup(client: AsyncClient, args: argparse.Namespace) -> CustomerSeat:
-    """The seat SEAT_ID names, from the list of its subscription or order, so that the
-    library knows who holds it before it writes."""
-    # Issue #19: the library's revoke_seat(seat_id, subscription_id=...) looks the seat up
-    # itself; revoke then needs none of this.
-    where = _container(args)
-    seats = await client.list_seats(**where)
-    seat = find_seat(seats, args.seat_id)
-    if seat is not None:
-        return seat
-    kind, value = next(iter(where.items()))
-    noun = kind.removesuffix("_id")
-    rows = len(seats.seats)
-    if rows == 0:
-        raise SeatMissing(
-            f"Seat {args.seat_id} is not a seat of {noun} {value}, which has none assigned; "
-            "nothing was sent."
-        )
-    raise SeatMissing(
-        f"Seat {args.seat_id} is not among the {rows} seat{'s' * (rows != 1)} of {noun} "
-        f"{value}; nothing was sent. `polar-seats seats list {option_name(kind)} {value}` lists "
-        "them."
-    )
 
 
 async def run_claim_info(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
@@ -781,7 +755,24 @@ def explain(exc: PolarError, args: argparse.Namespace) -> str | None:
         return f"Polar refused to {doing} ({said(exc)})." + (f" {advice}" if advice else "")
     if isinstance(exc, OutcomeUnknownError):
         return f"{exc} On the command line: {_after_lost(request.label, args)}"
+    if isinstance(exc, SeatNotFoundError):
+        return _seat_not_found(exc)
     return None
+
+
+def _seat_not_found(exc: SeatNotFoundError) -> str:
+    kind, value = exc.where
+    noun = kind.removesuffix("_id")
+    if exc.seat_count == 0:
+        return (
+            f"Seat {exc.seat_id} is not a seat of {noun} {value}, which has none assigned; "
+            "nothing was sent."
+        )
+    rows = f"{exc.seat_count} seat{'s' * (exc.seat_count != 1)}"
+    return (
+        f"Seat {exc.seat_id} is not among the {rows} of {noun} {value}; nothing was sent. "
+        f"`polar-seats seats list {option_name(kind)} {value}` lists them."
+    )
 
 
 _FILLED: Mapping[str, str] = {
