@@ -71,6 +71,18 @@ async def test_short_page_does_not_end_the_walk() -> None:
     assert requested == [1, 2, 3]
 
 
+async def test_a_page_of_rows_already_yielded_does_not_end_the_walk() -> None:
+    """Page 2 holds only rows page 1 gave (they moved): the walk reads on to page 3."""
+    subs = make_subscriptions(5)
+    pages = {1: subs[:3], 2: subs[:3], 3: subs[3:]}
+
+    async def fetch(number: int) -> ps.Page:
+        return decode_page(page_body(pages[number], total=9, max_page=3), page=number)
+
+    walk_all = SubscriptionIterator(fetch, start_page=1, limit=3, max_items=None, concurrency=2)
+    assert [sub.id async for sub in walk_all] == [s["id"] for s in subs]
+
+
 async def test_start_page_skips_earlier_pages() -> None:
     """start_page begins the walk there."""
     async with FakePolarServer(count=25) as server:
