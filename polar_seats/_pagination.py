@@ -269,7 +269,7 @@ class _Pages(Generic[T]):
             ahead = self._ahead
             page = await ahead.popleft() if ahead else await fetch(number)
         fresh = walk.take(page)
-        if fresh is None:
+        if fresh is None or self._over:  # over: another task closed the walk meanwhile
             return None
         self._max_page = max_page = min(page.pagination.max_page, self._last)
         if self._concurrency > 1:
@@ -287,10 +287,11 @@ class _Pages(Generic[T]):
 
     async def close(self) -> None:
         """End the walk: cancel the pages ahead and wait until they have let go."""
-        if not self._over:
-            await self._end(None)
+        await self._end(None)
 
     async def _end(self, error: BaseException | None) -> None:
+        if self._over:
+            return
         self._over = True
         ahead = list(self._ahead)
         self._ahead.clear()

@@ -198,6 +198,30 @@ async def test_a_second_task_reading_the_same_walk_is_told_what_to_do(by_pages: 
         assert len(server.requests) == 1
 
 
+async def test_a_walk_closed_by_another_task_ends_its_reader_loop() -> None:
+    """aclose() from a second task while the first awaits page 1: the first task's loop
+    ends with no item, and no page is fetched ahead."""
+    async with FakePolarServer(count=30) as server, client_for(server) as client:
+        release = asyncio.Event()
+
+        async def hold(_: object) -> None:
+            await release.wait()
+
+        server.on_request = hold
+        walk = client.iter_claimed_subscriptions(limit=10)
+        reader = asyncio.ensure_future(_read_all(walk))
+        await until(lambda: server.in_flight == 1)
+        await walk.aclose()
+        release.set()
+        assert await reader == []
+        await quiet(server)
+        assert len(server.requests) == 1
+
+
+async def _read_all(walk: ps.SubscriptionIterator) -> list[str]:
+    return [sub.id async for sub in walk]
+
+
 async def test_max_items_limits_what_is_fetched_ahead() -> None:
     """Asking for 15 items at limit 10 fetches two pages, not eight."""
     async with FakePolarServer(count=200) as server, client_for(server) as client:
