@@ -11,10 +11,10 @@ while a walk runs. A walk therefore:
   server that keeps raising it cannot hold a worker forever.
 
 The first page is fetched alone. From then on each page handed over starts the pages after
-it, and how far ahead grows as the caller keeps reading: 1 page ahead with the first page,
-then 2, 4, 8... up to ``concurrency``, so a caller that stops early has cost a page or two
-and a long walk reaches full depth by its fifth page. Items still come strictly in page
-order. An error on page k surfaces after the items of the pages before it; an error,
+it, and each time the caller comes back for the next page the walk reaches twice as far
+ahead, at once: 1 page ahead with the first page, then 2, 4, 8... up to ``concurrency``.
+A caller that stops early has cost a page or two, and a long walk is at full depth from
+its fourth page. Items still come strictly in page order. An error on page k surfaces after the items of the pages before it; an error,
 ``aclose()``, a cancellation or the walk being dropped (a bare ``break``) cancels the pages
 fetched ahead.
 """
@@ -266,24 +266,31 @@ class _Pages(Generic[T]):
             page = await fetch(number)
             self._last = page_cap(page.pagination.max_page)
         else:
+            if self._concurrency > 1:
+                # The caller came back for more: reach twice as far ahead, from now on
+                # rather than once this page has come.
+                self._depth = min(2 * self._depth, self._concurrency)
+                self._fetch_ahead(number - 1)
             ahead = self._ahead
             page = await ahead.popleft() if ahead else await fetch(number)
         fresh = walk.take(page)
         if fresh is None or self._over:  # over: another task closed the walk meanwhile
             return None
-        self._max_page = max_page = min(page.pagination.max_page, self._last)
+        self._max_page = min(page.pagination.max_page, self._last)
         if self._concurrency > 1:
             # Start the next pages before handing this one over, so the fetching overlaps
-            # with the caller's work on it; each page the caller comes back for doubles
-            # how far ahead the walk reaches.
-            ahead = self._ahead
-            horizon = min(max_page, number + walk.pages_needed(self._limit))
-            scheduled = number + len(ahead)
-            while len(ahead) < self._depth and scheduled < horizon:
-                scheduled += 1
-                ahead.append(asyncio.ensure_future(fetch(scheduled)))
-            self._depth = min(2 * self._depth, self._concurrency)
+            # with the caller's work on it.
+            self._fetch_ahead(number)
         return fresh
+
+    def _fetch_ahead(self, number: int) -> None:
+        """Have the pages after page ``number`` fetched in tasks, ``_depth`` of them."""
+        ahead = self._ahead
+        horizon = min(self._max_page, number + self._walk.pages_needed(self._limit))
+        scheduled = number + len(ahead)
+        while len(ahead) < self._depth and scheduled < horizon:
+            scheduled += 1
+            ahead.append(asyncio.ensure_future(self._fetch(scheduled)))
 
     async def close(self) -> None:
         """End the walk: cancel the pages ahead and wait until they have let go."""
