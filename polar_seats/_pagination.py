@@ -14,9 +14,9 @@ The first page is fetched alone. From then on each page handed over starts the p
 it, and each time the caller comes back for the next page the walk reaches twice as far
 ahead, at once: 1 page ahead with the first page, then 2, 4, 8... up to ``concurrency``.
 A caller that stops early has cost a page or two, and a long walk is at full depth from
-its fourth page. Items still come strictly in page order. An error on page k surfaces after the items of the pages before it; an error,
-``aclose()``, a cancellation or the walk being dropped (a bare ``break``) cancels the pages
-fetched ahead.
+its fourth page. Items still come strictly in page order. An error on page k surfaces
+after the items of the pages before it; an error, ``aclose()``, a cancellation or the walk
+being dropped (a bare ``break``) cancels the pages fetched ahead.
 """
 
 from __future__ import annotations
