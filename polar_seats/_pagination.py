@@ -219,7 +219,8 @@ class _Pages(Generic[T]):
         self._walk: _Walk[T] = _Walk(max_items)
         self._ahead: collections.deque[asyncio.Task[Page[T]]] = collections.deque()
         self._depth = 1
-        """How many pages to hold ahead of the caller once the next page is handed over."""
+        """How many pages to fetch past the last page handed over; it doubles each time the
+        caller asks for the next page, up to ``concurrency``."""
         self._number = start_page - 1
         """The last page handed over."""
         self._max_page = start_page
