@@ -1,0 +1,338 @@
+"""The synchronous Client over HTTP against the fake, which answers from a thread of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import types
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import polar_seats as ps
+from polar_seats.testing import (
+    DEFAULT_ORGANIZATION_TOKEN,
+    FakePolarServer,
+    Fault,
+    FaultPlan,
+    serve_in_thread,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+MINT_PATH = "/v1/customer-sessions/"
+
+
+@pytest.fixture
+def server() -> Iterator[FakePolarServer]:
+    """A fake with 250 subscriptions, in a thread."""
+    with serve_in_thread(FakePolarServer(count=250)) as fake:
+        yield fake
+
+
+def client_of(server: FakePolarServer, **options: Any) -> ps.Client:
+    options.setdefault("rate_limit", None)
+    return ps.Client(server.token, base_url=server.url, **options)
+
+
+def wait_until(condition: Callable[[], bool], within: float = 10.0) -> None:
+    """Poll ``condition`` until it holds or ``within`` seconds pass; the caller asserts."""
+    for _ in range(round(within / 0.005)):
+        if condition():
+            return
+        time.sleep(0.005)
+
+
+def test_operations_return_what_the_async_client_returns(server: FakePolarServer) -> None:
+    """A page, a walk, its pages and a raw request, as plain calls."""
+    with client_of(server) as client:
+        page = client.list_claimed_subscriptions(limit=5)
+        walked = [sub.id for sub in client.iter_claimed_subscriptions(limit=20)]
+        pages = client.iter_claimed_subscriptions(limit=50).pages()
+        paged = [sub.id for page_of_50 in pages for sub in page_of_50.items]
+        raw = client.request("GET", "/v1/customer-portal/seats/subscriptions")
+    assert [sub.id for sub in page.items] == [s["id"] for s in server.subscriptions[:5]]
+    assert walked == paged == [s["id"] for s in server.subscriptions]
+    assert raw["pagination"]["total_count"] == 250
+    assert client.closed
+
+
+def test_errors_are_the_async_clients(server: FakePolarServer) -> None:
+    """A bad argument is refused before a request; Polar's refusal raises its error."""
+    with client_of(server) as client:
+        with pytest.raises(ps.InvalidArgumentError, match="limit"):
+            client.list_claimed_subscriptions(limit=0)
+        with pytest.raises(ps.InvalidArgumentError, match="token"):
+            client.with_token("")
+        with pytest.raises(ps.AuthenticationError):
+            client.with_token("polar_cst_unknown").list_claimed_subscriptions()
+    assert len(server.requests) == 1
+
+
+def test_a_session_is_refused_with_a_sentence() -> None:
+    """Client(session=...) says why and what to pass instead."""
+    with pytest.raises(TypeError, match="belongs to one event loop"):
+        ps.Client("polar_cst_x", session=object())  # type: ignore[arg-type]
+
+
+def test_closed_client_refuses_calls_and_repr_says_so(server: FakePolarServer) -> None:
+    """After close(), a call raises ClientClosedError; close() twice is fine."""
+    client = client_of(server)
+    view = client.with_token(server.token)
+    assert repr(client) == f"<Client {server.url} opened>"
+    client.close()
+    client.close()
+    view.close()
+    assert repr(view) == f"<Client view {server.url} closed>"
+    with pytest.raises(ps.ClientClosedError, match="create a new one"):
+        view.list_claimed_subscriptions()
+    assert server.requests == []
+
+
+def test_threads_share_one_client_and_mint_once_per_customer(server: FakePolarServer) -> None:
+    """20 threads, 5 customers: every item once per walk, one session minted per customer."""
+    for number in range(5):
+        server.add_customer(external_id=f"user-{number}", subscriptions=30)
+    results: dict[int, list[str]] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(20)
+    client = ps.Client(
+        organization_token=DEFAULT_ORGANIZATION_TOKEN, base_url=server.url, rate_limit=None
+    )
+
+    def work(number: int) -> None:
+        try:
+            me = client.for_customer(external_customer_id=f"user-{number % 5}")
+            start.wait()
+            results[number] = [sub.id for sub in me.iter_claimed_subscriptions(limit=7)]
+        except BaseException as error:  # pragma: no cover - reported by the assertion
+            errors.append(error)
+
+    with client:
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert all(len(ids) == len(set(ids)) == 30 for ids in results.values())
+    assert len(results) == 20
+    assert server.sessions_minted() == 5
+    assert len([r for r in server.requests if r.path == MINT_PATH]) == 5
+
+
+def test_a_call_from_a_coroutine_is_refused(server: FakePolarServer) -> None:
+    """A blocking call inside a running loop raises EventLoopError naming AsyncClient."""
+
+    async def inside() -> None:
+        client.list_claimed_subscriptions()
+
+    with client_of(server) as client, pytest.raises(ps.EventLoopError, match="AsyncClient"):
+        asyncio.run(inside())
+    assert server.requests == []
+
+
+def test_a_call_from_the_clients_own_thread_is_refused(server: FakePolarServer) -> None:
+    """An on_retry hook calling back into the client gets EventLoopError, not a deadlock."""
+    refused: list[BaseException] = []
+
+    def on_retry(event: ps.RetryEvent) -> None:
+        try:
+            client.list_claimed_subscriptions()
+        except ps.EventLoopError as error:
+            refused.append(error)
+
+    server.faults = FaultPlan(pages={1: [Fault.server_error(503)]})
+    retry = ps.RetryPolicy(on_retry=on_retry)
+    with client_of(server, retry=retry) as client:
+        page = client.list_claimed_subscriptions()
+        with pytest.raises(ps.EventLoopError, match="own event loop"):
+            client._engine.run(_close_from(client))
+    assert page.pagination.total_count == 250
+    assert len(refused) == 1
+    assert "own event loop's thread" in str(refused[0])
+
+
+async def _close_from(client: ps.Client) -> None:
+    client.close()
+
+
+def test_a_notebook_cell_may_call_it(
+    server: FakePolarServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In an IPython kernel's main thread, a call from the running loop is allowed."""
+    kernel = types.SimpleNamespace(kernel=object())
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: kernel))
+
+    async def cell() -> int:
+        return client.list_claimed_subscriptions().pagination.total_count
+
+    with client_of(server) as client:
+        assert asyncio.run(cell()) == 250
+
+
+def test_a_walk_left_after_one_item_sends_one_request(server: FakePolarServer) -> None:
+    """A bare break costs the first page only, with the default prefetch of 8."""
+    with client_of(server) as client:
+        for _ in client.iter_claimed_subscriptions(limit=10):
+            break
+        for _ in client.iter_claimed_subscriptions(limit=10).pages():
+            break
+        client.list_claimed_subscriptions()  # runs after any cleanup the breaks posted
+    assert [r.query["page"] for r in server.requests[:2]] == ["1", "1"]
+    assert len(server.requests) == 3
+
+
+def test_a_walk_prefetches_from_the_second_page(server: FakePolarServer) -> None:
+    """Slow pages are fetched several at once, and items still come in page order."""
+    server.faults = FaultPlan(rate=1.0, choices=[Fault.slow_body(0.05)])
+    with client_of(server, concurrency=4) as client:
+        ids = [sub.id for sub in client.iter_claimed_subscriptions(limit=25)]
+    assert ids == [s["id"] for s in server.subscriptions]
+    assert server.peak_in_flight == 4
+
+
+def test_closing_a_walk_cancels_the_pages_ahead(server: FakePolarServer) -> None:
+    """close() on a half-read walk ends the stalled pages fetched ahead."""
+    server.faults = FaultPlan(pages={page: [Fault.stall(30.0)] for page in range(3, 26)})
+    with client_of(server, concurrency=4) as client:
+        with client.iter_claimed_subscriptions(limit=10) as walk:
+            ids = [next(walk).id for _ in range(11)]  # into page 2: pages 3-6 are fetched
+            wait_until(lambda: server.in_flight == 4)
+            assert server.in_flight == 4
+        wait_until(lambda: server.in_flight == 0)
+        assert server.in_flight == 0
+        with pytest.raises(RuntimeError, match="already started"):
+            walk.pages()
+    assert ids == [s["id"] for s in server.subscriptions[:11]]
+
+
+def test_a_timeout_ends_the_request(server: FakePolarServer) -> None:
+    """A call's timeout raises PolarTimeoutError and leaves nothing running at the server."""
+    server.faults = FaultPlan(pages={1: [Fault.stall(30.0)]})
+    with client_of(server, retry=None) as client:
+        with pytest.raises(ps.PolarTimeoutError):
+            client.list_claimed_subscriptions(timeout=0.2)
+        wait_until(lambda: server.in_flight == 0)
+        assert server.in_flight == 0
+
+
+def test_ctrl_c_cancels_the_request_in_flight(server: FakePolarServer) -> None:
+    """KeyboardInterrupt while waiting cancels the call's task and its request."""
+    server.faults = FaultPlan(pages={1: [Fault.stall(30.0)]})
+
+    def interrupt() -> None:
+        wait_until(lambda: server.in_flight == 1)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    with client_of(server, retry=None) as client:
+        threading.Thread(target=interrupt).start()
+        with pytest.raises(KeyboardInterrupt):
+            client.list_claimed_subscriptions()
+        wait_until(lambda: server.in_flight == 0)
+        assert server.in_flight == 0
+        assert client.list_claimed_subscriptions(page=2).pagination.total_count == 250
+
+
+def test_close_while_calls_are_in_flight(server: FakePolarServer) -> None:
+    """Threads waiting on stalled calls get ClientClosedError; nothing is left running."""
+    server.faults = FaultPlan(rate=1.0, choices=[Fault.stall(30.0)])
+    client = client_of(server, retry=None)
+    raised: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.list_claimed_subscriptions()
+        except ps.PolarError as error:
+            raised.append(error)
+
+    threads = [threading.Thread(target=call) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: server.in_flight == 3)
+    client.close()
+    for thread in threads:
+        thread.join()
+    assert [type(error) for error in raised] == [ps.ClientClosedError] * 3
+    assert "closed while the call was running" in str(raised[0])
+    wait_until(lambda: server.in_flight == 0)
+    assert server.in_flight == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork() is POSIX's")
+def test_a_forked_child_gets_its_own_loop_and_the_parent_keeps_working(
+    server: FakePolarServer,
+) -> None:
+    """Parent and child both call the client after a fork; neither stalls."""
+    with client_of(server, timeout=10.0) as client:
+        before = client.list_claimed_subscriptions(limit=3)
+        reader, writer = os.pipe()
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child's result goes through the pipe
+            status = 1
+            try:
+                page = client.list_claimed_subscriptions(limit=4)
+                total = sum(1 for _ in client.iter_claimed_subscriptions(limit=100))
+                os.write(writer, f"{len(page.items)} {total}".encode())
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(writer)
+        _, status = os.waitpid(child, 0)
+        with os.fdopen(reader) as answer:
+            said = answer.read()
+        after = client.list_claimed_subscriptions(limit=5)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert said == "4 250"
+    assert [len(before.items), len(after.items)] == [3, 5]
+
+
+def test_interpreter_exit_without_close_is_quiet(server: FakePolarServer) -> None:
+    """A script that never closes its Client, nor a walk it left, exits with no warnings."""
+    script = textwrap.dedent(
+        f"""
+        import polar_seats as ps
+
+        client = ps.Client({server.token!r}, base_url={server.url!r})
+        client.list_claimed_subscriptions()
+        walk = client.iter_claimed_subscriptions(limit=10)
+        next(walk)
+        print("done")
+        """
+    )
+    run = subprocess.run(
+        [sys.executable, "-W", "default", "-X", "dev", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (run.returncode, run.stdout, run.stderr) == (0, "done\n", "")
+
+
+def test_the_testing_kits_fixtures(
+    polar_fake_server_thread: FakePolarServer, polar_sync_client: ps.Client
+) -> None:
+    """The sync fixtures: the fake in a thread, and a Client of it."""
+    assert polar_sync_client.base_url == polar_fake_server_thread.url
+    page = polar_sync_client.list_claimed_subscriptions()
+    assert page.pagination.total_count == 25
+
+
+def test_the_generated_client_is_fresh() -> None:
+    """polar_seats/_sync_client.py is what scripts/generate_sync.py writes today."""
+    pytest.importorskip("ruff")
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "generate_sync.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
