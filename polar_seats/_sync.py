@@ -228,12 +228,11 @@ class _Engine:
                 return
             self._closed = True
             runtime = self._holder.runtime
-            if runtime is None and self._client is not None:
-                # Never used: its runtime still closes what the async client opened
-                # (a Redis store's connections, say).
-                runtime = self._holder.runtime = _Runtime(self._client)
-        if runtime is not None:
-            runtime.stop()
+            if runtime is None:
+                # Never used: a runtime still closes what the async client opened (a
+                # Redis store's connections, say).
+                runtime = self._holder.runtime = _Runtime(self.client())
+        runtime.stop()
 
     def forget_after_fork(self) -> None:
         """In a forked child: keep what was inherited untouched, and start afresh."""
@@ -257,7 +256,7 @@ def _after_fork_in_child() -> None:
         engine.forget_after_fork()
 
 
-if hasattr(os, "register_at_fork"):
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX has it, Windows no fork
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import gc
 import os
 import signal
 import subprocess
@@ -270,7 +272,8 @@ def test_close_while_calls_are_in_flight(server: FakePolarServer) -> None:
 def test_a_forked_child_gets_its_own_loop_and_the_parent_keeps_working(
     server: FakePolarServer,
 ) -> None:
-    """Parent and child both call the client after a fork; neither stalls."""
+    """Parent and child both call the client after a fork; neither stalls, and the child
+    closing its client leaves the parent's sockets registered with their shared epoll."""
     with client_of(server, timeout=10.0) as client:
         before = client.list_claimed_subscriptions(limit=3)
         reader, writer = os.pipe()
@@ -280,6 +283,8 @@ def test_a_forked_child_gets_its_own_loop_and_the_parent_keeps_working(
             try:
                 page = client.list_claimed_subscriptions(limit=4)
                 total = sum(1 for _ in client.iter_claimed_subscriptions(limit=100))
+                client.close()  # the child's own loop; what it inherited stays untouched
+                gc.collect()
                 os.write(writer, f"{len(page.items)} {total}".encode())
                 status = 0
             finally:
@@ -336,3 +341,139 @@ def test_the_generated_client_is_fresh() -> None:
         check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_seat_lifecycle_through_plain_calls(server: FakePolarServer) -> None:
+    """Mint, introspect, assign, list, resend, claim info, claim and revoke, as the async
+    client does them."""
+    billing = server.add_billing_customer(seats=2)
+    with ps.Client(
+        organization_token=DEFAULT_ORGANIZATION_TOKEN, base_url=server.url, rate_limit=None
+    ) as org:
+        minted = org.create_customer_session(customer_id=billing.customer.id)
+        info = org.with_token(minted.token).introspect_session()
+        seat = org.assign_seat(subscription_id=billing.subscription_id, email="ada@x.test")
+        listed = org.list_seats(subscription_id=billing.subscription_id)
+        org.resend_invitation(seat)
+        token = server.outbox[-1].token
+        claim_info = org.get_claim_info(token)
+        claimed = org.claim_seat(token)
+        revoked = org.revoke_seat(claimed.seat)
+    assert info.expires_at == minted.expires_at
+    assert [s.id for s in listed.seats] == [seat.id]
+    assert claim_info.customer_email == "ada@x.test"
+    assert revoked.status == ps.SeatStatus.REVOKED
+
+
+def test_settings_read_through_to_the_async_client(server: FakePolarServer) -> None:
+    """The properties are AsyncClient's, for the client and for a view of a view."""
+    with client_of(server, concurrency=3, timeout=7.0, rate_limit=100) as client:
+        view = client.with_token(server.token).with_token(server.token)
+        assert (view.server, view.concurrency, view.timeout.total) == ("production", 3, 7.0)
+        assert view.retry == ps.RetryPolicy()
+        assert view.polar_version == client.polar_version
+        assert view.max_body_size == client.max_body_size
+        assert view.rate_limit == ps.RateLimit(100)
+        assert view.list_claimed_subscriptions().pagination.total_count == 250
+
+
+def test_a_client_never_used_closes_cleanly() -> None:
+    """close() with no call made ends a loop started only to close it."""
+    client = ps.Client("polar_cst_x", base_url="http://127.0.0.1:9")
+    client.close()
+    assert client.closed
+
+
+def test_a_walk_after_close_ends_quietly(server: FakePolarServer) -> None:
+    """A walk left open past the client's close() is dropped without a warning."""
+    client = client_of(server)
+    walk = client.iter_claimed_subscriptions(limit=10)
+    next(walk)
+    client.close()
+    del walk
+    gc.collect()
+    walk = client.iter_claimed_subscriptions(limit=10)
+    walk.close()  # never started: nothing to do
+    with pytest.raises(ps.ClientClosedError):
+        next(walk)
+
+
+def test_a_walk_read_to_its_end_stays_ended(server: FakePolarServer) -> None:
+    """After the last page, next() raises StopIteration again; pages() then is refused."""
+    with client_of(server) as client:
+        walk = client.iter_claimed_subscriptions(limit=100, max_items=150)
+        assert len(list(walk)) == 150
+        with pytest.raises(StopIteration):
+            next(walk)
+        walk.close()
+        with pytest.raises(RuntimeError, match="already started"):
+            walk.pages()
+        paged = client.iter_claimed_subscriptions(limit=100)
+        pages = paged.pages()
+        next(pages)
+        with pytest.raises(RuntimeError, match="a page at a time"):
+            next(paged)
+    assert len(server.requests) == 3
+
+
+def test_a_call_from_a_coroutine_of_another_thread_is_refused_in_a_notebook_too(
+    server: FakePolarServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the kernel's main thread may block: a loop in another thread is the user's."""
+    kernel = types.SimpleNamespace(kernel=object())
+    monkeypatch.setitem(sys.modules, "IPython", types.SimpleNamespace(get_ipython=lambda: kernel))
+    refused: list[BaseException] = []
+
+    async def inside() -> None:
+        with pytest.raises(ps.EventLoopError) as caught:
+            client.list_claimed_subscriptions()
+        refused.append(caught.value)
+
+    with client_of(server) as client:
+        thread = threading.Thread(target=asyncio.run, args=(inside(),))
+        thread.start()
+        thread.join()
+    assert len(refused) == 1
+
+
+def test_a_cancelled_call_stays_a_cancellation(server: FakePolarServer) -> None:
+    """A call whose task is cancelled while the client is open raises CancelledError."""
+
+    async def cancelled() -> None:
+        raise asyncio.CancelledError
+
+    with client_of(server) as client, pytest.raises(concurrent.futures.CancelledError):
+        client._run(cancelled())
+
+
+def test_after_a_fork_the_engine_starts_afresh(server: FakePolarServer) -> None:
+    """What a forked child does, in this process: a new loop and AsyncClient on first use,
+    the old ones kept untouched (stopped here by the test, as the child never does)."""
+    from polar_seats import _sync
+
+    never_used = client_of(server)
+    with client_of(server) as client:
+        view = client.with_token(server.token)
+        client.list_claimed_subscriptions()
+        first = client._engine.thread
+        old = view._target()
+        _sync._after_fork_in_child()
+        try:
+            assert view.list_claimed_subscriptions().pagination.total_count == 250
+            assert view._target() is not old
+            assert client._engine.thread is not first
+        finally:
+            for holder, _ in _sync._inherited:  # type: ignore[misc]
+                holder.runtime.stop()  # type: ignore[attr-defined]
+                holder.runtime.stop()  # type: ignore[attr-defined]  # stopped already
+            _sync._inherited.clear()
+    never_used.close()
+
+
+def test_a_client_dropped_unused_is_collected_quietly() -> None:
+    """A Client never used nor closed is collected with no thread to stop, no warning."""
+    client = ps.Client("polar_cst_x", base_url="http://127.0.0.1:9")
+    finalizer = client._engine._finalizer
+    del client
+    gc.collect()
+    assert not finalizer.alive
