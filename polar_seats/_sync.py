@@ -30,7 +30,7 @@ The rules, in one place:
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
+import contextlib
 import os
 import sys
 import threading
@@ -122,6 +122,47 @@ class _Runtime:
             self.thread.join()
 
 
+class _Call(Generic[T]):
+    """One call: its coroutine becomes a task on the loop, and the calling thread waits
+    on a lock that the task's end releases (lighter than a concurrent Future)."""
+
+    __slots__ = ("_cancelled", "_coroutine", "_done", "_task")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, T]) -> None:
+        self._coroutine = coroutine
+        self._done = threading.Lock()
+        self._done.acquire()
+        self._task: asyncio.Task[T] | None = None
+        self._cancelled = False
+
+    def start(self) -> None:
+        """On the loop: run the coroutine as a task, in the caller's context (which
+        ``call_soon_threadsafe`` copied: its OpenTelemetry span, say)."""
+        if self._cancelled:
+            self._coroutine.close()
+            self._done.release()
+            return
+        self._task = asyncio.get_running_loop().create_task(self._coroutine)
+        self._task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[T]) -> None:
+        self._done.release()
+
+    def cancel(self) -> None:
+        """On the loop: cancel the task, or the start still to come."""
+        self._cancelled = True
+        if self._task is not None:
+            self._task.cancel()
+
+    def wait(self) -> None:
+        self._done.acquire()
+
+    def result(self) -> T:
+        if self._task is None:
+            raise asyncio.CancelledError
+        return self._task.result()
+
+
 class _Holder:
     """The runtime of an engine, where its finalizer can reach it without the engine."""
 
@@ -177,39 +218,43 @@ class _Engine:
         if not _in_notebook():
             raise EventLoopError(IN_EVENT_LOOP)
 
-    def submit(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-        """Start ``coroutine`` on the loop, starting the loop first if need be."""
-        with self._lock:
-            # Under the lock, so that nothing is submitted once close() has begun: a
-            # coroutine submitted after the loop stopped would never run.
-            if self._closed:
-                coroutine.close()
-                raise ClientClosedError(CLOSED)
-            runtime = self._holder.runtime
-            if runtime is None:
-                runtime = self._holder.runtime = _Runtime(self.client())
-            return asyncio.run_coroutine_threadsafe(coroutine, runtime.loop)
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        # Called under the lock, so that nothing is submitted once close() has begun: a
+        # coroutine submitted after the loop stopped would never run.
+        if self._closed:
+            raise ClientClosedError(CLOSED)
+        runtime = self._holder.runtime
+        if runtime is None:
+            runtime = self._holder.runtime = _Runtime(self.client())
+        return runtime.loop
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` on the loop and wait for its result."""
+        call = _Call(coroutine)
         try:
             self.check_caller()
-        except EventLoopError:
+            with self._lock:
+                loop = self._loop()
+                loop.call_soon_threadsafe(call.start)
+        except BaseException:
             coroutine.close()
             raise
-        future = self.submit(coroutine)
         try:
-            return future.result()
-        except concurrent.futures.CancelledError:
+            call.wait()
+        except BaseException:
+            # Interrupted (KeyboardInterrupt): the task, and its request, end too.
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(call.cancel)
+            raise
+        try:
+            return call.result()
+        except asyncio.CancelledError:
             if self._closed:
                 raise ClientClosedError(
                     "This Client was closed while the call was running; create a new one "
                     "to send more requests."
                 ) from None
             raise
-        finally:
-            # Interrupted (KeyboardInterrupt): the task, and its request, end too.
-            future.cancel()
 
     def post(self, coroutine: Coroutine[Any, Any, object]) -> None:
         """Start ``coroutine`` without waiting for it, if the loop runs; for cleanups."""

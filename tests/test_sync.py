@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import gc
 import os
 import signal
@@ -442,7 +441,7 @@ def test_a_cancelled_call_stays_a_cancellation(server: FakePolarServer) -> None:
     async def cancelled() -> None:
         raise asyncio.CancelledError
 
-    with client_of(server) as client, pytest.raises(concurrent.futures.CancelledError):
+    with client_of(server) as client, pytest.raises(asyncio.CancelledError):
         client._run(cancelled())
 
 
@@ -477,3 +476,25 @@ def test_a_client_dropped_unused_is_collected_quietly() -> None:
     del client
     gc.collect()
     assert not finalizer.alive
+
+
+def test_a_call_cancelled_before_it_starts_never_runs() -> None:
+    """Ctrl-C landing before the loop started the call: the coroutine is closed unrun."""
+    from polar_seats._sync import _Call
+
+    ran: list[bool] = []
+
+    async def body() -> None:
+        ran.append(True)
+
+    async def on_the_loop() -> _Call[None]:
+        call = _Call(body())
+        call.cancel()
+        call.start()
+        return call
+
+    call = asyncio.run(on_the_loop())
+    call.wait()  # released by start(): no wait
+    with pytest.raises(asyncio.CancelledError):
+        call.result()
+    assert ran == []
