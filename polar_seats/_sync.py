@@ -231,20 +231,20 @@ class _Engine:
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` on the loop and wait for its result."""
         call = _Call(coroutine)
+        loop: asyncio.AbstractEventLoop | None = None
         try:
             self.check_caller()
             with self._lock:
                 loop = self._loop()
                 loop.call_soon_threadsafe(call.start)
-        except BaseException:
-            coroutine.close()
-            raise
-        try:
             call.wait()
         except BaseException:
-            # Interrupted (KeyboardInterrupt): the task, and its request, end too.
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(call.cancel)
+            if loop is None:
+                coroutine.close()  # refused: never started
+            else:
+                # Interrupted (KeyboardInterrupt): the task, and its request, end too.
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                    loop.call_soon_threadsafe(call.cancel)
             raise
         try:
             return call.result()
