@@ -129,6 +129,31 @@ def test_threads_share_one_client_and_mint_once_per_customer(server: FakePolarSe
     assert len([r for r in server.requests if r.path == MINT_PATH]) == 5
 
 
+def test_twenty_threads_calling_for_one_customer_mint_one_session(
+    server: FakePolarServer,
+) -> None:
+    """The first calls of 20 threads for one customer, all at once, share one mint."""
+    server.add_customer(external_id="user-1", subscriptions=2)
+    start = threading.Barrier(20)
+    totals: list[int] = []
+    with ps.Client(
+        organization_token=DEFAULT_ORGANIZATION_TOKEN, base_url=server.url, rate_limit=None
+    ) as client:
+
+        def call() -> None:
+            me = client.for_customer(external_customer_id="user-1")
+            start.wait()
+            totals.append(me.list_claimed_subscriptions().pagination.total_count)
+
+        threads = [threading.Thread(target=call) for _ in range(20)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert totals == [2] * 20
+    assert server.sessions_minted() == 1
+
+
 def test_a_call_from_a_coroutine_is_refused(server: FakePolarServer) -> None:
     """A blocking call inside a running loop raises EventLoopError naming AsyncClient."""
 
