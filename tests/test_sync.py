@@ -523,3 +523,17 @@ def test_a_call_cancelled_before_it_starts_never_runs() -> None:
     with pytest.raises(asyncio.CancelledError):
         call.result()
     assert ran == []
+
+
+def test_a_call_runs_in_the_callers_context(server: FakePolarServer) -> None:
+    """Context variables (an OpenTelemetry span, say) set by the caller reach the call."""
+    import contextvars
+
+    where: contextvars.ContextVar[str] = contextvars.ContextVar("where", default="unset")
+
+    async def read() -> str:
+        return where.get()
+
+    with client_of(server) as client:
+        where.set("the caller's")
+        assert client._run(read()) == "the caller's"
