@@ -52,9 +52,13 @@ def typecheck(session: nox.Session) -> None:
     # pytest-asyncio: the pytest plugin in polar_seats.testing uses it when it is there;
     # the cli extra: the progress bar; webhooks: the signer webhooks.py imports; otel: the
     # spans' API; redis: the fleet's stores.
-    install(session, "mypy", "pyright", "pytest-asyncio", "-e", ".[cli,webhooks,otel,redis]")
+    # And ruff, with which scripts/generate_sync.py formats the sync client it derives.
+    install(
+        session, "mypy", "pyright", "pytest-asyncio", "ruff", "-e", ".[cli,webhooks,otel,redis]"
+    )
     session.run("mypy", "--strict", "polar_seats", "tests/typing")
     session.run("pyright")
+    session.run("python", "scripts/generate_sync.py", "--check")
 
 
 @nox.session

@@ -111,6 +111,8 @@ from ._protocol import Request, RetryKind, decode
 from ._ratelimit import RateLimit
 from ._retry import RetryBudget, RetryEvent, RetryPolicy
 from ._secret import Secret
+from ._sync import SyncPageIterator, SyncSubscriptionIterator
+from ._sync_client import Client
 from .versions import DeprecatedVersionWarning
 
 if TYPE_CHECKING:
@@ -136,6 +138,7 @@ __all__ = [
     "BenefitMeterCreditProperties",
     "BenefitSlackSharedChannel",
     "BenefitType",
+    "Client",
     "ClientClosedError",
     "Customer",
     "CustomerCancellationReason",
@@ -213,6 +216,8 @@ __all__ = [
     "SubscriptionIterator",
     "SubscriptionProrationBehavior",
     "SubscriptionStatus",
+    "SyncPageIterator",
+    "SyncSubscriptionIterator",
     "TaxBehaviorOption",
     "TeamCustomer",
     "Tier",

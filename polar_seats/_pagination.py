@@ -409,10 +409,11 @@ class _Walk(Generic[T]):
         return self.left is not None and self.left <= 0
 
     def pages_needed(self, limit: int) -> int:
-        """How many more pages could be needed, at most (unbounded without max_items)."""
+        """How many more pages could be needed, at most (unbounded without max_items); none
+        once ``max_items`` are taken, so that no page is fetched ahead for nothing."""
         if self.left is None:
             return 1 << 62
-        return max(1, math.ceil(self.left / limit))
+        return math.ceil(self.left / limit)
 
     def take(self, page: Page[T]) -> Page[T] | None:
         """The page with only ids not yielded before, or ``None`` when the walk is over."""

@@ -9,19 +9,27 @@
 
 Both are async fixtures of pytest-asyncio (use ``asyncio_mode = "auto"`` or mark the test
 ``@pytest.mark.asyncio``), which aiohttp's pytest plugin builds on too. Without
-pytest-asyncio installed the plugin adds nothing, so it never breaks a test run.
+pytest-asyncio installed they are not there, so the plugin never breaks a test run.
+
+For synchronous code (Django, Flask, scripts), two plain fixtures take the same marker:
+
+- ``polar_fake_server_thread``: the fake server running on an event loop in a thread of
+  its own ([`serve_in_thread()`][polar_seats.testing.serve_in_thread]);
+- ``polar_sync_client``: a [`Client`][polar_seats.Client] pointed at it, closed after the
+  test.
 """
 
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 from .._client import AsyncClient
-from ._server import FakePolarServer
+from .._sync_client import Client
+from ._server import FakePolarServer, serve_in_thread
 
 MARKER = "polar_fake_server"
 
@@ -45,6 +53,21 @@ def server_options(request: pytest.FixtureRequest) -> dict[str, Any]:
             )
         options.update(marker.kwargs)
     return options
+
+
+@pytest.fixture
+def polar_fake_server_thread(request: pytest.FixtureRequest) -> Iterator[FakePolarServer]:
+    """A fake Polar server on 127.0.0.1, answering from a thread of its own, for one test."""
+    with serve_in_thread(FakePolarServer(**server_options(request))) as server:
+        yield server
+
+
+@pytest.fixture
+def polar_sync_client(polar_fake_server_thread: FakePolarServer) -> Iterator[Client]:
+    """A synchronous client of ``polar_fake_server_thread``, with its token; closed after."""
+    server = polar_fake_server_thread
+    with Client(server.token, base_url=server.url) as client:
+        yield client
 
 
 if importlib.util.find_spec("pytest_asyncio") is not None:

@@ -142,3 +142,18 @@ async def secrets(client: ps.AsyncClient, invitation_token: str) -> None:
     except ps.PolarError as exc:
         if exc.request is not None:
             assert_type(exc.request.secret_path, ps.Secret | None)
+
+
+def sync_client(client: ps.Client) -> None:
+    assert_type(client.list_claimed_subscriptions(), ps.Page[ps.CustomerSubscription])
+    assert_type(client.list_seats(subscription_id=uuid4()), ps.SeatsList)
+    assert_type(client.with_token("polar_cst_..."), ps.Client)
+    assert_type(client.for_customer(external_customer_id="user-1"), ps.Client)
+    assert_type(client.request("GET", "/v1/x", model=ps.SeatsList), ps.SeatsList)
+    with client.iter_claimed_subscriptions(limit=100) as walk:
+        for subscription in walk:
+            assert_type(subscription, ps.CustomerSubscription)
+    for page in client.iter_claimed_subscriptions().pages():
+        assert_type(page, ps.Page[ps.CustomerSubscription])
+    with ps.Client("polar_cst_...", timeout=5.0) as owned:
+        assert_type(owned, ps.Client)
