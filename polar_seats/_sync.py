@@ -415,8 +415,9 @@ class SyncPageIterator(_Closes, Generic[Item]):
         # for more than it: a loop left after its first item sends one request, as the
         # async walk does (its pages ahead start only when the caller awaits again).
         # The walk's own attribute, read before each page: this module is its only other user.
-        self._concurrency = walk._concurrency  # pyright: ignore[reportPrivateUsage]
-        walk._concurrency = 1  # pyright: ignore[reportPrivateUsage]
+        self._walker = walk._walker  # pyright: ignore[reportPrivateUsage]
+        self._concurrency = self._walker._concurrency  # pyright: ignore[reportPrivateUsage]
+        self._walker._concurrency = 1  # pyright: ignore[reportPrivateUsage]
         self._walk = walk
         self._pages: Any = None
         self._buffer: Iterator[Item] = iter(())
@@ -469,7 +470,7 @@ class SyncPageIterator(_Closes, Generic[Item]):
         if self._closed:
             return None
         page: Page[Item] | None = self._engine.run(_next_page(self._pages))
-        self._walk._concurrency = self._concurrency  # pyright: ignore[reportPrivateUsage]
+        self._walker._concurrency = self._concurrency  # pyright: ignore[reportPrivateUsage]
         if page is None:
             self._closed = True
         return page

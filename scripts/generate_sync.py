@@ -71,6 +71,14 @@ class Client(SyncClientBase):
     """
 '''
 
+_SYNC_WORDS = (
+    ("AsyncClient", "Client"),
+    ("async for", "for"),
+    ("async with", "with"),
+    ("aclose()", "close()"),
+)
+"""How the async client's docstrings speak, and how the sync client's say the same."""
+
 
 class Module:
     """The parsed source of one module, and where each of its names comes from."""
@@ -211,7 +219,9 @@ class Writer:
         self.lines.append("    " + self.signature(node, module))
         docstring = ast.get_docstring(node, clean=False)
         if docstring is not None:
-            text = docstring.replace("AsyncClient", "Client").replace("async for", "for")
+            text = docstring
+            for said, meant in _SYNC_WORDS:
+                text = text.replace(said, meant)
             self.lines.append(f'        """{text}"""')
         if _is_overload(node):
             self.lines.append("        ...")

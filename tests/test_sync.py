@@ -227,17 +227,18 @@ def test_a_walk_prefetches_from_the_second_page(server: FakePolarServer) -> None
 
 def test_closing_a_walk_cancels_the_pages_ahead(server: FakePolarServer) -> None:
     """close() on a half-read walk ends the stalled pages fetched ahead."""
-    server.faults = FaultPlan(pages={page: [Fault.stall(30.0)] for page in range(3, 26)})
+    server.faults = FaultPlan(pages={page: [Fault.stall(30.0)] for page in range(4, 26)})
     with client_of(server, concurrency=4) as client:
         with client.iter_claimed_subscriptions(limit=10) as walk:
-            ids = [next(walk).id for _ in range(11)]  # into page 2: pages 3-6 are fetched
+            # Into page 3: the walk is 4 pages ahead by then (1, 2, 4 as it ramps up).
+            ids = [next(walk).id for _ in range(21)]
             wait_until(lambda: server.in_flight == 4)
             assert server.in_flight == 4
         wait_until(lambda: server.in_flight == 0)
         assert server.in_flight == 0
         with pytest.raises(RuntimeError, match="already started"):
             walk.pages()
-    assert ids == [s["id"] for s in server.subscriptions[:11]]
+    assert ids == [s["id"] for s in server.subscriptions[:21]]
 
 
 def test_a_timeout_ends_the_request(server: FakePolarServer) -> None:
