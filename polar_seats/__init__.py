@@ -38,7 +38,12 @@ from ._errors import (
     ValidationProblem,
     VersionNotFoundError,
 )
-from ._models import (
+from ._pagination import PageIterator, SubscriptionIterator
+from ._protocol import Request, RetryKind
+from ._ratelimit import RateLimit
+from ._retry import RetryBudget, RetryEvent, RetryPolicy
+from ._secret import Secret
+from .models import (
     Address,
     BenefitCustom,
     BenefitDiscord,
@@ -105,12 +110,8 @@ from ._models import (
     TierType,
     UnknownBenefit,
     UnknownProductPrice,
+    decode,
 )
-from ._pagination import PageIterator, SubscriptionIterator
-from ._protocol import Request, RetryKind, decode
-from ._ratelimit import RateLimit
-from ._retry import RetryBudget, RetryEvent, RetryPolicy
-from ._secret import Secret
 from .versions import DeprecatedVersionWarning
 
 if TYPE_CHECKING:

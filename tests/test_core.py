@@ -15,6 +15,7 @@ import pytest
 
 import polar_seats as ps
 from polar_seats import _protocol as protocol
+from polar_seats._resources import subscriptions
 from polar_seats._retry import SendAgain, Settled, call_with_retries
 from polar_seats.testing import FakePolarServer, Fault, FaultPlan
 
@@ -64,7 +65,7 @@ async def test_a_write_is_resent_only_when_polar_cannot_have_run_it(
 
 async def test_a_read_is_resent_after_any_retryable_failure() -> None:
     """safe: a 503, a reset and a timeout are all retried."""
-    read = protocol.page_request(1, 10)
+    read = subscriptions.page_request(1, 10)
     failures: list[ps.PolarError] = [
         api_error(503, read),
         ps.NetworkError("reset", request=read),
@@ -125,8 +126,8 @@ def test_a_request_is_a_value_whose_repr_hides_its_body_and_secret_path() -> Non
         secret, secret_path=ps.Secret(secret.path[:-1] + "tok_secret")
     )
     assert secret != dataclasses.replace(secret, secret_path=ps.Secret("/v1/other"))
-    assert protocol.page_request(2, 10) == protocol.page_request(2, 10)
-    assert protocol.page_request(2, 10).label == "page 2 of claimed subscriptions"
+    assert subscriptions.page_request(2, 10) == subscriptions.page_request(2, 10)
+    assert subscriptions.page_request(2, 10).label == "page 2 of claimed subscriptions"
 
 
 async def test_errors_carry_the_request(server: FakePolarServer) -> None:

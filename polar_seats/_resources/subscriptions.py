@@ -2,13 +2,107 @@
 
 from __future__ import annotations
 
-from .._errors import InvalidArgumentError
-from .._models import CustomerSubscription, Page
+import dataclasses
+import functools
+from collections.abc import Callable, Mapping
+
+from .._errors import InvalidArgumentError, ResponseDecodeError
+from .._models import SUBSCRIPTION_PAGE, CustomerSubscription, Page
+from .._operation import Operation
 from .._pagination import SubscriptionIterator, check_concurrency
-from .._protocol import check_limit, check_page, page_decoder, page_request
+from .._protocol import (
+    MAX_LIMIT,
+    Request,
+    check_limit,
+    check_page,
+    decode_body,
+    max_page_for,
+    parse_response,
+    subject,
+)
 from .._tracing import active as tracing
 from .._tracing import operation
 from ._base import Operations
+
+SubscriptionPage = Page[CustomerSubscription]
+
+LIST_CLAIMED_SUBSCRIPTIONS = Operation(
+    "list_claimed_subscriptions",
+    "GET",
+    "/v1/customer-portal/seats/subscriptions",
+    SUBSCRIPTION_PAGE.decode,
+)
+PATH = LIST_CLAIMED_SUBSCRIPTIONS.path
+
+
+@functools.lru_cache(maxsize=4096)
+def page_request(page: int, limit: int) -> Request:
+    """The request of one page of claimed subscriptions (a value: made once per page)."""
+    request = LIST_CLAIMED_SUBSCRIPTIONS.request(
+        query=(("page", str(page)), ("limit", str(limit))),
+        label=f"page {page} of claimed subscriptions",
+    )
+    return dataclasses.replace(request, page=page)
+
+
+def decode_page(body: bytes, *, page: int, request: Request | None = None) -> SubscriptionPage:
+    """Decode a 200 body into a [`Page`][polar_seats.Page], or raise
+    [`ResponseDecodeError`][polar_seats.ResponseDecodeError].
+
+    Most pages take the fast path: prices and benefits as msgspec tagged unions, with no
+    Python call per object. A page the fast path refuses (a legacy price, a kind this
+    version does not know, a field that does not fit) is decoded again by the lax models,
+    which decide.
+    """
+    if request is None:
+        request = page_request(page, MAX_LIMIT)
+    return decode_body(LIST_CLAIMED_SUBSCRIPTIONS.decode, body, request)
+
+
+def check_pagination(
+    result: SubscriptionPage, *, limit: int, body: bytes, request: Request
+) -> SubscriptionPage:
+    """``result`` if its pagination is what Polar computes, else
+    [`ResponseDecodeError`][polar_seats.ResponseDecodeError].
+
+    A server that reports a negative count, or a ``max_page`` that its own ``total_count``
+    does not give, is not believed: a walk would otherwise follow it for as long as it says.
+    """
+    total, max_page = result.pagination.total_count, result.pagination.max_page
+    if total < 0 or max_page < 0 or max_page != max_page_for(total, limit):
+        raise ResponseDecodeError(
+            f"{subject(request)} reports max_page={max_page} for total_count={total} at "
+            f"limit={limit}; Polar computes max_page=ceil(total_count / "
+            f"{min(limit, MAX_LIMIT)}).",
+            path="$.pagination",
+            raw_body=body,
+            request=request,
+        )
+    return result
+
+
+@functools.lru_cache(maxsize=4096)
+def page_decoder(request: Request, limit: int) -> Callable[[bytes], SubscriptionPage]:
+    """The decoder of one page of claimed subscriptions, pagination checked."""
+
+    def decode(body: bytes) -> SubscriptionPage:
+        return check_pagination(
+            LIST_CLAIMED_SUBSCRIPTIONS.decode(body), limit=limit, body=body, request=request
+        )
+
+    return decode
+
+
+def handle_response(
+    status: int, headers: Mapping[str, str], body: bytes, *, page: int, limit: int | None = None
+) -> SubscriptionPage:
+    """Turn one page's response into a [`Page`][polar_seats.Page], or raise the
+    matching [`PolarError`][polar_seats.PolarError]. With ``limit``, the pagination is
+    checked against it."""
+    request = page_request(page, limit or MAX_LIMIT)
+    if limit is None:
+        return parse_response(request, status, headers, body, LIST_CLAIMED_SUBSCRIPTIONS.decode)
+    return parse_response(request, status, headers, body, page_decoder(request, limit))
 
 
 class SubscriptionOperations(Operations):
@@ -63,7 +157,7 @@ class SubscriptionOperations(Operations):
     ) -> Page[CustomerSubscription]:
         request = page_request(page, limit)
         if tracing():
-            with operation("polar_seats.list_claimed_subscriptions") as span:
+            with operation(LIST_CLAIMED_SUBSCRIPTIONS.span) as span:
                 if span.is_recording():
                     span.set_attributes({"polar_seats.page": page, "polar_seats.limit": limit})
                 return await self._call(request, page_decoder(request, limit), timeout=timeout)
