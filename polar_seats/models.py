@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from ._models import (
-    Address,
-    Benefit,
+from ._models import codec_for
+
+# The Structs keep the __module__ of the module that defines them: msgspec resolves their
+# string annotations (from __future__ import annotations) through it.
+from ._models.benefits import (
+    Benefit as Benefit,  # a type: importable, not in __all__, as at the top level
+)
+from ._models.benefits import (
     BenefitCustom,
     BenefitDiscord,
     BenefitDownloadables,
@@ -21,34 +26,15 @@ from ._models import (
     BenefitMeterCreditProperties,
     BenefitSlackSharedChannel,
     BenefitType,
-    Customer,
-    CustomerCancellationReason,
-    CustomerOrganization,
-    CustomerOrganizationFeatureSettings,
-    CustomerPortalCustomerSettings,
-    CustomerPortalSubscriptionSettings,
-    CustomerPortalUsageSettings,
-    CustomerSeat,
-    CustomerSession,
-    CustomerSessionInfo,
-    CustomerSubscription,
-    CustomerSubscriptionMeter,
-    CustomerSubscriptionMeterMeter,
-    CustomerSubscriptionProduct,
-    CustomerType,
-    IndividualCustomer,
+    UnknownBenefit,
+)
+from ._models.customers import Address, Customer, CustomerType, IndividualCustomer, TeamCustomer
+from ._models.pages import Page, Pagination
+from ._models.prices import (
     LegacyRecurringProductPriceCustom,
     LegacyRecurringProductPriceFixed,
-    Member,
-    MemberRole,
     MeterUnit,
-    OrganizationCustomerPortalSettings,
-    Page,
-    Pagination,
-    PendingSubscriptionUpdate,
-    Price,
     PriceAmountType,
-    ProductMediaFileRead,
     ProductPriceCustom,
     ProductPriceFixed,
     ProductPriceMeter,
@@ -59,25 +45,46 @@ from ._models import (
     ProductPriceSeatTiers,
     ProductPriceSource,
     ProductPriceUnitBased,
-    ProductVisibility,
-    RecurringInterval,
-    SeatClaim,
-    SeatClaimInfo,
     SeatPricing,
-    SeatsList,
-    SeatStatus,
     SeatTierRange,
     SeatTierType,
-    SubscriptionProrationBehavior,
-    SubscriptionStatus,
     TaxBehaviorOption,
-    TeamCustomer,
     Tier,
     Tiers,
     TierType,
-    UnknownBenefit,
     UnknownProductPrice,
-    codec_for,
+)
+from ._models.prices import (
+    Price as Price,  # a type: importable, not in __all__, as at the top level
+)
+from ._models.seats import (
+    CustomerSeat,
+    Member,
+    MemberRole,
+    SeatClaim,
+    SeatClaimInfo,
+    SeatsList,
+    SeatStatus,
+)
+from ._models.sessions import CustomerSession, CustomerSessionInfo
+from ._models.subscriptions import (
+    CustomerCancellationReason,
+    CustomerOrganization,
+    CustomerOrganizationFeatureSettings,
+    CustomerPortalCustomerSettings,
+    CustomerPortalSubscriptionSettings,
+    CustomerPortalUsageSettings,
+    CustomerSubscription,
+    CustomerSubscriptionMeter,
+    CustomerSubscriptionMeterMeter,
+    CustomerSubscriptionProduct,
+    OrganizationCustomerPortalSettings,
+    PendingSubscriptionUpdate,
+    ProductMediaFileRead,
+    ProductVisibility,
+    RecurringInterval,
+    SubscriptionProrationBehavior,
+    SubscriptionStatus,
 )
 from ._protocol import decode_body
 
@@ -85,7 +92,6 @@ T = TypeVar("T")
 
 __all__ = [
     "Address",
-    "Benefit",
     "BenefitCustom",
     "BenefitDiscord",
     "BenefitDownloadables",
@@ -121,7 +127,6 @@ __all__ = [
     "Page",
     "Pagination",
     "PendingSubscriptionUpdate",
-    "Price",
     "PriceAmountType",
     "ProductMediaFileRead",
     "ProductPriceCustom",

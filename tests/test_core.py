@@ -290,7 +290,7 @@ def test_a_client_used_from_a_second_event_loop_says_why() -> None:
 
     with pytest.raises(ps.EventLoopError, match="event loop"):
         asyncio.run(use())
-    asyncio.run(client._transport.session.close())  # type: ignore[union-attr]
+    asyncio.run(client._shared.transport.http.close())  # type: ignore[union-attr]
 
 
 async def test_a_walk_in_a_plain_for_loop_says_to_use_async_for(client: ps.AsyncClient) -> None:
@@ -306,7 +306,7 @@ def test_views_set_every_attribute_of_their_own() -> None:
     client = ps.AsyncClient("polar_cst_a")
     view = client.with_token("polar_cst_b")
     assert set(vars(view)) == set(vars(client))
-    assert view._transport is client._transport
+    assert view._shared is client._shared
     assert view._token is not client._token
     assert repr(view).startswith("<AsyncClient view")
 

@@ -17,8 +17,8 @@ from .._errors import (
     InvalidArgumentError,
     InvitationTokenError,
 )
-from .._models import CustomerSeat, SeatsList
 from .._protocol import Auth
+from ..models import CustomerSeat, SeatsList
 
 PORTAL = "/v1/customer-portal/seats"
 ORGANIZATION = "/v1/customer-seats"

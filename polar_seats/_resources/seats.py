@@ -17,21 +17,13 @@ from typing import Any
 from uuid import UUID
 
 from .._errors import InvalidArgumentError, NotFoundError, SeatNotFoundError
-from .._models import (
-    CUSTOMER_SEAT,
-    SEAT_CLAIM,
-    SEAT_CLAIM_INFO,
-    SEATS_LIST,
-    CustomerSeat,
-    SeatClaim,
-    SeatClaimInfo,
-    SeatsList,
-)
+from .._models import CUSTOMER_SEAT, SEAT_CLAIM, SEAT_CLAIM_INFO, SEATS_LIST
 from .._operation import Operation
 from .._protocol import Auth, Request, RetryKind
 from .._retry import Reconcile
 from .._secret import Secret
 from .._tracing import traced
+from ..models import CustomerSeat, SeatClaim, SeatClaimInfo, SeatsList
 from . import _reconcile
 from ._base import Operations
 from ._seat_rules import (

@@ -6,11 +6,12 @@ from __future__ import annotations
 from uuid import UUID
 
 from .._errors import RequestValidationError
-from .._models import CUSTOMER_SESSION, SESSION_INFO, CustomerSession, CustomerSessionInfo
+from .._models import CUSTOMER_SESSION, SESSION_INFO
 from .._operation import Operation
 from .._protocol import Auth, Request
 from .._sessions import SubjectKey, session_body, subject_key
 from .._tracing import traced
+from ..models import CustomerSession, CustomerSessionInfo
 from ._base import Operations
 
 INTROSPECT_SESSION = Operation(

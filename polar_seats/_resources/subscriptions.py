@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable, Mapping
 
 from .._errors import InvalidArgumentError, ResponseDecodeError
-from .._models import SUBSCRIPTION_PAGE, CustomerSubscription, Page
+from .._models import SUBSCRIPTION_PAGE
 from .._operation import Operation
 from .._pagination import SubscriptionIterator, check_concurrency
 from .._protocol import (
@@ -22,6 +22,7 @@ from .._protocol import (
 )
 from .._tracing import active as tracing
 from .._tracing import operation
+from ..models import CustomerSubscription, Page
 from ._base import Operations
 
 SubscriptionPage = Page[CustomerSubscription]
