@@ -2,7 +2,7 @@
 
 ```text
 PolarError
-├── InvalidArgumentError      an argument's value can never work (also a ValueError)
+├── InvalidArgumentError      a value that can never work (also a ValueError)
 ├── ClientClosedError          the client was used after close()
 ├── EventLoopError             the client was used from another event loop
 ├── APIStatusError             the server answered with an error status
@@ -15,7 +15,8 @@ PolarError
 │   ├── NotFoundError          404: a wrong path, or no such resource
 │   │   ├── VersionNotFoundError     Polar refused the Polar-Version sent
 │   │   └── SeatNotFoundError        a seat id not in its subscription's list
-│   ├── AmbiguousExternalCustomerIdError  409: the token's organizations share the id
+│   ├── AmbiguousExternalCustomerIdError
+│   │                          409: the token's organizations share the id
 │   ├── RequestValidationError 422: the server refused the request's values
 │   │   └── CustomerNotFoundError    a mint named a customer Polar does not know
 │   ├── RateLimitError         429: too many requests; wait retry_after s

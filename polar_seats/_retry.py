@@ -213,7 +213,11 @@ class _Stop(tenacity.stop.stop_base):
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         if retry_state.attempt_number >= self.policy.max_attempts:
-            self.reason = f"the policy's max_attempts={self.policy.max_attempts}"
+            self.reason = (
+                "retries are off: retry=None"
+                if self.policy is _ONCE
+                else f"the policy's max_attempts={self.policy.max_attempts}"
+            )
             return True
         error = _error_of(retry_state)
         if (

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Generator
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from yarl import URL
@@ -38,7 +38,15 @@ else:
     else:
         ENABLED = True
 
-__all__ = ["ENABLED", "HttpAttempt", "active", "rate_limited", "retry_waited", "traced", "walk"]
+__all__ = [
+    "ENABLED",
+    "HttpAttempt",
+    "WalkSpan",
+    "active",
+    "rate_limited",
+    "retry_waited",
+    "traced",
+]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -146,39 +154,42 @@ def traced(
     return decorate
 
 
-async def walk(
-    name: str,
-    pages: Callable[[Callable[[int], Awaitable[Page]]], AsyncGenerator[Page, None]],
-    fetch: Callable[[int], Awaitable[Page]],
-    attributes: dict[str, Any],
-) -> AsyncGenerator[Page, None]:
-    """The pages of ``pages(fetch)``, in a span that is the parent of every page's.
+class WalkSpan:
+    """The span of one walk, the parent of every page's span, ended by ``end()``.
 
     The walk's span is never made current around the caller's loop body (a span the
-    caller opens there is not the walk's child); each page call, awaited here or in a
-    prefetch task, runs with the walk's span as its parent instead.
+    caller opens there is not the walk's child); each page call, awaited by the walk or in
+    a task fetching ahead, runs with the walk's span as its parent instead.
     """
-    span = _tracer().start_span(name, kind=_trace.SpanKind.INTERNAL)
-    if span.is_recording():
-        span.set_attributes(attributes)
-    parent = _trace.set_span_in_context(span)
 
-    async def fetch_in_walk(number: int) -> Page:
-        token = _context.attach(parent)
-        try:
-            return await fetch(number)
-        finally:
-            _context.detach(token)
+    __slots__ = ("_parent", "_span")
 
-    try:
-        async with contextlib.aclosing(pages(fetch_in_walk)) as walked:
-            async for page in walked:
-                yield page
-    except Exception as error:
-        _failed(span, error)
-        raise
-    finally:
-        span.end()
+    def __init__(self, name: str, attributes: dict[str, Any]) -> None:
+        span = _tracer().start_span(name, kind=_trace.SpanKind.INTERNAL)
+        if span.is_recording():
+            span.set_attributes(attributes)
+        self._span = span
+        self._parent = _trace.set_span_in_context(span)
+
+    def wrap(self, fetch: Callable[[int], Awaitable[Page]]) -> Callable[[int], Awaitable[Page]]:
+        """``fetch``, calling each page with the walk's span as its parent."""
+        parent = self._parent
+
+        async def fetch_in_walk(number: int) -> Page:
+            token = _context.attach(parent)
+            try:
+                return await fetch(number)
+            finally:
+                _context.detach(token)
+
+        return fetch_in_walk
+
+    def end(self, error: BaseException | None) -> None:
+        """End the span; an ``error`` that is an ``Exception`` marks it as failed (a
+        cancellation or an abandoned walk does not)."""
+        if isinstance(error, Exception):
+            _failed(self._span, error)
+        self._span.end()
 
 
 _servers: dict[str, tuple[str, int]] = {}

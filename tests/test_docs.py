@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +73,102 @@ def test_the_pages_with_examples_were_found() -> None:
     """The collection is not empty: the README and the guide pages hold runnable blocks."""
     with_blocks = {p.name for p in pages() if python_blocks(p)}
     assert {"README.md", "testing.md", "recipes.md", "quickstart.md"} <= with_blocks
+
+
+# How many characters of a code block fit the content column of the built site in a window
+# 1280 px wide (mkdocs-material's default theme; its code font, Roboto Mono, 13.6 px): 80.
+# Measured in headless chromium, with Roboto Mono installed, by filling each `pre > code`
+# of every page with ever longer lines until its scrollWidth passed its clientWidth: 80
+# fit, 81 scroll. DejaVu Sans Mono and Liberation Mono, the fallbacks where the web font
+# does not load, hold 80 too; so do windows from 1235 px to 1920 px (78 or 79 from 1220 px,
+# where the table of contents appears). A block in a list item is indented, and holds 76.
+# The README, which GitHub shows narrower, keeps to the same width. The copy button sits
+# over the last two columns of a block's first two lines (measured the same way: its left
+# edge at column 77.96, its bottom 25.5 px below the text's top, lines 19 px high).
+CODE_WIDTH = 80
+LIST_ITEM_CODE_WIDTH = 76
+BESIDE_THE_COPY_BUTTON = 2
+FENCE = re.compile(r"^( *)(`{3,}|~{3,})")
+
+
+def code_blocks(text: str) -> Iterator[tuple[int, int, list[str]]]:
+    """Each fenced block of ``text``: the number of its first line, its fence's indent, and
+    its lines without that indent."""
+    lines = text.split("\n")
+    number = 0
+    while number < len(lines):
+        opening = FENCE.match(lines[number])
+        number += 1
+        if not opening:
+            continue
+        indent, fence = len(opening[1]), opening[2]
+        start, body = number + 1, []
+        while number < len(lines) and lines[number].strip() != fence:
+            body.append(
+                lines[number][indent:] if lines[number][:indent].isspace() else lines[number]
+            )
+            number += 1
+        number += 1
+        yield start, indent, body
+
+
+def too_wide(name: str, text: str) -> list[str]:
+    """Where ``text`` has a code-block line longer than the site shows without scrolling, or
+    that runs under the copy button."""
+    found = []
+    for start, indent, body in code_blocks(text):
+        for number, line in enumerate(body, start):
+            width = LIST_ITEM_CODE_WIDTH if indent else CODE_WIDTH
+            if number < start + 2:
+                width -= BESIDE_THE_COPY_BUTTON
+            if len(line) > width:
+                found.append(f"{name}:{number}: {len(line)} > {width} characters: {line}")
+    return found
+
+
+def rendered_sources() -> list[Path]:
+    """The pages, and the modules whose docstrings the API reference shows with a block."""
+    modules = [
+        path for path in sorted((ROOT / "polar_seats").rglob("*.py")) if "```" in path.read_text()
+    ]
+    return [*pages(), *modules]
+
+
+@pytest.mark.parametrize("path", rendered_sources(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_code_block_scrolls_at_1280_px(path: Path) -> None:
+    """Every line of every code block fits the content column: no horizontal scroll bar."""
+    found = too_wide(str(path.relative_to(ROOT)), path.read_text())
+    assert not found, (
+        "Wrap these lines (ruff format keeps docs/ to 80 columns, see docs/ruff.toml; a shell"
+        " command goes on after a backslash):\n" + "\n".join(found)
+    )
+
+
+def test_the_width_check_finds_each_kind_of_long_line() -> None:
+    """Lines over 80 in a block, 76 in a list item's, or 78 and 74 beside the copy button are
+    found; lines of those lengths pass."""
+    page = "\n".join(
+        [
+            "```python",
+            "a" * 78,
+            "b" * 79,
+            "c" * 80,
+            "d" * 81,
+            "```",
+            "1. A step:",
+            "",
+            "    ```",
+            "    " + "e" * 74,
+            "    " + "f" * 75,
+            "    " + "g" * 76,
+            "    " + "h" * 77,
+            "    ```",
+            "~~~",
+            "i" * 78,
+            "",
+            "j" * 80,
+            "~~~",
+        ]
+    )
+    found = [line.split(":")[1] for line in too_wide("page", page)]
+    assert found == ["3", "5", "11", "13"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import sys
 from typing import Any
 
 import pytest
@@ -46,9 +48,9 @@ async def test_walk_yields_every_item_once_in_order(count: int, limit: int, requ
         ids = await walk(server, limit=limit)
         assert ids == [s["id"] for s in server.subscriptions]
         assert len(server.requests) == requests
-        assert [r.query["page"] for r in server.requests] == [
-            str(n) for n in range(1, requests + 1)
-        ]
+        # Pages fetched ahead can reach the server out of order (one reuses a connection
+        # while another opens one); each is asked for once.
+        assert sorted(int(r.query["page"]) for r in server.requests) == list(range(1, requests + 1))
 
 
 async def test_short_page_does_not_end_the_walk() -> None:
@@ -67,6 +69,18 @@ async def test_short_page_does_not_end_the_walk() -> None:
     ids = [sub.id async for sub in walk_all]
     assert ids == [s["id"] for s in subs]
     assert requested == [1, 2, 3]
+
+
+async def test_a_page_of_rows_already_yielded_does_not_end_the_walk() -> None:
+    """Page 2 holds only rows page 1 gave (they moved): the walk reads on to page 3."""
+    subs = make_subscriptions(5)
+    pages = {1: subs[:3], 2: subs[:3], 3: subs[3:]}
+
+    async def fetch(number: int) -> ps.Page:
+        return decode_page(page_body(pages[number], total=9, max_page=3), page=number)
+
+    walk_all = SubscriptionIterator(fetch, start_page=1, limit=3, max_items=None, concurrency=2)
+    assert [sub.id async for sub in walk_all] == [s["id"] for s in subs]
 
 
 async def test_start_page_skips_earlier_pages() -> None:
@@ -248,3 +262,84 @@ async def test_a_walk_read_by_pages_cannot_also_be_read_by_items() -> None:
         with pytest.raises(RuntimeError, match="item by item"):
             await walk_pages.__anext__()
         await walk_pages.aclose()
+
+
+async def test_a_walk_read_to_its_end_refuses_to_be_read_again() -> None:
+    """A second `async for` over a finished walk says it is over instead of yielding
+    nothing; so does a second loop over its pages()."""
+    async with (
+        FakePolarServer(count=25) as server,
+        ps.AsyncClient(server.token, base_url=server.url) as client,
+    ):
+        by_items = client.iter_claimed_subscriptions(limit=10)
+        assert len([sub async for sub in by_items]) == 25
+        with pytest.raises(RuntimeError, match=r"walk is over .* again for a new one"):
+            [sub async for sub in by_items]
+        with pytest.raises(RuntimeError, match="already started"):
+            by_items.pages()
+        by_pages = client.iter_claimed_subscriptions(limit=10).pages()
+        assert len([page async for page in by_pages]) == 3
+        with pytest.raises(RuntimeError, match="walk is over"):
+            [page async for page in by_pages]
+        assert len(server.requests) == 6
+
+
+async def test_a_closed_walk_refuses_to_be_read() -> None:
+    """After aclose(), of the walk or of its pages(), reading says the walk is over."""
+    async with (
+        FakePolarServer(count=25) as server,
+        ps.AsyncClient(server.token, base_url=server.url) as client,
+    ):
+        walk_items = client.iter_claimed_subscriptions(limit=10)
+        await walk_items.__anext__()
+        await walk_items.aclose()
+        with pytest.raises(RuntimeError, match="walk is over"):
+            await walk_items.__anext__()
+        pages = client.iter_claimed_subscriptions(limit=10).pages()
+        await pages.aclose()  # type: ignore[attr-defined]
+        with pytest.raises(RuntimeError, match="walk is over"):
+            await pages.__anext__()
+        assert len(server.requests) == 1
+
+
+async def test_a_walk_that_failed_says_how_to_resume() -> None:
+    """Reading on after a page's error names start_page, which the error's page gives."""
+    async with (
+        FakePolarServer(count=25, faults=FaultPlan({2: Fault.server_error(503)})) as server,
+        ps.AsyncClient(server.token, base_url=server.url, retry=None) as client,
+    ):
+        walk_failing = client.iter_claimed_subscriptions(limit=10)
+        with pytest.raises(ps.ServerError) as caught:
+            [sub async for sub in walk_failing]
+        assert caught.value.page == 2
+        with pytest.raises(RuntimeError, match=r"start_page=error\.page"):
+            await walk_failing.__anext__()
+
+
+def test_a_walk_dropped_after_its_loop_closed_leaves_its_pages_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A closed loop can run nothing: the page fetched ahead is left as it is, and
+    dropping the walk raises nothing."""
+    subs = make_subscriptions(30)
+
+    async def fetch(number: int) -> ps.Page:
+        if number > 1:
+            await asyncio.Event().wait()  # a page that never comes
+        body = page_body(subs[(number - 1) * 10 : number * 10], total=30, max_page=3)
+        return decode_page(body, page=number)
+
+    unraisable: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    reported: list[str] = []
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(lambda _, context: reported.append(context["message"]))
+    walk_ahead = SubscriptionIterator(fetch, start_page=1, limit=10, max_items=None, concurrency=2)
+    first = loop.run_until_complete(walk_ahead.__anext__())
+    loop.run_until_complete(asyncio.sleep(0))  # page 2 starts, and waits
+    loop.close()
+    del walk_ahead
+    gc.collect()
+    assert first.id == subs[0]["id"]
+    assert unraisable == []
+    assert reported == ["Task was destroyed but it is pending!"]

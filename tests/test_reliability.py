@@ -94,5 +94,6 @@ async def test_exception_in_the_loop_body_releases_the_walk() -> None:
         del walker
         gc.collect()
         assert connections.in_use == 0
-    # Page 1, then pages 2 and 3 fetched ahead (the walk's default concurrency).
+    # Page 1, page 2 fetched ahead while page 1 was read, and page 3 from when the loop
+    # came back for page 2 (2 pages ahead).
     assert len(server.requests) == 3

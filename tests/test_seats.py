@@ -374,8 +374,10 @@ async def test_without_retries_an_unknown_assign_is_reported_once_checked(
     person, and the error says assigning again is safe."""
     server.faults = FaultPlan({1: Fault.reset()})
     async with ps.AsyncClient(billing.token, base_url=server.url, retry=None) as me:
-        with pytest.raises(ps.OutcomeUnknownError, match="Assigning again is safe"):
+        with pytest.raises(ps.OutcomeUnknownError, match="Assigning again is safe") as caught:
             await me.assign_seat(subscription_id=billing.subscription_id, email="a@x.test")
+    assert "Gave up after 1 attempt" in str(caught.value)
+    assert "(retries are off: retry=None)" in str(caught.value)
     assert [r.method for r in server.requests] == ["POST", "GET"]
     assert seats_of(server, billing) == []
 

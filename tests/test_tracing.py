@@ -335,6 +335,19 @@ async def test_a_walk_broken_off_ends_its_span_without_an_error(
     assert attrs(failed)["error.type"] == "401"
 
 
+async def test_a_walk_dropped_after_a_break_ends_its_span_at_once(
+    server: FakePolarServer, spans: InMemorySpanExporter
+) -> None:
+    """No aclose(): the walk's span ends, without an error, as the loop lets go of it."""
+    async with helpers.client_for(server) as client:
+        async for _ in client.iter_claimed_subscriptions(limit=10):
+            break
+        [walk] = named(spans.get_finished_spans(), "polar_seats.iter_claimed_subscriptions")
+    assert walk.status.status_code is StatusCode.UNSET
+    [page] = children(spans.get_finished_spans(), walk)
+    assert attrs(page)["polar_seats.page"] == 1
+
+
 _WALK = """
 import asyncio, sys
 {prelude}

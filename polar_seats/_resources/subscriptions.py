@@ -133,10 +133,12 @@ class SubscriptionOperations(Operations):
 
         Each subscription ``id`` is yielded at most once, although rows can move between
         pages while a walk runs (the server's query has no order). ``.pages()`` walks the
-        same pages a page at a time. Stops after ``max_items`` items if given. Up to
-        ``concurrency`` pages (the client's by default; 1 for one at a time) are fetched
-        at once, and items still come in page order. ``timeout`` overrides the client's
-        per-attempt timeout for every page of the walk.
+        same pages a page at a time. Stops after ``max_items`` items if given. After the
+        first page, pages are fetched ahead of the loop: 1, then 2, 4, 8... as it keeps
+        reading, up to ``concurrency`` (the client's by default; 1 for one at a time),
+        and items still come in page order. Leaving the loop (``aclose()``, ``async with``,
+        or a ``break`` that drops the walk) cancels the pages fetched ahead. ``timeout``
+        overrides the client's per-attempt timeout for every page of the walk.
         """
         self._check_token_given()
         check_page(start_page, "start_page", limit=check_limit(limit))
