@@ -39,9 +39,10 @@ from ._errors import (
     ValidationProblem,
     VersionNotFoundError,
 )
-from ._pagination import PageIterator, SubscriptionIterator
+from ._pagination import PageIterator
 from ._protocol import Request, RetryKind
 from ._ratelimit import RateLimit
+from ._resources.subscriptions import SubscriptionIterator
 from ._retry import RetryBudget, RetryEvent, RetryPolicy
 from ._secret import Secret
 from .models import *  # noqa: F403  (the public models, listed once, in models.__all__)

@@ -97,7 +97,7 @@ class Request:
     [`Secret`][polar_seats.Secret], as is any secret in ``json`` (an invitation token):
     only the transport reveals them, as it sends. ``label`` names the request in messages
     ("page 3 of claimed subscriptions"); ``operation`` names the operation it belongs
-    to (see ``Operation``); ``page`` is set on page calls.
+    to (see ``Operation``).
     """
 
     method: str
@@ -108,6 +108,9 @@ class Request:
     retry: RetryKind = RetryKind.SAFE
     auth: Auth = Auth.CUSTOMER
     page: int | None = None
+    """Deprecated: kept for code that builds a ``Request`` with it (``PolarError.page``
+    falls back to it). The library sets no page on its requests: the page is the call's
+    context, told by ``PolarError.page`` and ``RetryEvent.page``."""
     secret_path: Secret | None = dataclasses.field(default=None, repr=False)
     secret_answer: bool = False
     """Whether a success carries a secret (a minted session): a decode error then keeps

@@ -128,21 +128,23 @@ def test_a_request_is_a_value_whose_repr_hides_its_body_and_secret_path() -> Non
     assert secret != dataclasses.replace(secret, secret_path=ps.Secret("/v1/other"))
     assert subscriptions.page_request(2, 10) == subscriptions.page_request(2, 10)
     assert subscriptions.page_request(2, 10).label == "page 2 of claimed subscriptions"
+    assert subscriptions.page_request(2, 10).page is None  # the page is the call's context
 
 
 async def test_errors_carry_the_request(server: FakePolarServer) -> None:
-    """An API error names the request: method, path, label and page."""
+    """An API error names the request (method, path, operation) and the page."""
     server.faults = FaultPlan({1: Fault.http_status(400)})
     async with ps.AsyncClient(server.token, base_url=server.url) as client:
         with pytest.raises(ps.APIStatusError) as caught:
             await client.list_claimed_subscriptions(page=3)
     request = caught.value.request
     assert request is not None
-    assert (request.method, request.path, request.page) == (
+    assert (request.method, request.path, request.operation) == (
         "GET",
         "/v1/customer-portal/seats/subscriptions",
-        3,
+        "list_claimed_subscriptions",
     )
+    assert ("page", "3") in request.query
     assert caught.value.page == 3
 
 

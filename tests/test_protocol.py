@@ -240,7 +240,7 @@ def test_5xx_is_a_server_error_whatever_the_body(status: int, body: bytes) -> No
 
 def test_the_version_404_names_the_version_sent() -> None:
     """Polar's bare 404 without a Polar-Version header: VersionNotFoundError naming what the
-    client sent; it keeps the request and its page."""
+    client sent; it keeps the request."""
     error = protocol.error_for_status(
         404,
         {"Content-Type": "application/json"},
@@ -250,7 +250,8 @@ def test_the_version_404_names_the_version_sent() -> None:
     )
     assert type(error) is ps.VersionNotFoundError
     assert "Polar-Version 2031-01" in str(error)
-    assert error.page == 1
+    assert error.request is not None
+    assert error.request.label == "page 1 of claimed subscriptions"
 
 
 def test_a_404_with_polars_version_header_is_an_ordinary_not_found() -> None:
@@ -266,7 +267,6 @@ def test_a_404_with_polars_version_header_is_an_ordinary_not_found() -> None:
     assert type(error) is ps.NotFoundError
     assert "version" not in str(error).lower()
     assert "GET /v1/customer-portal/seats/subscriptions" in str(error)
-    assert error.page == 1
 
 
 def test_redirect_is_an_error_naming_the_target() -> None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable, Mapping
+from typing import TypeVar
 
-from .._errors import InvalidArgumentError, ResponseDecodeError
+from .._errors import InvalidArgumentError, PolarError, ResponseDecodeError
 from .._models import SUBSCRIPTION_PAGE
 from .._operation import Operation
-from .._pagination import SubscriptionIterator, check_concurrency
+from .._pagination import PageIterator, check_concurrency
 from .._protocol import (
     MAX_LIMIT,
     Request,
@@ -20,12 +20,14 @@ from .._protocol import (
     parse_response,
     subject,
 )
+from .._retry import page_context
 from .._tracing import active as tracing
 from .._tracing import operation
 from ..models import CustomerSubscription, Page
 from ._base import Operations
 
 SubscriptionPage = Page[CustomerSubscription]
+T = TypeVar("T")
 
 LIST_CLAIMED_SUBSCRIPTIONS = Operation(
     "list_claimed_subscriptions",
@@ -39,11 +41,10 @@ PATH = LIST_CLAIMED_SUBSCRIPTIONS.path
 @functools.lru_cache(maxsize=4096)
 def page_request(page: int, limit: int) -> Request:
     """The request of one page of claimed subscriptions (a value: made once per page)."""
-    request = LIST_CLAIMED_SUBSCRIPTIONS.request(
+    return LIST_CLAIMED_SUBSCRIPTIONS.request(
         query=(("page", str(page)), ("limit", str(limit))),
         label=f"page {page} of claimed subscriptions",
     )
-    return dataclasses.replace(request, page=page)
 
 
 def decode_page(body: bytes, *, page: int, request: Request | None = None) -> SubscriptionPage:
@@ -57,7 +58,7 @@ def decode_page(body: bytes, *, page: int, request: Request | None = None) -> Su
     """
     if request is None:
         request = page_request(page, MAX_LIMIT)
-    return decode_body(LIST_CLAIMED_SUBSCRIPTIONS.decode, body, request)
+    return _on_page(page, lambda: decode_body(LIST_CLAIMED_SUBSCRIPTIONS.decode, body, request))
 
 
 def check_pagination(
@@ -101,9 +102,23 @@ def handle_response(
     matching [`PolarError`][polar_seats.PolarError]. With ``limit``, the pagination is
     checked against it."""
     request = page_request(page, limit or MAX_LIMIT)
-    if limit is None:
-        return parse_response(request, status, headers, body, LIST_CLAIMED_SUBSCRIPTIONS.decode)
-    return parse_response(request, status, headers, body, page_decoder(request, limit))
+    decode = LIST_CLAIMED_SUBSCRIPTIONS.decode if limit is None else page_decoder(request, limit)
+    return _on_page(page, lambda: parse_response(request, status, headers, body, decode))
+
+
+def _on_page(page: int, run: Callable[[], T]) -> T:
+    """``run()``, its error telling the page (a pure function's, as a call's does)."""
+    try:
+        return run()
+    except PolarError as error:
+        error.page = page
+        raise
+
+
+class SubscriptionIterator(PageIterator[CustomerSubscription]):
+    """One walk over the claimed subscriptions: ``async for sub in it`` or ``it.pages()``."""
+
+    _operation = "polar_seats.iter_claimed_subscriptions"
 
 
 class SubscriptionOperations(Operations):
@@ -159,9 +174,20 @@ class SubscriptionOperations(Operations):
         self, page: int, limit: int, timeout: float | None
     ) -> Page[CustomerSubscription]:
         request = page_request(page, limit)
-        if tracing():
-            with operation(LIST_CLAIMED_SUBSCRIPTIONS.span) as span:
-                if span.is_recording():
-                    span.set_attributes({"polar_seats.page": page, "polar_seats.limit": limit})
-                return await self._call(request, page_decoder(request, limit), timeout=timeout)
-        return await self._call(request, page_decoder(request, limit), timeout=timeout)
+        decode = page_decoder(request, limit)
+        # The page is the call's context, not the request's: the retry loop's events and
+        # the error raised tell it from here.
+        context = page_context.set((request, page))
+        try:
+            if tracing():
+                with operation(LIST_CLAIMED_SUBSCRIPTIONS.span) as span:
+                    if span.is_recording():
+                        span.set_attributes({"polar_seats.page": page, "polar_seats.limit": limit})
+                    return await self._call(request, decode, timeout=timeout)
+            return await self._call(request, decode, timeout=timeout)
+        except PolarError as error:
+            if error.request is request:
+                error.page = page
+            raise
+        finally:
+            page_context.reset(context)
