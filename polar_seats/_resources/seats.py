@@ -49,7 +49,12 @@ ASSIGN_SEAT = Operation(
     "assign_seat", "POST", "{seats}", CUSTOMER_SEAT.decode, RetryKind.CUSTOM, auth=None
 )
 REVOKE_SEAT = Operation(
-    "revoke_seat", "DELETE", "{seats}/{seat_id}", CUSTOMER_SEAT.decode, RetryKind.CUSTOM, None
+    "revoke_seat",
+    "DELETE",
+    "{seats}/{seat_id}",
+    CUSTOMER_SEAT.decode,
+    RetryKind.CUSTOM,
+    auth=None,
 )
 RESEND_INVITATION = Operation(
     "resend_invitation",
