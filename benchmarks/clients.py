@@ -299,7 +299,7 @@ async def floor_calls(url: str, tokens: list[str], calls: int) -> Tally:
 
 def decoders() -> dict[str, Callable[[bytes], object]]:
     found: dict[str, Callable[[bytes], object]] = {
-        "polar_seats": lambda body: ps._protocol.decode_page(body, page=1),
+        "polar_seats": lambda body: ps._resources.subscriptions.decode_page(body, page=1),
         "msgspec, untyped (reference)": msgspec.json.decode,
     }
     if sdk1_available():

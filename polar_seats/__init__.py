@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import models
 from ._client import AsyncClient
 from ._errors import (
     AmbiguousExternalCustomerIdError,
@@ -38,162 +39,46 @@ from ._errors import (
     ValidationProblem,
     VersionNotFoundError,
 )
-from ._models import (
-    Address,
-    BenefitCustom,
-    BenefitDiscord,
-    BenefitDownloadables,
-    BenefitFeatureFlag,
-    BenefitGitHubRepository,
-    BenefitLicenseKeys,
-    BenefitMeterCredit,
-    BenefitMeterCreditProperties,
-    BenefitSlackSharedChannel,
-    BenefitType,
-    Customer,
-    CustomerCancellationReason,
-    CustomerOrganization,
-    CustomerOrganizationFeatureSettings,
-    CustomerPortalCustomerSettings,
-    CustomerPortalSubscriptionSettings,
-    CustomerPortalUsageSettings,
-    CustomerSeat,
-    CustomerSession,
-    CustomerSessionInfo,
-    CustomerSubscription,
-    CustomerSubscriptionMeter,
-    CustomerSubscriptionMeterMeter,
-    CustomerSubscriptionProduct,
-    CustomerType,
-    IndividualCustomer,
-    LegacyRecurringProductPriceCustom,
-    LegacyRecurringProductPriceFixed,
-    Member,
-    MemberRole,
-    MeterUnit,
-    OrganizationCustomerPortalSettings,
-    Page,
-    Pagination,
-    PendingSubscriptionUpdate,
-    PriceAmountType,
-    ProductMediaFileRead,
-    ProductPriceCustom,
-    ProductPriceFixed,
-    ProductPriceMeter,
-    ProductPriceMeteredTiers,
-    ProductPriceMeteredUnit,
-    ProductPriceSeatBased,
-    ProductPriceSeatTier,
-    ProductPriceSeatTiers,
-    ProductPriceSource,
-    ProductPriceUnitBased,
-    ProductVisibility,
-    RecurringInterval,
-    SeatClaim,
-    SeatClaimInfo,
-    SeatPricing,
-    SeatsList,
-    SeatStatus,
-    SeatTierRange,
-    SeatTierType,
-    SubscriptionProrationBehavior,
-    SubscriptionStatus,
-    TaxBehaviorOption,
-    TeamCustomer,
-    Tier,
-    Tiers,
-    TierType,
-    UnknownBenefit,
-    UnknownProductPrice,
-)
-from ._pagination import PageIterator, SubscriptionIterator
-from ._protocol import Request, RetryKind, decode
+from ._pagination import PageIterator
+from ._protocol import Request, RetryKind
 from ._ratelimit import RateLimit
+from ._resources.subscriptions import SubscriptionIterator
 from ._retry import RetryBudget, RetryEvent, RetryPolicy
 from ._secret import Secret
 from ._sync import SyncPageIterator, SyncSubscriptionIterator
 from ._sync_client import Client
+from .models import *  # noqa: F403  (the public models, listed once, in models.__all__)
 from .versions import DeprecatedVersionWarning
 
 if TYPE_CHECKING:
-    from ._models import Benefit, Price
+    from .models import Benefit, Price
 
     __version__: str
 
 __all__ = [
     "APIStatusError",
-    "Address",
     "AmbiguousExternalCustomerIdError",
     "AsyncClient",
     "AuthenticationError",
     "BadRequestError",
     "Benefit",
-    "BenefitCustom",
-    "BenefitDiscord",
-    "BenefitDownloadables",
-    "BenefitFeatureFlag",
-    "BenefitGitHubRepository",
-    "BenefitLicenseKeys",
-    "BenefitMeterCredit",
-    "BenefitMeterCreditProperties",
-    "BenefitSlackSharedChannel",
-    "BenefitType",
     "Client",
     "ClientClosedError",
-    "Customer",
-    "CustomerCancellationReason",
     "CustomerNotFoundError",
-    "CustomerOrganization",
-    "CustomerOrganizationFeatureSettings",
-    "CustomerPortalCustomerSettings",
-    "CustomerPortalSubscriptionSettings",
-    "CustomerPortalUsageSettings",
-    "CustomerSeat",
-    "CustomerSession",
-    "CustomerSessionInfo",
-    "CustomerSubscription",
-    "CustomerSubscriptionMeter",
-    "CustomerSubscriptionMeterMeter",
-    "CustomerSubscriptionProduct",
-    "CustomerType",
     "DeprecatedVersionWarning",
     "EventLoopError",
-    "IndividualCustomer",
     "InvalidArgumentError",
     "InvitationTokenError",
-    "LegacyRecurringProductPriceCustom",
-    "LegacyRecurringProductPriceFixed",
-    "Member",
-    "MemberRole",
-    "MeterUnit",
     "NetworkError",
     "NotFoundError",
-    "OrganizationCustomerPortalSettings",
     "OutcomeUnknownError",
-    "Page",
     "PageIterator",
-    "Pagination",
-    "PendingSubscriptionUpdate",
     "PermissionDeniedError",
     "PolarError",
     "PolarTimeoutError",
     "Price",
-    "PriceAmountType",
-    "ProductMediaFileRead",
-    "ProductPriceCustom",
-    "ProductPriceFixed",
-    "ProductPriceMeter",
-    "ProductPriceMeteredTiers",
-    "ProductPriceMeteredUnit",
-    "ProductPriceSeatBased",
-    "ProductPriceSeatTier",
-    "ProductPriceSeatTiers",
-    "ProductPriceSource",
-    "ProductPriceUnitBased",
-    "ProductVisibility",
     "RateLimit",
     "RateLimitError",
-    "RecurringInterval",
     "Request",
     "RequestValidationError",
     "ResponseDecodeError",
@@ -202,34 +87,18 @@ __all__ = [
     "RetryKind",
     "RetryPolicy",
     "SeatAlreadyAssignedError",
-    "SeatClaim",
-    "SeatClaimInfo",
     "SeatNotAvailableError",
     "SeatNotFoundError",
-    "SeatPricing",
-    "SeatStatus",
-    "SeatTierRange",
-    "SeatTierType",
-    "SeatsList",
     "Secret",
     "ServerError",
     "SubscriptionIterator",
-    "SubscriptionProrationBehavior",
-    "SubscriptionStatus",
     "SyncPageIterator",
     "SyncSubscriptionIterator",
-    "TaxBehaviorOption",
-    "TeamCustomer",
-    "Tier",
-    "TierType",
-    "Tiers",
-    "UnknownBenefit",
-    "UnknownProductPrice",
     "ValidationProblem",
     "VersionNotFoundError",
     "__version__",
-    "decode",
 ]
+__all__ += models.__all__
 
 
 def _show_public_path() -> None:
@@ -257,7 +126,7 @@ def __getattr__(name: str) -> object:
 
         return version()
     if name in ("Price", "Benefit"):
-        from . import _models
+        from . import models
 
-        return getattr(_models, name)
+        return getattr(models, name)
     raise AttributeError(f"module 'polar_seats' has no attribute {name!r}")

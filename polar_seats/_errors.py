@@ -106,8 +106,15 @@ class PolarError(Exception):
 
     @property
     def page(self) -> int | None:
-        """The page number, for an error of a page call; ``None`` otherwise."""
-        return self._page if self.request is None else self.request.page
+        """The page number, for an error of a page call (set by the call, which knows its
+        page); ``None`` otherwise."""
+        if self._page is not None or self.request is None:
+            return self._page
+        return self.request.page
+
+    @page.setter
+    def page(self, page: int | None) -> None:
+        self._page = page
 
 
 class InvalidArgumentError(PolarError, ValueError):
@@ -167,7 +174,7 @@ class APIStatusError(PolarError):
         self.body = body
         self.raw_body = raw_body
         self.request = request
-        self._page = page
+        self.page = page
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status={self.status}, message={str(self)!r})"
@@ -399,4 +406,4 @@ class ResponseDecodeError(PolarError):
         self.path = path
         self.raw_body = raw_body
         self.request = request
-        self._page = page
+        self.page = page

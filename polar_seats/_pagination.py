@@ -31,11 +31,11 @@ from types import TracebackType
 from typing import Generic, NoReturn, Protocol, TypeVar
 
 from ._errors import InvalidArgumentError
-from ._models import CustomerSubscription, Page
+from ._models.pages import Page
 from ._tracing import WalkSpan
 from ._tracing import active as tracing
 
-__all__ = ["PageIterator", "SubscriptionIterator"]
+__all__ = ["PageIterator"]
 
 
 class _HasId(Protocol):
@@ -389,12 +389,6 @@ class SeenIds:
             found = bucket.find(key, found + 1)
         bucket += key
         return True
-
-
-class SubscriptionIterator(PageIterator[CustomerSubscription]):
-    """One walk over the claimed subscriptions: ``async for sub in it`` or ``it.pages()``."""
-
-    _operation = "polar_seats.iter_claimed_subscriptions"
 
 
 class _Walk(Generic[T]):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import functools
 import ipaddress
 import re
 from collections.abc import Callable, Mapping
@@ -42,16 +41,12 @@ from ._errors import (
     excerpt,
     json_object,
 )
-from ._models import SUBSCRIPTION_PAGE, CustomerSubscription, Page, codec_for
 from ._secret import Secret
-
-SubscriptionPage = Page[CustomerSubscription]
 
 SERVERS: dict[str, str] = {
     "production": "https://api.polar.sh",
     "sandbox": "https://sandbox-api.polar.sh",
 }
-PATH = "/v1/customer-portal/seats/subscriptions"
 POLAR_VERSION = versions.DEFAULT
 MAX_LIMIT = 100
 """The server clamps a larger ``limit`` to this without a word."""
@@ -101,7 +96,8 @@ class Request:
     by ``…``; ``secret_path`` is the path really sent when it differs, a
     [`Secret`][polar_seats.Secret], as is any secret in ``json`` (an invitation token):
     only the transport reveals them, as it sends. ``label`` names the request in messages
-    ("page 3 of claimed subscriptions"); ``page`` is set on page calls.
+    ("page 3 of claimed subscriptions"); ``operation`` names the operation it belongs
+    to (see ``Operation``).
     """
 
     method: str
@@ -112,10 +108,16 @@ class Request:
     retry: RetryKind = RetryKind.SAFE
     auth: Auth = Auth.CUSTOMER
     page: int | None = None
+    """Deprecated: kept for code that builds a ``Request`` with it (``PolarError.page``
+    falls back to it). The library sets no page on its requests: the page is the call's
+    context, told by ``PolarError.page`` and ``RetryEvent.page``."""
     secret_path: Secret | None = dataclasses.field(default=None, repr=False)
     secret_answer: bool = False
     """Whether a success carries a secret (a minted session): a decode error then keeps
     none of the body."""
+    operation: str = "request"
+    """The name of the operation it belongs to (the client's method: ``"assign_seat"``);
+    ``"request"`` for ``client.request()``."""
 
 
 def retry_kind_for(method: str) -> RetryKind:
@@ -630,91 +632,3 @@ def parse_response(
 def parse_json(body: bytes) -> Any:
     """The body as plain JSON (``None`` for an empty body), for ``client.request()``."""
     return _any_decoder.decode(body) if body else None
-
-
-@functools.lru_cache(maxsize=4096)
-def page_request(page: int, limit: int) -> Request:
-    """The request of one page of claimed subscriptions (a value: made once per page)."""
-    return Request(
-        "GET",
-        PATH,
-        f"page {page} of claimed subscriptions",
-        query=(("page", str(page)), ("limit", str(limit))),
-        page=page,
-    )
-
-
-def decode_page(body: bytes, *, page: int, request: Request | None = None) -> SubscriptionPage:
-    """Decode a 200 body into a [`Page`][polar_seats.Page], or raise
-    [`ResponseDecodeError`][polar_seats.ResponseDecodeError].
-
-    Most pages take the fast path: prices and benefits as msgspec tagged unions, with no
-    Python call per object. A page the fast path refuses (a legacy price, a kind this
-    version does not know, a field that does not fit) is decoded again by the lax models,
-    which decide.
-    """
-    if request is None:
-        request = page_request(page, MAX_LIMIT)
-    return decode_body(SUBSCRIPTION_PAGE.decode, body, request)
-
-
-def decode(body: bytes | bytearray | memoryview | str, type: type[T]) -> T:
-    """``body`` (JSON) as ``type``, one of polar-seats' models, decoded as the client decodes
-    an answer: a page or subscription that holds a legacy price, or a price or benefit of a
-    kind this version does not know, takes the same fallback.
-
-    For a body stored earlier: a cached page (``Page[CustomerSubscription]``), a
-    subscription, a seat or a list of seats, a webhook's ``data``. A body that is not JSON
-    or does not fit raises [`ResponseDecodeError`][polar_seats.ResponseDecodeError], with
-    the field's ``path`` and the body as ``raw_body``; a ``type`` that is not a model of
-    polar-seats raises ``TypeError``.
-    """
-    codec = codec_for(type)
-    raw = body.encode() if isinstance(body, str) else bytes(body)
-    return decode_body(codec.decode, raw, None)
-
-
-def check_pagination(
-    result: SubscriptionPage, *, limit: int, body: bytes, request: Request
-) -> SubscriptionPage:
-    """``result`` if its pagination is what Polar computes, else
-    [`ResponseDecodeError`][polar_seats.ResponseDecodeError].
-
-    A server that reports a negative count, or a ``max_page`` that its own ``total_count``
-    does not give, is not believed: a walk would otherwise follow it for as long as it says.
-    """
-    total, max_page = result.pagination.total_count, result.pagination.max_page
-    if total < 0 or max_page < 0 or max_page != max_page_for(total, limit):
-        raise ResponseDecodeError(
-            f"{subject(request)} reports max_page={max_page} for total_count={total} at "
-            f"limit={limit}; Polar computes max_page=ceil(total_count / "
-            f"{min(limit, MAX_LIMIT)}).",
-            path="$.pagination",
-            raw_body=body,
-            request=request,
-        )
-    return result
-
-
-@functools.lru_cache(maxsize=4096)
-def page_decoder(request: Request, limit: int) -> Callable[[bytes], SubscriptionPage]:
-    """The decoder of one page of claimed subscriptions, pagination checked."""
-
-    def decode(body: bytes) -> SubscriptionPage:
-        return check_pagination(
-            SUBSCRIPTION_PAGE.decode(body), limit=limit, body=body, request=request
-        )
-
-    return decode
-
-
-def handle_response(
-    status: int, headers: Mapping[str, str], body: bytes, *, page: int, limit: int | None = None
-) -> SubscriptionPage:
-    """Turn one page's response into a [`Page`][polar_seats.Page], or raise the
-    matching [`PolarError`][polar_seats.PolarError]. With ``limit``, the pagination is
-    checked against it."""
-    request = page_request(page, limit or MAX_LIMIT)
-    if limit is None:
-        return parse_response(request, status, headers, body, SUBSCRIPTION_PAGE.decode)
-    return parse_response(request, status, headers, body, page_decoder(request, limit))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import logging
 import random
@@ -36,6 +37,12 @@ logger.addHandler(logging.NullHandler())
 
 T = TypeVar("T")
 
+page_context: contextvars.ContextVar[tuple[Request, int] | None] = contextvars.ContextVar(
+    "polar_seats_page", default=None
+)
+"""A page call's request and page, set around the call by the operation that calls by
+page, so that ``RetryEvent.page`` tells it; the loop itself knows no endpoint."""
+
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
@@ -44,7 +51,7 @@ class RetryEvent:
     """What the ``on_retry`` hook is told before each retry's wait."""
 
     page: int | None
-    """The page number, on a page call."""
+    """The page number, on a page call (``page_context``)."""
     attempt: int
     """The attempt that failed, from 1."""
     error: PolarError
@@ -449,13 +456,18 @@ class _Retries(Generic[T]):
         if self.policy.on_retry is not None:
             self.policy.on_retry(
                 RetryEvent(
-                    page=self.request.page,
+                    page=_page_of(self.request),
                     attempt=retry_state.attempt_number,
                     error=failure,
                     wait=wait,
                     request=self.request,
                 )
             )
+
+
+def _page_of(request: Request) -> int | None:
+    context = page_context.get()
+    return context[1] if context is not None and context[0] is request else None
 
 
 async def _attempt_with_deadline(

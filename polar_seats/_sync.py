@@ -42,7 +42,8 @@ from typing import Any, Generic, Protocol, TypeVar
 from ._client import AsyncClient
 from ._errors import ClientClosedError, EventLoopError
 from ._models import CustomerSubscription, Page
-from ._pagination import PageIterator, SubscriptionIterator
+from ._pagination import PageIterator
+from ._resources.subscriptions import SubscriptionIterator
 
 __all__ = ["SyncClientBase", "SyncPageIterator", "SyncSubscriptionIterator"]
 

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, overload
 
-from polar_seats._client import (
-    _DEFAULT_RETRY,
+from polar_seats._protocol import POLAR_VERSION
+from polar_seats._settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_RETRY,
     DEFAULT_SESSION_CACHE_SIZE,
     DEFAULT_SESSION_REFRESH_MARGIN,
     DEFAULT_STORE_PREFIX,
     DEFAULT_TIMEOUT,
     SERVER_DEFAULT,
 )
-from polar_seats._protocol import POLAR_VERSION
 
 from ._sync import SyncClientBase, SyncSubscriptionIterator
 
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import aiohttp
     from redis.asyncio import Redis
 
-    from polar_seats._client import T, _ServerDefault
+    from polar_seats._client import T
     from polar_seats._models.pages import Page
     from polar_seats._models.seats import CustomerSeat, SeatClaim, SeatClaimInfo, SeatsList
     from polar_seats._models.sessions import CustomerSession, CustomerSessionInfo
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from polar_seats._protocol import RetryKind
     from polar_seats._ratelimit import RateLimit
     from polar_seats._retry import RetryPolicy
+    from polar_seats._settings import ServerDefault
 
 __all__ = ["Client"]
 
@@ -63,8 +64,8 @@ class Client(SyncClientBase):
         base_url: str | None = None,
         session: None = None,
         timeout: float | aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
-        retry: RetryPolicy | None = _DEFAULT_RETRY,
-        rate_limit: int | RateLimit | _ServerDefault | None = SERVER_DEFAULT,
+        retry: RetryPolicy | None = DEFAULT_RETRY,
+        rate_limit: int | RateLimit | ServerDefault | None = SERVER_DEFAULT,
         concurrency: int = DEFAULT_CONCURRENCY,
         allow_insecure_http: bool = False,
         polar_version: str = POLAR_VERSION,
@@ -102,6 +103,16 @@ class Client(SyncClientBase):
                 "rate_limit_prefix": rate_limit_prefix,
             }
         )
+
+    @property
+    def concurrency(self) -> int:
+        """Pages a walk fetches at once, by default."""
+        return self._target().concurrency
+
+    @property
+    def retry(self) -> RetryPolicy | None:
+        """How failed attempts are retried, or ``None`` for never."""
+        return self._target().retry
 
     def create_customer_session(
         self,
@@ -378,16 +389,6 @@ class Client(SyncClientBase):
     def timeout(self) -> aiohttp.ClientTimeout:
         """The timeout of each attempt."""
         return self._target().timeout
-
-    @property
-    def retry(self) -> RetryPolicy | None:
-        """How failed attempts are retried, or ``None`` for never."""
-        return self._target().retry
-
-    @property
-    def concurrency(self) -> int:
-        """Pages a walk fetches at once, by default."""
-        return self._target().concurrency
 
     @property
     def polar_version(self) -> str:

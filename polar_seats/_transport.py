@@ -1,4 +1,4 @@
-"""Sending one request: the aiohttp session and what a client shares with its views.
+"""Sending one request: the aiohttp session, opened once and closed once.
 
 ``Transport.send(request, ...)`` returns ``(status, headers, body)`` for any request and
 applies to every one the same rules: the body-size cap, no redirects, the rate limiter of
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import hashlib
 from collections.abc import Mapping
 
 import aiohttp
@@ -19,7 +18,6 @@ import msgspec
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from ._clock import testing_clock
 from ._errors import (
     ClientClosedError,
     EventLoopError,
@@ -28,14 +26,10 @@ from ._errors import (
     PolarTimeoutError,
     ResponseDecodeError,
 )
-from ._fleet import SharedLimiter
 from ._protocol import Request, sent_headers, subject
 from ._proxy import DIRECT, Route
-from ._ratelimit import RateLimit, RateLimiter
-from ._redis import Store
-from ._retry import RetryBudget
+from ._ratelimit import RateLimiter
 from ._secret import REDACTED, Secret, reveal_secret
-from ._sessions import SessionCache
 from ._tracing import HttpAttempt, rate_limited
 from ._tracing import active as tracing
 
@@ -78,77 +72,35 @@ class State(enum.Enum):
 
 
 class Transport:
-    """What a client shares with its views: the session, the retry budget, the limiters."""
+    """The aiohttp session, the client's state (unopened, opened, closed), and ``send()``."""
 
-    PRUNE_AT = 1024
-    """Limiters kept before idle ones are dropped (a backend sees many customers)."""
     URLS_KEPT = 4096
 
     def __init__(
         self,
-        session: aiohttp.ClientSession | None,
+        http: aiohttp.ClientSession | None,
         *,
         base_url: str,
         max_body_size: int,
-        budget: RetryBudget | None,
-        rate_limit: RateLimit | None,
-        session_cache_size: int = 10_000,
-        paces_organization: bool = False,
         route: Route = DIRECT,
-        rate_store: Store | None = None,
-        session_store: Store | None = None,
     ) -> None:
-        self.session = session
+        self.http = http
         self.middlewares: tuple[aiohttp.ClientMiddlewareType, ...] = ()
         """The session's own middlewares, then ``_no_resend``: set when the client opens."""
         self.route = route
-        self.owns_session = session is None
+        self.owns_session = http is None
         self.state = State.UNOPENED
         self.loop: asyncio.AbstractEventLoop | None = None
         self.base_url = base_url
         self.max_body_size = max_body_size
-        self.budget = budget
-        self.rate_limit = rate_limit
-        self.limiters: dict[bytes, RateLimiter] = {}
         self.urls: dict[tuple[str, tuple[tuple[str, str], ...]], URL] = {}
-        self.prune_at = self.PRUNE_AT
-        self.sessions = SessionCache(session_cache_size, testing_clock)
-        # A fleet's budget and sessions, in Redis; closed with the client if it opened them.
-        self.rate_store = rate_store
-        self.session_store = session_store
-        # Polar counts an organization token's requests (minting) as one subject.
-        self.organization_limiter = (
-            self._new_limiter(rate_limit, b"organization")
-            if paces_organization and rate_limit is not None
-            else None
-        )
-
-    def _new_limiter(self, limit: RateLimit, digest: bytes) -> RateLimiter:
-        if self.rate_store is None:
-            return RateLimiter(limit)
-        return SharedLimiter(limit, self.rate_store, self.rate_store.key("rate", digest))
-
-    def limiter_for(self, key: str) -> RateLimiter | None:
-        """The rate limiter of one subject (a token, for now), made on first use."""
-        if self.rate_limit is None:
-            return None
-        # Keyed by a digest, so this long-lived table holds no tokens.
-        digest = hashlib.blake2b(key.encode(), digest_size=16).digest()
-        limiter = self.limiters.get(digest)
-        if limiter is None:
-            if len(self.limiters) >= self.prune_at:
-                self.limiters = {k: v for k, v in self.limiters.items() if not v.idle()}
-                # Many busy customers: prune again only when the table has doubled.
-                self.prune_at = max(self.PRUNE_AT, 2 * len(self.limiters))
-            limiter = self.limiters[digest] = self._new_limiter(self.rate_limit, digest)
-        return limiter
 
     def open(self) -> aiohttp.ClientSession:
-        """The session, created on first use in the running loop; refuses a closed client
+        """The aiohttp session, created on first use in the running loop; refuses a closed client
         and a loop other than the first one."""
         loop = asyncio.get_running_loop()
-        if self.state is State.OPENED and loop is self.loop and self.session is not None:
-            return self.session
+        if self.state is State.OPENED and loop is self.loop and self.http is not None:
+            return self.http
         if self.state is State.CLOSED:
             raise ClientClosedError(
                 "This AsyncClient is closed; create a new one to send more requests."
@@ -161,25 +113,25 @@ class Transport:
                 "with `async with AsyncClient(...)` in that coroutine, or once per worker "
                 "in your framework's startup hook."
             )
-        if self.session is None:
+        if self.http is None:
             tls = self.route.tls
             connector = None if tls is None else aiohttp.TCPConnector(ssl=tls)
-            self.session = aiohttp.ClientSession(connector=connector)
+            self.http = aiohttp.ClientSession(connector=connector)
         # A per-request tuple replaces the session's own middlewares: they stay, with the
         # guard innermost.
-        self.middlewares = (*_middlewares_of(self.session), _no_resend)
+        self.middlewares = (*_middlewares_of(self.http), _no_resend)
         self.loop = loop
         self.state = State.OPENED
-        return self.session
+        return self.http
 
-    async def close(self) -> None:
+    async def close(self) -> bool:
+        """Close the session the client created; ``False`` if it was closed already."""
         if self.state is State.CLOSED:
-            return
+            return False
         self.state = State.CLOSED
-        if self.owns_session and self.session is not None:
-            await self.session.close()
-        for store in {id(s): s for s in (self.rate_store, self.session_store) if s}.values():
-            await store.close()
+        if self.owns_session and self.http is not None:
+            await self.http.close()
+        return True
 
     def url_for(self, request: Request) -> URL:
         # Building a URL costs more than a small request's decoding, so the URLs of the

@@ -31,8 +31,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeAlias
 import msgspec
 
 from ._errors import PolarError, ResponseDecodeError, json_object
-from ._models import CustomerSeat
 from ._models._base import Model, by_tag
+from .models import CustomerSeat
 
 if TYPE_CHECKING:
     from standardwebhooks import Webhook

@@ -26,10 +26,17 @@ import importlib.util
 import inspect
 import subprocess
 import sys
+import types
 from pathlib import Path
 from typing import ClassVar
 
-import polar_seats
+# The package imports the generated module; it is what this script writes, and a stale one
+# may no longer import (a name it takes from _client.py moved): stand in for it.
+_stand_in = types.ModuleType("polar_seats._sync_client")
+_stand_in.Client = type("Client", (), {})  # type: ignore[attr-defined]
+sys.modules["polar_seats._sync_client"] = _stand_in
+
+import polar_seats  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET = ROOT / "polar_seats" / "_sync_client.py"

@@ -38,7 +38,7 @@ async def run(task: dict[str, Any]) -> dict[str, Any]:
         session_store=store,
         rate_limit_prefix=task.get("prefix", "polar-seats:"),
     )
-    for shared in (client._transport.rate_store, client._transport.session_store):
+    for shared in (client._shared.rate_store, client._shared.session_store):
         if shared is not None:
             # These tests are about sharing, not about a slow Redis (test_fleet has its
             # own): a busy 2-core machine may pause a process longer than 0.5 s.

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import polar_seats as ps
-from polar_seats._protocol import handle_response
+from polar_seats._resources.subscriptions import handle_response
 from polar_seats.testing import make_subscriptions, page_body
 
 STATUSES = (200, 200, 200, 200, 301, 400, 401, 404, 408, 418, 422, 429, 500, 502, 503, 504)
@@ -116,7 +116,7 @@ def fuzz(seconds: float, seed: int) -> int:
 def drawn_bodies(path: Path, seed: int) -> int:
     """Bodies drawn from one revision of the contract: validated, decoded, round-tripped."""
     from conformance.strategies import from_contract
-    from polar_seats._protocol import decode_page
+    from polar_seats._resources.subscriptions import decode_page
 
     from . import contract
 

@@ -13,7 +13,7 @@ import atheris
 
 with atheris.instrument_imports():
     import polar_seats as ps
-    from polar_seats._protocol import handle_response
+    from polar_seats._resources.subscriptions import handle_response
 
 STATUSES = [200, 200, 200, 301, 401, 404, 422, 429, 500, 502]
 

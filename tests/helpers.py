@@ -173,7 +173,7 @@ class Lockstep:
                 lockstep.admitted.append(lockstep.now)
                 return waited
 
-        monkeypatch.setattr("polar_seats._transport.RateLimiter", Pacer)
+        monkeypatch.setattr("polar_seats._shared.RateLimiter", Pacer)
 
 
 @contextlib.asynccontextmanager

@@ -14,7 +14,7 @@ import msgspec
 import pytest
 
 from polar_seats import cli as polar_cli
-from polar_seats._models import CustomerSession
+from polar_seats.models import CustomerSession
 from polar_seats.testing import FakePolarServer, Fault, FaultPlan
 from tests.test_cli import run_cli, serve_fake_said
 

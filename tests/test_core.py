@@ -15,6 +15,7 @@ import pytest
 
 import polar_seats as ps
 from polar_seats import _protocol as protocol
+from polar_seats._resources import subscriptions
 from polar_seats._retry import SendAgain, Settled, call_with_retries
 from polar_seats.testing import FakePolarServer, Fault, FaultPlan
 
@@ -64,7 +65,7 @@ async def test_a_write_is_resent_only_when_polar_cannot_have_run_it(
 
 async def test_a_read_is_resent_after_any_retryable_failure() -> None:
     """safe: a 503, a reset and a timeout are all retried."""
-    read = protocol.page_request(1, 10)
+    read = subscriptions.page_request(1, 10)
     failures: list[ps.PolarError] = [
         api_error(503, read),
         ps.NetworkError("reset", request=read),
@@ -125,23 +126,25 @@ def test_a_request_is_a_value_whose_repr_hides_its_body_and_secret_path() -> Non
         secret, secret_path=ps.Secret(secret.path[:-1] + "tok_secret")
     )
     assert secret != dataclasses.replace(secret, secret_path=ps.Secret("/v1/other"))
-    assert protocol.page_request(2, 10) == protocol.page_request(2, 10)
-    assert protocol.page_request(2, 10).label == "page 2 of claimed subscriptions"
+    assert subscriptions.page_request(2, 10) == subscriptions.page_request(2, 10)
+    assert subscriptions.page_request(2, 10).label == "page 2 of claimed subscriptions"
+    assert subscriptions.page_request(2, 10).page is None  # the page is the call's context
 
 
 async def test_errors_carry_the_request(server: FakePolarServer) -> None:
-    """An API error names the request: method, path, label and page."""
+    """An API error names the request (method, path, operation) and the page."""
     server.faults = FaultPlan({1: Fault.http_status(400)})
     async with ps.AsyncClient(server.token, base_url=server.url) as client:
         with pytest.raises(ps.APIStatusError) as caught:
             await client.list_claimed_subscriptions(page=3)
     request = caught.value.request
     assert request is not None
-    assert (request.method, request.path, request.page) == (
+    assert (request.method, request.path, request.operation) == (
         "GET",
         "/v1/customer-portal/seats/subscriptions",
-        3,
+        "list_claimed_subscriptions",
     )
+    assert ("page", "3") in request.query
     assert caught.value.page == 3
 
 
@@ -289,7 +292,7 @@ def test_a_client_used_from_a_second_event_loop_says_why() -> None:
 
     with pytest.raises(ps.EventLoopError, match="event loop"):
         asyncio.run(use())
-    asyncio.run(client._transport.session.close())  # type: ignore[union-attr]
+    asyncio.run(client._shared.transport.http.close())  # type: ignore[union-attr]
 
 
 async def test_a_walk_in_a_plain_for_loop_says_to_use_async_for(client: ps.AsyncClient) -> None:
@@ -305,7 +308,7 @@ def test_views_set_every_attribute_of_their_own() -> None:
     client = ps.AsyncClient("polar_cst_a")
     view = client.with_token("polar_cst_b")
     assert set(vars(view)) == set(vars(client))
-    assert view._transport is client._transport
+    assert view._shared is client._shared
     assert view._token is not client._token
     assert repr(view).startswith("<AsyncClient view")
 

@@ -12,7 +12,7 @@ import pytest
 import polar_seats as ps
 from polar_seats import webhooks
 from polar_seats._models import SEATS_LIST, codec_for
-from polar_seats._protocol import decode_page
+from polar_seats._resources.subscriptions import decode_page
 
 from . import contract
 from .test_real_polar import exchange

@@ -14,7 +14,7 @@ import msgspec
 import pytest
 
 import polar_seats as ps
-from polar_seats._protocol import decode_page
+from polar_seats._resources.subscriptions import decode_page
 from polar_seats.testing import make_subscriptions, page_body
 
 from . import contract

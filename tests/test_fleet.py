@@ -142,7 +142,7 @@ async def test_redis_killed_mid_run_then_back(caplog: pytest.LogCaptureFixture) 
                 server, rate_limit=ps.RateLimit(1000, per=1.0), rate_limit_store=redis_server.url
             ) as polar,
         ):
-            polar._transport.rate_store.recheck_after = 0.2  # type: ignore[union-attr]
+            polar._shared.rate_store.recheck_after = 0.2  # type: ignore[union-attr]
             me = polar.for_customer(external_customer_id="user-1")
             walks = asyncio.ensure_future(walk_all(me, 20))
             await started.wait()
@@ -176,7 +176,7 @@ async def test_a_hanging_redis_times_out_and_the_client_goes_on(
             server, rate_limit_store=redis_server.url, session_store=redis_server.url
         ) as polar,
     ):
-        assert polar._transport.rate_store is polar._transport.session_store  # one pool
+        assert polar._shared.rate_store is polar._shared.session_store  # one pool
         me = polar.for_customer(external_customer_id="user-1")
         assert await walk_all(me, 1) == [3]
         redis_server.freeze()

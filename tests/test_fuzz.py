@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import polar_seats as ps
-from polar_seats._protocol import handle_response
+from polar_seats._resources.subscriptions import handle_response
 from polar_seats.testing import make_subscriptions, page_body
 
 from .fuzz import fuzz, mutate

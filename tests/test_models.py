@@ -15,8 +15,9 @@ from polar_seats._models import CUSTOMER_SESSION, SESSION_INFO, SUBSCRIPTION_PAG
 from polar_seats._models.benefits import BENEFIT_CLASSES as BENEFIT_TABLE
 from polar_seats._models.prices import LEGACY_PRICE_CLASSES
 from polar_seats._models.prices import PRICE_CLASSES as PRICE_TABLE
-from polar_seats._protocol import decode_body, decode_page
+from polar_seats._protocol import decode_body
 from polar_seats._resources.sessions import mint_request
+from polar_seats._resources.subscriptions import decode_page
 from polar_seats.testing import (
     BENEFIT_TYPES,
     PRICE_KINDS,

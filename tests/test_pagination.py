@@ -11,7 +11,7 @@ import pytest
 
 import polar_seats as ps
 from polar_seats import SubscriptionIterator
-from polar_seats._protocol import decode_page
+from polar_seats._resources.subscriptions import decode_page
 from polar_seats.testing import (
     FakePolarServer,
     Fault,

@@ -8,6 +8,7 @@ import pytest
 
 import polar_seats as ps
 from polar_seats import _protocol as protocol
+from polar_seats._resources import subscriptions
 from polar_seats.testing import page_body
 
 INVALID_TOKEN_BODY = (
@@ -102,7 +103,7 @@ def test_401_unauthorized_body() -> None:
         401,
         {"WWW-Authenticate": 'Bearer realm="polar"'},
         b'{"error":"Unauthorized","detail":"Unauthorized"}',
-        request=protocol.page_request(1, 10),
+        request=subscriptions.page_request(1, 10),
     )
     assert type(error) is ps.AuthenticationError
     assert error.status == 401
@@ -239,17 +240,18 @@ def test_5xx_is_a_server_error_whatever_the_body(status: int, body: bytes) -> No
 
 def test_the_version_404_names_the_version_sent() -> None:
     """Polar's bare 404 without a Polar-Version header: VersionNotFoundError naming what the
-    client sent; it keeps the request and its page."""
+    client sent; it keeps the request."""
     error = protocol.error_for_status(
         404,
         {"Content-Type": "application/json"},
         b'{"detail":"Not Found"}',
-        request=protocol.page_request(1, 10),
+        request=subscriptions.page_request(1, 10),
         polar_version="2031-01",
     )
     assert type(error) is ps.VersionNotFoundError
     assert "Polar-Version 2031-01" in str(error)
-    assert error.page == 1
+    assert error.request is not None
+    assert error.request.label == "page 1 of claimed subscriptions"
 
 
 def test_a_404_with_polars_version_header_is_an_ordinary_not_found() -> None:
@@ -259,13 +261,12 @@ def test_a_404_with_polars_version_header_is_an_ordinary_not_found() -> None:
         404,
         {"Polar-Version": "2026-04"},
         b'{"detail":"Not Found"}',
-        request=protocol.page_request(1, 10),
+        request=subscriptions.page_request(1, 10),
         polar_version="2031-01",
     )
     assert type(error) is ps.NotFoundError
     assert "version" not in str(error).lower()
     assert "GET /v1/customer-portal/seats/subscriptions" in str(error)
-    assert error.page == 1
 
 
 def test_redirect_is_an_error_naming_the_target() -> None:
@@ -305,11 +306,11 @@ def test_other_status_is_an_api_status_error() -> None:
 
 def test_200_is_a_page() -> None:
     """A 200 decodes into a Page."""
-    page = protocol.handle_response(200, {}, page_body([]), page=1)
+    page = subscriptions.handle_response(200, {}, page_body([]), page=1)
     assert page.items == []
     assert page.pagination.max_page == 0
     with pytest.raises(ps.ServerError):
-        protocol.handle_response(500, {}, b"", page=1)
+        subscriptions.handle_response(500, {}, b"", page=1)
 
 
 @pytest.mark.parametrize(
@@ -353,7 +354,7 @@ def test_malformed_base_urls_are_refused(url: str) -> None:
 def test_pagination_as_polar_computes_it_is_believed(total: int, max_page: int, limit: int) -> None:
     """max_page == ceil(total / min(limit, 100)) passes the check."""
     body = page_body([], total=total, max_page=max_page)
-    page = protocol.handle_response(200, {}, body, page=1, limit=limit)
+    page = subscriptions.handle_response(200, {}, body, page=1, limit=limit)
     assert page.pagination.max_page == max_page
 
 
@@ -364,6 +365,6 @@ def test_pagination_that_does_not_add_up_is_refused(total: int, max_page: int) -
     """A max_page in the billions, or negative, or not from its total: ResponseDecodeError."""
     body = page_body([], total=total, max_page=max_page)
     with pytest.raises(ps.ResponseDecodeError, match="max_page") as caught:
-        protocol.handle_response(200, {}, body, page=2, limit=100)
+        subscriptions.handle_response(200, {}, body, page=2, limit=100)
     assert caught.value.path == "$.pagination"
     assert caught.value.page == 2

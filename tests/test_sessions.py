@@ -123,6 +123,7 @@ async def test_an_unknown_customer_is_a_customer_not_found_error(
         ),
     )
     assert type(viewed.value) is ps.CustomerNotFoundError
+    assert viewed.value.page is None  # the mint's error, raised in a page call
     assert viewed.value.problems[0].loc == ("body", "customer_id")
     assert viewed.value.detail[0]["input"] == str(unknown)
     assert [r.path for r in server.requests] == [MINT_PATH, MINT_PATH]

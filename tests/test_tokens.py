@@ -21,14 +21,14 @@ async def test_views_send_their_own_token_over_one_session() -> None:
         pages = await asyncio.gather(*(view.list_claimed_subscriptions() for view in views))
         assert [len(page.items) for page in pages] == [3] * 5
         assert sorted(r.token or "" for r in server.requests) == sorted(tokens)
-        assert all(view._transport.session is client._transport.session for view in views)
+        assert all(view._shared.transport.http is client._shared.transport.http for view in views)
 
 
 async def test_making_a_view_does_no_io_and_needs_no_open_client() -> None:
     """with_token() on a client that never sent anything opens nothing."""
     client = ps.AsyncClient("polar_cst_main")
     view = client.with_token("polar_cst_other")
-    assert client._transport.session is None
+    assert client._shared.transport.http is None
     assert repr(view) == "<AsyncClient view https://api.polar.sh unopened>"
     await client.close()
     assert view.closed
@@ -77,18 +77,18 @@ async def test_views_share_the_retry_budget() -> None:
     """Retries from every customer draw on the client's one budget."""
     async with ps.AsyncClient("polar_cst_a", retry=ps.RetryPolicy(retry_budget=10)) as client:
         view = client.with_token("polar_cst_b")
-        assert view._transport.budget is client._transport.budget
-        assert client._transport.budget is not None
+        assert view._shared.budget is client._shared.budget
+        assert client._shared.budget is not None
 
 
 def test_idle_limiters_are_dropped_when_many_customers_pass() -> None:
     """The per-token table does not grow without bound, and it holds no token."""
     client = ps.AsyncClient("polar_cst_main")
-    client._transport.PRUNE_AT = client._transport.prune_at = 10
+    client._shared.PRUNE_AT = client._shared.prune_at = 10
     for n in range(50):
         client.with_token(f"polar_cst_{n}")
-    assert len(client._transport.limiters) <= 11
-    assert all(isinstance(key, bytes) and b"polar" not in key for key in client._transport.limiters)
+    assert len(client._shared.limiters) <= 11
+    assert all(isinstance(key, bytes) and b"polar" not in key for key in client._shared.limiters)
 
 
 async def test_a_client_without_a_token_serves_only_through_views() -> None:

@@ -11,14 +11,13 @@ Polar changes this contract under released clients, so the models are built to s
   [`UnknownBenefit`][polar_seats.UnknownBenefit] instead of failing the page;
 - fields added by later revisions of the contract default to ``None``.
 
-A ``Codec`` decodes a body: ``_codec.py`` tells how a page is read fast, and when the
+The public names are in ``polar_seats.models``; this package keeps the codecs. A
+``Codec`` decodes a body: ``_codec.py`` tells how a page is read fast, and when the
 lax models of ``_lax.py`` take over.
 """
 
 from __future__ import annotations
 
-# The Structs keep the __module__ of the module that defines them: msgspec resolves their
-# string annotations (from __future__ import annotations) through it.
 from ._codec import (
     CUSTOMER_SEAT,
     CUSTOMER_SESSION,
@@ -31,76 +30,8 @@ from ._codec import (
     codec_for,
 )
 from ._lax import LaxPage, decode_hook, from_lax, subscription_from_builtins
-from .benefits import (
-    Benefit,
-    BenefitCustom,
-    BenefitDiscord,
-    BenefitDownloadables,
-    BenefitFeatureFlag,
-    BenefitGitHubRepository,
-    BenefitLicenseKeys,
-    BenefitMeterCredit,
-    BenefitMeterCreditProperties,
-    BenefitSlackSharedChannel,
-    BenefitType,
-    UnknownBenefit,
-)
-from .customers import Address, Customer, CustomerType, IndividualCustomer, TeamCustomer
-from .pages import Page, Pagination
-from .prices import (
-    LegacyRecurringProductPriceCustom,
-    LegacyRecurringProductPriceFixed,
-    MeterUnit,
-    Price,
-    PriceAmountType,
-    ProductPriceCustom,
-    ProductPriceFixed,
-    ProductPriceMeter,
-    ProductPriceMeteredTiers,
-    ProductPriceMeteredUnit,
-    ProductPriceSeatBased,
-    ProductPriceSeatTier,
-    ProductPriceSeatTiers,
-    ProductPriceSource,
-    ProductPriceUnitBased,
-    SeatPricing,
-    SeatTierRange,
-    SeatTierType,
-    TaxBehaviorOption,
-    Tier,
-    Tiers,
-    TierType,
-    UnknownProductPrice,
-)
-from .seats import (
-    CustomerSeat,
-    Member,
-    MemberRole,
-    SeatClaim,
-    SeatClaimInfo,
-    SeatsList,
-    SeatStatus,
-)
-from .sessions import CustomerSession, CustomerSessionInfo
-from .subscriptions import (
-    CustomerCancellationReason,
-    CustomerOrganization,
-    CustomerOrganizationFeatureSettings,
-    CustomerPortalCustomerSettings,
-    CustomerPortalSubscriptionSettings,
-    CustomerPortalUsageSettings,
-    CustomerSubscription,
-    CustomerSubscriptionMeter,
-    CustomerSubscriptionMeterMeter,
-    CustomerSubscriptionProduct,
-    OrganizationCustomerPortalSettings,
-    PendingSubscriptionUpdate,
-    ProductMediaFileRead,
-    ProductVisibility,
-    RecurringInterval,
-    SubscriptionProrationBehavior,
-    SubscriptionStatus,
-)
+from .pages import Page
+from .subscriptions import CustomerSubscription
 
 __all__ = [
     "CUSTOMER_SEAT",
@@ -110,76 +41,10 @@ __all__ = [
     "SEAT_CLAIM_INFO",
     "SESSION_INFO",
     "SUBSCRIPTION_PAGE",
-    "Address",
-    "Benefit",
-    "BenefitCustom",
-    "BenefitDiscord",
-    "BenefitDownloadables",
-    "BenefitFeatureFlag",
-    "BenefitGitHubRepository",
-    "BenefitLicenseKeys",
-    "BenefitMeterCredit",
-    "BenefitMeterCreditProperties",
-    "BenefitSlackSharedChannel",
-    "BenefitType",
     "Codec",
-    "Customer",
-    "CustomerCancellationReason",
-    "CustomerOrganization",
-    "CustomerOrganizationFeatureSettings",
-    "CustomerPortalCustomerSettings",
-    "CustomerPortalSubscriptionSettings",
-    "CustomerPortalUsageSettings",
-    "CustomerSeat",
-    "CustomerSession",
-    "CustomerSessionInfo",
     "CustomerSubscription",
-    "CustomerSubscriptionMeter",
-    "CustomerSubscriptionMeterMeter",
-    "CustomerSubscriptionProduct",
-    "CustomerType",
-    "IndividualCustomer",
     "LaxPage",
-    "LegacyRecurringProductPriceCustom",
-    "LegacyRecurringProductPriceFixed",
-    "Member",
-    "MemberRole",
-    "MeterUnit",
-    "OrganizationCustomerPortalSettings",
     "Page",
-    "Pagination",
-    "PendingSubscriptionUpdate",
-    "Price",
-    "PriceAmountType",
-    "ProductMediaFileRead",
-    "ProductPriceCustom",
-    "ProductPriceFixed",
-    "ProductPriceMeter",
-    "ProductPriceMeteredTiers",
-    "ProductPriceMeteredUnit",
-    "ProductPriceSeatBased",
-    "ProductPriceSeatTier",
-    "ProductPriceSeatTiers",
-    "ProductPriceSource",
-    "ProductPriceUnitBased",
-    "ProductVisibility",
-    "RecurringInterval",
-    "SeatClaim",
-    "SeatClaimInfo",
-    "SeatPricing",
-    "SeatStatus",
-    "SeatTierRange",
-    "SeatTierType",
-    "SeatsList",
-    "SubscriptionProrationBehavior",
-    "SubscriptionStatus",
-    "TaxBehaviorOption",
-    "TeamCustomer",
-    "Tier",
-    "TierType",
-    "Tiers",
-    "UnknownBenefit",
-    "UnknownProductPrice",
     "codec_for",
     "decode_hook",
     "from_lax",

@@ -1,7 +1,8 @@
 """The operations of Polar's API, one module per resource.
 
-Each module builds its requests as values (``_protocol.Request``), names the model to
-decode, and leaves sending, retries, pacing and errors to the client's ``_call``. The
-client (``_client.AsyncClient``) inherits every group, so adding an operation touches only
-its resource's module.
+Each module declares its operations once (``_operation.Operation``: name, method, path
+template, decoder, retry kind, credential), and the client's methods that check their
+arguments, build the request from the declaration and leave sending, retries, pacing and
+errors to the client's ``_call``. The client (``_client.AsyncClient``) inherits every
+group; ``docs/architecture.md`` has the checklist for adding an operation.
 """

@@ -13,10 +13,19 @@ Caller = TypeVar("Caller", bound="Operations")
 
 
 class Operations:
-    """The client's side of an operation: send a request, decode its answer."""
+    """What the resource modules need of the client, declared here and given by
+    ``AsyncClient``: send a request and decode its answer, check its credentials, and the
+    settings a walk reads."""
 
-    concurrency: int
-    retry: RetryPolicy | None
+    @property
+    def concurrency(self) -> int:
+        """Pages a walk fetches at once, by default."""
+        raise NotImplementedError
+
+    @property
+    def retry(self) -> RetryPolicy | None:
+        """How failed attempts are retried, or ``None`` for never."""
+        raise NotImplementedError
 
     async def _call(
         self,

@@ -17,9 +17,9 @@ from .._errors import (
     SeatAlreadyAssignedError,
     SeatNotAvailableError,
 )
-from .._models import CustomerSeat, SeatsList
 from .._protocol import Request
 from .._retry import Reconcile, SendAgain, Settled, logger
+from ..models import CustomerSeat, SeatsList
 from ._seat_rules import Person, find_seat, same_occupant
 
 Read = Callable[[], Awaitable[SeatsList]]

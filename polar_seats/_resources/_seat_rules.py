@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote
 
 from .._clock import testing_clock
 from .._errors import (
@@ -18,13 +17,11 @@ from .._errors import (
     InvalidArgumentError,
     InvitationTokenError,
 )
-from .._models import CustomerSeat, SeatsList
-from .._protocol import Auth, Request, RetryKind
-from .._secret import Secret
+from .._protocol import Auth
+from ..models import CustomerSeat, SeatsList
 
 PORTAL = "/v1/customer-portal/seats"
 ORGANIZATION = "/v1/customer-seats"
-CLAIM = "/v1/customer-seats/claim"
 METADATA_KEYS = 10
 METADATA_BYTES = 1024
 _UUID = re.compile(
@@ -227,34 +224,6 @@ def assign_body(
     if immediate_claim:
         body["immediate_claim"] = True
     return body
-
-
-def write_request(method: str, path: str, label: str, json_body: Any, auth: Auth) -> Request:
-    """A seat write: resent when Polar cannot have run it, and after a lost answer as its
-    reconcile step says."""
-    return Request(method, path, label, json=json_body, retry=RetryKind.CUSTOM, auth=auth)
-
-
-def claim_info_request(token: str) -> Request:
-    return Request(
-        "GET",
-        f"{CLAIM}/…",
-        "claim info",
-        auth=Auth.NONE,
-        secret_path=Secret(f"{CLAIM}/{quote(token, safe='')}"),
-    )
-
-
-def claim_request(token: str) -> Request:
-    return Request(
-        "POST",
-        CLAIM,
-        "claim seat",
-        json={"invitation_token": Secret(token)},
-        retry=RetryKind.CUSTOM,
-        auth=Auth.NONE,
-        secret_answer=True,
-    )
 
 
 def same_occupant(now: CustomerSeat, before: CustomerSeat) -> bool:

@@ -17,19 +17,13 @@ from typing import Any
 from uuid import UUID
 
 from .._errors import InvalidArgumentError, NotFoundError, SeatNotFoundError
-from .._models import (
-    CUSTOMER_SEAT,
-    SEAT_CLAIM,
-    SEAT_CLAIM_INFO,
-    SEATS_LIST,
-    CustomerSeat,
-    SeatClaim,
-    SeatClaimInfo,
-    SeatsList,
-)
-from .._protocol import Request
+from .._models import CUSTOMER_SEAT, SEAT_CLAIM, SEAT_CLAIM_INFO, SEATS_LIST
+from .._operation import Operation
+from .._protocol import Auth, Request, RetryKind
 from .._retry import Reconcile
+from .._secret import Secret
 from .._tracing import traced
+from ..models import CustomerSeat, SeatClaim, SeatClaimInfo, SeatsList
 from . import _reconcile
 from ._base import Operations
 from ._seat_rules import (
@@ -38,15 +32,53 @@ from ._seat_rules import (
     assign_body,
     check_invitation_token,
     check_metadata,
-    claim_info_request,
-    claim_request,
     container,
     expired,
     find_seat,
     invitation_error,
     seat_id_of,
     seats_path,
-    write_request,
+)
+
+# The seat operations but the claim's carry the caller's own credential (auth=None):
+# ``{seats}`` is the customer portal's seats or the organization's, by that credential.
+# The writes are CUSTOM: resent when Polar cannot have run them, and after a lost answer
+# as their reconcile step (``_reconcile.py``) says.
+LIST_SEATS = Operation("list_seats", "GET", "{seats}", SEATS_LIST.decode, auth=None)
+ASSIGN_SEAT = Operation(
+    "assign_seat", "POST", "{seats}", CUSTOMER_SEAT.decode, RetryKind.CUSTOM, auth=None
+)
+REVOKE_SEAT = Operation(
+    "revoke_seat",
+    "DELETE",
+    "{seats}/{seat_id}",
+    CUSTOMER_SEAT.decode,
+    RetryKind.CUSTOM,
+    auth=None,
+)
+RESEND_INVITATION = Operation(
+    "resend_invitation",
+    "POST",
+    "{seats}/{seat_id}/resend",
+    CUSTOMER_SEAT.decode,
+    RetryKind.CUSTOM,
+    auth=None,
+)
+GET_CLAIM_INFO = Operation(
+    "get_claim_info",
+    "GET",
+    "/v1/customer-seats/claim/{secret}",
+    SEAT_CLAIM_INFO.decode,
+    auth=Auth.NONE,
+)
+CLAIM_SEAT = Operation(
+    "claim_seat",
+    "POST",
+    "/v1/customer-seats/claim",
+    SEAT_CLAIM.decode,
+    RetryKind.CUSTOM,
+    auth=Auth.NONE,
+    secret_answer=True,
 )
 
 
@@ -66,15 +98,13 @@ class SeatOperations(Operations):
         """
         return await self._list(container(subscription_id, order_id), timeout)
 
-    @traced("polar_seats.list_seats")
+    @traced(LIST_SEATS.span)
     async def _list(self, where: tuple[str, str], timeout: float | None) -> SeatsList:
         credential = self._own_credential()
-        request = Request(
-            "GET", seats_path(credential), "list seats", query=(where,), auth=credential
-        )
-        return await self._call(request, SEATS_LIST.decode, timeout=timeout)
+        request = LIST_SEATS.request(auth=credential, seats=seats_path(credential), query=(where,))
+        return await self._call(request, LIST_SEATS.decode, timeout=timeout)
 
-    @traced("polar_seats.assign_seat")
+    @traced(ASSIGN_SEAT.span)
     async def assign_seat(
         self,
         *,
@@ -116,11 +146,11 @@ class SeatOperations(Operations):
         ).check()
         body = assign_body(where, person, check_metadata(metadata), bool(immediate_claim))
         credential = self._own_credential()
-        request = write_request("POST", seats_path(credential), "assign seat", body, credential)
+        request = ASSIGN_SEAT.request(auth=credential, seats=seats_path(credential), json=body)
         step = _reconcile.assign(lambda: self._list(where, timeout), request, person)
-        return await self._call(request, CUSTOMER_SEAT.decode, timeout=timeout, reconcile=step)
+        return await self._call(request, ASSIGN_SEAT.decode, timeout=timeout, reconcile=step)
 
-    @traced("polar_seats.revoke_seat")
+    @traced(REVOKE_SEAT.span)
     async def revoke_seat(
         self,
         seat: CustomerSeat | str | UUID,
@@ -145,14 +175,15 @@ class SeatOperations(Operations):
         """
         seat_id = seat_id_of(seat)
         credential = self._own_credential()
-        path = f"{seats_path(credential)}/{seat_id}"
-        request = write_request("DELETE", path, "revoke seat", None, credential)
+        request = REVOKE_SEAT.request(
+            auth=credential, seats=seats_path(credential), seat_id=seat_id
+        )
         given = seat
         seat = await self._seat_named(seat, subscription_id, order_id, request, timeout)
         if seat is not given and isinstance(seat, CustomerSeat) and seat.status == "revoked":
             return seat  # just read: a DELETE would change nothing
         step = self._revoke_step(seat, seat_id, request, timeout)
-        return await self._call(request, CUSTOMER_SEAT.decode, timeout=timeout, reconcile=step)
+        return await self._call(request, REVOKE_SEAT.decode, timeout=timeout, reconcile=step)
 
     async def _seat_named(
         self,
@@ -219,7 +250,7 @@ class SeatOperations(Operations):
             ),
         )
 
-    @traced("polar_seats.resend_invitation")
+    @traced(RESEND_INVITATION.span)
     async def resend_invitation(
         self,
         seat: CustomerSeat | str | UUID,
@@ -242,8 +273,9 @@ class SeatOperations(Operations):
         """
         seat_id = seat_id_of(seat)
         credential = self._own_credential()
-        path = f"{seats_path(credential)}/{seat_id}/resend"
-        request = write_request("POST", path, "resend invitation", None, credential)
+        request = RESEND_INVITATION.request(
+            auth=credential, seats=seats_path(credential), seat_id=seat_id
+        )
         seat = await self._seat_named(seat, subscription_id, order_id, request, timeout)
         if isinstance(seat, CustomerSeat) and expired(seat):
             raise InvalidArgumentError(
@@ -260,9 +292,9 @@ class SeatOperations(Operations):
                 "and its expiry are the same either way. Ask the invitee before resending."
             ),
         )
-        return await self._call(request, CUSTOMER_SEAT.decode, timeout=timeout, reconcile=step)
+        return await self._call(request, RESEND_INVITATION.decode, timeout=timeout, reconcile=step)
 
-    @traced("polar_seats.get_claim_info")
+    @traced(GET_CLAIM_INFO.span)
     async def get_claim_info(
         self, invitation_token: str, *, timeout: float | None = None
     ) -> SeatClaimInfo:
@@ -273,13 +305,13 @@ class SeatOperations(Operations):
         [`InvitationTokenError`][polar_seats.InvitationTokenError]. The token never appears
         in a message, a log line or an error: its path is shown as ``…/claim/…``.
         """
-        request = claim_info_request(check_invitation_token(invitation_token))
+        request = GET_CLAIM_INFO.request(secret=check_invitation_token(invitation_token))
         try:
-            return await self._call(request, SEAT_CLAIM_INFO.decode, timeout=timeout)
+            return await self._call(request, GET_CLAIM_INFO.decode, timeout=timeout)
         except NotFoundError as error:
             raise invitation_error(error) from None
 
-    @traced("polar_seats.claim_seat")
+    @traced(CLAIM_SEAT.span)
     async def claim_seat(self, invitation_token: str, *, timeout: float | None = None) -> SeatClaim:
         """Claim the seat of an invitation; returns the seat and a member session token.
 
@@ -289,7 +321,8 @@ class SeatOperations(Operations):
         the new holder can then be minted with the organization token). A dead token
         raises [`InvitationTokenError`][polar_seats.InvitationTokenError].
         """
-        request = claim_request(check_invitation_token(invitation_token))
+        token = Secret(check_invitation_token(invitation_token))
+        request = CLAIM_SEAT.request(json={"invitation_token": token})
         step = _reconcile.never_again(
             request,
             lambda error: (
@@ -300,4 +333,4 @@ class SeatOperations(Operations):
                 "holder with create_customer_session() (organization token)."
             ),
         )
-        return await self._call(request, SEAT_CLAIM.decode, timeout=timeout, reconcile=step)
+        return await self._call(request, CLAIM_SEAT.decode, timeout=timeout, reconcile=step)

@@ -6,31 +6,37 @@ from __future__ import annotations
 from uuid import UUID
 
 from .._errors import RequestValidationError
-from .._models import CUSTOMER_SESSION, SESSION_INFO, CustomerSession, CustomerSessionInfo
-from .._protocol import Auth, Request, RetryKind
+from .._models import CUSTOMER_SESSION, SESSION_INFO
+from .._operation import Operation
+from .._protocol import Auth, Request
 from .._sessions import SubjectKey, session_body, subject_key
 from .._tracing import traced
+from ..models import CustomerSession, CustomerSessionInfo
 from ._base import Operations
 
-INTROSPECT = Request("GET", "/v1/customer-portal/customer-session/introspect", "introspect session")
+INTROSPECT_SESSION = Operation(
+    "introspect_session",
+    "GET",
+    "/v1/customer-portal/customer-session/introspect",
+    SESSION_INFO.decode,
+)
+CREATE_CUSTOMER_SESSION = Operation(
+    "create_customer_session",
+    "POST",
+    "/v1/customer-sessions/",
+    CUSTOMER_SESSION.decode,
+    auth=Auth.ORGANIZATION,
+    secret_answer=True,
+)
+"""Polar has no idempotency key, but a second session only wastes one: minting is
+retried like a read."""
+INTROSPECT = INTROSPECT_SESSION.request()
 _TEAM_CUSTOMER = "member_id is required for team customers"
 
 
 def mint_request(key: SubjectKey, return_url: str | None = None) -> Request:
-    """The request that mints a session for ``key``.
-
-    Polar has no idempotency key, but a second session only wastes one: minting is
-    retried like a read.
-    """
-    return Request(
-        "POST",
-        "/v1/customer-sessions/",
-        "create customer session",
-        json=session_body(key, return_url),
-        retry=RetryKind.SAFE,
-        auth=Auth.ORGANIZATION,
-        secret_answer=True,
-    )
+    """The request that mints a session for ``key``."""
+    return CREATE_CUSTOMER_SESSION.request(json=session_body(key, return_url))
 
 
 class SessionOperations(Operations):
@@ -62,7 +68,7 @@ class SessionOperations(Operations):
         self._check_organization_token()
         return await self._mint(key, return_url, timeout)
 
-    @traced("polar_seats.introspect_session")
+    @traced(INTROSPECT_SESSION.span)
     async def introspect_session(self, *, timeout: float | None = None) -> CustomerSessionInfo:
         """When the session token expires, and the return URL it was minted with.
 
@@ -71,15 +77,15 @@ class SessionOperations(Operations):
         revoked) raises [`AuthenticationError`][polar_seats.AuthenticationError].
         """
         self._check_token_given()
-        return await self._call(INTROSPECT, SESSION_INFO.decode, timeout=timeout)
+        return await self._call(INTROSPECT, INTROSPECT_SESSION.decode, timeout=timeout)
 
-    @traced("polar_seats.create_customer_session")
+    @traced(CREATE_CUSTOMER_SESSION.span)
     async def _mint(
         self, key: SubjectKey, return_url: str | None = None, timeout: float | None = None
     ) -> CustomerSession:
         try:
             return await self._call(
-                mint_request(key, return_url), CUSTOMER_SESSION.decode, timeout=timeout
+                mint_request(key, return_url), CREATE_CUSTOMER_SESSION.decode, timeout=timeout
             )
         except RequestValidationError as error:
             if _TEAM_CUSTOMER in str(error):

@@ -2,13 +2,123 @@
 
 from __future__ import annotations
 
-from .._errors import InvalidArgumentError
-from .._models import CustomerSubscription, Page
-from .._pagination import SubscriptionIterator, check_concurrency
-from .._protocol import check_limit, check_page, page_decoder, page_request
+import functools
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+from .._errors import InvalidArgumentError, PolarError, ResponseDecodeError
+from .._models import SUBSCRIPTION_PAGE
+from .._operation import Operation
+from .._pagination import PageIterator, check_concurrency
+from .._protocol import (
+    MAX_LIMIT,
+    Request,
+    check_limit,
+    check_page,
+    decode_body,
+    max_page_for,
+    parse_response,
+    subject,
+)
+from .._retry import page_context
 from .._tracing import active as tracing
 from .._tracing import operation
+from ..models import CustomerSubscription, Page
 from ._base import Operations
+
+SubscriptionPage = Page[CustomerSubscription]
+T = TypeVar("T")
+
+LIST_CLAIMED_SUBSCRIPTIONS = Operation(
+    "list_claimed_subscriptions",
+    "GET",
+    "/v1/customer-portal/seats/subscriptions",
+    SUBSCRIPTION_PAGE.decode,
+)
+PATH = LIST_CLAIMED_SUBSCRIPTIONS.path
+
+
+@functools.lru_cache(maxsize=4096)
+def page_request(page: int, limit: int) -> Request:
+    """The request of one page of claimed subscriptions (a value: made once per page)."""
+    return LIST_CLAIMED_SUBSCRIPTIONS.request(
+        query=(("page", str(page)), ("limit", str(limit))),
+        label=f"page {page} of claimed subscriptions",
+    )
+
+
+def decode_page(body: bytes, *, page: int, request: Request | None = None) -> SubscriptionPage:
+    """Decode a 200 body into a [`Page`][polar_seats.Page], or raise
+    [`ResponseDecodeError`][polar_seats.ResponseDecodeError].
+
+    Most pages take the fast path: prices and benefits as msgspec tagged unions, with no
+    Python call per object. A page the fast path refuses (a legacy price, a kind this
+    version does not know, a field that does not fit) is decoded again by the lax models,
+    which decide.
+    """
+    if request is None:
+        request = page_request(page, MAX_LIMIT)
+    return _on_page(page, lambda: decode_body(LIST_CLAIMED_SUBSCRIPTIONS.decode, body, request))
+
+
+def check_pagination(
+    result: SubscriptionPage, *, limit: int, body: bytes, request: Request
+) -> SubscriptionPage:
+    """``result`` if its pagination is what Polar computes, else
+    [`ResponseDecodeError`][polar_seats.ResponseDecodeError].
+
+    A server that reports a negative count, or a ``max_page`` that its own ``total_count``
+    does not give, is not believed: a walk would otherwise follow it for as long as it says.
+    """
+    total, max_page = result.pagination.total_count, result.pagination.max_page
+    if total < 0 or max_page < 0 or max_page != max_page_for(total, limit):
+        raise ResponseDecodeError(
+            f"{subject(request)} reports max_page={max_page} for total_count={total} at "
+            f"limit={limit}; Polar computes max_page=ceil(total_count / "
+            f"{min(limit, MAX_LIMIT)}).",
+            path="$.pagination",
+            raw_body=body,
+            request=request,
+        )
+    return result
+
+
+@functools.lru_cache(maxsize=4096)
+def page_decoder(request: Request, limit: int) -> Callable[[bytes], SubscriptionPage]:
+    """The decoder of one page of claimed subscriptions, pagination checked."""
+
+    def decode(body: bytes) -> SubscriptionPage:
+        return check_pagination(
+            LIST_CLAIMED_SUBSCRIPTIONS.decode(body), limit=limit, body=body, request=request
+        )
+
+    return decode
+
+
+def handle_response(
+    status: int, headers: Mapping[str, str], body: bytes, *, page: int, limit: int | None = None
+) -> SubscriptionPage:
+    """Turn one page's response into a [`Page`][polar_seats.Page], or raise the
+    matching [`PolarError`][polar_seats.PolarError]. With ``limit``, the pagination is
+    checked against it."""
+    request = page_request(page, limit or MAX_LIMIT)
+    decode = LIST_CLAIMED_SUBSCRIPTIONS.decode if limit is None else page_decoder(request, limit)
+    return _on_page(page, lambda: parse_response(request, status, headers, body, decode))
+
+
+def _on_page(page: int, run: Callable[[], T]) -> T:
+    """``run()``, its error telling the page (a pure function's, as a call's does)."""
+    try:
+        return run()
+    except PolarError as error:
+        error.page = page
+        raise
+
+
+class SubscriptionIterator(PageIterator[CustomerSubscription]):
+    """One walk over the claimed subscriptions: ``async for sub in it`` or ``it.pages()``."""
+
+    _operation = "polar_seats.iter_claimed_subscriptions"
 
 
 class SubscriptionOperations(Operations):
@@ -64,9 +174,20 @@ class SubscriptionOperations(Operations):
         self, page: int, limit: int, timeout: float | None
     ) -> Page[CustomerSubscription]:
         request = page_request(page, limit)
-        if tracing():
-            with operation("polar_seats.list_claimed_subscriptions") as span:
-                if span.is_recording():
-                    span.set_attributes({"polar_seats.page": page, "polar_seats.limit": limit})
-                return await self._call(request, page_decoder(request, limit), timeout=timeout)
-        return await self._call(request, page_decoder(request, limit), timeout=timeout)
+        decode = page_decoder(request, limit)
+        # The page is the call's context, not the request's: the retry loop's events and
+        # the error raised tell it from here.
+        context = page_context.set((request, page))
+        try:
+            if tracing():
+                with operation(LIST_CLAIMED_SUBSCRIPTIONS.span) as span:
+                    if span.is_recording():
+                        span.set_attributes({"polar_seats.page": page, "polar_seats.limit": limit})
+                    return await self._call(request, decode, timeout=timeout)
+            return await self._call(request, decode, timeout=timeout)
+        except PolarError as error:
+            if error.request is request:
+                error.page = page
+            raise
+        finally:
+            page_context.reset(context)

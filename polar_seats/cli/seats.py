@@ -92,14 +92,15 @@ _PERSON_HELP = (
 _SCOPES = "customer_seats:read and customer_seats:write"
 _STDIN = "-"
 _DOING = {
-    "list seats": "list the seats",
-    "assign seat": "assign the seat",
-    "revoke seat": "revoke the seat",
-    "resend invitation": "resend the invitation",
-    "claim info": "read the invitation",
-    "claim seat": "claim the seat",
+    "list_seats": "list the seats",
+    "assign_seat": "assign the seat",
+    "revoke_seat": "revoke the seat",
+    "resend_invitation": "resend the invitation",
+    "get_claim_info": "read the invitation",
+    "claim_seat": "claim the seat",
 }
-"""What each seat request does, by its label, for "Polar refused to …"."""
+"""What each seat operation does, by its name (the client's method), for "Polar refused
+to …"."""
 
 CREDENTIALS = (
     f"Credentials, never on the command line: a customer session token (--token-file, else "
@@ -500,7 +501,7 @@ async def _seats_client(
             yield (client if who.customer is None else client.for_customer(**who.customer)), who
         except NotFoundError as exc:
             request = exc.request
-            if exc.error is None or request is None or request.label not in _DOING:
+            if exc.error is None or request is None or request.operation not in _DOING:
                 raise  # a path this server does not have: not about an id
             raise SeatMissing(_not_found(exc, args, who)) from exc
 
@@ -509,7 +510,7 @@ def _not_found(exc: NotFoundError, args: argparse.Namespace, who: Credential) ->
     answer = f"404 {exc.error}" + (f": {exc.detail}" if isinstance(exc.detail, str) else "")
     kind, value = next(iter(_container(args).items()))
     noun = kind.removesuffix("_id")
-    if exc.request is not None and exc.request.label in ("revoke seat", "resend invitation"):
+    if exc.request is not None and exc.request.operation in ("revoke_seat", "resend_invitation"):
         return (
             f"Polar found no seat {args.seat_id} ({answer}), though the list of {noun} {value} "
             f"had it a moment ago; `polar-seats seats list {option_name(kind)} {value}` shows the "
@@ -741,9 +742,9 @@ def explain(exc: PolarError, args: argparse.Namespace) -> str | None:
     fields (the library's messages speak of its calls and arguments); ``None`` for any
     other request, and for an error whose own message says it."""
     request = exc.request
-    if request is None or request.label not in _DOING:
+    if request is None or request.operation not in _DOING:
         return None
-    doing = _DOING[request.label]
+    doing = _DOING[request.operation]
     if isinstance(exc, PermissionDeniedError):
         return _forbidden(exc, doing, args)
     if isinstance(exc, RequestValidationError):
@@ -754,7 +755,7 @@ def explain(exc: PolarError, args: argparse.Namespace) -> str | None:
         advice = _ADVICE.get(exc.error or "")
         return f"Polar refused to {doing} ({said(exc)})." + (f" {advice}" if advice else "")
     if isinstance(exc, OutcomeUnknownError):
-        return f"{exc} On the command line: {_after_lost(request.label, args)}"
+        return f"{exc} On the command line: {_after_lost(request.operation, args)}"
     if isinstance(exc, SeatNotFoundError):
         return _seat_not_found(exc)
     return None
@@ -794,9 +795,9 @@ _ADVICE = {
 """What to do about Polar's 400s, by its ``error``."""
 
 
-def _after_lost(label: str, args: argparse.Namespace) -> str:
+def _after_lost(operation: str, args: argparse.Namespace) -> str:
     """The command that shows where things stand after a write whose answer was lost."""
-    if label == "claim seat":
+    if operation == "claim_seat":
         return (
             "`polar-seats claim-info` tells whether the invitation is still good; "
             "`polar-seats session create` mints a session for the seat's holder with the "

@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .._models import CustomerSubscription, subscription_from_builtins
+from .._models import subscription_from_builtins
 from .._models.benefits import BENEFIT_CLASSES
 from .._models.prices import LEGACY_PRICE_CLASSES, PRICE_CLASSES
+from ..models import CustomerSubscription
 
 __all__ = [
     "BENEFIT_TYPES",
