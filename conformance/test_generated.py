@@ -15,7 +15,7 @@ import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from polar_seats._protocol import decode_page
+from polar_seats._resources.subscriptions import decode_page
 from tests import contract
 
 from .strategies import from_contract
