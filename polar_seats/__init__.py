@@ -11,34 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import models
+from . import _errors, models
 from ._client import AsyncClient
-from ._errors import (
-    AmbiguousExternalCustomerIdError,
-    APIStatusError,
-    AuthenticationError,
-    BadRequestError,
-    ClientClosedError,
-    CustomerNotFoundError,
-    EventLoopError,
-    InvalidArgumentError,
-    InvitationTokenError,
-    NetworkError,
-    NotFoundError,
-    OutcomeUnknownError,
-    PermissionDeniedError,
-    PolarError,
-    PolarTimeoutError,
-    RateLimitError,
-    RequestValidationError,
-    ResponseDecodeError,
-    SeatAlreadyAssignedError,
-    SeatNotAvailableError,
-    SeatNotFoundError,
-    ServerError,
-    ValidationProblem,
-    VersionNotFoundError,
-)
+from ._errors import *  # noqa: F403  (every error, listed once, in _errors.__all__)
 from ._pagination import PageIterator
 from ._protocol import Request, RetryKind
 from ._ratelimit import RateLimit
@@ -56,48 +31,25 @@ if TYPE_CHECKING:
     __version__: str
 
 __all__ = [
-    "APIStatusError",
-    "AmbiguousExternalCustomerIdError",
     "AsyncClient",
-    "AuthenticationError",
-    "BadRequestError",
     "Benefit",
     "Client",
-    "ClientClosedError",
-    "CustomerNotFoundError",
     "DeprecatedVersionWarning",
-    "EventLoopError",
-    "InvalidArgumentError",
-    "InvitationTokenError",
-    "NetworkError",
-    "NotFoundError",
-    "OutcomeUnknownError",
     "PageIterator",
-    "PermissionDeniedError",
-    "PolarError",
-    "PolarTimeoutError",
     "Price",
     "RateLimit",
-    "RateLimitError",
     "Request",
-    "RequestValidationError",
-    "ResponseDecodeError",
     "RetryBudget",
     "RetryEvent",
     "RetryKind",
     "RetryPolicy",
-    "SeatAlreadyAssignedError",
-    "SeatNotAvailableError",
-    "SeatNotFoundError",
     "Secret",
-    "ServerError",
     "SubscriptionIterator",
     "SyncPageIterator",
     "SyncSubscriptionIterator",
-    "ValidationProblem",
-    "VersionNotFoundError",
     "__version__",
 ]
+__all__ += _errors.__all__
 __all__ += models.__all__
 
 

@@ -32,7 +32,6 @@ from ._proxy import route_for
 from ._ratelimit import RateLimit, RateLimiter
 from ._resources.seats import SeatOperations
 from ._resources.sessions import SessionOperations
-from ._resources.subscriptions import SubscriptionOperations
 from ._retry import Reconcile, RetryBudget, RetryPolicy
 from ._secret import Secret
 from ._session_engine import Pin, SessionEngine
@@ -67,7 +66,7 @@ __all__ = ["AsyncClient"]
 T = TypeVar("T")
 
 
-class AsyncClient(SubscriptionOperations, SeatOperations, SessionOperations):
+class AsyncClient(SeatOperations, SessionOperations):
     """A session with Polar: the customer portal with a customer session token, and
     customer sessions with an organization access token.
 

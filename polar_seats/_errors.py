@@ -8,15 +8,27 @@ PolarError
 ├── APIStatusError             the server answered with an error status
 │   ├── BadRequestError        400: Polar refused the request (error, detail)
 │   │   ├── SeatNotAvailableError    no free seat (or an unpaid order)
-│   │   └── SeatAlreadyAssignedError the person already holds a live seat there
+│   │   ├── SeatAlreadyAssignedError the person already holds a live seat there
+│   │   ├── NotASeatBasedSubscriptionError  its price has no seats to count
+│   │   └── SeatCountError           a seat count Polar refused (requested)
+│   │       ├── BelowMinimumSeatsError      fewer than the price's minimum
+│   │       ├── AboveMaximumSeatsError      more than the price's maximum
+│   │       └── SeatsAlreadyAssignedError   fewer than the seats assigned
+│   ├── PaymentRequiredError   402: a charge did not go through; nothing changed
+│   │   ├── PaymentFailedError       no payment method, or the card failed
+│   │   └── PaymentActionRequiredError  the customer must authenticate it
 │   ├── InvitationTokenError   an invitation token is invalid, expired or used
 │   ├── AuthenticationError    401: no token, a wrong kind, or an expired one
 │   ├── PermissionDeniedError  403: the token may not do this (a scope, a role)
+│   │   ├── AlreadyCanceledSubscriptionError  canceled, or ends with its period
+│   │   └── UpdateSubscriptionSeatsNotAllowedError
+│   │                              the portal may not change seats
 │   ├── NotFoundError          404: a wrong path, or no such resource
 │   │   ├── VersionNotFoundError     Polar refused the Polar-Version sent
 │   │   └── SeatNotFoundError        a seat id not in its subscription's list
 │   ├── AmbiguousExternalCustomerIdError
 │   │                          409: the token's organizations share the id
+│   ├── SubscriptionLockedError 409: the subscription is pending an update
 │   ├── RequestValidationError 422: the server refused the request's values
 │   │   └── CustomerNotFoundError    a mint named a customer Polar does not know
 │   ├── RateLimitError         429: too many requests; wait retry_after s
@@ -38,25 +50,34 @@ The constructors are public, for tests that mock polar_seats itself:
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 if TYPE_CHECKING:
+    from ._models.subscriptions import CustomerSubscription, Subscription
     from ._protocol import Request
 
 __all__ = [
     "APIStatusError",
+    "AboveMaximumSeatsError",
+    "AlreadyCanceledSubscriptionError",
     "AmbiguousExternalCustomerIdError",
     "AuthenticationError",
     "BadRequestError",
+    "BelowMinimumSeatsError",
     "ClientClosedError",
     "CustomerNotFoundError",
     "EventLoopError",
     "InvalidArgumentError",
     "InvitationTokenError",
     "NetworkError",
+    "NotASeatBasedSubscriptionError",
     "NotFoundError",
     "OutcomeUnknownError",
+    "PaymentActionRequiredError",
+    "PaymentFailedError",
+    "PaymentRequiredError",
     "PermissionDeniedError",
     "PolarError",
     "PolarTimeoutError",
@@ -64,14 +85,21 @@ __all__ = [
     "RequestValidationError",
     "ResponseDecodeError",
     "SeatAlreadyAssignedError",
+    "SeatCountError",
     "SeatNotAvailableError",
     "SeatNotFoundError",
+    "SeatsAlreadyAssignedError",
     "ServerError",
+    "SubscriptionLockedError",
+    "UpdateSubscriptionSeatsNotAllowedError",
     "ValidationProblem",
     "VersionNotFoundError",
 ]
 
 _EXCERPT = 200
+
+CODED: dict[str, type[APIStatusError]] = {}
+"""The classes of one refusal by Polar's ``error``, filled as they are defined."""
 
 
 def json_object(value: object) -> dict[str, Any] | None:
@@ -102,6 +130,9 @@ class PolarError(Exception):
     request: Request | None = None
     retry_budget_exhausted: bool = False
     retry_elapsed: float | None = None
+    bought: CustomerSubscription | Subscription | None = None
+    """On an error of ``assign_seat(add_seat_if_full=True)`` raised after it bought a
+    seat: the subscription after the purchase (the seat bought is free)."""
     _page: int | None = None
 
     @property
@@ -157,6 +188,23 @@ class APIStatusError(PolarError):
     ``raw_body`` keeps the bytes as sent.
     """
 
+    code: ClassVar[str | None] = None
+    """Polar's ``error`` this class stands for, on a class of one refusal: an answer of
+    ``status`` with that code raises it (``None`` on the classes of a whole status)."""
+    status_sent: ClassVar[int] = 0
+    """The status Polar sends with ``code``."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        code = cls.__dict__.get("code")
+        if code is not None:
+            CODED[code] = cls
+
+    def advice(self) -> str:
+        """What to do about it, said after Polar's words in the message (a class of one
+        refusal says it; empty otherwise)."""
+        return ""
+
     def __init__(
         self,
         message: str,
@@ -200,10 +248,121 @@ class BadRequestError(APIStatusError):
 class SeatNotAvailableError(BadRequestError):
     """400 ``SeatNotAvailable``: every seat is taken (or the order is not paid yet)."""
 
+    code = "SeatNotAvailable"
+    status_sent = 400
+
+    def advice(self) -> str:
+        return "Every seat is taken (or the order is unpaid): revoke one, or buy more seats."
+
 
 class SeatAlreadyAssignedError(BadRequestError):
     """400 ``SeatAlreadyAssigned``: the person already holds a pending or claimed seat of
-    that subscription or order."""
+    that subscription or order. (Not to be confused with
+    [`SeatsAlreadyAssignedError`][polar_seats.SeatsAlreadyAssignedError], a seat count
+    below the seats in use.)"""
+
+    code = "SeatAlreadyAssigned"
+    status_sent = 400
+
+    def advice(self) -> str:
+        return "The person already holds a pending or claimed seat there: list_seats() shows it."
+
+
+def _found(text: object, pattern: str) -> str | None:
+    """What ``pattern``'s group finds in Polar's sentence ``text``, if it does."""
+    found = re.search(pattern, text) if isinstance(text, str) else None
+    return found.group(1) if found else None
+
+
+def _number(text: object, pattern: str) -> int | None:
+    """The integer ``pattern``'s group finds in Polar's sentence ``text``, if it does."""
+    found = _found(text, pattern)
+    return None if found is None else int(found)
+
+
+class NotASeatBasedSubscriptionError(BadRequestError):
+    """400 ``NotASeatBasedSubscription``: the subscription's price is not seat-based, so it
+    has no seat count to change."""
+
+    code = "NotASeatBasedSubscription"
+    status_sent = 400
+
+    def advice(self) -> str:
+        return "Its price is not seat-based: only a seat-based subscription has seats to buy."
+
+
+class SeatCountError(BadRequestError):
+    """400: Polar refused the seat count asked for (``requested``); a subclass says why.
+    Nothing changed and nothing was charged."""
+
+    @property
+    def requested(self) -> int | None:
+        """The seat count the refused request asked for."""
+        body = self.request.json if self.request is not None else None
+        seats = (json_object(body) or {}).get("seats")
+        return seats if isinstance(seats, int) else None
+
+
+class BelowMinimumSeatsError(SeatCountError):
+    """400 ``BelowMinimumSeats``: fewer seats than the price's minimum (``minimum``)."""
+
+    code = "BelowMinimumSeats"
+    status_sent = 400
+
+    @property
+    def minimum(self) -> int | None:
+        """The fewest seats the price allows, from Polar's sentence."""
+        return _number(self.detail, r"Minimum (\d+) seat")
+
+    def advice(self) -> str:
+        least = "the price's minimum" if self.minimum is None else str(self.minimum)
+        return f"Ask for {least} seats or more."
+
+
+class AboveMaximumSeatsError(SeatCountError):
+    """400 ``AboveMaximumSeats``: more seats than the price's maximum (``maximum``)."""
+
+    code = "AboveMaximumSeats"
+    status_sent = 400
+
+    @property
+    def maximum(self) -> int | None:
+        """The most seats the price allows, from Polar's sentence."""
+        return _number(self.detail, r"Maximum (\d+) seat")
+
+    def advice(self) -> str:
+        most = "the price's maximum" if self.maximum is None else str(self.maximum)
+        return f"Ask for {most} seats or fewer; more seats take a product whose price allows them."
+
+
+class SeatsAlreadyAssignedError(SeatCountError):
+    """400 ``SeatsAlreadyAssigned``: fewer seats than are assigned (``assigned``: pending
+    and claimed). Revoke seats first. (Not to be confused with
+    [`SeatAlreadyAssignedError`][polar_seats.SeatAlreadyAssignedError], a person who
+    already holds a seat.)"""
+
+    code = "SeatsAlreadyAssigned"
+    status_sent = 400
+
+    @property
+    def assigned(self) -> int | None:
+        """How many seats are assigned (pending and claimed), from Polar's sentence."""
+        return _number(self.detail, r"Currently (\d+) seat")
+
+    @property
+    def requested(self) -> int | None:
+        asked = super().requested
+        return asked if asked is not None else _number(self.detail, r"seats to (\d+)")
+
+    def advice(self) -> str:
+        assigned, requested = self.assigned, self.requested
+        if assigned is None or requested is None:
+            return "Revoke seats (revoke_seat()) until no more are assigned than you ask for."
+        extra = assigned - requested
+        return (
+            f"{assigned} seats are assigned: revoke {extra} of them first (revoke_seat()), "
+            f"then ask for {requested} again."
+        )
 
 
 class InvitationTokenError(APIStatusError):
@@ -214,6 +373,15 @@ class InvitationTokenError(APIStatusError):
     covers a dead invitation whichever call found it. A new invitation takes a revoke
     and a new assign.
     """
+
+    code = "InvalidInvitationToken"
+    status_sent = 400
+
+    def advice(self) -> str:
+        return (
+            "The invitation is invalid, expired, revoked or already claimed; a new one "
+            "takes revoke_seat() and assign_seat()."
+        )
 
 
 class AuthenticationError(APIStatusError):
@@ -226,6 +394,90 @@ class AuthenticationError(APIStatusError):
 class PermissionDeniedError(APIStatusError):
     """403: the token is valid but may not do this (a missing scope, a member's role);
     ``error`` is Polar's code (``"NotPermitted"``, ``"insufficient_scope"``…)."""
+
+
+class AlreadyCanceledSubscriptionError(PermissionDeniedError):
+    """403 ``AlreadyCanceledSubscription``: the subscription is canceled, or will be at the
+    end of its period, so its seats can no longer change."""
+
+    code = "AlreadyCanceledSubscription"
+    status_sent = 403
+
+    def advice(self) -> str:
+        return (
+            "A canceled subscription (or one set to cancel at the period's end) keeps its "
+            "seat count; uncancel it first to change seats."
+        )
+
+
+class UpdateSubscriptionSeatsNotAllowedError(PermissionDeniedError):
+    """403 ``UpdateSubscriptionSeatsNotAllowed``: the organization does not let customers
+    change their seat count (its customer portal setting ``update_seats``)."""
+
+    code = "UpdateSubscriptionSeatsNotAllowed"
+    status_sent = 403
+
+    def advice(self) -> str:
+        return (
+            "The organization does not let customers change their seats (customer portal "
+            "settings): change the count with an organization access token instead, or "
+            "ask the organization to allow it."
+        )
+
+
+class PaymentRequiredError(APIStatusError):
+    """402: Polar charged the change at once and the charge did not go through. Polar
+    rolled everything back: the seat count is unchanged and nothing was charged. It is
+    never resent (a resend could charge)."""
+
+
+class PaymentFailedError(PaymentRequiredError):
+    """402 ``PaymentFailed``: no payment method, or the card was declined (``reason``)."""
+
+    code = "PaymentFailed"
+    status_sent = 402
+
+    @property
+    def reason(self) -> str | None:
+        """Polar's reason: ``"missing_payment_method"``, ``"card_error"``..."""
+        found = (
+            re.search(r"reason: ([\w-]+)", self.detail) if isinstance(self.detail, str) else None
+        )
+        return found.group(1) if found else None
+
+    def advice(self) -> str:
+        why = {
+            "missing_payment_method": "the customer has no payment method",
+            "card_error": "the card was declined",
+        }.get(self.reason or "", "the charge failed")
+        return (
+            f"Nothing changed: {why}. Have the customer add or update a payment method in "
+            "the customer portal, then ask again."
+        )
+
+
+class PaymentActionRequiredError(PaymentRequiredError):
+    """402 ``PaymentActionRequired``: the charge needs the customer to authenticate it
+    (3-D Secure), which cannot happen off-session; ``order_id`` is the order to pay."""
+
+    code = "PaymentActionRequired"
+    status_sent = 402
+
+    @property
+    def order_id(self) -> str | None:
+        """The id of the order whose payment needs the customer, from Polar's sentence."""
+        found = (
+            re.search(r"Order (\S+) payment", self.detail) if isinstance(self.detail, str) else None
+        )
+        return found.group(1) if found else None
+
+    def advice(self) -> str:
+        order = f"order {self.order_id}" if self.order_id else "the order"
+        return (
+            f"Nothing changed: the charge for {order} needs the customer to authenticate "
+            "it (3-D Secure). Send the customer to the customer portal to complete it, "
+            "then ask again."
+        )
 
 
 class NotFoundError(APIStatusError):
@@ -279,6 +531,17 @@ class AmbiguousExternalCustomerIdError(APIStatusError):
     organization access token of the customer's own organization, or give the customer an
     external id no other customer of those organizations has.
     """
+
+
+class SubscriptionLockedError(APIStatusError):
+    """409 ``SubscriptionLocked`` (organization side): the subscription is pending an
+    update, so it cannot change now."""
+
+    code = "SubscriptionLocked"
+    status_sent = 409
+
+    def advice(self) -> str:
+        return "Wait until the pending update is done, read the subscription, then try again."
 
 
 @dataclasses.dataclass(frozen=True)

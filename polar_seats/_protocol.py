@@ -22,20 +22,19 @@ import msgspec
 
 from . import versions
 from ._errors import (
+    CODED,
     AmbiguousExternalCustomerIdError,
     APIStatusError,
     AuthenticationError,
     BadRequestError,
     CustomerNotFoundError,
     InvalidArgumentError,
-    InvitationTokenError,
     NotFoundError,
+    PaymentRequiredError,
     PermissionDeniedError,
     RateLimitError,
     RequestValidationError,
     ResponseDecodeError,
-    SeatAlreadyAssignedError,
-    SeatNotAvailableError,
     ServerError,
     VersionNotFoundError,
     excerpt,
@@ -419,23 +418,6 @@ CUSTOMER_UNKNOWN = "Customer does not exist."
 _VERSION_REFUSED = {"detail": "Not Found"}
 """The whole body of Polar's 404 for a removed or unknown ``Polar-Version``."""
 
-_BAD_REQUESTS: dict[str, tuple[type[APIStatusError], str]] = {
-    "SeatNotAvailable": (
-        SeatNotAvailableError,
-        " Every seat is taken (or the order is unpaid): revoke one, or buy more seats.",
-    ),
-    "SeatAlreadyAssigned": (
-        SeatAlreadyAssignedError,
-        " The person already holds a pending or claimed seat there: list_seats() shows it.",
-    ),
-    "InvalidInvitationToken": (
-        InvitationTokenError,
-        " The invitation is invalid, expired, revoked or already claimed; a new one takes "
-        "revoke_seat() and assign_seat().",
-    ),
-}
-"""The 400s that have a class of their own, by Polar's ``error``."""
-
 
 def subject(request: Request | None) -> str:
     """How a message names the request: "Page 3 of claimed subscriptions"."""
@@ -465,10 +447,21 @@ def error_for_status(
         "raw_body": body,
         "request": request,
     }
+    code = (json_object(data) or {}).get("error")
+    coded = CODED.get(code) if isinstance(code, str) else None
+    if coded is not None and coded.status_sent == status:
+        # A refusal of its own class: Polar's words, then what to do about it.
+        error = coded("", **kwargs)
+        error.args = (f"Polar refused the request ({status}: {said}). {error.advice()}",)
+        return error
     if status == 400:
-        code = (json_object(data) or {}).get("error")
-        kind, hint = _BAD_REQUESTS.get(code if isinstance(code, str) else "", (BadRequestError, ""))
-        return kind(f"Polar refused the request (400: {said}).{hint}", **kwargs)
+        return BadRequestError(f"Polar refused the request (400: {said}).", **kwargs)
+    if status == 402:
+        return PaymentRequiredError(
+            f"Polar refused the request (402: {said}): the charge did not go through, and "
+            "nothing changed.",
+            **kwargs,
+        )
     if status == 401:
         if request is not None and request.auth is Auth.ORGANIZATION:
             check = (

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from polar_seats._models.pages import Page
     from polar_seats._models.seats import CustomerSeat, SeatClaim, SeatClaimInfo, SeatsList
     from polar_seats._models.sessions import CustomerSession, CustomerSessionInfo
-    from polar_seats._models.subscriptions import CustomerSubscription
+    from polar_seats._models.subscriptions import CustomerSubscription, Subscription
     from polar_seats._protocol import RetryKind
     from polar_seats._ratelimit import RateLimit
     from polar_seats._retry import RetryPolicy
@@ -153,6 +153,112 @@ class Client(SyncClientBase):
         """
         return self._run(self._target().introspect_session(timeout=timeout))
 
+    def list_claimed_subscriptions(
+        self, *, page: int = 1, limit: int = 10, timeout: float | None = None
+    ) -> Page[CustomerSubscription]:
+        """Fetch one page of the subscriptions on which the customer holds a seat.
+
+        Exactly one request, plus retries of transient failures. ``limit`` is 10 by
+        default, as Polar's; at most 100. ``timeout`` overrides the client's per-attempt
+        timeout for this call.
+        """
+        return self._run(
+            self._target().list_claimed_subscriptions(page=page, limit=limit, timeout=timeout)
+        )
+
+    def iter_claimed_subscriptions(
+        self,
+        *,
+        limit: int = 100,
+        start_page: int = 1,
+        max_items: int | None = None,
+        concurrency: int | None = None,
+        timeout: float | None = None,
+    ) -> SyncSubscriptionIterator:
+        """Walk every claimed subscription, page after page: ``for sub in ...``.
+
+        Each subscription ``id`` is yielded at most once, although rows can move between
+        pages while a walk runs (the server's query has no order). ``.pages()`` walks the
+        same pages a page at a time. Stops after ``max_items`` items if given. After the
+        first page, pages are fetched ahead of the loop: 1, then 2, 4, 8... as it keeps
+        reading, up to ``concurrency`` (the client's by default; 1 for one at a time),
+        and items still come in page order. Leaving the loop (``close()``, ``with``,
+        or a ``break`` that drops the walk) cancels the pages fetched ahead. ``timeout``
+        overrides the client's per-attempt timeout for every page of the walk.
+        """
+        return SyncSubscriptionIterator(
+            self._engine,
+            self._target().iter_claimed_subscriptions(
+                limit=limit,
+                start_page=start_page,
+                max_items=max_items,
+                concurrency=concurrency,
+                timeout=timeout,
+            ),
+        )
+
+    def get_subscription(
+        self, subscription: str | UUID, *, timeout: float | None = None
+    ) -> CustomerSubscription | Subscription:
+        """One subscription by id, with its seat count (``seats``) and any change waiting
+        for the period's end (``pending_update``); one request.
+
+        With a customer's credential, the customer's own subscription as the customer
+        portal shows it ([`CustomerSubscription`][polar_seats.CustomerSubscription]);
+        with only an organization access token (scope ``subscriptions:read``), the
+        organization's [`Subscription`][polar_seats.Subscription], with its customer. A
+        subscription that is not the caller's raises
+        [`NotFoundError`][polar_seats.NotFoundError].
+        """
+        return self._run(self._target().get_subscription(subscription, timeout=timeout))
+
+    def update_seats(
+        self,
+        subscription: CustomerSubscription | Subscription | str | UUID,
+        seats: int,
+        *,
+        proration_behavior: str | None = None,
+        timeout: float | None = None,
+    ) -> CustomerSubscription | Subscription:
+        """Buy or release seats: set the subscription's seat count to ``seats``.
+
+        With a customer's credential it goes through the customer portal (the customer,
+        or a member who is an owner or billing manager, when the organization lets
+        customers change seats), and the organization's default proration applies;
+        with only an organization access token (scope ``subscriptions:write``) it goes
+        through the organization's API, and ``proration_behavior`` may be ``"invoice"``
+        (charged now), ``"prorate"`` (on the next invoice) or ``"next_period"`` (the
+        count changes at the period's end: the result's ``pending_update`` holds it).
+        Returns the subscription as that side reads it. Asking for the count it already
+        has changes nothing, but cancels a pending change.
+
+        Polar's refusals have classes of their own:
+        [`BelowMinimumSeatsError`][polar_seats.BelowMinimumSeatsError],
+        [`AboveMaximumSeatsError`][polar_seats.AboveMaximumSeatsError],
+        [`SeatsAlreadyAssignedError`][polar_seats.SeatsAlreadyAssignedError] (revoke
+        seats first),
+        [`NotASeatBasedSubscriptionError`][polar_seats.NotASeatBasedSubscriptionError],
+        [`AlreadyCanceledSubscriptionError`][polar_seats.AlreadyCanceledSubscriptionError],
+        [UpdateSubscriptionSeatsNotAllowedError][polar_seats.UpdateSubscriptionSeatsNotAllowedError]
+        and [`SubscriptionLockedError`][polar_seats.SubscriptionLockedError], and a charge that
+        did not go through, [`PaymentFailedError`][polar_seats.PaymentFailedError] or
+        [`PaymentActionRequiredError`][polar_seats.PaymentActionRequiredError] (Polar
+        rolled the change back; never resent).
+
+        Safe to retry: after an attempt whose answer was lost, the subscription is read.
+        If it holds the count asked for (or a pending change to it), that is the result;
+        if it still holds what it had, the change is sent again (within the retry
+        policy); anything else raises [`OutcomeUnknownError`][polar_seats.OutcomeUnknownError]
+        with what was read. Pass the subscription itself rather than its id and "what it
+        had" is exact: a count changed by someone else meanwhile is then reported, never
+        overwritten.
+        """
+        return self._run(
+            self._target().update_seats(
+                subscription, seats, proration_behavior=proration_behavior, timeout=timeout
+            )
+        )
+
     def list_seats(
         self,
         *,
@@ -184,6 +290,7 @@ class Client(SyncClientBase):
         external_member_id: str | UUID | None = None,
         metadata: dict[str, Any] | None = None,
         immediate_claim: bool = False,
+        add_seat_if_full: bool = False,
         timeout: float | None = None,
     ) -> CustomerSeat:
         """Give a seat of a subscription (or order) to a person; Polar emails an invitation.
@@ -202,6 +309,14 @@ class Client(SyncClientBase):
         already held one before the call, and
         [`OutcomeUnknownError`][polar_seats.OutcomeUnknownError] when it cannot tell (a
         person named by ``external_customer_id`` alone cannot be found in a seat list).
+
+        ``add_seat_if_full=True`` (a subscription's seats only) reads the seats first,
+        and when none is free buys exactly one more (``update_seats()`` to the count plus
+        one, reconciled against that count, so never two, even under faults), then
+        assigns it: an "invite a teammate" endpoint in one call. A person who already
+        holds a seat gets none bought. Should the assign fail after the purchase, its
+        error says that a seat was bought and is free, and carries the subscription as
+        ``bought``.
         """
         return self._run(
             self._target().assign_seat(
@@ -214,6 +329,7 @@ class Client(SyncClientBase):
                 external_member_id=external_member_id,
                 metadata=metadata,
                 immediate_claim=immediate_claim,
+                add_seat_if_full=add_seat_if_full,
                 timeout=timeout,
             )
         )
@@ -294,50 +410,6 @@ class Client(SyncClientBase):
         raises [`InvitationTokenError`][polar_seats.InvitationTokenError].
         """
         return self._run(self._target().claim_seat(invitation_token, timeout=timeout))
-
-    def list_claimed_subscriptions(
-        self, *, page: int = 1, limit: int = 10, timeout: float | None = None
-    ) -> Page[CustomerSubscription]:
-        """Fetch one page of the subscriptions on which the customer holds a seat.
-
-        Exactly one request, plus retries of transient failures. ``limit`` is 10 by
-        default, as Polar's; at most 100. ``timeout`` overrides the client's per-attempt
-        timeout for this call.
-        """
-        return self._run(
-            self._target().list_claimed_subscriptions(page=page, limit=limit, timeout=timeout)
-        )
-
-    def iter_claimed_subscriptions(
-        self,
-        *,
-        limit: int = 100,
-        start_page: int = 1,
-        max_items: int | None = None,
-        concurrency: int | None = None,
-        timeout: float | None = None,
-    ) -> SyncSubscriptionIterator:
-        """Walk every claimed subscription, page after page: ``for sub in ...``.
-
-        Each subscription ``id`` is yielded at most once, although rows can move between
-        pages while a walk runs (the server's query has no order). ``.pages()`` walks the
-        same pages a page at a time. Stops after ``max_items`` items if given. After the
-        first page, pages are fetched ahead of the loop: 1, then 2, 4, 8... as it keeps
-        reading, up to ``concurrency`` (the client's by default; 1 for one at a time),
-        and items still come in page order. Leaving the loop (``close()``, ``with``,
-        or a ``break`` that drops the walk) cancels the pages fetched ahead. ``timeout``
-        overrides the client's per-attempt timeout for every page of the walk.
-        """
-        return SyncSubscriptionIterator(
-            self._engine,
-            self._target().iter_claimed_subscriptions(
-                limit=limit,
-                start_page=start_page,
-                max_items=max_items,
-                concurrency=concurrency,
-                timeout=timeout,
-            ),
-        )
 
     def with_token(self, token: str) -> Client:
         """The same client for another customer's token: no I/O, cheap enough per request.

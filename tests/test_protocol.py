@@ -292,7 +292,7 @@ def test_409_ambiguous_external_customer_id_says_the_three_ways_out() -> None:
     assert str(error).startswith("Polar refused the request (409: Several customers across")
     for way_out in ("customer_id=", "organization access token", "external id no other"):
         assert way_out in str(error)
-    other = protocol.error_for_status(409, {}, b'{"error":"SubscriptionLocked","detail":"x"}')
+    other = protocol.error_for_status(409, {}, b'{"error":"SomethingElse","detail":"x"}')
     assert type(other) is ps.APIStatusError
 
 

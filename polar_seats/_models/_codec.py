@@ -14,18 +14,20 @@ import msgspec
 
 from ._base import Model
 from ._lax import (
+    LaxOrganizationSubscription,
     LaxPage,
     LaxProduct,
     LaxSubscription,
     decode_hook,
     from_lax,
+    organization_subscription_from_lax,
     product_from_lax,
     subscription_from_lax,
 )
 from .pages import Page
 from .seats import CustomerSeat, SeatClaim, SeatClaimInfo, SeatsList
 from .sessions import CustomerSession, CustomerSessionInfo
-from .subscriptions import CustomerSubscription, CustomerSubscriptionProduct
+from .subscriptions import CustomerSubscription, CustomerSubscriptionProduct, Subscription
 
 T = TypeVar("T")
 
@@ -98,7 +100,13 @@ SEAT_CLAIM: Codec[SeatClaim] = Codec(SeatClaim)
 SUBSCRIPTION: Codec[CustomerSubscription] = Codec(
     CustomerSubscription, lax=LaxSubscription, from_lax=subscription_from_lax
 )
-"""One claimed subscription, as stored by the caller (an item of a page)."""
+"""One subscription as the customer portal shows it: an item of a page, or the body of
+``GET``/``PATCH /v1/customer-portal/subscriptions/{id}``."""
+
+ORGANIZATION_SUBSCRIPTION: Codec[Subscription] = Codec(
+    Subscription, lax=LaxOrganizationSubscription, from_lax=organization_subscription_from_lax
+)
+"""The body of ``GET``/``PATCH /v1/subscriptions/{id}`` (an organization's read)."""
 
 PRODUCT: Codec[CustomerSubscriptionProduct] = Codec(
     CustomerSubscriptionProduct, lax=LaxProduct, from_lax=product_from_lax
@@ -110,6 +118,7 @@ _CODECS: dict[Any, Codec[Any]] = {
     Page: SUBSCRIPTION_PAGE,
     Page[CustomerSubscription]: SUBSCRIPTION_PAGE,
     CustomerSubscription: SUBSCRIPTION,
+    Subscription: ORGANIZATION_SUBSCRIPTION,
     CustomerSubscriptionProduct: PRODUCT,
     CustomerSessionInfo: SESSION_INFO,
     CustomerSession: CUSTOMER_SESSION,

@@ -15,7 +15,7 @@ from ._base import become
 from .benefits import BENEFIT_CLASSES, BenefitMarker, UnknownBenefit
 from .pages import Page
 from .prices import LEGACY_PRICE_CLASSES, PRICE_CLASSES, PriceMarker, UnknownProductPrice
-from .subscriptions import CustomerSubscription, CustomerSubscriptionProduct
+from .subscriptions import CustomerSubscription, CustomerSubscriptionProduct, Product, Subscription
 
 
 def _optional_str(value: object) -> str | None:
@@ -84,9 +84,21 @@ class _LaxSubscription(CustomerSubscription, kw_only=True):
     price: PriceMarker | None = None  # type: ignore[assignment]
 
 
+class _LaxOrganizationProduct(Product, kw_only=True):
+    prices: list[PriceMarker]  # type: ignore[assignment]
+    benefits: list[BenefitMarker]  # type: ignore[assignment]
+
+
+class _LaxOrganizationSubscription(Subscription, kw_only=True):
+    product: _LaxOrganizationProduct  # pyright: ignore[reportIncompatibleVariableOverride]
+    prices: list[PriceMarker]  # type: ignore[assignment]
+    price: PriceMarker | None = None  # type: ignore[assignment]
+
+
 LaxPage = Page[_LaxSubscription]
 LaxSubscription = _LaxSubscription
 LaxProduct = _LaxProduct
+LaxOrganizationSubscription = _LaxOrganizationSubscription
 
 
 def product_from_lax(product: _LaxProduct) -> CustomerSubscriptionProduct:
@@ -101,6 +113,13 @@ def subscription_from_lax(item: _LaxSubscription) -> CustomerSubscription:
     decoded."""
     product_from_lax(item.product)
     result: CustomerSubscription = become(item, CustomerSubscription)
+    return result
+
+
+def organization_subscription_from_lax(item: _LaxOrganizationSubscription) -> Subscription:
+    """The public [`Subscription`][polar_seats.Subscription] the lax model decoded."""
+    become(item.product, Product)
+    result: Subscription = become(item, Subscription)
     return result
 
 

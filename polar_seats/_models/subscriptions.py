@@ -1,12 +1,17 @@
-"""A claimed subscription: its product, the product's organization, its meters and its update."""
+"""A subscription, as the customer portal shows it and as the organization reads it: its
+product, the product's organization, its meters and its pending update."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
+
+import msgspec
 
 from ._base import Model
 from .benefits import BenefitUnion
+from .customers import Customer
 from .prices import PriceUnion
 
 
@@ -199,8 +204,10 @@ class PendingSubscriptionUpdate(Model, kw_only=True):
     units: int | None = None
 
 
-class CustomerSubscription(Model, kw_only=True):
-    """A subscription on which the customer holds a seat."""
+class SubscriptionFields(Model, kw_only=True):
+    """What a subscription holds on both sides of Polar's API: the customer portal's
+    [`CustomerSubscription`][polar_seats.CustomerSubscription] and the organization's
+    [`Subscription`][polar_seats.Subscription] add their own ``product`` and more."""
 
     created_at: datetime
     modified_at: datetime | None = None
@@ -233,11 +240,56 @@ class CustomerSubscription(Model, kw_only=True):
     units: int | None = None
     customer_cancellation_reason: str | None = None
     customer_cancellation_comment: str | None = None
-    product: CustomerSubscriptionProduct
     prices: list[PriceUnion]
     meters: list[CustomerSubscriptionMeter]
     pending_update: PendingSubscriptionUpdate | None = None
+    """A change that applies at ``pending_update.applies_at`` (a seat count asked for
+    with ``next_period`` proration), or ``None``."""
     # Sent by Polar although the contract leaves them out.
     price_id: str | None = None
     price: PriceUnion | None = None
     user_id: str | None = None
+
+
+class CustomerSubscription(SubscriptionFields, kw_only=True):
+    """A subscription as the customer portal shows it: one on which the customer holds a
+    seat (``list_claimed_subscriptions()``), or the customer's own
+    (``get_subscription()``, ``update_seats()`` with a customer's credential)."""
+
+    product: CustomerSubscriptionProduct
+
+
+class Product(Model, kw_only=True):
+    """A product as the organization reads it (the product of a
+    [`Subscription`][polar_seats.Subscription])."""
+
+    id: str
+    created_at: datetime
+    modified_at: datetime | None = None
+    trial_interval: str | None = None
+    trial_interval_count: int | None = None
+    name: str
+    description: str | None = None
+    visibility: str | None = None
+    recurring_interval: str | None = None
+    recurring_interval_count: int | None = None
+    is_recurring: bool
+    is_archived: bool
+    organization_id: str
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+    prices: list[PriceUnion]
+    benefits: list[BenefitUnion]
+    medias: list[ProductMediaFileRead] = msgspec.field(default_factory=list[ProductMediaFileRead])
+
+
+class Subscription(SubscriptionFields, kw_only=True):
+    """A subscription as the organization reads it, with an organization access token
+    (``get_subscription()``, ``update_seats()``): its ``customer`` and ``product`` in
+    full, and the organization's ``metadata``."""
+
+    customer: Customer
+    product: Product
+    metadata: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+    custom_field_data: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
+    discount: dict[str, Any] | None = None
+    """The discount applied, as Polar sends it (one of several kinds), or ``None``."""

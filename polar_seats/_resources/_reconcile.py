@@ -8,8 +8,9 @@ waits, budget, deadline and ``on_retry`` for every resend a step allows.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from .._errors import (
     OutcomeUnknownError,
@@ -19,13 +20,14 @@ from .._errors import (
 )
 from .._protocol import Request
 from .._retry import Reconcile, SendAgain, Settled, logger
-from ..models import CustomerSeat, SeatsList
+from ..models import CustomerSeat, SeatsList, SubscriptionFields
 from ._seat_rules import Person, find_seat, same_occupant
 
 Read = Callable[[], Awaitable[SeatsList]]
 """Reads the seats of the write's subscription or order."""
 
 _REFUSALS = (SeatAlreadyAssignedError, SeatNotAvailableError)
+S = TypeVar("S", bound=SubscriptionFields)
 
 
 def assign(read: Read, request: Request, person: Person) -> Reconcile[CustomerSeat]:
@@ -139,3 +141,89 @@ async def _seats(read: Read, request: Request, lost: PolarError) -> SeatsList:
             "list_seats() once Polar answers again to see where things stand.",
             request=request,
         ) from failed
+
+
+@dataclasses.dataclass(frozen=True)
+class Baseline:
+    """What a subscription held before a seat count change: its count, and the id of its
+    pending change (``pending_known``: whether that is known, or only the count)."""
+
+    seats: int | None
+    pending_id: str | None = None
+    pending_known: bool = False
+
+    @classmethod
+    def of(cls, subscription: SubscriptionFields) -> Baseline:
+        pending = subscription.pending_update
+        return cls(subscription.seats, pending.id if pending else None, pending_known=True)
+
+    def holds(self, now: SubscriptionFields) -> bool:
+        """Whether ``now`` still holds what this baseline saw."""
+        pending = now.pending_update.id if now.pending_update else None
+        return now.seats == self.seats and (not self.pending_known or pending == self.pending_id)
+
+
+def describe(subscription: SubscriptionFields) -> str:
+    """A subscription's seat count and pending change, in words."""
+    pending = subscription.pending_update
+    if pending is None or pending.seats is None:
+        return f"{subscription.seats} seats and no pending change"
+    return (
+        f"{subscription.seats} seats and a pending change to {pending.seats} at "
+        f"{pending.applies_at.isoformat()}"
+    )
+
+
+def update_seats(
+    read: Callable[[], Awaitable[S]], request: Request, seats: int, before: Baseline | None
+) -> Reconcile[S]:
+    """The subscription holding the count asked for (or a pending change to it) is the
+    result; holding what it had, the change may go again; anything else is unknown."""
+    subscription_id = request.path.rsplit("/", 1)[-1]
+
+    async def step(
+        lost: PolarError, answer: PolarError | None, attempt: int
+    ) -> Settled[S] | SendAgain:
+        if answer is not None:
+            raise answer  # a resend's own refusal, sent after the read showed no change
+        try:
+            now = await read()
+        except PolarError as failed:
+            raise OutcomeUnknownError(
+                f"Changing the seats of subscription {subscription_id} to {seats} may have "
+                f"worked: {lost}. Reading the subscription to find out failed too "
+                f"({failed}), so nothing more was sent; call get_subscription() once Polar "
+                "answers again to see where things stand.",
+                request=request,
+            ) from failed
+        pending = now.pending_update.seats if now.pending_update else None
+        if pending == seats or (now.seats == seats and pending is None):
+            logger.info(
+                "The outcome of %s was unknown (%s); subscription %s has %s: returning it",
+                request.label,
+                type(lost).__name__,
+                subscription_id,
+                describe(now),
+            )
+            return Settled(now)
+        if before is not None and not before.holds(now):
+            raise OutcomeUnknownError(
+                f"Changing the seats of subscription {subscription_id} to {seats} may have "
+                f"worked: {lost}. The subscription now has {describe(now)}, neither what "
+                f"was asked nor what it had ({before.seats} seats), so something else "
+                "changed it too; polar-seats sent nothing more. Read it with "
+                "get_subscription() and decide.",
+                request=request,
+            ) from lost
+        return SendAgain(
+            f"the subscription still has {describe(now)}",
+            OutcomeUnknownError(
+                f"Changing the seats of subscription {subscription_id} to {seats} failed "
+                f"with an unknown outcome (attempt {attempt}: {lost}), and no more attempts "
+                f"were allowed; the subscription still has {describe(now)}, so this call "
+                "changed nothing and charged nothing. Asking again is safe.",
+                request=request,
+            ),
+        )
+
+    return step

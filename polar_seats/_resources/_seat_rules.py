@@ -56,11 +56,13 @@ def container(
             argument="subscription_id, order_id",
         )
     if subscription_id is not None:
-        return "subscription_id", _uuid(subscription_id, "subscription_id")
-    return "order_id", _uuid(order_id, "order_id")
+        return "subscription_id", polar_id(subscription_id, "subscription_id")
+    return "order_id", polar_id(order_id, "order_id")
 
 
-def _uuid(value: object, name: str, argument: str | None = None) -> str:
+def polar_id(value: object, name: str, argument: str | None = None) -> str:
+    """``value`` as a Polar id (a ``uuid.UUID`` as its string); a str that is not a UUID
+    raises ``InvalidArgumentError`` naming ``argument`` (``name`` by default)."""
     if isinstance(value, uuid.UUID):
         return str(value)
     if not isinstance(value, str):
@@ -76,8 +78,8 @@ def _uuid(value: object, name: str, argument: str | None = None) -> str:
 def seat_id_of(seat: CustomerSeat | str | uuid.UUID) -> str:
     """The id of a seat given as a ``CustomerSeat`` or as its id."""
     if isinstance(seat, CustomerSeat):
-        return _uuid(seat.id, "seat.id", "seat")
-    return _uuid(seat, "seat")
+        return polar_id(seat.id, "seat.id", "seat")
+    return polar_id(seat, "seat")
 
 
 def an_id(value: str | uuid.UUID | None) -> str | None:

@@ -16,16 +16,22 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from .._errors import InvalidArgumentError, NotFoundError, SeatNotFoundError
+from .._errors import InvalidArgumentError, NotFoundError, PolarError, SeatNotFoundError
 from .._models import CUSTOMER_SEAT, SEAT_CLAIM, SEAT_CLAIM_INFO, SEATS_LIST
 from .._operation import Operation
 from .._protocol import Auth, Request, RetryKind
 from .._retry import Reconcile
 from .._secret import Secret
 from .._tracing import traced
-from ..models import CustomerSeat, SeatClaim, SeatClaimInfo, SeatsList
+from ..models import (
+    CustomerSeat,
+    CustomerSubscription,
+    SeatClaim,
+    SeatClaimInfo,
+    SeatsList,
+    Subscription,
+)
 from . import _reconcile
-from ._base import Operations
 from ._seat_rules import (
     Person,
     an_id,
@@ -39,6 +45,7 @@ from ._seat_rules import (
     seat_id_of,
     seats_path,
 )
+from .subscriptions import SubscriptionOperations
 
 # The seat operations but the claim's carry the caller's own credential (auth=None):
 # ``{seats}`` is the customer portal's seats or the organization's, by that credential.
@@ -82,7 +89,10 @@ CLAIM_SEAT = Operation(
 )
 
 
-class SeatOperations(Operations):
+class SeatOperations(SubscriptionOperations):
+    """Seats, which belong to a subscription (or an order): ``assign_seat()`` may buy one
+    through the subscription's operations."""
+
     async def list_seats(
         self,
         *,
@@ -117,6 +127,7 @@ class SeatOperations(Operations):
         external_member_id: str | UUID | None = None,
         metadata: dict[str, Any] | None = None,
         immediate_claim: bool = False,
+        add_seat_if_full: bool = False,
         timeout: float | None = None,
     ) -> CustomerSeat:
         """Give a seat of a subscription (or order) to a person; Polar emails an invitation.
@@ -135,6 +146,14 @@ class SeatOperations(Operations):
         already held one before the call, and
         [`OutcomeUnknownError`][polar_seats.OutcomeUnknownError] when it cannot tell (a
         person named by ``external_customer_id`` alone cannot be found in a seat list).
+
+        ``add_seat_if_full=True`` (a subscription's seats only) reads the seats first,
+        and when none is free buys exactly one more (``update_seats()`` to the count plus
+        one, reconciled against that count, so never two, even under faults), then
+        assigns it: an "invite a teammate" endpoint in one call. A person who already
+        holds a seat gets none bought. Should the assign fail after the purchase, its
+        error says that a seat was bought and is free, and carries the subscription as
+        ``bought``.
         """
         where = container(subscription_id, order_id)
         person = Person(
@@ -148,7 +167,41 @@ class SeatOperations(Operations):
         credential = self._own_credential()
         request = ASSIGN_SEAT.request(auth=credential, seats=seats_path(credential), json=body)
         step = _reconcile.assign(lambda: self._list(where, timeout), request, person)
-        return await self._call(request, ASSIGN_SEAT.decode, timeout=timeout, reconcile=step)
+        bought = await self._seat_bought(where, person, timeout) if add_seat_if_full else None
+        try:
+            return await self._call(request, ASSIGN_SEAT.decode, timeout=timeout, reconcile=step)
+        except PolarError as error:
+            if bought is not None:
+                error.bought = bought
+                error.args = (
+                    f"{error} A seat was bought for this assign first: subscription "
+                    f"{bought.id} now has {_reconcile.describe(bought)}, and the seat "
+                    "bought is free (lower the count with update_seats() to release it).",
+                )
+            raise
+
+    async def _seat_bought(
+        self, where: tuple[str, str], person: Person, timeout: float | None
+    ) -> CustomerSubscription | Subscription | None:
+        """The subscription with one more seat, bought because none is free; ``None`` when
+        one is, or when the person holds one already (Polar then refuses the assign)."""
+        kind, subscription_id = where
+        if kind != "subscription_id":
+            raise InvalidArgumentError(
+                "add_seat_if_full=True buys a seat of a subscription; a one-time order's "
+                "seats cannot grow. Pass subscription_id=, or leave add_seat_if_full out.",
+                argument="add_seat_if_full",
+            )
+        seats = await self._list(where, timeout)
+        if seats.available_seats > 0 or any(person.holds(seat) for seat in seats.seats):
+            return None
+        return await self._change_seats(
+            subscription_id,
+            seats.total_seats + 1,
+            proration_behavior=None,
+            before=_reconcile.Baseline(seats.total_seats),
+            timeout=timeout,
+        )
 
     @traced(REVOKE_SEAT.span)
     async def revoke_seat(

@@ -1,18 +1,31 @@
-"""Claimed subscriptions: ``GET /v1/customer-portal/seats/subscriptions``, a page or a walk."""
+"""Subscriptions: the claimed ones (``GET /v1/customer-portal/seats/subscriptions``, a page
+or a walk), and one subscription read or its seat count changed, by its customer (the
+customer portal's ``/v1/customer-portal/subscriptions/{id}``) or by the organization
+(``/v1/subscriptions/{id}``).
+
+A seat count change has no idempotency key, may charge, and after a lost answer may or may
+not have run. It is never resent blindly: its reconcile step (``_reconcile.py``) reads the
+subscription, returns it when it holds the count asked for, sends again only while it
+holds the count it had, and raises [`OutcomeUnknownError`][polar_seats.OutcomeUnknownError]
+otherwise. A 402 is never resent: Polar rolled the change back.
+"""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar, Union
+from uuid import UUID
 
 from .._errors import InvalidArgumentError, PolarError, ResponseDecodeError
-from .._models import SUBSCRIPTION_PAGE
+from .._models import SUBSCRIPTION_PAGE, codec_for
 from .._operation import Operation
 from .._pagination import PageIterator, check_concurrency
 from .._protocol import (
     MAX_LIMIT,
+    Auth,
     Request,
+    RetryKind,
     check_limit,
     check_page,
     decode_body,
@@ -22,12 +35,53 @@ from .._protocol import (
 )
 from .._retry import page_context
 from .._tracing import active as tracing
-from .._tracing import operation
-from ..models import CustomerSubscription, Page
+from .._tracing import operation, traced
+from ..models import CustomerSubscription, Page, Subscription, SubscriptionProrationBehavior
+from . import _reconcile
 from ._base import Operations
+from ._seat_rules import polar_id
 
 SubscriptionPage = Page[CustomerSubscription]
+AnySubscription = Union[CustomerSubscription, Subscription]  # noqa: UP007  (a runtime alias)
+"""A subscription as the customer portal shows it, or as the organization reads it."""
 T = TypeVar("T")
+
+# One subscription, read or its seats changed: the customer portal's with a customer's
+# credential (a CustomerSubscription), the organization's with its token (a Subscription).
+GET_SUBSCRIPTION = Operation(
+    "get_subscription",
+    "GET",
+    "/v1/customer-portal/subscriptions/{subscription_id}",
+    codec_for(CustomerSubscription).decode,
+)
+UPDATE_SEATS = Operation(
+    "update_seats",
+    "PATCH",
+    GET_SUBSCRIPTION.path,
+    GET_SUBSCRIPTION.decode,
+    RetryKind.CUSTOM,
+)
+GET_ORGANIZATION_SUBSCRIPTION = Operation(
+    "get_subscription",
+    "GET",
+    "/v1/subscriptions/{subscription_id}",
+    codec_for(Subscription).decode,
+    auth=Auth.ORGANIZATION,
+)
+UPDATE_ORGANIZATION_SEATS = Operation(
+    "update_seats",
+    "PATCH",
+    GET_ORGANIZATION_SUBSCRIPTION.path,
+    GET_ORGANIZATION_SUBSCRIPTION.decode,
+    RetryKind.CUSTOM,
+    auth=Auth.ORGANIZATION,
+)
+_SIDES: dict[Auth, tuple[Operation[Any], Operation[Any]]] = {
+    Auth.CUSTOMER: (GET_SUBSCRIPTION, UPDATE_SEATS),
+    Auth.ORGANIZATION: (GET_ORGANIZATION_SUBSCRIPTION, UPDATE_ORGANIZATION_SEATS),
+}
+_PRORATIONS = frozenset(behavior.value for behavior in SubscriptionProrationBehavior)
+_MAX_SEATS = 2**31 - 1
 
 LIST_CLAIMED_SUBSCRIPTIONS = Operation(
     "list_claimed_subscriptions",
@@ -170,6 +224,92 @@ class SubscriptionOperations(Operations):
             concurrency=self.concurrency if concurrency is None else check_concurrency(concurrency),
         )
 
+    async def get_subscription(
+        self, subscription: str | UUID, *, timeout: float | None = None
+    ) -> CustomerSubscription | Subscription:
+        """One subscription by id, with its seat count (``seats``) and any change waiting
+        for the period's end (``pending_update``); one request.
+
+        With a customer's credential, the customer's own subscription as the customer
+        portal shows it ([`CustomerSubscription`][polar_seats.CustomerSubscription]);
+        with only an organization access token (scope ``subscriptions:read``), the
+        organization's [`Subscription`][polar_seats.Subscription], with its customer. A
+        subscription that is not the caller's raises
+        [`NotFoundError`][polar_seats.NotFoundError].
+        """
+        return await self._read_subscription(subscription_id_of(subscription), timeout)
+
+    async def update_seats(
+        self,
+        subscription: CustomerSubscription | Subscription | str | UUID,
+        seats: int,
+        *,
+        proration_behavior: str | None = None,
+        timeout: float | None = None,
+    ) -> CustomerSubscription | Subscription:
+        """Buy or release seats: set the subscription's seat count to ``seats``.
+
+        With a customer's credential it goes through the customer portal (the customer,
+        or a member who is an owner or billing manager, when the organization lets
+        customers change seats), and the organization's default proration applies;
+        with only an organization access token (scope ``subscriptions:write``) it goes
+        through the organization's API, and ``proration_behavior`` may be ``"invoice"``
+        (charged now), ``"prorate"`` (on the next invoice) or ``"next_period"`` (the
+        count changes at the period's end: the result's ``pending_update`` holds it).
+        Returns the subscription as that side reads it. Asking for the count it already
+        has changes nothing, but cancels a pending change.
+
+        Polar's refusals have classes of their own:
+        [`BelowMinimumSeatsError`][polar_seats.BelowMinimumSeatsError],
+        [`AboveMaximumSeatsError`][polar_seats.AboveMaximumSeatsError],
+        [`SeatsAlreadyAssignedError`][polar_seats.SeatsAlreadyAssignedError] (revoke
+        seats first),
+        [`NotASeatBasedSubscriptionError`][polar_seats.NotASeatBasedSubscriptionError],
+        [`AlreadyCanceledSubscriptionError`][polar_seats.AlreadyCanceledSubscriptionError],
+        [UpdateSubscriptionSeatsNotAllowedError][polar_seats.UpdateSubscriptionSeatsNotAllowedError]
+        and [`SubscriptionLockedError`][polar_seats.SubscriptionLockedError], and a charge that
+        did not go through, [`PaymentFailedError`][polar_seats.PaymentFailedError] or
+        [`PaymentActionRequiredError`][polar_seats.PaymentActionRequiredError] (Polar
+        rolled the change back; never resent).
+
+        Safe to retry: after an attempt whose answer was lost, the subscription is read.
+        If it holds the count asked for (or a pending change to it), that is the result;
+        if it still holds what it had, the change is sent again (within the retry
+        policy); anything else raises [`OutcomeUnknownError`][polar_seats.OutcomeUnknownError]
+        with what was read. Pass the subscription itself rather than its id and "what it
+        had" is exact: a count changed by someone else meanwhile is then reported, never
+        overwritten.
+        """
+        subscription_id = subscription_id_of(subscription)
+        count = check_seats(seats)
+        if proration_behavior is not None:
+            if self._own_credential() is Auth.CUSTOMER:
+                raise InvalidArgumentError(
+                    "proration_behavior= is for an organization access token: through the "
+                    "customer portal Polar applies the organization's default proration. "
+                    "Leave it out, or change the seats with a client that holds only the "
+                    "organization token.",
+                    argument="proration_behavior",
+                )
+            if proration_behavior not in _PRORATIONS:
+                raise InvalidArgumentError(
+                    f"proration_behavior must be one of {', '.join(sorted(_PRORATIONS))} "
+                    f"(got {proration_behavior!r}).",
+                    argument="proration_behavior",
+                )
+        before = (
+            _reconcile.Baseline.of(subscription)
+            if isinstance(subscription, (CustomerSubscription, Subscription))
+            else None
+        )
+        return await self._change_seats(
+            subscription_id,
+            count,
+            proration_behavior=proration_behavior,
+            before=before,
+            timeout=timeout,
+        )
+
     async def _fetch_page(
         self, page: int, limit: int, timeout: float | None
     ) -> Page[CustomerSubscription]:
@@ -191,3 +331,72 @@ class SubscriptionOperations(Operations):
             raise
         finally:
             page_context.reset(context)
+
+    @traced(GET_SUBSCRIPTION.span)
+    async def _read_subscription(
+        self, subscription_id: str, timeout: float | None
+    ) -> AnySubscription:
+        """One subscription, read on the caller's side (one request, retried as a read)."""
+        read, _ = _side(self._own_credential())
+        return await self._call(
+            read.request(subscription_id=subscription_id), read.decode, timeout=timeout
+        )
+
+    @traced(UPDATE_SEATS.span)
+    async def _change_seats(
+        self,
+        subscription_id: str,
+        seats: int,
+        *,
+        proration_behavior: str | None,
+        before: _reconcile.Baseline | None,
+        timeout: float | None,
+    ) -> AnySubscription:
+        """The seat count change, reconciled by reading the subscription after a lost answer;
+        ``before`` is what the subscription held before, when the caller knows it."""
+        _, update = _side(self._own_credential())
+        body: dict[str, Any] = {"seats": seats}
+        if proration_behavior is not None:
+            body["proration_behavior"] = proration_behavior
+        request = update.request(subscription_id=subscription_id, json=body)
+        step = _reconcile.update_seats(
+            lambda: self._read_subscription(subscription_id, timeout), request, seats, before
+        )
+        return await self._call(request, update.decode, timeout=timeout, reconcile=step)
+
+
+def _side(credential: Auth) -> tuple[Operation[AnySubscription], Operation[AnySubscription]]:
+    """The read and the seat change of the caller's side of Polar's API."""
+    side = _SIDES.get(credential)
+    if side is None:
+        raise InvalidArgumentError(
+            "Reading a subscription or changing its seats needs a credential: a customer "
+            "session token (AsyncClient(token) or client.with_token(token)), a customer view "
+            "(client.for_customer(...)), or an organization access token "
+            "(AsyncClient(organization_token=...), with the subscriptions:read and "
+            "subscriptions:write scopes).",
+            argument="token, organization_token",
+        )
+    return side
+
+
+def subscription_id_of(subscription: AnySubscription | str | UUID) -> str:
+    """The id of a subscription given as a model or as its id."""
+    if isinstance(subscription, (CustomerSubscription, Subscription)):
+        return polar_id(subscription.id, "subscription.id", "subscription")
+    return polar_id(subscription, "subscription")
+
+
+def check_seats(seats: object) -> int:
+    """A seat count Polar can take: an int from 1 to 2**31 - 1."""
+    if isinstance(seats, bool) or not isinstance(seats, int):
+        raise TypeError(f"seats must be an int, not {type(seats).__name__}.")
+    if not 1 <= seats <= _MAX_SEATS:
+        raise InvalidArgumentError(
+            f"seats must be at least 1 (got {seats}); a subscription always keeps one seat: "
+            "cancel it to stop paying for seats."
+            if seats < 1
+            else f"seats must be at most {_MAX_SEATS} (got {seats}).",
+            argument="seats",
+        )
+    return seats
