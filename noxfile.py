@@ -124,7 +124,9 @@ def docs(session: nox.Session) -> None:
 def soak(session: nox.Session) -> None:
     """The full reliability soak (1,000 walks through random faults); writes docs/reliability.md."""
     install(session, "-e", ".[test]")
-    session.run("python", "-m", "tests.soak", "--write", "docs/reliability.md", *session.posargs)
+    session.run(
+        "python", "-m", "tests.stress.soak", "--write", "docs/reliability.md", *session.posargs
+    )
 
 
 @nox.session
@@ -158,7 +160,9 @@ def fuzz(session: nox.Session) -> None:
     install(session, "-e", ".[test]")
     # atheris ships wheels for common platforms; where it does not install, the run says so.
     session.run("python", "-m", "pip", "install", "--quiet", "atheris", success_codes=[0, 1])
-    session.run("python", "-m", "tests.fuzz", "--write", "docs/security.md", *session.posargs)
+    session.run(
+        "python", "-m", "tests.stress.fuzz", "--write", "docs/security.md", *session.posargs
+    )
 
 
 SDK_0_32_DEPENDENCIES = (

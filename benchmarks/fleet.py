@@ -14,7 +14,7 @@ import redis
 import redis.asyncio
 
 import polar_seats as ps
-from tests.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 
 from .clients import Tally, _spread
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from polar_seats._resources.subscriptions import decode_page
-from tests import contract
+from tests.support import contract
 
 from .strategies import from_contract
 

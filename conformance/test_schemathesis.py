@@ -33,7 +33,7 @@ from polar_seats.testing import (
     FakePolarServer,
     serve_in_thread,
 )
-from tests import contract
+from tests.support import contract
 
 # Polar's contract names pydantic's UUID4 `format: uuid4`, which schemathesis does not know:
 # without this it draws any string as a valid id and calls FastAPI's 422 for it (the real
@@ -71,7 +71,8 @@ def test_every_answer_fits_the_contract(case: schemathesis.Case, server: FakePol
     response = case.call(base_url=server.url)
     if response.status_code == 500 and _offset_overflows(case.query or {}):
         # Polar's database refuses the OFFSET and Polar answers a plain 500 (recorded from
-        # its real server; tests/test_real_polar.py replays it): undocumented, but Polar's.
+        # its real server; tests/real_polar/test_real_polar.py replays it): undocumented, but
+        # Polar's.
         assert response.text == "Internal Server Error"
         return
     # A method the list does not take gets Polar's 405 with `Allow: DELETE`: the path also

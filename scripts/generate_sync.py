@@ -1,7 +1,7 @@
 """Write polar_seats/_sync_client.py: the synchronous Client, derived from AsyncClient.
 
 Run ``python scripts/generate_sync.py`` after changing AsyncClient's public surface;
-``--check`` exits 1 when the checked-in file differs (tests/test_sync.py runs it).
+``--check`` exits 1 when the checked-in file differs (tests/sync/test_sync.py runs it).
 
 Every public method of AsyncClient (and of the classes it inherits operations from) gets
 a plain twin with the same parameters, annotations, defaults and docstring:

@@ -7,7 +7,7 @@ import pytest
 
 from polar_seats import AsyncClient
 from polar_seats.testing import FakePolarServer, set_testing, set_testing_date
-from tests.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,1 @@
+"""The polar-seats command line, run against the fake over HTTP."""

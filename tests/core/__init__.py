@@ -1,0 +1,1 @@
+"""The layers every operation shares: protocol, retries, pacing, transport, tracing, secrets."""

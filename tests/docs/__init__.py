@@ -1,0 +1,1 @@
+"""The examples of the README and the docs, run."""

@@ -1,0 +1,1 @@
+"""The models: decoding, drift, and Polar's API versions."""

@@ -1,0 +1,1 @@
+"""Seat writes through the client: assign, revoke, resend, and their retries."""

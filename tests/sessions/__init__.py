@@ -1,0 +1,1 @@
+"""Customer sessions: minting, the session cache, and per-customer token views."""

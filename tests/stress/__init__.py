@@ -1,0 +1,1 @@
+"""Long-running scripts (soak, fuzz, the write matrix), each also run small by a unit test."""

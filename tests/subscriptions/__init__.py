@@ -1,0 +1,1 @@
+"""Walking subscriptions: pagination, prefetch, and a walk's memory of ids."""

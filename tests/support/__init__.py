@@ -1,0 +1,1 @@
+"""What several test groups share: clients of the fake, a real redis-server, the contract."""

@@ -1,0 +1,1 @@
+"""The synchronous Client, alone and inside a Django view."""

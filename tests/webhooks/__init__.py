@@ -1,0 +1,1 @@
+"""polar_seats.webhooks: verifying the fake's signed seat events."""
