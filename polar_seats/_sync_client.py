@@ -314,7 +314,9 @@ class Client(SyncClientBase):
         and when none is free buys exactly one more (``update_seats()`` to the count plus
         one, reconciled against that count, so never two, even under faults), then
         assigns it: an "invite a teammate" endpoint in one call. A person who already
-        holds a seat gets none bought. Should the assign fail after the purchase, its
+        holds a seat there gets none bought: that raises
+        [`SeatAlreadyAssignedError`][polar_seats.SeatAlreadyAssignedError] with nothing
+        sent after the read (``attempts`` 0). Should the assign fail after the purchase, its
         error says that a seat was bought and is free, and carries the subscription as
         ``bought``.
         """

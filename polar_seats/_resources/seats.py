@@ -16,7 +16,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from .._errors import InvalidArgumentError, NotFoundError, PolarError, SeatNotFoundError
+from .._errors import (
+    InvalidArgumentError,
+    NotFoundError,
+    PolarError,
+    SeatAlreadyAssignedError,
+    SeatNotFoundError,
+)
 from .._models import CUSTOMER_SEAT, SEAT_CLAIM, SEAT_CLAIM_INFO, SEATS_LIST
 from .._operation import Operation
 from .._protocol import Auth, Request, RetryKind
@@ -151,7 +157,9 @@ class SeatOperations(SubscriptionOperations):
         and when none is free buys exactly one more (``update_seats()`` to the count plus
         one, reconciled against that count, so never two, even under faults), then
         assigns it: an "invite a teammate" endpoint in one call. A person who already
-        holds a seat gets none bought. Should the assign fail after the purchase, its
+        holds a seat there gets none bought: that raises
+        [`SeatAlreadyAssignedError`][polar_seats.SeatAlreadyAssignedError] with nothing
+        sent after the read (``attempts`` 0). Should the assign fail after the purchase, its
         error says that a seat was bought and is free, and carries the subscription as
         ``bought``.
         """
@@ -167,7 +175,9 @@ class SeatOperations(SubscriptionOperations):
         credential = self._own_credential()
         request = ASSIGN_SEAT.request(auth=credential, seats=seats_path(credential), json=body)
         step = _reconcile.assign(lambda: self._list(where, timeout), request, person)
-        bought = await self._seat_bought(where, person, timeout) if add_seat_if_full else None
+        bought = (
+            await self._seat_bought(where, person, request, timeout) if add_seat_if_full else None
+        )
         try:
             return await self._call(request, ASSIGN_SEAT.decode, timeout=timeout, reconcile=step)
         except PolarError as error:
@@ -181,10 +191,10 @@ class SeatOperations(SubscriptionOperations):
             raise
 
     async def _seat_bought(
-        self, where: tuple[str, str], person: Person, timeout: float | None
+        self, where: tuple[str, str], person: Person, request: Request, timeout: float | None
     ) -> CustomerSubscription | Subscription | None:
         """The subscription with one more seat, bought because none is free; ``None`` when
-        one is, or when the person holds one already (Polar then refuses the assign)."""
+        one is. A person who holds a seat already is refused before anything is bought."""
         kind, subscription_id = where
         if kind != "subscription_id":
             raise InvalidArgumentError(
@@ -193,7 +203,22 @@ class SeatOperations(SubscriptionOperations):
                 argument="add_seat_if_full",
             )
         seats = await self._list(where, timeout)
-        if seats.available_seats > 0 or any(person.holds(seat) for seat in seats.seats):
+        held = next((seat for seat in seats.seats if person.holds(seat)), None)
+        if held is not None:
+            # Polar would answer SeatNotAvailable first when the seats are full.
+            refused = SeatAlreadyAssignedError(
+                f"{person.describe().capitalize()} already holds seat {held.id} "
+                f"({held.status}) of subscription {subscription_id}; nothing was bought "
+                "and nothing sent. list_seats() shows it.",
+                status=400,
+                headers={},
+                body=None,
+                raw_body=b"",
+                request=request,
+            )
+            refused.attempts = 0
+            raise refused
+        if seats.available_seats > 0:
             return None
         return await self._change_seats(
             subscription_id,
