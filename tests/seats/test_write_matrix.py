@@ -17,7 +17,7 @@ PAGE = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 
 async def test_no_write_does_the_wrong_thing_and_the_page_shows_it() -> None:
     outcomes = await run_matrix()
-    assert len(outcomes) == 50
+    assert len(outcomes) == 70
     assert {str(o.case): o.problems() for o in outcomes if o.problems()} == {}
     # Every outcome the library could not know was reported as unknown, never guessed: the
     # rows where a write's answer was lost and nothing could check it.
@@ -26,6 +26,9 @@ async def test_no_write_does_the_wrong_thing_and_the_page_shows_it() -> None:
     assert ("claim", "already assigned", "502 after") in unknown
     assert ("revoke", "reused in between", "reset after") in unknown
     assert ("revoke by id", "already assigned", "reset before") in unknown
+    # A seat count is read back after a lost answer: never unknown here, never charged twice.
+    counts = [o for o in outcomes if o.case.write.startswith(("seats", "assign, add"))]
+    assert [o for o in counts if o.unknown or o.charges > 1] == []
     # The page holds this very table, so what it says is what the suite saw.
 
     assert MARKER + PAGE.read_text().split(MARKER, 1)[1] == render(outcomes)

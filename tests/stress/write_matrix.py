@@ -2,8 +2,9 @@
 against the fake Polar, with what the library returned and what the fake holds afterwards.
 
 ``tests/seats/test_write_matrix.py`` runs it in the suite and checks its invariants (no duplicate
-seat, no wrong revocation, no duplicate email, every unknown outcome reported as
-``OutcomeUnknownError``, every success really done, every other error really not done),
+seat, no wrong revocation, no duplicate email, no second charge, no pending change lost,
+every unknown outcome reported as ``OutcomeUnknownError``, every success really done, every
+other error really not done),
 and that ``docs/reliability.md`` shows the table it produces. ``python -m
 tests.stress.write_matrix --write docs/reliability.md`` writes the table into that page.
 """
@@ -61,6 +62,10 @@ class Outcome:
     """Seats of someone else than Ada revoked during the call (the fake's revoke events)."""
     emails: int
     """Invitation emails the call sent."""
+    seats: str
+    """The subscription's seat count afterwards, and its pending change (``3→5``)."""
+    charges: int
+    """Seat increases the call charged at once."""
 
     @property
     def unknown(self) -> bool:
@@ -79,6 +84,8 @@ class Outcome:
             found.append(f"{self.wrong_revocations} wrong revocations")
         if self.emails > 1:
             found.append(f"{self.emails} emails")
+        if self.charges > 1:
+            found.append(f"charged {self.charges} times")
         if self.succeeded and not self.goal:
             found.append("reported done, but not so")
         if not self.succeeded and not self.unknown and self.done:
@@ -151,30 +158,76 @@ async def _claim(world: World, seat: object) -> object:
     return await world.client.claim_seat(world.server.outbox[-1].token)
 
 
+async def _invoiced(world: World) -> object:
+    """The organization charges a seat increase at once."""
+    world.billing.organization.proration_behavior = "invoice"
+    return None
+
+
+async def _next_period(world: World) -> object:
+    """The organization's changes wait for the period's end."""
+    world.billing.organization.proration_behavior = "next_period"
+    return None
+
+
+async def _pending_five(world: World) -> object:
+    """A change to 5 seats waits for the period's end."""
+    await _next_period(world)
+    return await world.client.update_seats(world.billing.subscription_id, 5)
+
+
+async def _full_invoiced(world: World) -> object:
+    await _invoiced(world)
+    return await _fill_all(world)
+
+
+async def _five_seats(world: World, _: object) -> object:
+    return await world.client.update_seats(world.billing.subscription_id, 5)
+
+
+async def _three_seats(world: World, _: object) -> object:
+    return await world.client.update_seats(world.billing.subscription_id, 3)
+
+
+async def _add_seat_for_ada(world: World, _: object) -> object:
+    return await world.client.assign_seat(
+        subscription_id=world.billing.subscription_id, email=ADA, add_seat_if_full=True
+    )
+
+
 STATES: dict[str, tuple[Setup, int]] = {
     "free seats": (_nothing, 3),
     "last seat": (_fill, 3),
     "no seat left": (_fill_all, 3),
     "already assigned": (_ada_holds_one, 3),
     "reused in between": (_ada_holds_one, 3),
+    "invoiced now": (_invoiced, 3),
+    "next period": (_next_period, 3),
+    "5 pending": (_pending_five, 3),
+    "full, invoiced now": (_full_invoiced, 3),
 }
 """How the seats stand before the write: set up, and the subscription's seat count."""
 
-WRITES: dict[str, tuple[Write, tuple[str, ...]]] = {
-    "assign": (_assign_ada, ("free seats", "last seat", "no seat left", "already assigned")),
-    "revoke": (_revoke_given, ("already assigned", "reused in between")),
-    "revoke by id": (_revoke_by_id, ("already assigned", "reused in between")),
-    "resend": (_resend, ("already assigned",)),
-    "claim": (_claim, ("already assigned",)),
+WRITES: dict[str, tuple[Write, tuple[str, ...], int]] = {
+    "assign": (_assign_ada, ("free seats", "last seat", "no seat left", "already assigned"), 1),
+    "revoke": (_revoke_given, ("already assigned", "reused in between"), 1),
+    "revoke by id": (_revoke_by_id, ("already assigned", "reused in between"), 1),
+    "resend": (_resend, ("already assigned",), 1),
+    "claim": (_claim, ("already assigned",), 1),
+    "seats to 5": (_five_seats, ("invoiced now", "next period"), 1),
+    "seats to 3": (_three_seats, ("5 pending",), 1),
+    "assign, add seat": (_add_seat_for_ada, ("full, invoiced now",), 2),
 }
-"""Each write, and the states it runs in (revoke, resend and claim act on Ada's seat; in
-"reused in between", Bob is given the row as soon as it is revoked)."""
+"""Each write, the states it runs in, and which of its requests the fault hits (revoke,
+resend and claim act on Ada's seat; in "reused in between", Bob is given the row as soon as
+it is revoked; "seats to 3" asks for the count it has, which cancels the pending change;
+"assign, add seat" reads the seats, then buys one: its fault hits the purchase)."""
 
 
 def cases() -> list[Case]:
     return [
         Case(write, state, fault)
-        for write, (_, states) in WRITES.items()
+        for write, (_, states, _) in WRITES.items()
         for state in states
         for fault in FAULTS
     ]
@@ -184,10 +237,26 @@ def _claimed(world: World) -> bool:
     return any(s.email == ADA and s.status == "claimed" for s in world.server.state.seats)
 
 
-def _judge(case: Case, world: World, live: int, claimed: bool, emails: int) -> tuple[bool, bool]:
+def _count(world: World) -> str:
+    """The subscription's seat count, and its pending change: ``3``, ``3→5``."""
+    body = world.billing.subscription.body
+    pending = body.get("pending_update")
+    return f"{body['seats']}" + (f"→{pending['seats']}" if pending else "")
+
+
+def _judge(
+    case: Case, world: World, live: int, claimed: bool, emails: int, count: str
+) -> tuple[bool, bool]:
     """(done, goal): whether the call changed the state as asked, and whether the state
-    asked for holds, from Ada's live seats and claim before the call."""
+    asked for holds, from Ada's live seats, her claim and the seat count before the call."""
     now = world.live(ADA)
+    if case.write.startswith("seats to"):
+        asked = case.write.removeprefix("seats to ")
+        goal = _count(world) in (asked, f"3→{asked}")
+        return goal and _count(world) != count, goal
+    if case.write == "assign, add seat":
+        goal = now == 1 and _count(world) == "4"
+        return goal, goal
     if case.write == "assign":
         return now > live, now == 1
     if case.write.startswith("revoke"):
@@ -214,7 +283,7 @@ def reuse_on_revoke(server: FakePolarServer, billing: BillingCustomer) -> None:
 
 async def run_case(case: Case) -> Outcome:
     setup, seats = STATES[case.state]
-    write, _ = WRITES[case.write]
+    write, _, at = WRITES[case.write]
     async with FakePolarServer(count=1) as server:
         billing = server.add_billing_customer(seats=seats)
         async with ps.AsyncClient(billing.token, base_url=server.url, rate_limit=None) as client:
@@ -231,14 +300,17 @@ async def run_case(case: Case) -> Outcome:
                 )
             )
             mails, first = len(server.outbox), len(server.requests)
-            live, claimed = world.live(ADA), _claimed(world)
+            live, claimed, count = world.live(ADA), _claimed(world), _count(world)
+            charges = len(server.charges)
             fault = FAULTS[case.fault]
-            server.faults = FaultPlan({1: fault} if fault is not None else {})
+            server.faults = FaultPlan({at: fault} if fault is not None else {})
             try:
                 returned = await write(world, prepared)
                 result = (
                     returned.seat.status
                     if isinstance(returned, ps.SeatClaim)
+                    else type(returned).__name__
+                    if isinstance(returned, ps.SubscriptionFields)
                     else getattr(returned, "status", type(returned).__name__)
                 )
             except ps.PolarError as error:
@@ -247,8 +319,20 @@ async def run_case(case: Case) -> Outcome:
             requests = [record.method for record in server.requests[first:]]
             wrong = sum(email != ADA for email in revoked)
             emails = len(server.outbox) - mails
-            done, goal = _judge(case, world, live, claimed, emails)
-            return Outcome(case, str(result), requests, done, goal, world.live(ADA), wrong, emails)
+            done, goal = _judge(case, world, live, claimed, emails, count)
+            charged = len(server.charges) - charges
+            return Outcome(
+                case,
+                str(result),
+                requests,
+                done,
+                goal,
+                world.live(ADA),
+                wrong,
+                emails,
+                _count(world),
+                charged,
+            )
 
 
 async def run_matrix() -> list[Outcome]:
@@ -256,11 +340,27 @@ async def run_matrix() -> list[Outcome]:
         return [await run_case(case) for case in cases()]
 
 
+_COLUMNS = [
+    "write",
+    "state",
+    "fault",
+    "result",
+    "requests",
+    "done",
+    "Ada's live seats",
+    "wrong revocations",
+    "emails",
+    "seats",
+    "charges",
+]
+_HEADER = f"| {' | '.join(_COLUMNS)} |\n|{'---|' * len(_COLUMNS)}"
+
+
 def render(outcomes: list[Outcome]) -> str:
     rows = "\n".join(
         f"| {o.case.write} | {o.case.state} | {o.case.fault} | {o.result} | "
         f"{' '.join(o.requests)} | {'yes' if o.done else 'no'} | {o.live_seats} | "
-        f"{o.wrong_revocations} | {o.emails} |"
+        f"{o.wrong_revocations} | {o.emails} | {o.seats} | {o.charges} |"
         for o in outcomes
     )
     return f"""{MARKER}
@@ -278,7 +378,13 @@ after an unknown outcome does what is safe for it:
   first) re-reads the row: revoked is the result; the same occupant, it is sent again;
   someone else, `OutcomeUnknownError` and nobody revoked. With an id alone there is
   nothing to compare: `OutcomeUnknownError`;
-- **resend** and **claim** are never sent twice: `OutcomeUnknownError`.
+- **resend** and **claim** are never sent twice: `OutcomeUnknownError`;
+- **a seat count** (`update_seats()`) reads the subscription: the count asked for (or a
+  pending change to it) is the result; the count it had, with no change pending to it,
+  and the change is sent again; anything else, `OutcomeUnknownError`. A 402 is never
+  resent: Polar rolled the change back, and a resend could charge;
+- **assign with `add_seat_if_full=True`** buys one seat with that seat count change, to
+  the count it read plus one, so a resend can never buy a second; then assigns.
 
 Every resend, after a 429 or after such a check, is an attempt of the client's retry
 policy, as a read's retry is: it counts in `max_attempts`, draws on the retry budget,
@@ -294,11 +400,12 @@ Polar (a subscription of 3 seats; faults hit the write's own request: `reset bef
 the connection before the route runs, `reset after` and `502 after` once it ran, `429` is
 Polar's limiter) and writes this table; `tests/seats/test_write_matrix.py` runs it in the suite,
 checks it against this page, and checks every row: 0 duplicate seats, 0 wrong revocations,
-0 duplicate emails, every success done, every other error not done, and every unknown
-outcome reported as `OutcomeUnknownError`.
+0 duplicate emails, at most one charge, every success done (a pending change asked for is
+there), every other error not done, and every unknown outcome reported as
+`OutcomeUnknownError`. "seats" is the count afterwards, `3→5` when a change to 5 waits for
+the period's end; "charges", the seat increases charged at once by the call.
 
-| write | state | fault | result | requests | done | Ada's live seats | wrong revocations | emails |
-|---|---|---|---|---|---|---|---|---|
+{_HEADER}
 {rows}
 """
 
