@@ -127,7 +127,7 @@ class InvalidArgumentError(PolarError, ValueError):
     For a front end that names things its own way (a form's fields, a command's options),
     the same facts as fields, each argument by its name: ``given``, those of the arguments
     at fault that the call gave (empty when it gave none of them); ``choices``, for a
-    choice between arguments, those to pass exactly one of (``("email", "customer_id",
+    choice between arguments, those to pass one of, not two (``("email", "customer_id",
     "external_customer_id")``), else empty; ``expected``, for a value refused, what it
     must be, in words that name no argument (``"between 1 and 100"``), else ``None``.
 
