@@ -213,7 +213,9 @@ class SubscriptionOperations(Operations):
         check_page(start_page, "start_page", limit=check_limit(limit))
         if max_items is not None and max_items < 0:
             raise InvalidArgumentError(
-                f"max_items must be 0 or more, or None (got {max_items}).", argument="max_items"
+                f"max_items must be 0 or more, or None (got {max_items}).",
+                argument="max_items",
+                expected="0 or more",
             )
         caller = self._for_walk()
         return SubscriptionIterator(
