@@ -16,9 +16,9 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, MutableSequence, MutableSet
 from typing import Any, Literal, overload
 
-from ._core.store import Json, new_id
+from ._core.store import Json, iso, new_id
 from ._data import PRICE_KINDS, make_subscription
-from ._resources.customers import Customer, Member, Organization, Role
+from ._resources.customers import Customer, Member, Organization, PaymentMethod, Role
 from ._resources.seats import Order, Seat
 from ._resources.subscriptions import Subscription
 from ._state import State
@@ -36,13 +36,23 @@ __all__ = [
 SEEDED_TTL = 10 * 365 * 86_400.0
 """The seeded sessions outlive any test, as a token handed to the constructor always did."""
 ORGANIZATION_SCOPES = frozenset(
-    {"customer_sessions:write", "customer_seats:read", "customer_seats:write"}
+    {
+        "customer_sessions:write",
+        "customer_seats:read",
+        "customer_seats:write",
+        "subscriptions:read",
+        "subscriptions:write",
+    }
 )
-"""The scopes of the claimant's organization tokens: sessions and seats."""
+"""The scopes of the claimant's organization tokens: sessions, seats and subscriptions."""
 _SEEDED_INDEX = 1_000_000
 """Subscriptions ``Seeder.customer`` seeds start at this index, so they never repeat the
 claimant's."""
 _SEAT_BASED = PRICE_KINDS.index("seat_based")
+_FIXED = PRICE_KINDS.index("fixed")
+_PERIOD = 30 * 86_400.0
+"""A billing customer's subscription starts a 30-day period when it is seeded."""
+_FIRST_TIER_MAX = 10
 
 
 @dataclasses.dataclass
@@ -60,6 +70,9 @@ class BillingCustomer:
     """A customer session of the billing customer: it may assign, revoke and resend."""
     member_tokens: dict[str, str] = dataclasses.field(repr=False)
     """A member session (``polar_mst_``) of each member, by email."""
+    organization: Organization
+    """Its organization, whose settings (``update_seats``, ``proration_behavior``) a test
+    may change."""
 
     @property
     def subscription_id(self) -> str:
@@ -298,10 +311,16 @@ class Seeder:
         name: str | None,
         members: Mapping[str, Role],
         order_seats: int | None,
+        minimum_seats: int | None = None,
+        maximum_seats: int | None = None,
+        payment_method: PaymentMethod = "card",
+        seat_based: bool = True,
     ) -> BillingCustomer:
         """A customer of ``organization`` with an active seat-based subscription of
         ``seats`` seats, none assigned; ``order_seats``: also a paid one-time order of that
-        many; ``members``: ``{email: role}`` under it (a team)."""
+        many; ``members``: ``{email: role}`` under it (a team). ``minimum_seats`` and
+        ``maximum_seats`` bound the seat price's tiers; ``seat_based=False``: a
+        subscription with no seat-based price."""
         state = self.state
         index = len(state.customers)
         customer = state.add_customer(
@@ -310,13 +329,18 @@ class Seeder:
             external_id=external_id,
             name=name,
             type="team" if members else "individual",
+            payment_method=payment_method,
         )
         people = {
             address: state.add_member(customer, email=address, role=role)
             for address, role in members.items()
         }
-        body = make_subscription(_SEAT_BASED + index * len(PRICE_KINDS), seed=self.state.seed)
-        _belongs_to(body, customer, organization, seats)
+        kind = _SEAT_BASED if seat_based else _FIXED
+        body = make_subscription(kind + index * len(PRICE_KINDS), seed=self.state.seed)
+        _belongs_to(body, customer, organization, seats if seat_based else None)
+        _in_period(body, self.state.clock())
+        if minimum_seats is not None or maximum_seats is not None:
+            _bound_seats(body["prices"][0], minimum_seats, maximum_seats)
         subscription = state.add_subscription(body)
         order = None
         if order_seats is not None:
@@ -334,10 +358,36 @@ class Seeder:
             address: state.mint_session(customer, member, ttl=SEEDED_TTL).token
             for address, member in people.items()
         }
-        return BillingCustomer(customer, subscription, order, people, session.token, member_tokens)
+        return BillingCustomer(
+            customer, subscription, order, people, session.token, member_tokens, organization
+        )
 
 
-def _belongs_to(body: Json, customer: Customer, organization: Organization, seats: int) -> None:
+def _in_period(body: Json, now: float) -> None:
+    """A period that starts now and runs 30 days, so a change for the next period waits."""
+    body.update(current_period_start=iso(now), current_period_end=iso(now + _PERIOD))
+
+
+def _bound_seats(price: Json, minimum: int | None, maximum: int | None) -> None:
+    """Seat tiers that sell from ``minimum`` (1 when not given) to ``maximum`` seats
+    (unbounded when not given), in two tiers where the range spans both."""
+    low = minimum or 1
+    if maximum is not None and maximum < low:
+        raise ValueError(f"maximum_seats ({maximum}) is below minimum_seats ({low}).")
+    per_seat = price["price_per_seat"]
+    if low > _FIRST_TIER_MAX or (maximum is not None and maximum <= _FIRST_TIER_MAX):
+        tiers = [{"min_seats": low, "max_seats": maximum, "price_per_seat": per_seat}]
+    else:
+        tiers = [
+            {"min_seats": low, "max_seats": _FIRST_TIER_MAX, "price_per_seat": per_seat},
+            {"min_seats": _FIRST_TIER_MAX + 1, "max_seats": maximum, "price_per_seat": per_seat},
+        ]
+    price["seat_tiers"].update(tiers=tiers, minimum_seats=low, maximum_seats=maximum)
+
+
+def _belongs_to(
+    body: Json, customer: Customer, organization: Organization, seats: int | None
+) -> None:
     """Make a seeded subscription body the customer's, in ``organization``, active."""
     product = body["product"]
     product["organization"] = {
@@ -363,4 +413,5 @@ def _belongs_to(body: Json, customer: Customer, organization: Organization, seat
         past_due_at=None,
         paused_at=None,
         resumes_at=None,
+        pending_update=None,
     )

@@ -31,7 +31,8 @@ from ._core.middleware import DEFAULT_VERSION, RateWindows, RecordedRequest
 from ._core.store import Json
 from ._data import make_subscriptions
 from ._resources import ROUTES
-from ._resources.customers import Customer, Member, Organization, Role
+from ._resources.customers import Customer, Member, Organization, PaymentMethod, Role
+from ._resources.seat_counts import Charge
 from ._resources.seats import Invitation
 from ._resources.sessions import Session
 from ._resources.subscriptions import list_page
@@ -240,13 +241,25 @@ class FakePolarServer:
         members: Mapping[str, Role] | None = None,
         order_seats: int | None = None,
         organization: Organization | None = None,
+        minimum_seats: int | None = None,
+        maximum_seats: int | None = None,
+        payment_method: PaymentMethod = "card",
+        seat_based: bool = True,
     ) -> BillingCustomer:
         """A customer of ``organization`` (the claimant's by default) with an active
         seat-based subscription of ``seats`` seats, none assigned; ``order_seats``: also a
         paid one-time order of that many; ``members``: ``{email: role}`` under it (a team).
 
+        ``minimum_seats`` and ``maximum_seats`` bound the seats its price sells (1 and
+        unbounded by default); ``payment_method`` says how a charge of the customer goes
+        (``"card"`` pays; ``"none"``, ``"card_error"`` and ``"3ds"`` answer Polar's 402s;
+        ``customer.payment_method`` changes it later); ``seat_based=False`` gives a
+        subscription whose prices are not seat-based. Its period starts now and lasts 30
+        days.
+
         The result holds the customer, ``subscription_id``, ``order_id``, the members, a
-        customer session ``token`` and a member session per member (``member_tokens``).
+        customer session ``token``, a member session per member (``member_tokens``) and
+        the ``organization`` (``update_seats``, ``proration_behavior``).
         """
         return self._seeder.billing_customer(
             organization or self.claimant.organization,
@@ -256,7 +269,17 @@ class FakePolarServer:
             name=name,
             members=members or {},
             order_seats=order_seats,
+            minimum_seats=minimum_seats,
+            maximum_seats=maximum_seats,
+            payment_method=payment_method,
+            seat_based=seat_based,
         )
+
+    @property
+    def charges(self) -> list[Charge]:
+        """Every seat increase the fake charged at once (``invoice``, ``reset``), in order:
+        ``subscription_id``, ``seats_before``, ``seats_after``, ``order_id``."""
+        return self.state.charges
 
     @property
     def outbox(self) -> list[Invitation]:

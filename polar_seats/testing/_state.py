@@ -7,13 +7,14 @@ Unix seconds on the server's ``Clock``.
 
 from __future__ import annotations
 
-from ._resources.subscriptions import SubscriptionTables
+from ._resources.seat_counts import SeatCountTables
 
 __all__ = ["State"]
 
 
-class State(SubscriptionTables):
+class State(SeatCountTables):
     """Everything the fake Polar knows, in memory: organizations, customers and members;
-    sessions and access tokens; seats, orders and the invitations sent; subscriptions. The
-    tokens it makes (invitations, sessions, access tokens) are drawn from generators that
-    ``seed`` starts, one a kind, so the same steps make the same tokens."""
+    sessions and access tokens; seats, orders and the invitations sent; subscriptions and the
+    charges of their seat changes. The tokens it makes (invitations, sessions, access
+    tokens) are drawn from generators that ``seed`` starts, one a kind, so the same steps
+    make the same tokens."""

@@ -44,13 +44,14 @@ class Store:
         self.clock = clock
         self.seed = seed
         self.listeners: list[Callable[[str, Json], None]] = []
-        """Called with each seat event (``customer_seat.assigned``...) and its seat body."""
+        """Called with each event (``customer_seat.assigned``, ``subscription.updated``...)
+        and its body (the seat, the organization's subscription)."""
 
     def draws(self, kind: str) -> random.Random:
         """A generator of ``kind`` (``sessions``, ``invitations``...) for this seed."""
         return random.Random(f"{kind}:{self.seed}")
 
-    def emit(self, event: str, seat: Json) -> None:
-        """Tell the listeners (the webhook sender) that a seat event happened."""
+    def emit(self, event: str, data: Json) -> None:
+        """Tell the listeners (the webhook sender) that an event happened."""
         for listener in self.listeners:
-            listener(event, seat)
+            listener(event, data)

@@ -9,6 +9,7 @@ entries under its name (``["body", "<Model>", "<field>"]``).
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,8 +25,12 @@ __all__ = [
     "decode_json",
     "entry",
     "http_url",
+    "int32",
+    "literal",
     "mapping",
     "missing_body",
+    "none",
+    "one_of",
     "optional",
     "string",
     "uuid4",
@@ -39,6 +44,8 @@ MISSING: Any = object()
 """No body at all (``Content-Length: 0``), as FastAPI sees it: ``None`` in the entry."""
 
 _URL_MAX = 2083
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+_INTEGER = re.compile(r"[+-]?\d+")
 _HYPHENATED = (8, 13, 18, 23)
 _HEX = frozenset("0123456789abcdefABCDEF")
 _BOOLEANS = {
@@ -69,10 +76,11 @@ class Field:
 
 
 class Model:
-    """A pydantic model: its name and fields in declaration order (the base's first)."""
+    """A pydantic model: its name and fields in declaration order (the base's first);
+    ``forbid_extra``: any other key is an error (``extra="forbid"``)."""
 
-    def __init__(self, name: str, fields: Sequence[Field]) -> None:
-        self.name, self.fields = name, fields
+    def __init__(self, name: str, fields: Sequence[Field], *, forbid_extra: bool = False) -> None:
+        self.name, self.fields, self.forbid_extra = name, fields, forbid_extra
 
     def validate(self, body: Any, where: Sequence[Any] | None = None) -> tuple[Json, list[Json]]:
         """The values read, and the 422 entries when some field fails; entries are under
@@ -95,6 +103,13 @@ class Model:
                 values[field.name] = field.check(body[given])
             except Invalid as bad:
                 problems.append(entry(bad.kind, [*where, given], bad.msg, body[given], bad.ctx))
+        if self.forbid_extra:
+            known = {alias for field in self.fields for alias in field.aliases}
+            problems += [
+                entry("extra_forbidden", [*where, key], "Extra inputs are not permitted", value)
+                for key, value in body.items()
+                if key not in known
+            ]
         return values, problems
 
 
@@ -157,6 +172,64 @@ def boolean(value: Any) -> bool:
     if isinstance(value, str) and value.lower() in _BOOLEANS:
         return _BOOLEANS[value.lower()]
     raise Invalid("bool_parsing", "Input should be a valid boolean, unable to interpret input")
+
+
+def int32(value: Any) -> int:
+    """pydantic's lax ``int`` within Polar's ``Int32`` bounds: booleans, whole floats and
+    numeric strings pass as integers."""
+    number: int
+    if isinstance(value, bool | int):
+        number = int(value)
+    elif isinstance(value, float):
+        if not value.is_integer():
+            msg = "Input should be a valid integer, got a number with a fractional part"
+            raise Invalid("int_from_float", msg)
+        number = int(value)
+    elif isinstance(value, str):
+        if not _INTEGER.fullmatch(value.strip()):
+            msg = "Input should be a valid integer, unable to parse string as an integer"
+            raise Invalid("int_parsing", msg)
+        number = int(value)
+    else:
+        raise Invalid("int_type", "Input should be a valid integer")
+    if number < _INT32_MIN:
+        msg = f"Input should be greater than or equal to {_INT32_MIN}"
+        raise Invalid("greater_than_equal", msg, {"ge": _INT32_MIN})
+    if number > _INT32_MAX:
+        msg = f"Input should be less than or equal to {_INT32_MAX}"
+        raise Invalid("less_than_equal", msg, {"le": _INT32_MAX})
+    return number
+
+
+def one_of(*choices: str) -> Check:
+    """A string enum: one of ``choices``, else pydantic's ``enum`` entry."""
+    quoted = [f"'{choice}'" for choice in choices]
+    expected = f"{', '.join(quoted[:-1])} or {quoted[-1]}" if len(quoted) > 1 else quoted[0]
+
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise Invalid("enum", f"Input should be {expected}", {"expected": expected})
+        return str(value)
+
+    return check
+
+
+def literal(expected: Any) -> Check:
+    """pydantic's ``Literal[expected]`` (``const`` in the contract)."""
+
+    def check(value: Any) -> Any:
+        if value != expected:
+            shown = repr(expected)
+            raise Invalid("literal_error", f"Input should be {shown}", {"expected": shown})
+        return value
+
+    return check
+
+
+def none(value: Any) -> None:
+    """pydantic's ``None``: only null."""
+    if value is not None:
+        raise Invalid("none_required", "Input should be None")
 
 
 def mapping(value: Any) -> Json:

@@ -17,12 +17,18 @@ __all__ = [
     "CustomerTables",
     "Member",
     "Organization",
+    "PaymentMethod",
+    "ProrationBehavior",
     "Role",
     "customer_body",
     "member_body",
 ]
 
 Role = Literal["owner", "billing_manager", "member"]
+ProrationBehavior = Literal["invoice", "prorate", "next_period", "reset"]
+PaymentMethod = Literal["card", "none", "card_error", "3ds"]
+"""How a charge of the customer goes: paid (``card``), refused for want of a payment
+method (``none``) or by the card (``card_error``), or held for 3-D Secure (``3ds``)."""
 
 
 @dataclasses.dataclass
@@ -31,6 +37,11 @@ class Organization:
     slug: str
     name: str
     member_model_enabled: bool = False
+    update_seats: bool = True
+    """The portal setting ``customer_portal_settings.subscription.update_seats``: whether
+    customers may change their seat count themselves."""
+    proration_behavior: ProrationBehavior = "prorate"
+    """How a seat change is billed when the request names no proration."""
 
 
 @dataclasses.dataclass
@@ -45,6 +56,8 @@ class Customer:
     email_verified: bool = True
     metadata: Json = dataclasses.field(default_factory=dict[str, Any])
     created_at: float = 0.0
+    payment_method: PaymentMethod = "card"
+    """What happens when Polar charges the customer at once (a seat increase invoiced now)."""
 
 
 @dataclasses.dataclass
@@ -67,12 +80,16 @@ class CustomerTables(Store):
         self.customers: dict[str, Customer] = {}
         self.members: dict[str, Member] = {}
 
-    def add_organization(self, body: Json, **settings: bool) -> Organization:
-        """The organization of a product body (``product.organization``), once per id."""
+    def add_organization(self, body: Json, **settings: Any) -> Organization:
+        """The organization of a product body (``product.organization``), once per id, with
+        the settings the body shows."""
         known = self.organizations.get(body["id"])
         if known is None:
             features: Json = body.get("organization_features") or {}
+            portal: Json = (body.get("customer_portal_settings") or {}).get("subscription") or {}
             settings.setdefault("member_model_enabled", bool(features.get("member_model_enabled")))
+            settings.setdefault("update_seats", portal.get("update_seats", True))
+            settings.setdefault("proration_behavior", body.get("proration_behavior") or "prorate")
             known = Organization(body["id"], body["slug"], body["name"], **settings)
             self.organizations[known.id] = known
         return known

@@ -48,11 +48,13 @@ __all__ = [
     "Order",
     "Seat",
     "SeatTables",
+    "assigned_seats",
     "container_of",
     "invalid_token",
     "member_by_email",
     "not_found",
     "seat_body",
+    "uuid_param",
 ]
 
 INVITATION_TTL = 86_400.0
@@ -273,9 +275,13 @@ def _seats_of(state: SeatTables, container: Container) -> list[Seat]:
     return [seat for seat in state.seats if getattr(seat, key) == container.id]
 
 
+def assigned_seats(state: SeatTables, container: Container) -> int:
+    """How many of the container's seats are assigned: pending or claimed."""
+    return sum(seat.status != "revoked" for seat in _seats_of(state, container))
+
+
 def _available(state: SeatTables, container: Container) -> int:
-    live = sum(seat.status != "revoked" for seat in _seats_of(state, container))
-    return max(0, container.seats - live)
+    return max(0, container.seats - assigned_seats(state, container))
 
 
 # The lifecycle -------------------------------------------------------------------------
@@ -506,7 +512,7 @@ def resend_invitation(state: SeatTables, seat: Seat) -> Json:
 # Reading requests ------------------------------------------------------------------------
 
 
-def _uuid_param(where: str, name: str, raw: str) -> tuple[str | None, list[Json]]:
+def uuid_param(where: str, name: str, raw: str) -> tuple[str | None, list[Json]]:
     """A ``UUID4`` query or path parameter, or its 422 entry."""
     try:
         return uuid4(raw), []
@@ -649,7 +655,7 @@ def _listing() -> Route:
         problems: list[Json] = []
         for name in ("subscription_id", "order_id"):
             given = request.query.getall(name, [])
-            ids[name], wrong = _uuid_param("query", name, given[-1]) if given else (None, [])
+            ids[name], wrong = uuid_param("query", name, given[-1]) if given else (None, [])
             problems += wrong
         if problems:
             return validation_error(problems)
@@ -696,7 +702,7 @@ def _on_seat(action: Callable[[SeatTables, Seat], Json]) -> Route:
     """A route on ``/{seat_id}``: the id read as ``UUID4``, the seat found for the caller."""
 
     async def route(request: web.Request) -> web.StreamResponse:
-        seat_id, problems = _uuid_param("path", "seat_id", request.match_info["seat_id"])
+        seat_id, problems = uuid_param("path", "seat_id", request.match_info["seat_id"])
         if problems:
             return validation_error(problems)
         state = state_of(request, SeatTables)

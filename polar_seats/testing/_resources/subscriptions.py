@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+import time
+from collections.abc import Callable
 
 from aiohttp import web
 from multidict import MultiMapping
@@ -19,7 +21,7 @@ from .._core.answers import json_response
 from .._core.clock import Clock
 from .._core.middleware import exchange
 from .._core.routing import PORTAL, RouteTable, requires, state_of
-from .._core.store import Json
+from .._core.store import Json, iso
 from .customers import Organization
 from .seats import SeatTables
 from .sessions import Session
@@ -38,6 +40,21 @@ class Subscription:
     customer_id: str
     organization_id: str
     body: Json
+    locked: bool = False
+    """Polar's row lock of a subscription with an update under way: the organization's
+    ``PATCH`` answers 409 ``SubscriptionLocked`` while it is set."""
+    clock: Callable[[], float] = dataclasses.field(default=time.time, repr=False)
+    """The server's clock, for the times a change writes."""
+
+    def cancel(self, at_period_end: bool = True) -> None:
+        """Cancel it as Polar does: at the end of the period (still active until then), or
+        now (``status`` ``canceled``, ended)."""
+        now = iso(self.clock())
+        self.body["canceled_at"] = now
+        if at_period_end:
+            self.body.update(cancel_at_period_end=True, ends_at=self.body["current_period_end"])
+        else:
+            self.body.update(status="canceled", ends_at=now, ended_at=now)
 
     @property
     def seats(self) -> int:
@@ -69,7 +86,9 @@ class SubscriptionTables(SeatTables):
                 f"billing-{body['customer_id'][:8]}@example.com",
                 id=body["customer_id"],
             )
-        subscription = Subscription(body["id"], body["customer_id"], organization.id, body)
+        subscription = Subscription(
+            body["id"], body["customer_id"], organization.id, body, clock=self.clock
+        )
         self.subscriptions[subscription.id] = subscription
         return subscription
 
@@ -110,9 +129,14 @@ def served_subscription(body: Json, organization: Organization) -> Json:
     }
     given = product["organization"]
     settings = {"customer": {"allow_email_change": False}, **given["customer_portal_settings"]}
+    settings["subscription"] = {
+        **settings.get("subscription", {}),
+        "update_seats": organization.update_seats,
+    }
     served_organization = {
         "organization_features": features,
         **given,
+        "proration_behavior": organization.proration_behavior,
         "customer_portal_settings": settings,
         **_undeclared(organization),
     }
@@ -176,7 +200,7 @@ def _undeclared(organization: Organization) -> Json:
         },
         "subscription_settings": {
             "allow_multiple_subscriptions": False,
-            "proration_behavior": "prorate",
+            "proration_behavior": organization.proration_behavior,
             "benefit_revocation_grace_period": 0,
             "prevent_trial_abuse": False,
             "allow_customer_updates": True,

@@ -1,4 +1,5 @@
-"""Seat webhooks as Polar delivers them: signed per Standard Webhooks, in the background.
+"""Webhooks (seat and subscription events) as Polar delivers them: signed per Standard
+Webhooks, in the background.
 
 Polar's webhook task signs ``"{id}.{timestamp}.{body}"`` with HMAC-SHA256 and POSTs it with
 ``webhook-id``, ``webhook-timestamp``, ``webhook-signature: v1,<base64>`` and
@@ -28,6 +29,7 @@ import aiohttp
 
 from ... import versions
 from .._core.store import iso
+from .subscriptions import reshape_2027_01
 
 __all__ = ["API_VERSION", "WebhookDelivery", "WebhookSender", "sign", "signing_key"]
 
@@ -87,13 +89,14 @@ class WebhookDelivery:
 
     @property
     def payload(self) -> Json:
-        """The event: ``type``, ``timestamp``, ``api_version`` and ``data`` (the seat)."""
+        """The event: ``type``, ``timestamp``, ``api_version`` and ``data`` (the seat, or the
+        subscription)."""
         payload: Json = json.loads(self.body)
         return payload
 
 
 class WebhookSender:
-    """Delivers seat events to ``url``, one at a time in the order they happened, as
+    """Delivers events to ``url``, one at a time in the order they happened, as
     Polar's FIFO guard does; nothing is sent while ``url`` or ``secret`` is ``None``.
     Each event is built for ``api_version`` as it is when the event happens."""
 
@@ -128,15 +131,18 @@ class WebhookSender:
             )
         self._api_version = version
 
-    def emit(self, event: str, seat: Json) -> None:
-        """Queue ``event`` with the seat's body; a listener of the state."""
+    def emit(self, event: str, data: Json) -> None:
+        """Queue ``event`` with its body (a seat, a subscription); a listener of the state."""
         if self.url is None or self.secret is None:
             return
         now = self.clock()
+        # A seat's body is the same in every live version; a subscription's prices take
+        # the shape of the endpoint's version.
+        if event.startswith("subscription.") and self.api_version == "2027-01":
+            data = reshape_2027_01(data)
         # pydantic's model_dump_json: compact, keys in the payload model's order.
-        # The seat's body is the same in every live version; only api_version says which.
         body = json.dumps(
-            {"type": event, "timestamp": iso(now), "api_version": self.api_version, "data": seat},
+            {"type": event, "timestamp": iso(now), "api_version": self.api_version, "data": data},
             separators=(",", ":"),
             ensure_ascii=False,
         )
