@@ -12,7 +12,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 __all__ = [
@@ -105,9 +105,10 @@ class Model:
                 problems.append(entry(bad.kind, [*where, given], bad.msg, body[given], bad.ctx))
         if self.forbid_extra:
             known = {alias for field in self.fields for alias in field.aliases}
+            given_keys = cast(Json, body)
             problems += [
                 entry("extra_forbidden", [*where, key], "Extra inputs are not permitted", value)
-                for key, value in body.items()
+                for key, value in given_keys.items()
                 if key not in known
             ]
         return values, problems

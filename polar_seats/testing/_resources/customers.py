@@ -86,7 +86,8 @@ class CustomerTables(Store):
         known = self.organizations.get(body["id"])
         if known is None:
             features: Json = body.get("organization_features") or {}
-            portal: Json = (body.get("customer_portal_settings") or {}).get("subscription") or {}
+            portal_settings: Json = body.get("customer_portal_settings") or {}
+            portal: Json = portal_settings.get("subscription") or {}
             settings.setdefault("member_model_enabled", bool(features.get("member_model_enabled")))
             settings.setdefault("update_seats", portal.get("update_seats", True))
             settings.setdefault("proration_behavior", body.get("proration_behavior") or "prorate")

@@ -363,8 +363,8 @@ def _full_benefit(benefit: Json) -> Json:
 
 def _full_meter(meter: Json, organization_id: str) -> Json:
     """A ``SubscriptionMeter`` whose ``meter`` is the whole ``Meter``."""
-    short = meter["meter"]
-    full = {
+    short: Json = meter["meter"]
+    full: Json = {
         "metadata": {},
         **short,
         "unit": "scalar",
