@@ -13,12 +13,12 @@ union are read and refused as Polar's schema refuses them; the fake does not pla
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import math
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from aiohttp import web
 
@@ -66,8 +66,7 @@ _CHARGED_NOW = ("invoice", "reset")
 _REVOKED = ("canceled", "unpaid")
 
 
-@dataclasses.dataclass(frozen=True)
-class Charge:
+class Charge(NamedTuple):
     """A seat increase Polar charged at once, and the order that paid it."""
 
     subscription_id: str
