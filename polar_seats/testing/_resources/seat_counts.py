@@ -7,8 +7,9 @@ then the proration, which decides whether the change waits for the next period
 (``pending_update``), applies now, or applies now and is charged now (a 402 rolls it
 back). A change sends ``subscription.updated``; the same count again sends nothing unless
 it cancels a pending seat change. A waiting change applies once the server's clock passes
-its ``applies_at``, when the subscription is next read. Other shapes of Polar's update
-union are read and refused as Polar's schema refuses them; the fake does not play them.
+its ``applies_at``, when the subscription is next read. Bodies are read as pydantic reads
+Polar's update unions; of their other shapes the fake plays clearing a pending update and
+the update that asks nothing, and answers 501 to the rest (a product change, a pause...).
 """
 
 from __future__ import annotations
