@@ -10,12 +10,9 @@ Polar's status, and the ``subscription.updated`` webhook passes its ``validate_e
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp import web
 from polar.base import PolarClientError, PolarDeserializationError
 
 # Imported together, before any event is loaded: importing one extends the SDK's shared
@@ -31,6 +28,7 @@ from polar_seats.testing import (
     FakePolarServer,
     make_subscriptions,
 )
+from tests.support.helpers import deliveries
 
 from .polar_versions import EACH_VERSION, SDK_MODULES, polar_async
 
@@ -45,26 +43,6 @@ def every_benefit(billing: BillingCustomer) -> None:
             kinds.setdefault(benefit["type"], benefit)
     assert set(kinds) == set(BENEFIT_TYPES)
     billing.subscription.body["product"]["benefits"] = list(kinds.values())
-
-
-@contextlib.asynccontextmanager
-async def receiving() -> AsyncIterator[tuple[str, list[tuple[bytes, dict[str, str]]]]]:
-    """A webhook endpoint on loopback that keeps each delivery as it arrived."""
-    arrived: list[tuple[bytes, dict[str, str]]] = []
-
-    async def endpoint(request: web.Request) -> web.Response:
-        arrived.append((await request.read(), dict(request.headers)))
-        return web.Response(status=202)
-
-    app = web.Application()
-    app.router.add_post("/polar", endpoint)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/polar", arrived
-    finally:
-        await runner.cleanup()
 
 
 def refusal(caught: pytest.ExceptionInfo[PolarClientError]) -> tuple[int, str]:
@@ -127,7 +105,7 @@ async def test_polar_sdk_changes_seats_as_the_organization(version: str) -> None
     validate_event."""
     errors = SDK_MODULES[version].errors
     async with (
-        receiving() as (url, arrived),
+        deliveries() as (url, arrived),
         FakePolarServer(count=1, webhook_url=url, webhook_secret="polar_whs_secret") as server,
     ):
         server.webhook_api_version = version

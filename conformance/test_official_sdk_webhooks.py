@@ -9,12 +9,9 @@ version the fake's endpoint has, with a secret of each form Polar signs with.
 from __future__ import annotations
 
 import base64
-import contextlib
-from collections.abc import AsyncIterator
 from types import ModuleType
 
 import pytest
-from aiohttp import web
 
 # Imported together, before any event is loaded: importing one extends the SDK's shared
 # adaptix retort, which drops every loader built so far (several seconds each to build).
@@ -24,6 +21,7 @@ from polar.v2027_01 import webhooks as webhooks_2027_01
 
 import polar_seats as ps
 from polar_seats.testing import FakePolarServer
+from tests.support.helpers import deliveries
 
 NEW_SECRET = "whsec_" + base64.b64encode(bytes(range(7, 39))).decode()
 """Made since 2026-09-08: its base64-decoded bytes sign."""
@@ -37,29 +35,6 @@ WEBHOOKS: dict[str, ModuleType] = {
 }
 """``polar.<version>.webhooks`` of each API version polar-sdk 1.0.2 ships."""
 
-Arrived = list[tuple[bytes, dict[str, str]]]
-
-
-@contextlib.asynccontextmanager
-async def receiving() -> AsyncIterator[tuple[str, Arrived]]:
-    """An endpoint that keeps each delivery as it arrived and answers 202 at once: the SDK
-    builds its loaders on its first event, which can take longer than Polar's 10 s."""
-    arrived: Arrived = []
-
-    async def endpoint(request: web.Request) -> web.Response:
-        arrived.append((await request.read(), dict(request.headers)))
-        return web.Response(status=202)
-
-    app = web.Application()
-    app.router.add_post("/polar", endpoint)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/polar", arrived
-    finally:
-        await runner.cleanup()
-
 
 @pytest.mark.parametrize("version", WEBHOOKS)
 @pytest.mark.parametrize("secret", [NEW_SECRET, OLD_SECRET], ids=["new-secret", "old-secret"])
@@ -69,7 +44,7 @@ async def test_validate_event_accepts_each_seat_event_the_fake_sends(
     """assigned, claimed, revoked: each one is the SDK's payload class of its type, with
     the endpoint's ``api_version`` and the seat polar_seats saw."""
     webhooks = WEBHOOKS[version]
-    async with receiving() as (url, arrived):
+    async with deliveries() as (url, arrived):
         server = FakePolarServer(
             webhook_url=url, webhook_secret=secret, webhook_api_version=version
         )

@@ -149,8 +149,10 @@ class ProductMediaFileRead(Model, kw_only=True):
     public_url: str
 
 
-class CustomerSubscriptionProduct(Model, kw_only=True):
-    """The product a subscription is for."""
+class ProductFields(Model, kw_only=True):
+    """What a product holds on both sides of Polar's API: the customer portal's
+    [`CustomerSubscriptionProduct`][polar_seats.CustomerSubscriptionProduct] and the
+    organization's [`Product`][polar_seats.Product] add their own fields."""
 
     id: str
     created_at: datetime
@@ -159,16 +161,21 @@ class CustomerSubscriptionProduct(Model, kw_only=True):
     trial_interval_count: int | None = None
     name: str
     description: str | None = None
-    visibility: str
     recurring_interval: str | None = None
     recurring_interval_count: int | None = None
-    meter_interval: str | None = None
-    meter_interval_count: int | None = None
     is_recurring: bool
     is_archived: bool
     organization_id: str
     prices: list[PriceUnion]
     benefits: list[BenefitUnion]
+
+
+class CustomerSubscriptionProduct(ProductFields, kw_only=True):
+    """The product a subscription is for, as the customer portal shows it."""
+
+    visibility: str
+    meter_interval: str | None = None
+    meter_interval_count: int | None = None
     medias: list[ProductMediaFileRead]
     organization: CustomerOrganization
 
@@ -262,26 +269,12 @@ class CustomerSubscription(SubscriptionFields, kw_only=True):
     product: CustomerSubscriptionProduct
 
 
-class Product(Model, kw_only=True):
+class Product(ProductFields, kw_only=True):
     """A product as the organization reads it (the product of a
     [`Subscription`][polar_seats.Subscription])."""
 
-    id: str
-    created_at: datetime
-    modified_at: datetime | None = None
-    trial_interval: str | None = None
-    trial_interval_count: int | None = None
-    name: str
-    description: str | None = None
     visibility: str | None = None
-    recurring_interval: str | None = None
-    recurring_interval_count: int | None = None
-    is_recurring: bool
-    is_archived: bool
-    organization_id: str
     metadata: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
-    prices: list[PriceUnion]
-    benefits: list[BenefitUnion]
     medias: list[ProductMediaFileRead] = msgspec.field(default_factory=list[ProductMediaFileRead])
 
 

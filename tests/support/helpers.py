@@ -190,3 +190,22 @@ async def webhook_receiver(
         yield f"http://127.0.0.1:{runner.addresses[0][1]}/polar"
     finally:
         await runner.cleanup()
+
+
+Arrived = list[tuple[bytes, dict[str, str]]]
+"""Webhook deliveries as they arrived: each body and its headers."""
+
+
+@contextlib.asynccontextmanager
+async def deliveries() -> AsyncIterator[tuple[str, Arrived]]:
+    """A loopback webhook endpoint that keeps each delivery as it arrived and answers 202 at
+    once (polar-sdk builds its loaders on its first event, which can take longer than
+    Polar's 10 s); yields its URL and the deliveries."""
+    arrived: Arrived = []
+
+    async def endpoint(request: web.Request) -> web.Response:
+        arrived.append((await request.read(), dict(request.headers)))
+        return web.Response(status=202)
+
+    async with webhook_receiver(endpoint) as url:
+        yield url, arrived
