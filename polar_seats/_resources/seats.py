@@ -188,8 +188,8 @@ class SeatOperations(SubscriptionOperations):
                     "the seat bought comes at the period's end (the organization bills "
                     "seat changes next_period), so none was free to assign yet"
                     if pending is not None and pending > (bought.seats or 0)
-                    else "the seat bought is free (lower the count with update_seats() to "
-                    "release it)"
+                    else "the seat bought is free unless another assign took it meanwhile "
+                    "(lower the count with update_seats() to release it)"
                 )
                 error.args = (
                     f"{error} A seat was bought for this assign first: subscription "
