@@ -566,3 +566,28 @@ def test_an_unknown_402_and_a_refusal_without_its_numbers_still_say_what_to_do()
     below = error_for_status(400, {}, b'{"error":"BelowMinimumSeats","detail":"?"}')
     assert isinstance(below, ps.BelowMinimumSeatsError)
     assert "Ask for the price's minimum seats or more." in str(below)
+
+
+@pytest.mark.filterwarnings("ignore::polar_seats.DeprecatedVersionWarning")
+@pytest.mark.parametrize("version", ["2026-04", "2026-10", "2027-01"])
+async def test_each_live_version_s_subscription_decodes_on_both_sides(
+    server: FakePolarServer, billing: BillingCustomer, version: str
+) -> None:
+    """2027-01 reshapes the seat-based price (tiers, minimum and maximum units): both
+    sides' subscriptions decode in each version Polar serves, their seat price included."""
+    async with ps.AsyncClient(
+        billing.token, base_url=server.url, polar_version=version, rate_limit=None
+    ) as me:
+        mine = await me.update_seats(billing.subscription_id, 4)
+    async with ps.AsyncClient(
+        organization_token=DEFAULT_ORGANIZATION_TOKEN,
+        base_url=server.url,
+        polar_version=version,
+        rate_limit=None,
+    ) as org:
+        theirs = await org.get_subscription(billing.subscription_id)
+    for subscription in (mine, theirs):
+        assert subscription.seats == 4
+        kinds = {type(price) for price in subscription.prices}
+        assert ps.ProductPriceSeatBased in kinds, kinds
+    assert {r.headers.get("Polar-Version") for r in server.requests} == {version}
