@@ -660,11 +660,18 @@ class OutcomeUnknownError(PolarError):
     connection, a 5xx from a proxy. The message says what to check and what to do next;
     ``request`` is the write, and the last error is the ``__cause__``. Nothing was sent
     again that could have done the wrong thing.
+
+    ``safe_to_retry`` is ``True`` when polar-seats read that the write had not happened,
+    but the retry policy allowed no more attempts (none left, the budget, the deadline):
+    sending it again is safe. ``False``: it may have happened; look before sending again.
     """
 
-    def __init__(self, message: str, *, request: Request | None = None) -> None:
+    def __init__(
+        self, message: str, *, request: Request | None = None, safe_to_retry: bool = False
+    ) -> None:
         super().__init__(message)
         self.request = request
+        self.safe_to_retry = safe_to_retry
 
 
 class ResponseDecodeError(PolarError):

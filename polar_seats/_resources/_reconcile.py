@@ -73,6 +73,7 @@ def assign(read: Read, request: Request, person: Person) -> Reconcile[CustomerSe
                 f"{person.describe()} is in the list now, so none was assigned by this "
                 "call. Assigning again is safe.",
                 request=request,
+                safe_to_retry=True,
             ),
         )
 
@@ -114,6 +115,7 @@ def revoke(read: Read, request: Request, known: CustomerSeat) -> Reconcile[Custo
                 f"{attempt}: {lost}), and no more attempts were allowed; the seat still "
                 "holds the same person. Revoking again is safe.",
                 request=request,
+                safe_to_retry=True,
             ),
         )
 
@@ -223,6 +225,7 @@ def update_seats(
                 f"were allowed; the subscription still has {describe(now)}, so this call "
                 "changed nothing and charged nothing. Asking again is safe.",
                 request=request,
+                safe_to_retry=True,
             ),
         )
 

@@ -75,6 +75,7 @@ async def test_an_empty_retry_budget_stops_a_write_s_resend_and_says_so(
     assert events == []
     assert caught.value.retry_budget_exhausted
     assert "Assigning again is safe" in str(caught.value)
+    assert caught.value.safe_to_retry is True
     assert "retry budget is empty" in str(caught.value)
     assert isinstance(caught.value.__cause__, ps.ServerError)
     assert seats_of(server, "a@x.test") == []

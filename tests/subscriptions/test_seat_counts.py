@@ -380,6 +380,7 @@ async def test_a_count_changed_by_someone_else_meanwhile_is_reported_not_overwri
         with pytest.raises(ps.OutcomeUnknownError) as caught:
             await me.update_seats(before, 5)
     message = str(caught.value)
+    assert caught.value.safe_to_retry is False
     assert "now has 8 seats and no pending change" in message
     assert "what it had (3 seats)" in message
     assert billing.subscription.seats == 8
@@ -396,6 +397,7 @@ async def test_with_no_attempt_left_the_unknown_outcome_says_what_was_read(
     message = str(caught.value)
     assert "still has 3 seats and no pending change" in message
     assert "changed nothing and charged nothing. Asking again is safe." in message
+    assert caught.value.safe_to_retry is True
     assert isinstance(caught.value.__cause__, ps.ServerError)
     assert (charged(server), sent(server)) == ([], ["PATCH subscriptions", "GET subscriptions"])
 
