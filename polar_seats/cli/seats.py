@@ -261,7 +261,8 @@ def add_options(parser: Parser, action: str) -> None:
             "--add-seat-if-full",
             action="store_true",
             help="when no seat is free, buy one more first, then assign it (a subscription's "
-            "seats only; never more than one seat a run)",
+            "seats only; never more than one seat a run; the organization token needs the "
+            "subscriptions:write scope too)",
         )
         add_token_file(parser, CUSTOMER, "the customer session token")
         add_token_file(parser, ORGANIZATION, "the organization access token")
