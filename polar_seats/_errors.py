@@ -155,14 +155,32 @@ class InvalidArgumentError(PolarError, ValueError):
     ``"limit"``, ``"email"``); for arguments that cannot go together, the names of those
     given, comma-separated (``"member_id, email"``). The message says what to pass instead.
 
+    For a front end that names things its own way (a form's fields, a command's options),
+    the same facts as fields, each argument by its name: ``given``, those of the arguments
+    at fault that the call gave (empty when it gave none of them); ``choices``, for a
+    choice between arguments, those to pass one of, not two (``("email", "customer_id",
+    "external_customer_id")``), else empty; ``expected``, for a value refused, what it
+    must be, in words that name no argument (``"between 1 and 100"``), else ``None``.
+
     Also a ``ValueError``: ``except ValueError`` catches it as it did before it existed,
     and a backend that catches ``PolarError`` can answer the caller with a 4xx of its own
     rather than fail. A value of the wrong type is a ``TypeError``, a bug in the caller.
     """
 
-    def __init__(self, message: str, *, argument: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        argument: str,
+        given: tuple[str, ...] | None = None,
+        choices: tuple[str, ...] = (),
+        expected: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.argument = argument
+        self.given = tuple(a.strip() for a in argument.split(",")) if given is None else given
+        self.choices = choices
+        self.expected = expected
 
 
 class ClientClosedError(PolarError, RuntimeError):

@@ -77,6 +77,7 @@ def check_concurrency(concurrency: int) -> int:
             f"concurrency must be a whole number of pages, 1 or more (got {concurrency!r}); "
             "1 fetches one page at a time.",
             argument="concurrency",
+            expected="a whole number of pages, 1 or more",
         )
     return concurrency
 

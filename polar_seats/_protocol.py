@@ -269,6 +269,7 @@ def check_limit(limit: object) -> int:
             f"limit must be between 1 and {MAX_LIMIT} (got {limit}); "
             f"the server would silently send {MAX_LIMIT} per page at most.",
             argument="limit",
+            expected=f"between 1 and {MAX_LIMIT}",
         )
     return limit
 
@@ -316,11 +317,13 @@ def base_url_for(server: str, base_url: str | None, *, allow_insecure_http: bool
                 f"base_url must be an http(s) URL with a host, such as https://api.polar.sh "
                 f"(got {base_url!r}).",
                 argument="base_url",
+                expected="an http(s) URL with a host, such as https://api.polar.sh",
             )
         if parts.query or parts.fragment or parts.username or parts.password:
             raise InvalidArgumentError(
                 f"base_url must not carry credentials, a query or a fragment (got {base_url!r}).",
                 argument="base_url",
+                expected="an origin without credentials, a query or a fragment",
             )
         host = parts.hostname
         if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(host):
@@ -328,6 +331,7 @@ def base_url_for(server: str, base_url: str | None, *, allow_insecure_http: bool
                 f"Refusing to send the token over plain http to {host}: use https, or pass "
                 "allow_insecure_http=True if this network is yours (a proxy you run, say).",
                 argument="base_url",
+                expected="an https URL, or an http one to a loopback address (a local fake)",
             )
         return url
     try:

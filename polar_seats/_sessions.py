@@ -41,12 +41,15 @@ def subject_key(
             "external_customer_id= (your own id for them)"
             + (f"; got both {' and '.join(customers)}." if customers else "."),
             argument="customer_id, external_customer_id",
+            given=tuple(customers),
+            choices=("customer_id", "external_customer_id"),
         )
     members = _named(member_id=member_id, external_member_id=external_member_id)
     if len(members) > 1:
         raise InvalidArgumentError(
             "Name the member with at most one of member_id= or external_member_id=, not both.",
             argument="member_id, external_member_id",
+            choices=("member_id", "external_member_id"),
         )
     ((customer_field, customer),) = customers.items()
     member_field, member = next(iter(members.items()), ("", ""))

@@ -11,35 +11,49 @@ Polar changes this contract under released clients, so the models are built to s
   [`UnknownBenefit`][polar_seats.UnknownBenefit] instead of failing the page;
 - fields added by later revisions of the contract default to ``None``.
 
-The public names are in ``polar_seats.models``; this package keeps the codecs. A
-``Codec`` decodes a body: ``_codec.py`` tells how a page is read fast, and when the
-lax models of ``_lax.py`` take over.
+The public names are in ``polar_seats.models``, which takes each module's ``__all__``; a
+model that holds prices or benefits has its lax twin and its codec beside it in its
+module. A ``Codec`` decodes a body: ``_codec.py`` tells how a body is read fast, and when
+the lax twins, with ``_lax.py``'s hook, take over.
 """
 
 from __future__ import annotations
 
-from ._codec import (
-    CUSTOMER_SEAT,
-    CUSTOMER_SESSION,
-    SEAT_CLAIM,
-    SEAT_CLAIM_INFO,
-    SEATS_LIST,
-    SESSION_INFO,
-    SUBSCRIPTION_PAGE,
-    Codec,
-    codec_for,
-)
-from ._lax import LaxPage, decode_hook, from_lax, subscription_from_builtins
+from ._codec import Codec, codec_for, register
+from ._lax import decode_hook
 from .pages import Page
-from .subscriptions import CustomerSubscription
+from .seats import CustomerSeat, SeatClaim, SeatClaimInfo, SeatsList
+from .sessions import CustomerSession, CustomerSessionInfo
+from .subscriptions import (
+    ORGANIZATION_SUBSCRIPTION,
+    PRODUCT,
+    SUBSCRIPTION,
+    SUBSCRIPTION_PAGE,
+    CustomerSubscription,
+    LaxPage,
+    from_lax,
+    subscription_from_builtins,
+)
+
+# The fast codecs of the bodies the operations decode, made once here for their
+# declarations; any other model's is made by codec_for() when first asked for.
+SESSION_INFO = codec_for(CustomerSessionInfo)
+CUSTOMER_SESSION = codec_for(CustomerSession)
+SEATS_LIST = codec_for(SeatsList)
+CUSTOMER_SEAT = codec_for(CustomerSeat)
+SEAT_CLAIM_INFO = codec_for(SeatClaimInfo)
+SEAT_CLAIM = codec_for(SeatClaim)
 
 __all__ = [
     "CUSTOMER_SEAT",
     "CUSTOMER_SESSION",
+    "ORGANIZATION_SUBSCRIPTION",
+    "PRODUCT",
     "SEATS_LIST",
     "SEAT_CLAIM",
     "SEAT_CLAIM_INFO",
     "SESSION_INFO",
+    "SUBSCRIPTION",
     "SUBSCRIPTION_PAGE",
     "Codec",
     "CustomerSubscription",
@@ -48,5 +62,6 @@ __all__ = [
     "codec_for",
     "decode_hook",
     "from_lax",
+    "register",
     "subscription_from_builtins",
 ]

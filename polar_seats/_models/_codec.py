@@ -1,8 +1,9 @@
 """Decoding a body into a model: a fast decoder, with a lax one to fall back on.
 
 The fast decoder of a page sees the current prices and benefits as msgspec tagged unions and
-runs no Python per object; a page it refuses goes to the lax models (``_lax.py``), which
-decide. A model without unions needs no lax decoder.
+runs no Python per object; a page it refuses goes to the lax models (twins of the models,
+beside them, using ``_lax.py``), which decide. A model without unions needs no lax decoder,
+and no codec declared: ``codec_for()`` makes its fast one on first use.
 """
 
 from __future__ import annotations
@@ -13,21 +14,8 @@ from typing import Any, Generic, TypeVar, get_args, get_origin
 import msgspec
 
 from ._base import Model
-from ._lax import (
-    LaxOrganizationSubscription,
-    LaxPage,
-    LaxProduct,
-    LaxSubscription,
-    decode_hook,
-    from_lax,
-    organization_subscription_from_lax,
-    product_from_lax,
-    subscription_from_lax,
-)
+from ._lax import decode_hook
 from .pages import Page
-from .seats import CustomerSeat, SeatClaim, SeatClaimInfo, SeatsList
-from .sessions import CustomerSession, CustomerSessionInfo
-from .subscriptions import CustomerSubscription, CustomerSubscriptionProduct, Subscription
 
 T = TypeVar("T")
 
@@ -74,59 +62,16 @@ class Codec(Generic[T]):
         return result if self.from_lax is None else self.from_lax(result)
 
 
-SUBSCRIPTION_PAGE: Codec[Page[CustomerSubscription]] = Codec(
-    Page[CustomerSubscription], lax=LaxPage, from_lax=from_lax
-)
-"""A page of ``GET /v1/customer-portal/seats/subscriptions``."""
+_CODECS: dict[Any, Codec[Any]] = {}
+"""The codec of each model decoded so far; those with a lax twin register here as their
+module defines them."""
 
-SESSION_INFO: Codec[CustomerSessionInfo] = Codec(CustomerSessionInfo)
-"""The body of ``GET /v1/customer-portal/customer-session/introspect``."""
 
-CUSTOMER_SESSION: Codec[CustomerSession] = Codec(CustomerSession)
-"""The body of ``POST /v1/customer-sessions/``."""
-
-SEATS_LIST: Codec[SeatsList] = Codec(SeatsList)
-"""The body of ``GET /v1/customer-portal/seats`` and ``GET /v1/customer-seats``."""
-
-CUSTOMER_SEAT: Codec[CustomerSeat] = Codec(CustomerSeat)
-"""The body of an assign, a revoke and a resend."""
-
-SEAT_CLAIM_INFO: Codec[SeatClaimInfo] = Codec(SeatClaimInfo)
-"""The body of ``GET /v1/customer-seats/claim/{invitation_token}``."""
-
-SEAT_CLAIM: Codec[SeatClaim] = Codec(SeatClaim)
-"""The body of ``POST /v1/customer-seats/claim``."""
-
-SUBSCRIPTION: Codec[CustomerSubscription] = Codec(
-    CustomerSubscription, lax=LaxSubscription, from_lax=subscription_from_lax
-)
-"""One subscription as the customer portal shows it: an item of a page, or the body of
-``GET``/``PATCH /v1/customer-portal/subscriptions/{id}``."""
-
-ORGANIZATION_SUBSCRIPTION: Codec[Subscription] = Codec(
-    Subscription, lax=LaxOrganizationSubscription, from_lax=organization_subscription_from_lax
-)
-"""The body of ``GET``/``PATCH /v1/subscriptions/{id}`` (an organization's read)."""
-
-PRODUCT: Codec[CustomerSubscriptionProduct] = Codec(
-    CustomerSubscriptionProduct, lax=LaxProduct, from_lax=product_from_lax
-)
-"""A subscription's product, as stored by the caller."""
-
-_CODECS: dict[Any, Codec[Any]] = {
-    # A bare Page is a page of subscriptions, as type checkers read it.
-    Page: SUBSCRIPTION_PAGE,
-    Page[CustomerSubscription]: SUBSCRIPTION_PAGE,
-    CustomerSubscription: SUBSCRIPTION,
-    Subscription: ORGANIZATION_SUBSCRIPTION,
-    CustomerSubscriptionProduct: PRODUCT,
-    CustomerSessionInfo: SESSION_INFO,
-    CustomerSession: CUSTOMER_SESSION,
-    SeatsList: SEATS_LIST,
-    CustomerSeat: CUSTOMER_SEAT,
-    SeatClaimInfo: SEAT_CLAIM_INFO,
-    SeatClaim: SEAT_CLAIM,
-}
+def register(codec: Codec[T], *types: Any) -> Codec[T]:
+    """``codec``, made the one ``codec_for()`` gives for each of ``types``."""
+    for type_ in types:
+        _CODECS[type_] = codec
+    return codec
 
 
 def _is_model(type_: Any) -> bool:

@@ -1,21 +1,19 @@
-"""The lax decoding path, for the pages the fast tagged unions refuse.
+"""The lax decoding path, for the bodies the fast tagged unions refuse.
 
-A legacy price, a kind this version does not know, or a field that does not fit: the lax
-models hand every price and benefit to ``decode_hook``, which tells them apart, keeps an
-unknown kind raw, and gives an error the full path of its field.
+A legacy price, a kind this version does not know, or a field that does not fit: a model
+that holds prices or benefits has a lax twin (beside it, in its module) that hands every
+price and benefit to ``decode_hook``, which tells them apart, keeps an unknown kind raw,
+and gives an error the full path of its field.
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import msgspec
 
-from ._base import become
 from .benefits import BENEFIT_CLASSES, BenefitMarker, UnknownBenefit
-from .pages import Page
 from .prices import LEGACY_PRICE_CLASSES, PRICE_CLASSES, PriceMarker, UnknownProductPrice
-from .subscriptions import CustomerSubscription, CustomerSubscriptionProduct, Product, Subscription
 
 
 def _optional_str(value: object) -> str | None:
@@ -65,75 +63,3 @@ def decode_hook(type_: type, obj: Any, _convert: Any = msgspec.convert) -> objec
         # A ValueError makes msgspec append the outer path (`$.items[2].prices[0]`) to the
         # inner one, so the page's error can name the whole path of the field.
         raise ValueError(str(exc)) from None
-
-
-# The same containers with prices and benefits handed to ``decode_hook``. They only narrow
-# annotations, so they add no slots and share their bases' layout: Python lets a decoded
-# object's class be set to the public one (it raises TypeError if the layouts ever differ),
-# at no cost per field.
-
-
-class _LaxProduct(CustomerSubscriptionProduct, kw_only=True):
-    prices: list[PriceMarker]  # type: ignore[assignment]
-    benefits: list[BenefitMarker]  # type: ignore[assignment]
-
-
-class _LaxSubscription(CustomerSubscription, kw_only=True):
-    product: _LaxProduct  # pyright: ignore[reportIncompatibleVariableOverride]
-    prices: list[PriceMarker]  # type: ignore[assignment]
-    price: PriceMarker | None = None  # type: ignore[assignment]
-
-
-class _LaxOrganizationProduct(Product, kw_only=True):
-    prices: list[PriceMarker]  # type: ignore[assignment]
-    benefits: list[BenefitMarker]  # type: ignore[assignment]
-
-
-class _LaxOrganizationSubscription(Subscription, kw_only=True):
-    product: _LaxOrganizationProduct  # pyright: ignore[reportIncompatibleVariableOverride]
-    prices: list[PriceMarker]  # type: ignore[assignment]
-    price: PriceMarker | None = None  # type: ignore[assignment]
-
-
-LaxPage = Page[_LaxSubscription]
-LaxSubscription = _LaxSubscription
-LaxProduct = _LaxProduct
-LaxOrganizationSubscription = _LaxOrganizationSubscription
-
-
-def product_from_lax(product: _LaxProduct) -> CustomerSubscriptionProduct:
-    """The public [`CustomerSubscriptionProduct`][polar_seats.CustomerSubscriptionProduct]
-    the lax model decoded."""
-    result: CustomerSubscriptionProduct = become(product, CustomerSubscriptionProduct)
-    return result
-
-
-def subscription_from_lax(item: _LaxSubscription) -> CustomerSubscription:
-    """The public [`CustomerSubscription`][polar_seats.CustomerSubscription] the lax model
-    decoded."""
-    product_from_lax(item.product)
-    result: CustomerSubscription = become(item, CustomerSubscription)
-    return result
-
-
-def organization_subscription_from_lax(item: _LaxOrganizationSubscription) -> Subscription:
-    """The public [`Subscription`][polar_seats.Subscription] the lax model decoded."""
-    become(item.product, Product)
-    result: Subscription = become(item, Subscription)
-    return result
-
-
-def from_lax(page: LaxPage) -> Page[CustomerSubscription]:
-    """The public [`Page`][polar_seats.Page] holding what the lax models decoded."""
-    for item in page.items:
-        subscription_from_lax(item)
-    # msgspec built the page as a Page already: only its items changed class.
-    return cast("Page[CustomerSubscription]", page)
-
-
-def subscription_from_builtins(obj: Any) -> CustomerSubscription:
-    """A [`CustomerSubscription`][polar_seats.CustomerSubscription] from JSON-like Python
-    data (a decoded item)."""
-    return subscription_from_lax(
-        msgspec.convert(obj, _LaxSubscription, dec_hook=decode_hook, strict=False)
-    )

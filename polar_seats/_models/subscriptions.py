@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 
-from ._base import Model
-from .benefits import BenefitUnion
+from ._base import Model, become
+from ._codec import Codec, register
+from ._lax import decode_hook
+from .benefits import BenefitMarker, BenefitUnion
 from .customers import Customer
-from .prices import PriceUnion
+from .pages import Page
+from .prices import PriceMarker, PriceUnion
 
 
 class SubscriptionStatus(str, enum.Enum):
@@ -293,3 +296,106 @@ class Subscription(SubscriptionFields, kw_only=True):
     custom_field_data: dict[str, Any] = msgspec.field(default_factory=dict[str, Any])
     discount: dict[str, Any] | None = None
     """The discount applied, as Polar sends it (one of several kinds), or ``None``."""
+
+
+# The same containers with prices and benefits handed to ``decode_hook``. They only narrow
+# annotations, so they add no slots and share their bases' layout: Python lets a decoded
+# object's class be set to the public one (it raises TypeError if the layouts ever differ),
+# at no cost per field.
+
+
+class _LaxProduct(CustomerSubscriptionProduct, kw_only=True):
+    prices: list[PriceMarker]  # type: ignore[assignment]
+    benefits: list[BenefitMarker]  # type: ignore[assignment]
+
+
+class _LaxSubscription(CustomerSubscription, kw_only=True):
+    product: _LaxProduct  # pyright: ignore[reportIncompatibleVariableOverride]
+    prices: list[PriceMarker]  # type: ignore[assignment]
+    price: PriceMarker | None = None  # type: ignore[assignment]
+
+
+class _LaxOrganizationProduct(Product, kw_only=True):
+    prices: list[PriceMarker]  # type: ignore[assignment]
+    benefits: list[BenefitMarker]  # type: ignore[assignment]
+
+
+class _LaxOrganizationSubscription(Subscription, kw_only=True):
+    product: _LaxOrganizationProduct  # pyright: ignore[reportIncompatibleVariableOverride]
+    prices: list[PriceMarker]  # type: ignore[assignment]
+    price: PriceMarker | None = None  # type: ignore[assignment]
+
+
+LaxPage = Page[_LaxSubscription]
+
+
+def product_from_lax(product: _LaxProduct) -> CustomerSubscriptionProduct:
+    """The public [`CustomerSubscriptionProduct`][polar_seats.CustomerSubscriptionProduct]
+    the lax model decoded."""
+    result: CustomerSubscriptionProduct = become(product, CustomerSubscriptionProduct)
+    return result
+
+
+def subscription_from_lax(item: _LaxSubscription) -> CustomerSubscription:
+    """The public [`CustomerSubscription`][polar_seats.CustomerSubscription] the lax model
+    decoded."""
+    product_from_lax(item.product)
+    result: CustomerSubscription = become(item, CustomerSubscription)
+    return result
+
+
+def organization_subscription_from_lax(item: _LaxOrganizationSubscription) -> Subscription:
+    """The public [`Subscription`][polar_seats.Subscription] the lax model decoded."""
+    become(item.product, Product)
+    result: Subscription = become(item, Subscription)
+    return result
+
+
+def from_lax(page: LaxPage) -> Page[CustomerSubscription]:
+    """The public [`Page`][polar_seats.Page] holding what the lax models decoded."""
+    for item in page.items:
+        subscription_from_lax(item)
+    # msgspec built the page as a Page already: only its items changed class.
+    return cast("Page[CustomerSubscription]", page)
+
+
+def subscription_from_builtins(obj: Any) -> CustomerSubscription:
+    """A [`CustomerSubscription`][polar_seats.CustomerSubscription] from JSON-like Python
+    data (a decoded item)."""
+    return subscription_from_lax(
+        msgspec.convert(obj, _LaxSubscription, dec_hook=decode_hook, strict=False)
+    )
+
+
+# The codecs of the models that hold prices and benefits: fast, with the lax twin to fall
+# back on. ``codec_for()`` finds them by their model; a model without unions needs none.
+
+SUBSCRIPTION_PAGE: Codec[Page[CustomerSubscription]] = register(
+    Codec(Page[CustomerSubscription], lax=LaxPage, from_lax=from_lax),
+    Page[CustomerSubscription],
+    Page,  # a bare Page is a page of subscriptions, as type checkers read it
+)
+"""A page of ``GET /v1/customer-portal/seats/subscriptions``."""
+
+SUBSCRIPTION: Codec[CustomerSubscription] = register(
+    Codec(CustomerSubscription, lax=_LaxSubscription, from_lax=subscription_from_lax),
+    CustomerSubscription,
+)
+"""One subscription as the customer portal shows it: an item of a page, or the body of
+``GET``/``PATCH /v1/customer-portal/subscriptions/{id}``."""
+
+PRODUCT: Codec[CustomerSubscriptionProduct] = register(
+    Codec(CustomerSubscriptionProduct, lax=_LaxProduct, from_lax=product_from_lax),
+    CustomerSubscriptionProduct,
+)
+"""A subscription's product, as stored by the caller."""
+
+ORGANIZATION_SUBSCRIPTION: Codec[Subscription] = register(
+    Codec(
+        Subscription,
+        lax=_LaxOrganizationSubscription,
+        from_lax=organization_subscription_from_lax,
+    ),
+    Subscription,
+)
+"""The body of ``GET``/``PATCH /v1/subscriptions/{id}`` (an organization's read)."""

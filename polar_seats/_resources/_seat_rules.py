@@ -42,6 +42,8 @@ def seats_path(credential: Auth) -> str:
         "organization access token (AsyncClient(organization_token=...), with the "
         "customer_seats:read and customer_seats:write scopes).",
         argument="token, organization_token",
+        given=(),
+        choices=("token", "organization_token"),
     )
 
 
@@ -54,6 +56,8 @@ def container(
             "Pass exactly one of subscription_id= (a subscription's seats) or order_id= "
             "(a one-time order's seats).",
             argument="subscription_id, order_id",
+            given=() if subscription_id is None else ("subscription_id", "order_id"),
+            choices=("subscription_id", "order_id"),
         )
     if subscription_id is not None:
         return "subscription_id", polar_id(subscription_id, "subscription_id")
@@ -71,6 +75,7 @@ def polar_id(value: object, name: str, argument: str | None = None) -> str:
         raise InvalidArgumentError(
             f"{name} must be a Polar id, a UUID such as '…-4f1c-…' (got {value!r}).",
             argument=argument or name,
+            expected="a Polar id, a UUID such as '…-4f1c-…'",
         )
     return value
 
@@ -131,26 +136,33 @@ class Person:
                 "Name the person the seat is for: email=, customer_id=, "
                 "external_customer_id=, member_id= or external_member_id=.",
                 argument=", ".join(field.name for field in dataclasses.fields(self)),
+                given=(),
+                choices=tuple(field.name for field in dataclasses.fields(self)),
             )
         if legacy and member:
             raise InvalidArgumentError(
                 "Polar does not take customer_id/external_customer_id together with "
                 "member_id/external_member_id: name the person one way.",
                 argument=", ".join([*legacy, *member]),
+                choices=("customer_id", "external_customer_id", "member_id", "external_member_id"),
             )
         if len(member) > 1:
             raise InvalidArgumentError(
-                "Pass member_id= or external_member_id=, not both.", argument=", ".join(member)
+                "Pass member_id= or external_member_id=, not both.",
+                argument=", ".join(member),
+                choices=("member_id", "external_member_id"),
             )
         if legacy and len(legacy) + (self.email is not None) != 1:
             raise InvalidArgumentError(
                 "Pass exactly one of email=, customer_id= or external_customer_id=.",
                 argument=", ".join(named),
+                choices=("email", "customer_id", "external_customer_id"),
             )
         if self.member_id is not None and self.email is not None:
             raise InvalidArgumentError(
                 "Polar does not take member_id= with email=: the member has one.",
                 argument="email, member_id",
+                choices=("email", "member_id"),
             )
         return self
 

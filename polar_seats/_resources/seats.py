@@ -183,10 +183,17 @@ class SeatOperations(SubscriptionOperations):
         except PolarError as error:
             if bought is not None:
                 error.bought = bought
+                pending = bought.pending_update.seats if bought.pending_update else None
+                free = (
+                    "the seat bought comes at the period's end (the organization bills "
+                    "seat changes next_period), so none was free to assign yet"
+                    if pending is not None and pending > (bought.seats or 0)
+                    else "the seat bought is free (lower the count with update_seats() to "
+                    "release it)"
+                )
                 error.args = (
                     f"{error} A seat was bought for this assign first: subscription "
-                    f"{bought.id} now has {_reconcile.describe(bought)}, and the seat "
-                    "bought is free (lower the count with update_seats() to release it).",
+                    f"{bought.id} now has {_reconcile.describe(bought)}, and {free}.",
                 )
             raise
 

@@ -213,7 +213,9 @@ class SubscriptionOperations(Operations):
         check_page(start_page, "start_page", limit=check_limit(limit))
         if max_items is not None and max_items < 0:
             raise InvalidArgumentError(
-                f"max_items must be 0 or more, or None (got {max_items}).", argument="max_items"
+                f"max_items must be 0 or more, or None (got {max_items}).",
+                argument="max_items",
+                expected="0 or more",
             )
         caller = self._for_walk()
         return SubscriptionIterator(
@@ -292,10 +294,11 @@ class SubscriptionOperations(Operations):
                     argument="proration_behavior",
                 )
             if proration_behavior not in _PRORATIONS:
+                known = ", ".join(sorted(_PRORATIONS))
                 raise InvalidArgumentError(
-                    f"proration_behavior must be one of {', '.join(sorted(_PRORATIONS))} "
-                    f"(got {proration_behavior!r}).",
+                    f"proration_behavior must be one of {known} (got {proration_behavior!r}).",
                     argument="proration_behavior",
+                    expected=f"one of {known}",
                 )
         before = (
             _reconcile.Baseline.of(subscription)
@@ -391,12 +394,17 @@ def check_seats(seats: object) -> int:
     """A seat count Polar can take: an int from 1 to 2**31 - 1."""
     if isinstance(seats, bool) or not isinstance(seats, int):
         raise TypeError(f"seats must be an int, not {type(seats).__name__}.")
-    if not 1 <= seats <= _MAX_SEATS:
+    if seats < 1:
         raise InvalidArgumentError(
             f"seats must be at least 1 (got {seats}); a subscription always keeps one seat: "
-            "cancel it to stop paying for seats."
-            if seats < 1
-            else f"seats must be at most {_MAX_SEATS} (got {seats}).",
+            "cancel it to stop paying for seats.",
             argument="seats",
+            expected="at least 1",
+        )
+    if seats > _MAX_SEATS:
+        raise InvalidArgumentError(
+            f"seats must be at most {_MAX_SEATS} (got {seats}).",
+            argument="seats",
+            expected=f"at most {_MAX_SEATS}",
         )
     return seats

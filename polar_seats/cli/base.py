@@ -141,11 +141,22 @@ def fields_of(value: str) -> list[str]:
 
 
 def usage(exc: InvalidArgumentError, names: Mapping[str, str] | None = None) -> UsageError:
-    """The library's refusal of an argument, led by the options it concerns: its
-    ``argument`` names them, spelled as ``names`` says (else as ``--option-name``)."""
-    arguments = [name.strip() for name in exc.argument.split(",")]
-    options = [(names or {}).get(name) or option_name(name) for name in arguments]
-    return UsageError(f"{', '.join(options)}: {exc}")
+    """The library's refusal of an argument in the command's terms, built from the error's
+    fields, each argument as the option that gives it (as ``names`` says, else
+    ``--option-name``): the library's sentences name its keyword arguments."""
+
+    def options(arguments: tuple[str, ...]) -> list[str]:
+        return [(names or {}).get(name) or option_name(name) for name in arguments]
+
+    if exc.choices:
+        *most, last = options(exc.choices)
+        return UsageError(f"Pass exactly one of {', '.join(most)} or {last}.")
+    given = ", ".join(options(exc.given))
+    if exc.expected is not None:
+        return UsageError(f"{given} must be {exc.expected}.")
+    # The rest say what is wrong with a value without naming an argument (metadata's
+    # limits, an invitation token's characters): the sentence, led by the option.
+    return UsageError(f"{given}: {exc}")
 
 
 def said(exc: APIStatusError) -> str:

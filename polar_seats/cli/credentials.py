@@ -24,6 +24,7 @@ from .base import (
     UsageError,
     option_name,
     refuse_token,
+    usage,
 )
 from .report import RequestLog
 from .versions import client_version
@@ -269,6 +270,6 @@ async def open_client(
             warnings.simplefilter("ignore", versions.DeprecatedVersionWarning)
             try:
                 client = AsyncClient(session=session, **options)
-            except ValueError as exc:  # a token, a base URL, a walk option
-                raise UsageError(str(exc)) from None
+            except InvalidArgumentError as exc:  # a base URL, a walk option
+                raise usage(exc) from None
         yield client

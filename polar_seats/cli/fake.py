@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from yarl import URL
 
-from .base import TOKEN_VARIABLE, UsageError
+from .. import InvalidArgumentError
+from .base import TOKEN_VARIABLE, UsageError, usage
 from .check import day_of
 from .subscriptions import TABLE_FIELDS, add_walk_options, walk
 from .versions import served_on
@@ -206,8 +207,8 @@ def _fault_plan(args: argparse.Namespace) -> FaultPlan:
     script = _fault_script(args.fault)
     try:
         return FaultPlan(script, rate=args.fault_rate, seed=args.seed)
-    except ValueError as exc:  # the rate
-        raise UsageError(f"--fault-rate: {exc}") from None
+    except InvalidArgumentError as exc:  # the rate
+        raise usage(exc, {"rate": "--fault-rate"}) from None
 
 
 def _shown_url(url: str) -> str:

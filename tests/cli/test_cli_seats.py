@@ -714,12 +714,17 @@ def test_a_lost_assign_by_external_customer_id_exits_11_pointing_at_the_list(
         (
             ["seats", "list", "--subscription-id", "sub-1"],
             {},
-            "--subscription-id: subscription_id must be a Polar id, a UUID such as",
+            "--subscription-id must be a Polar id, a UUID such as '…-4f1c-…'.",
         ),
         (
             ["seats", "revoke", "seat-1", "--order-id", UNKNOWN],
             {},
-            "SEAT_ID: seat must be a Polar id, a UUID such as",
+            "SEAT_ID must be a Polar id, a UUID such as '…-4f1c-…'.",
+        ),
+        (
+            [*LIST, "--base-url", "http://example.com"],
+            {},
+            "--base-url must be an https URL, or an http one to a loopback address (a local fake).",
         ),
         (
             list(ASSIGN),
@@ -730,8 +735,28 @@ def test_a_lost_assign_by_external_customer_id_exits_11_pointing_at_the_list(
         (
             [*ASSIGN, "--email", "a@b.c", "--customer-id", "c"],
             {},
-            "--email, --customer-id: Pass exactly one of email=, customer_id= or "
-            "external_customer_id=.",
+            "Pass exactly one of --email, --customer-id or --external-customer-id.",
+        ),
+        (
+            [*ASSIGN, "--customer-id", "c", "--external-customer-id", "X"],
+            {},
+            "Pass exactly one of --email, --customer-id or --external-customer-id.",
+        ),
+        (
+            [*ASSIGN, "--member-id", "m", "--external-member-id", "n"],
+            {},
+            "Pass exactly one of --member-id or --external-member-id.",
+        ),
+        (
+            [*ASSIGN, "--member-id", "m", "--email", "a@b.c"],
+            {},
+            "Pass exactly one of --email or --member-id.",
+        ),
+        (
+            [*ASSIGN, "--customer-id", "c", "--member-id", "m"],
+            {},
+            "Pass exactly one of --customer-id, --external-customer-id, --member-id or "
+            "--external-member-id.",
         ),
         (
             [*ASSIGN, "--email", "a@b.c", "--metadata", "k=1", "--metadata", "k=2"],

@@ -89,6 +89,47 @@ async def test_a_bad_argument_value_is_a_polar_error_naming_the_argument(
 
 
 @pytest.mark.parametrize(
+    ("call", "argument", "expected"),
+    [
+        (lambda c: c.iter_claimed_subscriptions(limit=0), "limit", "between 1 and 100"),
+        (lambda c: c.iter_claimed_subscriptions(max_items=-1), "max_items", "0 or more"),
+        (
+            lambda c: c.iter_claimed_subscriptions(concurrency=0),
+            "concurrency",
+            "a whole number of pages, 1 or more",
+        ),
+        (
+            lambda c: ps.AsyncClient(DEFAULT_TOKEN, base_url="ftp://polar.test"),
+            "base_url",
+            "an http(s) URL with a host, such as https://api.polar.sh",
+        ),
+        (
+            lambda c: ps.AsyncClient(DEFAULT_TOKEN, base_url="https://polar.test/?a=1"),
+            "base_url",
+            "an origin without credentials, a query or a fragment",
+        ),
+        (
+            lambda c: ps.AsyncClient(DEFAULT_TOKEN, base_url="http://polar.test"),
+            "base_url",
+            "an https URL, or an http one to a loopback address (a local fake)",
+        ),
+        (lambda c: FaultPlan(rate=2), "rate", "between 0 and 1"),
+    ],
+    ids=["limit", "max_items", "concurrency", "scheme", "query", "plain http", "fault rate"],
+)
+async def test_a_refused_value_says_what_it_must_be_without_naming_an_argument(
+    client: ps.AsyncClient, server: FakePolarServer, call: Any, argument: str, expected: str
+) -> None:
+    """For a front end that names arguments its own way (the command line): the argument
+    in ``.given``, and what its value must be in ``.expected``, words that name none."""
+    with pytest.raises(ps.InvalidArgumentError) as caught:
+        await settled(call(client))
+    assert (caught.value.given, caught.value.choices) == ((argument,), ())
+    assert caught.value.expected == expected
+    assert server.requests == []
+
+
+@pytest.mark.parametrize(
     ("make", "argument"),
     [
         (lambda: ps.AsyncClient(DEFAULT_TOKEN, timeout=0), "timeout"),

@@ -229,6 +229,48 @@ async def test_polar_s_assign_rules_are_checked_before_any_request(
     assert server.requests == []
 
 
+_ONE_WAY = ("email", "customer_id", "external_customer_id")
+_IDS = ("customer_id", "external_customer_id", "member_id", "external_member_id")
+_MEMBER = ("member_id", "external_member_id")
+_EVERY_WAY = ("email", "external_customer_id", "customer_id", *_MEMBER)
+
+
+@pytest.mark.parametrize(
+    ("person", "given", "choices"),
+    [
+        ({"email": "a@x.test", "external_customer_id": "X"}, _ONE_WAY[::2], _ONE_WAY),
+        ({"customer_id": "C", "external_customer_id": "X"}, _EVERY_WAY[1:3], _ONE_WAY),
+        ({"member_id": "M", "external_member_id": "N"}, _MEMBER, _MEMBER),
+        ({"member_id": "M", "email": "a@x.test"}, ("email", "member_id"), ("email", "member_id")),
+        ({"customer_id": "C", "member_id": "M"}, ("customer_id", "member_id"), _IDS),
+        ({}, (), _EVERY_WAY),
+    ],
+    ids=[
+        "email+external",
+        "both customer ids",
+        "both member ids",
+        "member+email",
+        "customer+member",
+        "nobody",
+    ],
+)
+async def test_a_choice_between_arguments_gives_them_as_fields(
+    server: FakePolarServer,
+    billing: BillingCustomer,
+    person: dict[str, str],
+    given: tuple[str, ...],
+    choices: tuple[str, ...],
+) -> None:
+    """For a front end that names arguments its own way (the command line): those given,
+    and those to pass exactly one of, as fields; nothing sent."""
+    async with customer(server, billing.token) as me:
+        with pytest.raises(ps.InvalidArgumentError) as caught:
+            await me.assign_seat(subscription_id=billing.subscription_id, **person)
+    assert (caught.value.given, caught.value.choices) == (given, choices)
+    assert caught.value.expected is None
+    assert server.requests == []
+
+
 async def test_mistakes_in_other_calls_are_caught_before_any_request(
     server: FakePolarServer, billing: BillingCustomer
 ) -> None:
@@ -251,6 +293,10 @@ async def test_mistakes_in_other_calls_are_caught_before_any_request(
             await nobody.get_claim_info("")
     assert anonymous.value.argument == "token, organization_token"
     assert neither.value.argument == "subscription_id, order_id"
+    assert (anonymous.value.given, neither.value.given, path.value.given) == ((), (), ("seat",))
+    assert anonymous.value.choices == ("token", "organization_token")
+    assert neither.value.choices == ("subscription_id", "order_id")
+    assert path.value.expected == "a Polar id, a UUID such as '…-4f1c-…'"
     assert path.value.argument == "seat"
     assert link.value.argument == empty.value.argument == "invitation_token"
     assert "secret-abc" not in str(link.value)

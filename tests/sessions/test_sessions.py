@@ -55,34 +55,41 @@ async def test_create_customer_session_returns_polar_s_session(server: FakePolar
     assert mints(server)[0].token == DEFAULT_ORGANIZATION_TOKEN
 
 
+_CUSTOMER = ("customer_id", "external_customer_id")
+_MEMBER = ("member_id", "external_member_id")
+
+
 @pytest.mark.parametrize(
-    ("arguments", "match", "argument"),
+    ("arguments", "match", "given", "choices"),
     [
-        ({}, "exactly one of customer_id", "customer_id, external_customer_id"),
-        (
-            {"customer_id": "a", "external_customer_id": "b"},
-            "got both",
-            "customer_id, external_customer_id",
-        ),
+        ({}, "exactly one of customer_id", (), _CUSTOMER),
+        ({"customer_id": "a", "external_customer_id": "b"}, "got both", _CUSTOMER, _CUSTOMER),
         (
             {"external_customer_id": "u", "member_id": "m", "external_member_id": "n"},
             "not both",
-            "member_id, external_member_id",
+            _MEMBER,
+            _MEMBER,
         ),
-        ({"external_customer_id": ""}, "non-empty", "external_customer_id"),
+        ({"external_customer_id": ""}, "non-empty", ("external_customer_id",), ()),
     ],
 )
 async def test_session_arguments_are_checked_before_any_request(
-    server: FakePolarServer, arguments: dict[str, str], match: str, argument: str
+    server: FakePolarServer,
+    arguments: dict[str, str],
+    match: str,
+    given: tuple[str, ...],
+    choices: tuple[str, ...],
 ) -> None:
     """A customer named twice or not at all, or two members: an InvalidArgumentError
-    naming them, nothing sent."""
+    naming them (in ``.argument``; as fields, those given and those to choose from), nothing
+    sent."""
     async with organization_client(server) as polar:
         with pytest.raises(ValueError, match=match):
             await polar.create_customer_session(**arguments)
         with pytest.raises(ps.InvalidArgumentError, match=match) as caught:
             polar.for_customer(**arguments)
-    assert caught.value.argument == argument
+    assert caught.value.argument == ", ".join(choices or given)
+    assert (caught.value.given, caught.value.choices) == (given, choices)
     assert server.requests == []
 
 

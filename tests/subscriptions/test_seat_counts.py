@@ -12,12 +12,14 @@ from typing import Any
 import pytest
 
 import polar_seats as ps
+from polar_seats._protocol import error_for_status
 from polar_seats.testing import (
     DEFAULT_ORGANIZATION_TOKEN,
     BillingCustomer,
     FakePolarServer,
     Fault,
     FaultPlan,
+    serve_in_thread,
 )
 
 # A proxy's 502 before the route ran: nothing changed at Polar, and the answer cannot say so.
@@ -508,3 +510,59 @@ async def test_an_order_cannot_grow(server: FakePolarServer) -> None:
                 order_id=billing.order_id, email="new@x.test", add_seat_if_full=True
             )
     assert server.requests == []
+
+
+async def test_with_next_period_billing_the_seat_bought_comes_later_and_says_so(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    await fill(server, billing)
+    billing.organization.proration_behavior = "next_period"
+    async with customer(server, billing.token) as me:
+        with pytest.raises(ps.SeatNotAvailableError) as caught:
+            await me.assign_seat(
+                subscription_id=billing.subscription_id, email="new@x.test", add_seat_if_full=True
+            )
+    error = caught.value
+    assert error.bought is not None
+    assert error.bought.pending_update is not None
+    assert error.bought.pending_update.seats == 4
+    assert "now has 3 seats and a pending change to 4" in str(error)
+    assert "comes at the period's end" in str(error)
+    assert billing.subscription.seats == 3
+
+
+def test_the_sync_client_reads_and_buys_seats() -> None:
+    fake = FakePolarServer()
+    billing = fake.add_billing_customer(seats=2)
+    with serve_in_thread(fake) as server, ps.Client(billing.token, base_url=server.url) as polar:
+        assert polar.get_subscription(billing.subscription_id).seats == 2
+        grown = polar.update_seats(billing.subscription_id, 3)
+    assert (type(grown), grown.seats, billing.subscription.seats) == (ps.CustomerSubscription, 3, 3)
+
+
+async def test_a_resend_refused_after_a_read_that_showed_no_change_is_that_refusal(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    """The read showed the old count, so the resend's 402 is the whole truth: raised as is."""
+    billing.customer.payment_method = "none"
+    server.faults = FaultPlan({1: BEFORE})
+    async with organization(server) as org:
+        with pytest.raises(ps.PaymentFailedError) as caught:
+            await org.update_seats(billing.subscription_id, 5, proration_behavior="invoice")
+    assert (caught.value.attempts, charged(server), billing.subscription.seats) == (2, [], 3)
+    assert sent(server) == ["PATCH subscriptions", "GET subscriptions", "PATCH subscriptions"]
+
+
+def test_an_unknown_402_and_a_refusal_without_its_numbers_still_say_what_to_do() -> None:
+    """Polar's words are parsed for the numbers; without them the advice stays general."""
+    unknown = error_for_status(402, {}, b'{"error":"SomethingNew","detail":"No."}')
+    assert type(unknown) is ps.PaymentRequiredError
+    assert "the charge did not go through, and nothing changed" in str(unknown)
+    assert unknown.advice() == ""
+    vague = error_for_status(400, {}, b'{"error":"SeatsAlreadyAssigned","detail":"Too few."}')
+    assert isinstance(vague, ps.SeatsAlreadyAssignedError)
+    assert (vague.assigned, vague.requested) == (None, None)
+    assert "Revoke seats (revoke_seat()) until no more are assigned" in str(vague)
+    below = error_for_status(400, {}, b'{"error":"BelowMinimumSeats","detail":"?"}')
+    assert isinstance(below, ps.BelowMinimumSeatsError)
+    assert "Ask for the price's minimum seats or more." in str(below)

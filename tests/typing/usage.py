@@ -93,6 +93,9 @@ async def ids_and_argument_errors(client: ps.AsyncClient, subscription: UUID) ->
         await view.assign_seat(subscription_id="nope", email="ada@example.com")
     except ps.InvalidArgumentError as exc:
         assert_type(exc.argument, str)
+        assert_type(exc.given, tuple[str, ...])
+        assert_type(exc.choices, tuple[str, ...])
+        assert_type(exc.expected, str | None)
         caught: tuple[ValueError, ps.PolarError] = (exc, exc)  # either except catches it
         assert all(caught)
     except ps.CustomerNotFoundError as exc:

@@ -16,6 +16,8 @@ from typing import Literal
 
 from aiohttp import web
 
+from ..._errors import InvalidArgumentError
+
 __all__ = ["KINDS", "LAYER", "RETRYABLE_FAULTS", "Fault", "FaultPlan"]
 
 LAYER = "X-Fake-Polar-Layer"
@@ -352,7 +354,11 @@ class FaultPlan:
         seed: int = 0,
     ) -> None:
         if not 0.0 <= rate <= 1.0:
-            raise ValueError(f"rate must be between 0 and 1 (got {rate}).")
+            raise InvalidArgumentError(
+                f"rate must be between 0 and 1 (got {rate}).",
+                argument="rate",
+                expected="between 0 and 1",
+            )
         if rate and not choices:
             raise ValueError("choices must name at least one fault when rate is above 0.")
         self.script = dict(script or {})

@@ -19,10 +19,9 @@ from polar_seats.testing import (
     Fault,
     FaultPlan,
 )
-
-from . import contract
-from .test_fake_seats import assign, call, receiver, valid
-from .test_real_polar import schema
+from tests.fake.test_fake_seats import assign, call, receiver, valid
+from tests.real_polar.test_real_polar import schema
+from tests.support import contract
 
 __all__ = ["receiver"]  # the webhook endpoint fixture, shared with the seat lifecycle's tests
 
