@@ -83,30 +83,36 @@ def _count(subscription: SubscriptionFields) -> int | None:
 
 
 def bought(exc: PolarError) -> str:
-    """What an ``assign --add-seat-if-full`` that failed after buying a seat says of it;
-    empty when it bought none."""
+    """What an ``assign --add-seat-if-full`` that failed after buying a seat says of it:
+    the seat is free, or comes at the period's end (a ``next_period`` organization), and
+    the command that releases it; empty when it bought none."""
     subscription = exc.bought
     if subscription is None:
         return ""
-    count = _count(subscription)
+    count, change = _count(subscription), pending(subscription)
+    later = change is not None and (count or 0) > (subscription.seats or 0)
     release = (
-        ""
-        if count is None
-        else f"`polar-seats seats set-count --subscription-id {subscription.id} {count - 1}`"
+        f"`polar-seats seats set-count --subscription-id {subscription.id} {(count or 1) - 1}`"
     )
     if isinstance(exc, OutcomeUnknownError):
         # The library's sentence says a seat was bought: this says what to run.
-        instead = f"; or release the seat with {release}" if release else ""
         return (
-            " Run the assign again: the person gets the free seat, and nothing more is "
-            f"bought while one is free (exit 8 if the lost attempt gave them one){instead}."
+            f" {release} cancels the purchase."
+            if later
+            else " Run the assign again: the person gets the free seat, and nothing more is "
+            "bought while one is free (exit 8 if the lost attempt gave them one); or release "
+            f"the seat with {release}."
         )
-    change = pending(subscription)
     has = f"{subscription.seats} seats" + (f" ({change} as a pending change)" if change else "")
+    seat = (
+        "the seat bought comes at the period's end (the organization bills seat changes "
+        f"next_period), so none was free to assign yet; {release} cancels the purchase"
+        if later
+        else f"the seat bought is free; {release} releases it"
+    )
     return (
         f" A seat was bought first (--add-seat-if-full): subscription {subscription.id} now "
-        f"has {has}, and the seat bought is free"
-        + (f"; {release} releases it." if release else ".")
+        f"has {has}, and {seat}."
     )
 
 

@@ -720,10 +720,13 @@ async def run_resend(args: argparse.Namespace, out: TextIO, err: TextIO) -> None
 
 
 async def run_set_count(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
-    """``polar-seats seats set-count``."""
+    """``polar-seats seats set-count``: the subscription is read first, so that after a lost
+    answer the library knows what it held, and reports a count someone else changed
+    meanwhile rather than overwrite it."""
     async with _seats_client(args, err) as (client, _):
+        before = await client.get_subscription(args.subscription_id)
         subscription = await client.update_seats(
-            args.subscription_id, _seat_count(args), proration_behavior=args.proration_behavior
+            before, _seat_count(args), proration_behavior=args.proration_behavior
         )
     table = args.format == "table"
     _print_one(args, count_row(subscription) if table else _row(subscription, None), out)

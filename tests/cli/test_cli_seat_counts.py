@@ -5,6 +5,7 @@ no token shows in any output."""
 
 from __future__ import annotations
 
+import argparse
 import json
 
 import msgspec
@@ -12,7 +13,9 @@ import pytest
 
 from polar_seats import CustomerSeat, CustomerSubscription, Subscription
 from polar_seats import cli as cli_module
+from polar_seats._protocol import error_for_status
 from polar_seats.cli import ACCESS_TOKEN_VARIABLE, TOKEN_VARIABLE
+from polar_seats.cli.seat_counts import explain
 from polar_seats.testing import BillingCustomer, FakePolarServer, Fault, FaultPlan
 from tests.cli import test_cli_seats as seat_commands
 from tests.cli.test_cli_seats import (
@@ -175,9 +178,9 @@ def test_proration_with_a_customer_credential_is_a_usage_error_before_any_read(
 @pytest.mark.parametrize(
     ("count", "said"),
     [
-        ("0", "N: seats must be at least 1 (got 0); a subscription always keeps one seat"),
-        ("-2", "N: seats must be at least 1 (got -2)"),
-        ("2147483648", "N: seats must be at most 2147483647 (got 2147483648)."),
+        ("0", "N must be at least 1.\n"),
+        ("-2", "N must be at least 1.\n"),
+        ("2147483648", "N must be at most 2147483647.\n"),
         ("three", "N is the seat count to set, a whole number from 1 (got 'three')."),
         ("2.5", "N is the seat count to set, a whole number from 1 (got '2.5')."),
     ],
@@ -197,7 +200,7 @@ def test_set_count_takes_a_subscription_only(cli: Cli, fake: FakePolarServer) ->
     assert (said.status, said.out) == (cli_module.EXIT_USAGE, "")
     assert said.err.startswith("polar-seats: No such option: --order-id")
     said = cli("seats", "set-count", "--subscription-id", "sub-1", "3")
-    assert said.err.startswith("polar-seats: --subscription-id: subscription_id must be a Polar")
+    assert said.err.startswith("polar-seats: --subscription-id must be a Polar id")
     assert fake.requests == []
 
 
@@ -367,11 +370,11 @@ def test_an_unknown_subscription_exits_10(cli: Cli, fake: FakePolarServer) -> No
 def test_an_answer_lost_after_polar_applied_it_is_read_back_not_resent(
     cli: Cli, fake: FakePolarServer, team: BillingCustomer
 ) -> None:
-    fake.faults = FaultPlan({1: Fault.reset().after()})
+    fake.faults = FaultPlan({2: Fault.reset().after()})  # the read, then the change
     said = set_count(cli, team, "5", "--proration-behavior", "invoice")
     assert (said.status, said.err) == (0, "")
     assert json.loads(said.out)["seats"] == 5
-    assert sent(fake) == ["PATCH subscriptions", "GET subscriptions"]
+    assert sent(fake) == ["GET subscriptions", "PATCH subscriptions", "GET subscriptions"]
     assert [(c.seats_before, c.seats_after) for c in fake.charges] == [(3, 5)]
 
 
@@ -380,7 +383,7 @@ def test_an_unknown_outcome_exits_11_pointing_at_the_list_table(
 ) -> None:
     """Each attempt lost before Polar ran it, until none is left: exit 11, what the read
     showed, and the command that shows where things stand."""
-    fake.faults = FaultPlan(dict.fromkeys((1, 3, 5, 7), BEFORE))
+    fake.faults = FaultPlan(dict.fromkeys((2, 4, 6, 8), BEFORE))  # each change sent
     said = set_count(cli, team, "5", env={TOKEN_VARIABLE: team.token})
     assert (said.status, said.out) == (cli_module.EXIT_OUTCOME_UNKNOWN, "")
     assert "the subscription still has 3 seats and no pending change" in said.err
@@ -485,6 +488,28 @@ def test_a_purchase_refused_for_payment_exits_16_and_assigns_nothing(
     assert (team.subscription.seats, requests_to(fake, "POST")) == (3, 3)
 
 
+def test_a_seat_bought_for_the_next_period_says_it_comes_later(
+    cli: Cli, fake: FakePolarServer, team: BillingCustomer
+) -> None:
+    """An organization that bills seat changes next_period: the seat bought waits for the
+    period's end, so the assign finds none free (exit 7) and says how to cancel it."""
+    fill(cli, team)
+    team.organization.proration_behavior = "next_period"
+    sub = team.subscription_id
+    said = assigning(cli, sub, "new@example.com", "--add-seat-if-full")
+    assert (said.status, said.out) == (cli_module.EXIT_NO_SEAT, "")
+    applies = team.subscription.body["pending_update"]["applies_at"][:10]
+    assert said.err.endswith(
+        f"A seat was bought first (--add-seat-if-full): subscription {sub} now has 3 seats "
+        f"(4 seats from {applies} as a pending change), and the seat bought comes at the "
+        "period's end (the organization bills seat changes next_period), so none was free to "
+        f"assign yet; `polar-seats seats set-count --subscription-id {sub} 3` cancels the "
+        "purchase.\n"
+    )
+    assert set_count(cli, team, "3").status == 0
+    assert team.subscription.body["pending_update"] is None
+
+
 def test_a_lost_purchase_that_stays_unknown_says_the_assign_is_safe_to_run_again(
     cli: Cli, fake: FakePolarServer, team: BillingCustomer
 ) -> None:
@@ -504,3 +529,35 @@ def test_a_lost_purchase_that_stays_unknown_says_the_assign_is_safe_to_run_again
         ).email
         == "new@example.com"
     )
+
+
+# Polar's words without their numbers --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "advice"),
+    [
+        (
+            400,
+            "SeatsAlreadyAssigned",
+            "Revoke seats first, with `polar-seats seats revoke SEAT_ID --subscription-id SUB` "
+            "(`polar-seats seats list --subscription-id SUB` shows them), until no more are "
+            "assigned.",
+        ),
+        (400, "BelowMinimumSeats", "ask for the price's minimum or more."),
+        (400, "AboveMaximumSeats", "ask for the price's maximum or fewer;"),
+        (402, "PaymentFailed", "Nothing changed and nothing was charged: the charge failed."),
+        (402, "PaymentActionRequired", "Nothing changed: the charge for the order needs"),
+    ],
+)
+def test_a_refusal_without_its_numbers_still_says_what_to_do(
+    status: int, error: str, advice: str
+) -> None:
+    """Polar's sentence is where the numbers come from; without them the advice is general,
+    and still in the command's terms."""
+    refused = error_for_status(status, {}, f'{{"error":"{error}","detail":"?"}}'.encode())
+    args = argparse.Namespace(subscription_id="SUB", action="set-count")
+    said = explain(refused, args, "Refused.")
+    assert said is not None
+    assert said.startswith("Refused. ")
+    assert advice in said
