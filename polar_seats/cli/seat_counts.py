@@ -82,13 +82,10 @@ def _count(subscription: SubscriptionFields) -> int | None:
     return change.seats if change is not None and change.seats is not None else subscription.seats
 
 
-def bought(exc: PolarError) -> str:
-    """What an ``assign --add-seat-if-full`` that failed after buying a seat says of it:
-    the seat is free, or comes at the period's end (a ``next_period`` organization), and
-    the command that releases it; empty when it bought none."""
-    subscription = exc.bought
-    if subscription is None:
-        return ""
+def bought(exc: PolarError, subscription: SubscriptionFields) -> str:
+    """What an ``assign --add-seat-if-full`` that failed after buying a seat says of it,
+    given the ``subscription`` after the purchase: the seat is free, or comes at the
+    period's end (a ``next_period`` organization), and the command that releases it."""
     count, change = _count(subscription), pending(subscription)
     later = change is not None and (count or 0) > (subscription.seats or 0)
     release = (

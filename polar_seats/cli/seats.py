@@ -646,11 +646,11 @@ def _not_found(exc: NotFoundError, args: argparse.Namespace, who: Credential) ->
 async def run_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
     """``polar-seats seats list``."""
     where = _container(args)
-    count = ""
+    # A table of a subscription's seats also tells its pending change (one more read).
+    subscription_id = where.get("subscription_id") if args.format == "table" else None
     async with _seats_client(args, err) as (client, _):
         seats = await client.list_seats(**where)
-        if args.format == "table" and "subscription_id" in where:
-            count = await counted(client, where["subscription_id"])
+        count = await counted(client, subscription_id) if subscription_id else ""
     fields = _fields(args)
     rows = [_row(seat, fields) for seat in seats.seats]
     if args.format == "json":
@@ -875,7 +875,9 @@ def explain(exc: PolarError, args: argparse.Namespace) -> str | None:
     if request is None or request.operation not in _DOING:
         return None
     explained = _explain(exc, request.operation, args)
-    return explained if exc.bought is None else f"{explained or exc}{bought(exc)}"
+    if exc.bought is None:
+        return explained
+    return f"{explained or exc}{bought(exc, exc.bought)}"
 
 
 def _explain(exc: PolarError, operation: str, args: argparse.Namespace) -> str | None:
