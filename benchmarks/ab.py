@@ -27,6 +27,7 @@ import ast
 import asyncio
 import functools
 import importlib
+import re
 import statistics
 import subprocess
 import sys
@@ -78,6 +79,13 @@ def export(revision: str, folder: Path) -> ModuleType:
     (folder / "polar_seats").rename(package)
     # The fake server and its fixtures: not needed, and a test-only dependency surface.
     subprocess.run(["rm", "-rf", str(package / "testing")], check=True)
+    for path in package.rglob("*.py"):
+        # The generated sync client imports the library by its name (``from
+        # polar_seats._protocol import ...``): those lines name the exported package.
+        text = path.read_text()
+        renamed = re.sub(r"^(\s*)from polar_seats([. ])", rf"\1from {name}\2", text, flags=re.M)
+        if renamed != text:
+            path.write_text(renamed)
     absolute = [
         f"{path.relative_to(folder)}:{node.lineno}"
         for path in sorted(package.rglob("*.py"))

@@ -32,6 +32,7 @@ from ._data import (
     page_body,
     page_dict,
 )
+from ._resources.seat_counts import Charge
 from ._resources.seats import Invitation
 from ._resources.webhooks import WebhookDelivery
 from ._seeding import BillingCustomer
@@ -54,6 +55,7 @@ __all__ = [
     "PRICE_KINDS",
     "RETRYABLE_FAULTS",
     "BillingCustomer",
+    "Charge",
     "Clock",
     "FakePolarServer",
     "Fault",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from datetime import datetime
 from typing import Any
 
 import aiohttp
@@ -13,11 +14,13 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from polar_seats.testing import (
+    BENEFIT_TYPES,
     DEFAULT_ORGANIZATION_TOKEN,
     BillingCustomer,
     FakePolarServer,
     Fault,
     FaultPlan,
+    make_subscriptions,
 )
 from tests.fake.test_fake_seats import assign, call, receiver, valid
 from tests.real_polar.test_real_polar import schema
@@ -131,6 +134,27 @@ async def test_another_customers_subscription_is_not_found_on_the_portal(
     answer = await call(server, "PATCH", path, other.token, {"seats": 4})
     assert error(answer) == (404, "ResourceNotFound", "Not found")
     assert billing.subscription.seats == 3
+
+
+async def test_the_organizations_body_holds_every_benefit_and_meter_in_full(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    """Each benefit type with its properties, each meter with its whole Meter: valid."""
+    kinds: dict[str, Any] = {}
+    meters: list[Any] = []
+    for body in make_subscriptions(len(BENEFIT_TYPES)):
+        meters += body["meters"]
+        for benefit in body["product"]["benefits"]:
+            kinds.setdefault(benefit["type"], benefit)
+    assert set(kinds) == set(BENEFIT_TYPES)
+    assert meters
+    billing.subscription.body["product"]["benefits"] = list(kinds.values())
+    billing.subscription.body["meters"] = meters
+    _, body = await org(server, billing)
+    assert list(SUBSCRIPTION.iter_errors(body)) == []
+    credit = next(b for b in body["product"]["benefits"] if b["type"] == "meter_credit")
+    assert credit["properties"]["rollover"] is False
+    assert {m["meter"]["organization_id"] for m in body["meters"]} == {billing.organization.id}
 
 
 async def test_the_organization_reads_its_subscription_as_polar_sdk_needs_it(
@@ -416,6 +440,44 @@ async def test_next_period_waits_in_pending_update_then_applies_once_the_period_
     assert (applied["seats"], applied["pending_update"]) == (7, None)
     assert applied["current_period_start"] == pending["applies_at"]
     assert [p["data"]["seats"] for p in updates(server)] == [3, 7]
+
+
+async def test_a_pending_change_applies_in_the_period_the_clock_is_in(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    """Read two and a half periods later: applied, and the period is the current one."""
+    start = billing.subscription.body["current_period_start"]
+    assert (await org(server, billing, {"seats": 5, "proration_behavior": "next_period"}))[0] == 200
+    server.clock.advance(MONTH * 2.5)
+    _, applied = await org(server, billing)
+    assert applied["seats"] == 5
+    assert contract_seconds(applied["current_period_start"]) == (
+        contract_seconds(start) + 2 * MONTH
+    )
+
+
+def contract_seconds(moment: str) -> float:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp()
+
+
+async def test_the_same_count_keeps_a_pending_product_change_without_its_seats(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    """A pending update that changes the product too: only its seats are cancelled."""
+    product_id = billing.subscription.body["product_id"]
+    pending = {
+        "created_at": billing.subscription.body["current_period_start"],
+        "modified_at": None,
+        "id": "4f1c2b3a-5d6e-4f70-8a9b-0c1d2e3f4a5b",
+        "applies_at": billing.subscription.body["current_period_end"],
+        "product_id": product_id,
+        "seats": 9,
+        "units": None,
+    }
+    billing.subscription.body["pending_update"] = pending
+    status, body = await org(server, billing, {"seats": 3})
+    assert (status, body["pending_update"]) == (200, {**pending, "seats": None})
+    assert valid(SUBSCRIPTION, body)
 
 
 async def test_a_count_changed_now_cancels_a_pending_change(
@@ -722,6 +784,19 @@ async def test_an_unknown_proration_is_422_and_the_portal_takes_none(
     status, body = await portal(server, billing, {"seats": 4, "proration_behavior": "invoice"})
     assert status == 422
     assert billing.subscription.seats == 3
+
+
+async def test_constants_and_nulls_of_the_other_branches_are_checked(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    """{"revoke": false}: SubscriptionRevoke's literal_error; {"pending_update": 1}:
+    SubscriptionUpdateClear's none_required."""
+    _, body = await org(server, billing, {"revoke": False})
+    (entry,) = [e for e in body["detail"] if e["loc"][1] == "SubscriptionRevoke"]
+    assert (entry["type"], entry["msg"]) == ("literal_error", "Input should be True")
+    _, body = await org(server, billing, {"pending_update": 1})
+    (entry,) = [e for e in body["detail"] if e["loc"][1] == "SubscriptionUpdateClear"]
+    assert (entry["type"], entry["msg"]) == ("none_required", "Input should be None")
 
 
 async def test_a_bad_id_and_a_bad_body_are_one_422(

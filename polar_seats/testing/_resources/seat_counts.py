@@ -7,17 +7,19 @@ then the proration, which decides whether the change waits for the next period
 (``pending_update``), applies now, or applies now and is charged now (a 402 rolls it
 back). A change sends ``subscription.updated``; the same count again sends nothing unless
 it cancels a pending seat change. A waiting change applies once the server's clock passes
-its ``applies_at``, when the subscription is next read. Other shapes of Polar's update
-union are read and refused as Polar's schema refuses them; the fake does not play them.
+its ``applies_at``, when the subscription is next read. Bodies are read as pydantic reads
+Polar's update unions; of their other shapes the fake plays clearing a pending update and
+the update that asks nothing, and answers 501 to the rest (a product change, a pause...).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
+import math
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from aiohttp import web
 
@@ -65,8 +67,7 @@ _CHARGED_NOW = ("invoice", "reset")
 _REVOKED = ("canceled", "unpaid")
 
 
-@dataclasses.dataclass(frozen=True)
-class Charge:
+class Charge(NamedTuple):
     """A seat increase Polar charged at once, and the order that paid it."""
 
     subscription_id: str
@@ -82,8 +83,9 @@ class SeatCountTables(SubscriptionTables):
         super().__init__(clock, seed=seed)
         self.charges: list[Charge] = []
         """Every seat increase charged at once, in order."""
-        self.scheduled: dict[str, float] = {}
-        """When the pending seat change the fake made on a subscription applies, by id."""
+        self.scheduled: dict[str, tuple[float, int]] = {}
+        """The seat change the fake scheduled on a subscription, by id: when it applies, and
+        the count it sets."""
 
     def subscription(self, subscription_id: str) -> Subscription | None:
         """The subscription, its scheduled seat change applied if its time has come."""
@@ -101,14 +103,12 @@ class SeatCountTables(SubscriptionTables):
     def apply_due(self, subscription: Subscription) -> None:
         """Apply the subscription's scheduled seat change once the clock passed its time,
         starting the next period, as Polar's cycle does; ``subscription.updated`` goes out."""
-        applies_at = self.scheduled.get(subscription.id)
-        if applies_at is None or self.clock() < applies_at:
+        applies_at, seats = self.scheduled.get(subscription.id, (math.inf, 0))
+        if self.clock() < applies_at:
             return
         del self.scheduled[subscription.id]
         body = subscription.body
-        pending = body["pending_update"]
-        if pending is not None and pending["seats"] is not None:
-            subscription.seats = pending["seats"]
+        subscription.seats = seats
         body["pending_update"] = None
         start, end = _seconds(body["current_period_start"]), _seconds(body["current_period_end"])
         length = max(end - start, 1.0)
@@ -212,12 +212,12 @@ def update_seats(
 
 def _drop_pending_seats(state: SeatCountTables, subscription: Subscription) -> None:
     """Cancel a pending seat change; a pending product change stays, without its seats."""
+    state.scheduled.pop(subscription.id, None)
     pending = subscription.body.get("pending_update")
     if pending is None:
         return
     if pending.get("product_id") is None:
         subscription.body["pending_update"] = None
-        state.scheduled.pop(subscription.id, None)
     else:
         pending["seats"] = None
 
@@ -236,7 +236,7 @@ def _schedule(state: SeatCountTables, subscription: Subscription, seats: int) ->
         "seats": seats,
         "units": None,
     }
-    state.scheduled[subscription.id] = _seconds(body["current_period_end"])
+    state.scheduled[subscription.id] = (_seconds(body["current_period_end"]), seats)
 
 
 def _charge(state: SeatCountTables, subscription: Subscription, before: int, after: int) -> None:
