@@ -13,17 +13,22 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from .. import (
+    AlreadyCanceledSubscriptionError,
     AmbiguousExternalCustomerIdError,
     AuthenticationError,
     InvitationTokenError,
     NetworkError,
+    NotASeatBasedSubscriptionError,
     OutcomeUnknownError,
+    PaymentRequiredError,
     PermissionDeniedError,
     PolarError,
     RateLimitError,
     SeatAlreadyAssignedError,
+    SeatCountError,
     SeatNotAvailableError,
     SeatNotFoundError,
+    SubscriptionLockedError,
     VersionNotFoundError,
     versions,
 )
@@ -43,6 +48,8 @@ unknown argument may be named by."""
 _EXITS: tuple[tuple[type[Exception], int], ...] = (
     (UsageError, base.EXIT_USAGE),
     (AuthenticationError, base.EXIT_AUTH),
+    # A 403, but no other token lifts it: the subscription's own state refuses the count.
+    (AlreadyCanceledSubscriptionError, base.EXIT_SEAT_COUNT),
     (PermissionDeniedError, base.EXIT_PERMISSION),
     (RateLimitError, base.EXIT_RATE_LIMIT),
     (NetworkError, base.EXIT_NETWORK),
@@ -57,6 +64,10 @@ _EXITS: tuple[tuple[type[Exception], int], ...] = (
     (VersionRefused, base.EXIT_VERSION),
     (VersionNotFoundError, base.EXIT_VERSION),
     (VersionExpiring, base.EXIT_VERSION_EXPIRING),
+    (SeatCountError, base.EXIT_SEAT_COUNT),
+    (NotASeatBasedSubscriptionError, base.EXIT_SEAT_COUNT),
+    (PaymentRequiredError, base.EXIT_PAYMENT),
+    (SubscriptionLockedError, base.EXIT_LOCKED),
     (PolarError, base.EXIT_ERROR),
 )
 _EXPLAINED = (seats.explain, sessions.explain)

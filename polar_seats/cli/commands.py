@@ -67,6 +67,7 @@ def _seats(action: str) -> Command:
         "assign": seats.run_assign,
         "revoke": seats.run_revoke,
         "resend": seats.run_resend,
+        "set-count": seats.run_set_count,
         "claim-info": seats.run_claim_info,
         "claim": seats.run_claim,
     }
@@ -78,11 +79,7 @@ def _seats(action: str) -> Command:
         functools.partial(seats.add_options, action=action),
         runs[action],
         seats.check,
-        epilog=None
-        if claim
-        else seats.ASSIGN_CREDENTIALS
-        if action == "assign"
-        else seats.CREDENTIALS,
+        epilog=seats.EPILOG.get(action),
         refuse=seats.RefuseInvitationToken if claim else RefuseToken,
     )
 
@@ -91,9 +88,10 @@ GROUPS = (
     Group("session", sessions.HELP, sessions.DESCRIPTION, refuse=RefuseAccessToken),
     Group(
         "seats",
-        "list, assign, revoke and resend the seats of a subscription or order",
-        "The seats of a subscription (or of a one-time order), with a customer session token "
-        "or the organization access token.",
+        "list, assign, revoke and resend the seats of a subscription or order; buy or "
+        "release seats",
+        "The seats of a subscription (or of a one-time order), and a subscription's seat "
+        "count, with a customer session token or the organization access token.",
     ),
 )
 COMMANDS = (

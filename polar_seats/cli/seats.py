@@ -1,6 +1,7 @@
-"""The seat lifecycle on the command line: ``polar-seats seats list|assign|revoke|resend``,
-with a customer's session token or the organization's access token, and ``polar-seats
-claim-info|claim``, with an invitation token and no credential.
+"""The seat lifecycle on the command line: ``polar-seats seats
+list|assign|revoke|resend|set-count``, with a customer's session token or the
+organization's access token, and ``polar-seats claim-info|claim``, with an invitation
+token and no credential.
 
 An invitation token has no prefix to recognize it by, as Polar's other tokens have: it is
 read from stdin or a file (the command line works too, into the shell's history), and the
@@ -14,6 +15,7 @@ import contextlib
 import dataclasses
 import getpass
 import os
+import re
 import stat
 import sys
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping
@@ -22,6 +24,7 @@ from typing import Any, TextIO, TypedDict, cast
 import msgspec
 
 from .. import (
+    APIStatusError,
     AsyncClient,
     BadRequestError,
     CustomerSeat,
@@ -44,6 +47,7 @@ from .._resources._seat_rules import (
     container,
     seat_id_of,
 )
+from .._resources.subscriptions import check_seats
 from .base import (
     ACCESS_TOKEN_VARIABLE,
     TOKEN_VARIABLE,
@@ -72,6 +76,9 @@ from .credentials import (
     read_token,
 )
 from .output import FORMATS, Writer, check_field, encode, pick
+from .seat_counts import PRORATIONS, bought, counted, proration_refused
+from .seat_counts import explain as explain_count
+from .seat_counts import row as count_row
 
 SEAT_FIELDS = "id,status,customer_email"
 """What a table of seats shows unless ``--fields`` says otherwise: it fits 80 columns with
@@ -79,7 +86,7 @@ the whole id, which ``seats revoke`` and ``seats resend`` take."""
 CLAIM_INFO_FIELDS = "product_name,organization_name,customer_email,can_claim"
 ONE_FORMATS = ("json", "table")
 """The formats of a command that prints one object."""
-ACTIONS = ("list", "assign", "revoke", "resend")
+ACTIONS = ("list", "assign", "revoke", "resend", "set-count")
 CLAIMS = ("claim-info", "claim")
 _PERSON = ("email", "customer_id", "external_customer_id", "member_id", "external_member_id")
 _PERSON_HELP = (
@@ -98,18 +105,36 @@ _DOING = {
     "resend_invitation": "resend the invitation",
     "get_claim_info": "read the invitation",
     "claim_seat": "claim the seat",
+    "get_subscription": "read the subscription",
+    "update_seats": "change the seat count",
 }
 """What each seat operation does, by its name (the client's method), for "Polar refused
 to …"."""
+_COUNTING = ("get_subscription", "update_seats")
+"""The operations on a subscription's seat count, which take the subscriptions scopes."""
 
-CREDENTIALS = (
-    f"Credentials, never on the command line: a customer session token (--token-file, else "
-    f"${TOKEN_VARIABLE}) manages that customer's seats in the customer portal. "
-    f"--external-customer-id or --customer-id act for that customer with the organization "
-    f"access token (--access-token-file, else ${ACCESS_TOKEN_VARIABLE}), minting its "
-    f"session first. The organization access token alone manages the seats of every "
-    f"subscription of the organization (scopes {_SCOPES}). With both variables set and no "
-    f"option, the customer session token is used."
+
+def _credentials(does: str, alone: str) -> str:
+    """The credentials of a seats command that can act for a customer: what the customer's
+    token ``does`` in the portal, and what the organization token does ``alone``."""
+    return (
+        f"Credentials, never on the command line: a customer session token (--token-file, "
+        f"else ${TOKEN_VARIABLE}) {does} in the customer portal. --external-customer-id or "
+        f"--customer-id act for that customer with the organization access token "
+        f"(--access-token-file, else ${ACCESS_TOKEN_VARIABLE}), minting its session first. "
+        f"The organization access token alone {alone}. With both variables set and no "
+        f"option, the customer session token is used."
+    )
+
+
+CREDENTIALS = _credentials(
+    "manages that customer's seats",
+    f"manages the seats of every subscription of the organization (scopes {_SCOPES})",
+)
+COUNT_CREDENTIALS = _credentials(
+    "changes that customer's seat count, with the organization's default proration,",
+    "changes the seat count of every subscription of the organization (scopes "
+    "subscriptions:read and subscriptions:write), and only it takes --proration-behavior",
 )
 ASSIGN_CREDENTIALS = (
     f"Credentials, never on the command line: a customer session token (--token-file, else "
@@ -119,6 +144,14 @@ ASSIGN_CREDENTIALS = (
     f"With both variables set and no option, the customer session token is used. The "
     f"customer options here name the person the seat is for, not a customer to act for."
 )
+EPILOG = {
+    "list": CREDENTIALS,
+    "assign": ASSIGN_CREDENTIALS,
+    "revoke": CREDENTIALS,
+    "resend": CREDENTIALS,
+    "set-count": COUNT_CREDENTIALS,
+}
+"""What ``--help`` of each seats command ends with: which credential it uses."""
 _INVITATION_HELP = (
     "The invitation token is a secret: pass - to read it from stdin (asked for without "
     "echo at a terminal) or --invitation-token-file PATH; given as TOKEN it lands in the "
@@ -130,6 +163,7 @@ HELP = {
     "assign": "give a seat to a person; Polar emails them an invitation",
     "revoke": "revoke a seat, looked up in its subscription's list first",
     "resend": "email a pending seat's invitation again",
+    "set-count": "buy or release seats: set a subscription's seat count",
     "claim-info": "show what an invitation is for, without claiming it (no credential)",
     "claim": "claim the seat of an invitation (no credential)",
 }
@@ -155,6 +189,15 @@ DESCRIPTION = {
     "names first, as for revoke, so an invitation that has expired is refused (exit 9) "
     "before any email goes out: revoke the seat and assign it again for a new one. Never "
     "sent twice: a lost answer exits 11.",
+    "set-count": "Set the seat count of the subscription --subscription-id names to N: "
+    "Polar charges or credits the difference by the proration the organization chose, or "
+    "by --proration-behavior (the organization token alone): invoice charges now, prorate "
+    "on the next invoice, next_period changes the count at the period's end (a pending "
+    "change). Prints the subscription. Fewer seats than are assigned is refused: revoke "
+    "seats first. The count the subscription has already changes nothing, but cancels a "
+    "pending change. When the answer is lost, the subscription is read and "
+    "the change sent again only while it still holds the count it had; anything else "
+    "exits 11.",
     "claim-info": "Show what an invitation is for (product, organization, email) without "
     f"claiming it; it needs no credential and changes nothing. {_INVITATION_HELP}",
     "claim": "Claim the seat of an invitation, and print the seat; it needs no credential, "
@@ -202,11 +245,25 @@ def add_options(parser: Parser, action: str) -> None:
         return
     if action in ("revoke", "resend"):
         parser.add_argument("seat_id", metavar="SEAT_ID", help="the seat, by Polar's id")
-    where = parser.add_argument_group("the seats").add_mutually_exclusive_group(required=True)
-    where.add_argument("--subscription-id", metavar="ID", help="a subscription's seats")
-    where.add_argument("--order-id", metavar="ID", help="a one-time order's seats")
+    if action == "set-count":
+        parser.add_argument("seats", metavar="N", help="the seat count to set, 1 or more")
+        parser.add_argument_group("the subscription").add_argument(
+            "--subscription-id", metavar="ID", required=True, help="the subscription"
+        )
+        parser.set_defaults(order_id=None)
+    else:
+        where = parser.add_argument_group("the seats").add_mutually_exclusive_group(required=True)
+        where.add_argument("--subscription-id", metavar="ID", help="a subscription's seats")
+        where.add_argument("--order-id", metavar="ID", help="a one-time order's seats")
     if action == "assign":
         _add_person_options(parser)
+        parser.add_argument(
+            "--add-seat-if-full",
+            action="store_true",
+            help="when no seat is free, buy one more first, then assign it (a subscription's "
+            "seats only; never more than one seat a run; the organization token needs the "
+            "subscriptions:write scope too)",
+        )
         add_token_file(parser, CUSTOMER, "the customer session token")
         add_token_file(parser, ORGANIZATION, "the organization access token")
     else:
@@ -218,7 +275,22 @@ def add_options(parser: Parser, action: str) -> None:
             f"access token in ${ACCESS_TOKEN_VARIABLE} (or --access-token-file), which mints "
             f"its session; ${TOKEN_VARIABLE} is then ignored.",
         )
-    if action == "list":
+    if action == "set-count":
+        parser.add_argument(
+            "--proration-behavior",
+            choices=PRORATIONS,
+            help="invoice (charged now), prorate (on the next invoice) or next_period (the "
+            "count changes at the period's end); the organization token alone; default the "
+            "organization's",
+        )
+        parser.add_argument(
+            "--format",
+            choices=ONE_FORMATS,
+            default="json",
+            help="json (the subscription, one line) or table (id, status, seats, "
+            "pending_change); default json",
+        )
+    elif action == "list":
         _add_output_options(parser, FORMATS, "jsonl", "a seat")
     else:
         _add_output_options(parser, ONE_FORMATS, "json", "a seat")
@@ -312,6 +384,9 @@ def _add_output_options(parser: Parser, formats: tuple[str, ...], default: str, 
 
 def check(args: argparse.Namespace) -> None:
     """Refuse what the library or the model would, before a token is read."""
+    if getattr(args, "action", None) == "set-count":
+        _check_count(args)
+        return
     if args.command == "claim-info":
         _check_fields(args, SeatClaimInfo, "an invitation")
     else:
@@ -339,6 +414,34 @@ def check(args: argparse.Namespace) -> None:
     if args.action == "assign":
         _person(args)
         _metadata(args)
+        if args.add_seat_if_full and args.order_id is not None:
+            raise UsageError(
+                "--add-seat-if-full buys a seat of a subscription, and a one-time order's "
+                "seats cannot grow: pass --subscription-id, or leave --add-seat-if-full out."
+            )
+
+
+def _check_count(args: argparse.Namespace) -> None:
+    """``seats set-count``: the subscription, N, and a proration only the organization
+    token alone may give."""
+    _container(args)
+    _seat_count(args)
+    if args.proration_behavior is not None:
+        customer = named_customer(args)
+        if customer is not None or _session_token_given(args):
+            option = None if customer is None else customer_option(customer)
+            raise UsageError(proration_refused(args, option))
+
+
+def _seat_count(args: argparse.Namespace) -> int:
+    """N of ``seats set-count``, checked as the library checks it."""
+    given: str = args.seats
+    if not re.fullmatch(r"[+-]?[0-9]+", given.strip()):
+        raise UsageError(f"N is the seat count to set, a whole number from 1 (got {given!r}).")
+    try:
+        return check_seats(int(given))
+    except InvalidArgumentError as exc:
+        raise usage(exc, {"seats": "N"}) from None
 
 
 def _check_fields(args: argparse.Namespace, model: type[msgspec.Struct], what: str) -> None:
@@ -475,9 +578,7 @@ def credential(args: argparse.Namespace) -> Credential:
             "--token-file and --access-token-file are two credentials: pass the file of the "
             "customer session token or of the organization access token, not both."
         )
-    if args.token_file or (
-        not args.access_token_file and os.environ.get(TOKEN_VARIABLE, "").strip()
-    ):
+    if _session_token_given(args):
         token = read_token(args, SEAT_CUSTOMER, _NO_CREDENTIAL)
         return Credential({"token": token}, None, "the customer of the session token")
     if args.access_token_file or os.environ.get(ACCESS_TOKEN_VARIABLE, "").strip():
@@ -486,6 +587,15 @@ def credential(args: argparse.Namespace) -> Credential:
             {"organization_token": token}, None, "the organization of the access token"
         )
     raise UsageError(_NO_CREDENTIAL)
+
+
+def _session_token_given(args: argparse.Namespace) -> bool:
+    """Whether, with no customer option, the customer session token is the credential:
+    ``--token-file``, else its variable unless ``--access-token-file`` is given."""
+    return bool(
+        args.token_file
+        or (not args.access_token_file and os.environ.get(TOKEN_VARIABLE, "").strip())
+    )
 
 
 @contextlib.asynccontextmanager
@@ -535,8 +645,12 @@ def _not_found(exc: NotFoundError, args: argparse.Namespace, who: Credential) ->
 
 async def run_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
     """``polar-seats seats list``."""
+    where = _container(args)
+    # A table of a subscription's seats also tells its pending change (one more read).
+    subscription_id = where.get("subscription_id") if args.format == "table" else None
     async with _seats_client(args, err) as (client, _):
-        seats = await client.list_seats(**_container(args))
+        seats = await client.list_seats(**where)
+        count = await counted(client, subscription_id) if subscription_id else ""
     fields = _fields(args)
     rows = [_row(seat, fields) for seat in seats.seats]
     if args.format == "json":
@@ -552,19 +666,21 @@ async def run_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
             writer.row(row)
         writer.close()
         if args.format == "table":
-            out.write(("\n" if rows else "") + _summary(seats) + "\n")
+            out.write(("\n" if rows else "") + _summary(seats, count) + "\n")
     out.flush()
 
 
-def _summary(seats: SeatsList) -> str:
-    """The line under a table of seats: how many are free, and how the rows stand."""
+def _summary(seats: SeatsList, count: str) -> str:
+    """The line under a table of seats: how many are free, how the rows stand, and what
+    ``count`` says of a subscription's seat count."""
     counts: dict[str, int] = {}
     for seat in seats.seats:
         counts[seat.status] = counts.get(seat.status, 0) + 1
     free = f"{seats.available_seats} of {seats.total_seats} seats available"
     if not counts:
-        return f"{free}; none assigned yet."
-    return f"{free} ({', '.join(f'{count} {status}' for status, count in counts.items())})."
+        return f"{free}; none assigned yet{count}."
+    rows = ", ".join(f"{number} {status}" for status, number in counts.items())
+    return f"{free} ({rows}){count}."
 
 
 async def run_assign(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
@@ -575,6 +691,7 @@ async def run_assign(args: argparse.Namespace, out: TextIO, err: TextIO) -> None
             **_person(args),
             metadata=_metadata(args),
             immediate_claim=args.immediate_claim,
+            add_seat_if_full=args.add_seat_if_full,
         )
     _print_one(args, _row(seat, _fields(args)), out)
 
@@ -600,6 +717,19 @@ async def run_resend(args: argparse.Namespace, out: TextIO, err: TextIO) -> None
                 f"{option_name(kind)} {value}`, then `polar-seats seats assign`."
             ) from None
     _print_one(args, _row(seat, _fields(args)), out)
+
+
+async def run_set_count(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
+    """``polar-seats seats set-count``: the subscription is read first, so that after a lost
+    answer the library knows what it held, and reports a count someone else changed
+    meanwhile rather than overwrite it."""
+    async with _seats_client(args, err) as (client, _):
+        before = await client.get_subscription(args.subscription_id)
+        subscription = await client.update_seats(
+            before, _seat_count(args), proration_behavior=args.proration_behavior
+        )
+    table = args.format == "table"
+    _print_one(args, count_row(subscription) if table else _row(subscription, None), out)
 
 
 async def run_claim_info(args: argparse.Namespace, out: TextIO, err: TextIO) -> None:
@@ -744,7 +874,20 @@ def explain(exc: PolarError, args: argparse.Namespace) -> str | None:
     request = exc.request
     if request is None or request.operation not in _DOING:
         return None
-    doing = _DOING[request.operation]
+    explained = _explain(exc, request.operation, args)
+    if exc.bought is None:
+        return explained
+    return f"{explained or exc}{bought(exc, exc.bought)}"
+
+
+def _explain(exc: PolarError, operation: str, args: argparse.Namespace) -> str | None:
+    doing = _DOING[operation]
+    if operation == "update_seats" and args.action == "assign":
+        doing = "buy a seat for --add-seat-if-full"
+    if operation in _COUNTING and isinstance(exc, APIStatusError):
+        counted = explain_count(exc, args, f"Polar refused to {doing} ({said(exc)}).")
+        if counted is not None:
+            return counted
     if isinstance(exc, PermissionDeniedError):
         return _forbidden(exc, doing, args)
     if isinstance(exc, RequestValidationError):
@@ -755,7 +898,7 @@ def explain(exc: PolarError, args: argparse.Namespace) -> str | None:
         advice = _ADVICE.get(exc.error or "")
         return f"Polar refused to {doing} ({said(exc)})." + (f" {advice}" if advice else "")
     if isinstance(exc, OutcomeUnknownError):
-        return f"{exc} On the command line: {_after_lost(request.operation, args)}"
+        return f"{exc} On the command line: {_after_lost(operation, args)}"
     if isinstance(exc, SeatNotFoundError):
         return _seat_not_found(exc)
     return None
@@ -777,8 +920,9 @@ def _seat_not_found(exc: SeatNotFoundError) -> str:
 
 
 _FILLED: Mapping[str, str] = {
-    name: option_name(name) for name in ("subscription_id", "order_id", *_PERSON, "metadata")
-}
+    name: option_name(name)
+    for name in ("subscription_id", "order_id", *_PERSON, "metadata", "proration_behavior")
+} | {"seats": "N"}
 """The fields of a seat request the command's options fill, by the option."""
 _DEAD_INVITATION = (
     "the invitation is invalid, expired, revoked or already claimed; a new one takes "
@@ -804,7 +948,13 @@ def _after_lost(operation: str, args: argparse.Namespace) -> str:
             "organization token."
         )
     kind, value = next(iter(_container(args).items()))
-    return f"`polar-seats seats list {option_name(kind)} {value}` shows the seats now."
+    listed = f"`polar-seats seats list {option_name(kind)} {value}"
+    if operation != "update_seats":
+        return f"{listed}` shows the seats now."
+    shown = f"{listed} --format table` shows the seats, their count and any pending change now"
+    if args.action == "assign":
+        return f"{shown}. Running the assign again is safe: it buys a seat only while none is free."
+    return f"{shown}."
 
 
 def _forbidden(exc: PermissionDeniedError, doing: str, args: argparse.Namespace) -> str:
@@ -812,7 +962,8 @@ def _forbidden(exc: PermissionDeniedError, doing: str, args: argparse.Namespace)
     detail = f": {exc.detail}" if isinstance(exc.detail, str) else ""
     request = exc.request
     if request is not None and request.auth is Auth.ORGANIZATION:
-        scope = "customer_seats:read" if request.method == "GET" else "customer_seats:write"
+        kind = "subscriptions" if request.operation in _COUNTING else "customer_seats"
+        scope = f"{kind}:read" if request.method == "GET" else f"{kind}:write"
         where = args.access_token_file or f"${ACCESS_TOKEN_VARIABLE}"
         return (
             f"Polar refused to {doing} ({answer}): the organization access token in {where} "
