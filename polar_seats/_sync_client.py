@@ -310,15 +310,16 @@ class Client(SyncClientBase):
         [`OutcomeUnknownError`][polar_seats.OutcomeUnknownError] when it cannot tell (a
         person named by ``external_customer_id`` alone cannot be found in a seat list).
 
-        ``add_seat_if_full=True`` (a subscription's seats only) reads the seats first,
-        and when none is free buys exactly one more (``update_seats()`` to the count plus
-        one, reconciled against that count, so never two, even under faults), then
-        assigns it: an "invite a teammate" endpoint in one call. A person who already
-        holds a seat there gets none bought: that raises
-        [`SeatAlreadyAssignedError`][polar_seats.SeatAlreadyAssignedError] with nothing
-        sent after the read (``attempts`` 0). Should the assign fail after the purchase, its
-        error says that a seat was bought and is free, and carries the subscription as
-        ``bought``.
+        ``add_seat_if_full=True`` (a subscription's seats only): when Polar answers that
+        no seat is free, the seats are read and exactly one more is bought
+        (``update_seats()`` to the count read plus one, reconciled against that count, so
+        never two, even under faults), then the assign goes again: an "invite a teammate"
+        endpoint in one call. What Polar refuses before it looks for a free seat (an
+        address whose domain takes no mail, say) buys nothing. A person who already holds
+        a seat there gets none bought: that raises
+        [`SeatAlreadyAssignedError`][polar_seats.SeatAlreadyAssignedError]. Should the
+        assign fail after the purchase, its error says that a seat was bought, and carries
+        the subscription as ``bought``.
         """
         return self._run(
             self._target().assign_seat(

@@ -21,6 +21,7 @@ from .._errors import (
     NotFoundError,
     PolarError,
     SeatAlreadyAssignedError,
+    SeatNotAvailableError,
     SeatNotFoundError,
 )
 from .._models import CUSTOMER_SEAT, SEAT_CLAIM, SEAT_CLAIM_INFO, SEATS_LIST
@@ -153,15 +154,16 @@ class SeatOperations(SubscriptionOperations):
         [`OutcomeUnknownError`][polar_seats.OutcomeUnknownError] when it cannot tell (a
         person named by ``external_customer_id`` alone cannot be found in a seat list).
 
-        ``add_seat_if_full=True`` (a subscription's seats only) reads the seats first,
-        and when none is free buys exactly one more (``update_seats()`` to the count plus
-        one, reconciled against that count, so never two, even under faults), then
-        assigns it: an "invite a teammate" endpoint in one call. A person who already
-        holds a seat there gets none bought: that raises
-        [`SeatAlreadyAssignedError`][polar_seats.SeatAlreadyAssignedError] with nothing
-        sent after the read (``attempts`` 0). Should the assign fail after the purchase, its
-        error says that a seat was bought and is free, and carries the subscription as
-        ``bought``.
+        ``add_seat_if_full=True`` (a subscription's seats only): when Polar answers that
+        no seat is free, the seats are read and exactly one more is bought
+        (``update_seats()`` to the count read plus one, reconciled against that count, so
+        never two, even under faults), then the assign goes again: an "invite a teammate"
+        endpoint in one call. What Polar refuses before it looks for a free seat (an
+        address whose domain takes no mail, say) buys nothing. A person who already holds
+        a seat there gets none bought: that raises
+        [`SeatAlreadyAssignedError`][polar_seats.SeatAlreadyAssignedError]. Should the
+        assign fail after the purchase, its error says that a seat was bought, and carries
+        the subscription as ``bought``.
         """
         where = container(subscription_id, order_id)
         person = Person(
@@ -175,9 +177,18 @@ class SeatOperations(SubscriptionOperations):
         credential = self._own_credential()
         request = ASSIGN_SEAT.request(auth=credential, seats=seats_path(credential), json=body)
         step = _reconcile.assign(lambda: self._list(where, timeout), request, person)
-        bought = (
-            await self._seat_bought(where, person, request, timeout) if add_seat_if_full else None
-        )
+        if add_seat_if_full and where[0] != "subscription_id":
+            raise InvalidArgumentError(
+                "add_seat_if_full=True buys a seat of a subscription; a one-time order's "
+                "seats cannot grow. Pass subscription_id=, or leave add_seat_if_full out.",
+                argument="add_seat_if_full",
+            )
+        try:
+            return await self._call(request, ASSIGN_SEAT.decode, timeout=timeout, reconcile=step)
+        except SeatNotAvailableError as full:
+            if not add_seat_if_full:
+                raise
+            bought = await self._seat_bought(where[1], person, full, timeout)
         try:
             return await self._call(request, ASSIGN_SEAT.decode, timeout=timeout, reconcile=step)
         except PolarError as error:
@@ -192,41 +203,39 @@ class SeatOperations(SubscriptionOperations):
                     "(lower the count with update_seats() to release it)"
                 )
                 error.args = (
-                    f"{error} A seat was bought for this assign first: subscription "
+                    f"{error} A seat was bought for this assign: subscription "
                     f"{bought.id} now has {_reconcile.describe(bought)}, and {free}.",
                 )
             raise
 
     async def _seat_bought(
-        self, where: tuple[str, str], person: Person, request: Request, timeout: float | None
+        self,
+        subscription_id: str,
+        person: Person,
+        full: SeatNotAvailableError,
+        timeout: float | None,
     ) -> CustomerSubscription | Subscription | None:
-        """The subscription with one more seat, bought because none is free; ``None`` when
-        one is. A person who holds a seat already is refused before anything is bought."""
-        kind, subscription_id = where
-        if kind != "subscription_id":
-            raise InvalidArgumentError(
-                "add_seat_if_full=True buys a seat of a subscription; a one-time order's "
-                "seats cannot grow. Pass subscription_id=, or leave add_seat_if_full out.",
-                argument="add_seat_if_full",
-            )
-        seats = await self._list(where, timeout)
+        """The subscription with one more seat, bought because Polar found none free
+        (``full``); ``None`` when the seats read show one free again. A person who holds a
+        seat already is refused, and nothing is bought."""
+        seats = await self._list(("subscription_id", subscription_id), timeout)
         held = next((seat for seat in seats.seats if person.holds(seat)), None)
         if held is not None:
-            # Polar would answer SeatNotAvailable first when the seats are full.
+            # Polar checks for a free seat before it looks at the person.
             refused = SeatAlreadyAssignedError(
                 f"{person.describe().capitalize()} already holds seat {held.id} "
-                f"({held.status}) of subscription {subscription_id}; nothing was bought "
-                "and nothing sent. list_seats() shows it.",
+                f"({held.status}) of subscription {subscription_id}; no seat was bought. "
+                "list_seats() shows it.",
                 status=400,
                 headers={},
                 body=None,
                 raw_body=b"",
-                request=request,
+                request=full.request,
             )
-            refused.attempts = 0
-            raise refused
+            refused.attempts = full.attempts
+            raise refused from full
         if seats.available_seats > 0:
-            return None
+            return None  # revoked meanwhile: the assign goes again, with nothing bought
         return await self._change_seats(
             subscription_id,
             seats.total_seats + 1,

@@ -260,7 +260,7 @@ def add_options(parser: Parser, action: str) -> None:
         parser.add_argument(
             "--add-seat-if-full",
             action="store_true",
-            help="when no seat is free, buy one more first, then assign it (a subscription's "
+            help="when Polar finds no seat free, buy one more, then assign it (a subscription's "
             "seats only; never more than one seat a run; the organization token needs the "
             "subscriptions:write scope too)",
         )
@@ -613,7 +613,10 @@ async def _seats_client(
             request = exc.request
             if exc.error is None or request is None or request.operation not in _DOING:
                 raise  # a path this server does not have: not about an id
-            raise SeatMissing(_not_found(exc, args, who)) from exc
+            said = _not_found(exc, args, who)
+            if exc.bought is not None:  # --add-seat-if-full bought one before the 404
+                said += bought(exc, exc.bought)
+            raise SeatMissing(said) from exc
 
 
 def _not_found(exc: NotFoundError, args: argparse.Namespace, who: Credential) -> str:

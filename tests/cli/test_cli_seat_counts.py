@@ -413,7 +413,12 @@ def test_add_seat_if_full_buys_one_seat_only_when_none_is_free(
         "pending",
         4,
     )
-    assert sent(fake, first) == ["GET customer-seats", "PATCH subscriptions", "POST customer-seats"]
+    assert sent(fake, first) == [
+        "POST customer-seats",  # SeatNotAvailable
+        "GET customer-seats",
+        "PATCH subscriptions",
+        "POST customer-seats",
+    ]
 
 
 def test_add_seat_if_full_with_an_order_is_a_usage_error(cli: Cli, fake: FakePolarServer) -> None:
@@ -428,16 +433,30 @@ def test_add_seat_if_full_with_an_order_is_a_usage_error(cli: Cli, fake: FakePol
     assert fake.requests == []
 
 
+def test_an_address_polar_refuses_buys_no_seat(
+    cli: Cli, fake: FakePolarServer, team: BillingCustomer
+) -> None:
+    """Polar's MX check comes before it looks for a free seat: the assign goes first, so a
+    refused address buys nothing."""
+    fill(cli, team)
+    said = assigning(cli, team.subscription_id, "new@x.invalid", "--add-seat-if-full")
+    assert (said.status, said.out) == (cli_module.EXIT_ERROR, "")
+    assert said.err.startswith("polar-seats: Polar refused to assign the seat (422): --email: ")
+    assert "bought" not in said.err
+    assert (team.subscription.seats, requests_to(fake, "PATCH")) == (3, 0)
+
+
 def test_an_assign_refused_after_the_purchase_says_the_seat_bought_is_free(
     cli: Cli, fake: FakePolarServer, team: BillingCustomer
 ) -> None:
-    """Polar's MX check refuses the address once the seat is bought: the 422, then the
-    seat bought and the command that releases it."""
+    """Polar looks the customer up once it has found a free seat: an unknown customer id is
+    refused after the purchase, and the message says the seat bought and what releases it."""
     fill(cli, team)
     sub = team.subscription_id
-    said = assigning(cli, sub, "new@x.invalid", "--add-seat-if-full")
-    assert (said.status, said.out) == (cli_module.EXIT_ERROR, "")
-    assert said.err.startswith("polar-seats: Polar refused to assign the seat (422): --email: ")
+    said = cli(
+        "seats", "assign", "--subscription-id", sub, "--customer-id", UNKNOWN, "--add-seat-if-full"
+    )
+    assert said.out == ""
     assert said.err.endswith(
         f"A seat was bought first (--add-seat-if-full): subscription {sub} now has 4 seats, "
         f"and the seat bought is free; `polar-seats seats set-count --subscription-id {sub} 3` "
@@ -455,11 +474,11 @@ def test_an_assign_lost_after_the_purchase_exits_11_saying_what_to_run(
     fill(cli, team)
     sub = team.subscription_id
     fake.faults = FaultPlan(
-        {3: Fault.reset().after(), **{n: Fault.server_error(503) for n in range(4, 8)}}
+        {4: Fault.reset().after(), **{n: Fault.server_error(503) for n in range(5, 9)}}
     )
     said = assigning(cli, sub, "new@example.com", "--add-seat-if-full")
     assert (said.status, said.out) == (cli_module.EXIT_OUTCOME_UNKNOWN, "")
-    assert f"A seat was bought for this assign first: subscription {sub} now has 4" in said.err
+    assert f"A seat was bought for this assign: subscription {sub} now has 4" in said.err
     assert said.err.endswith(
         f"`polar-seats seats list --subscription-id {sub}` shows the seats now. Run the assign "
         "again: the person gets the free seat, and nothing more is bought while one is free "
@@ -485,7 +504,7 @@ def test_a_purchase_refused_for_payment_exits_16_and_assigns_nothing(
         "customer has no payment method."
     )
     assert "prorate" not in said.err
-    assert (team.subscription.seats, requests_to(fake, "POST")) == (3, 3)
+    assert (team.subscription.seats, requests_to(fake, "POST")) == (3, 4)  # 3 filled, 1 full
 
 
 def test_a_seat_bought_for_the_next_period_says_it_comes_later(
@@ -514,7 +533,7 @@ def test_a_lost_purchase_that_stays_unknown_says_the_assign_is_safe_to_run_again
     cli: Cli, fake: FakePolarServer, team: BillingCustomer
 ) -> None:
     fill(cli, team)
-    fake.faults = FaultPlan(dict.fromkeys((2, 4, 6, 8), BEFORE))
+    fake.faults = FaultPlan(dict.fromkeys((3, 5, 7, 9), BEFORE))  # each send of the purchase
     said = assigning(cli, team.subscription_id, "new@example.com", "--add-seat-if-full")
     assert (said.status, said.out) == (cli_module.EXIT_OUTCOME_UNKNOWN, "")
     assert said.err.endswith(

@@ -216,12 +216,13 @@ WRITES: dict[str, tuple[Write, tuple[str, ...], int]] = {
     "claim": (_claim, ("already assigned",), 1),
     "seats to 5": (_five_seats, ("invoiced now", "next period"), 1),
     "seats to 3": (_three_seats, ("5 pending",), 1),
-    "assign, add seat": (_add_seat_for_ada, ("full, invoiced now",), 2),
+    "assign, add seat": (_add_seat_for_ada, ("full, invoiced now",), 3),
 }
 """Each write, the states it runs in, and which of its requests the fault hits (revoke,
 resend and claim act on Ada's seat; in "reused in between", Bob is given the row as soon as
 it is revoked; "seats to 3" asks for the count it has, which cancels the pending change;
-"assign, add seat" reads the seats, then buys one: its fault hits the purchase)."""
+"assign, add seat" is refused for want of a seat, reads the seats, then buys one: its
+fault hits the purchase)."""
 
 
 def cases() -> list[Case]:
@@ -383,8 +384,9 @@ after an unknown outcome does what is safe for it:
   pending change to it) is the result; the count it had, with no change pending to it,
   and the change is sent again; anything else, `OutcomeUnknownError`. A 402 is never
   resent: Polar rolled the change back, and a resend could charge;
-- **assign with `add_seat_if_full=True`** buys one seat with that seat count change, to
-  the count it read plus one, so a resend can never buy a second; then assigns.
+- **assign with `add_seat_if_full=True`**, refused for want of a free seat, reads the seats
+  and buys one with that seat count change, to the count it read plus one, so a resend
+  can never buy a second; then assigns again.
 
 Every resend, after a 429 or after such a check, is an attempt of the client's retry
 policy, as a read's retry is: it counts in `max_attempts`, draws on the retry budget,

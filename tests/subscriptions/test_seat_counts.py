@@ -436,6 +436,7 @@ async def test_a_full_subscription_buys_exactly_one_seat_then_assigns_it(
         )
     assert (seat.email, seat.status, billing.subscription.seats) == ("new@x.test", "pending", 4)
     assert sent(server, first) == [
+        "POST customer-portal",  # SeatNotAvailable
         "GET customer-portal",
         "PATCH customer-portal",
         "POST customer-portal",
@@ -450,7 +451,7 @@ async def test_a_free_seat_is_assigned_without_buying(
             subscription_id=billing.subscription_id, email="new@x.test", add_seat_if_full=True
         )
     assert billing.subscription.seats == 3
-    assert [r.method for r in server.requests] == ["GET", "POST"]
+    assert [r.method for r in server.requests] == ["POST"]
 
 
 async def test_a_person_who_holds_a_seat_gets_none_bought(
@@ -463,9 +464,10 @@ async def test_a_person_who_holds_a_seat_gets_none_bought(
             await me.assign_seat(
                 subscription_id=billing.subscription_id, email="p0@x.test", add_seat_if_full=True
             )
-    assert "nothing was bought and nothing sent" in str(caught.value)
-    assert (caught.value.attempts, billing.subscription.seats) == (0, 3)
-    assert sent(server, first) == ["GET customer-portal"]
+    assert "no seat was bought" in str(caught.value)
+    assert isinstance(caught.value.__cause__, ps.SeatNotAvailableError)
+    assert (caught.value.attempts, billing.subscription.seats) == (1, 3)
+    assert sent(server, first) == ["POST customer-portal", "GET customer-portal"]
 
 
 @pytest.mark.parametrize("fault", [BEFORE, Fault.reset().after()], ids=["before", "after"])
@@ -474,16 +476,17 @@ async def test_a_lost_purchase_never_buys_two_seats(
 ) -> None:
     await fill(server, billing)
     first = len(server.requests)
-    server.faults = FaultPlan({2: fault, 4: fault})  # the PATCH, and its resend if any
+    server.faults = FaultPlan({3: fault, 5: fault})  # the PATCH, and its resend if any
     async with organization(server, max_attempts=4) as org:
         seat = await org.assign_seat(
             subscription_id=billing.subscription_id, email="new@x.test", add_seat_if_full=True
         )
     assert (seat.email, billing.subscription.seats) == ("new@x.test", 4)
-    assert sent(server, first)[:3] == [
+    assert sent(server, first)[:4] == [
+        "POST customer-seats",  # SeatNotAvailable
         "GET customer-seats",
         "PATCH subscriptions",
-        "GET subscriptions",
+        "GET subscriptions",  # the lost purchase, read back
     ]
 
 
@@ -491,7 +494,8 @@ async def test_an_assign_that_fails_after_the_purchase_says_the_seat_is_free(
     server: FakePolarServer, billing: BillingCustomer
 ) -> None:
     await fill(server, billing)
-    server.faults = FaultPlan({3: Fault.reset().after(), 4: Fault.server_error(503)})
+    # The assign after the purchase is lost, and so is the read that would check it.
+    server.faults = FaultPlan({4: Fault.reset().after(), 5: Fault.server_error(503)})
     async with customer(server, billing.token, max_attempts=1) as me:
         with pytest.raises(ps.OutcomeUnknownError) as caught:
             await me.assign_seat(
@@ -593,3 +597,21 @@ async def test_each_live_version_s_subscription_decodes_on_both_sides(
         kinds = {type(price) for price in subscription.prices}
         assert ps.ProductPriceSeatBased in kinds, kinds
     assert {r.headers.get("Polar-Version") for r in server.requests} == {version}
+
+
+async def test_an_address_polar_refuses_buys_no_seat(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    """Polar checks the address before it looks for a free seat: the assign goes first, so
+    an address whose domain takes no mail is refused with nothing bought."""
+    await fill(server, billing)
+    first = len(server.requests)
+    async with customer(server, billing.token) as me:
+        with pytest.raises(ps.RequestValidationError) as caught:
+            await me.assign_seat(
+                subscription_id=billing.subscription_id,
+                email="ada@mail.invalid",
+                add_seat_if_full=True,
+            )
+    assert caught.value.bought is None
+    assert (billing.subscription.seats, sent(server, first)) == (3, ["POST customer-portal"])
