@@ -7,6 +7,13 @@
   ``request_access_token=`` (target: the Client at least 10x faster), and one ``Client``
   per thread, made and closed inside each run as a thread pool's worker would.
 
+Each scenario also times two raw floors, the least a client can do: the same requests with
+``http.client`` (a kept connection per thread) and msgspec, from the calling threads, the
+cheapest sync call there is; and with plain aiohttp and msgspec on one event loop (one
+request at a time for (S1), 10 in flight for (S2)), which is what a ``Client`` runs on,
+with no thread in between. (S2) also times one ``AsyncClient`` with 10 calls in flight: the
+shared ``Client``'s work without its threads.
+
 The clients take turns, one rep each (as ``benchmarks.run`` times them), and every run's
 ids are checked before it counts. Ratios are of medians measured in the same run.
 """
@@ -15,18 +22,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
+import os
 import statistics
 import threading
 import time
-from collections.abc import Callable
+import urllib.parse
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
-import polar_seats as ps
+import aiohttp
 
-from .clients import Tally, sdk1_available
+import polar_seats as ps
+from polar_seats.versions import DEFAULT as POLAR_VERSION
+
+from .clients import PATH, Tally, page_decoder, sdk1_available
 from .run import TOKENS, Servers, calls_wanted
 
 THREADS = 10
+QUERY = "?page=1&limit=10"
+"""The request every client sends: page 1 of a 10-item listing."""
 
 
 def sync_calls(url: str, calls: int) -> Tally:
@@ -87,6 +102,86 @@ def client_per_thread(url: str, calls: int) -> Tally:
             client.close()
 
 
+def floor_thread_calls(url: str, tokens: list[str], calls: int, threads: int) -> Tally:
+    """The raw sync floor: ``http.client`` and msgspec, a kept connection per thread."""
+    parts = urllib.parse.urlsplit(url)
+    target = f"{parts.path}{PATH}{QUERY}"
+    local = threading.local()
+    made: list[http.client.HTTPConnection] = []
+
+    def call(n: int) -> list[str]:
+        connection = getattr(local, "connection", None)
+        if connection is None:
+            connection = local.connection = http.client.HTTPConnection(parts.netloc)
+            made.append(connection)
+        headers = {
+            "Authorization": f"Bearer {tokens[n % len(tokens)]}",
+            "Polar-Version": POLAR_VERSION,
+        }
+        connection.request("GET", target, headers=headers)
+        response = connection.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise AssertionError(f"the floor was answered {response.status}: {body[:200]!r}")
+        return [sub.id for sub in page_decoder.decode(body).items]
+
+    try:
+        if threads == 1:
+            return Tally.of(item for n in range(calls) for item in call(n))
+        return in_threads(calls, call)
+    finally:
+        for connection in made:
+            connection.close()
+
+
+def floor_loop_calls(url: str, tokens: list[str], calls: int, in_flight: int) -> Tally:
+    """The raw async floor: aiohttp and msgspec on one loop, ``in_flight`` at once."""
+
+    async def main() -> Tally:
+        async with aiohttp.ClientSession() as session:
+
+            async def call(n: int) -> list[str]:
+                headers = {
+                    "Authorization": f"Bearer {tokens[n % len(tokens)]}",
+                    "Polar-Version": POLAR_VERSION,
+                }
+                async with session.get(f"{url}{PATH}{QUERY}", headers=headers) as response:
+                    page = page_decoder.decode(await response.read())
+                return [sub.id for sub in page.items]
+
+            return await in_flight_calls(calls, in_flight, call)
+
+    return asyncio.run(main())
+
+
+async def in_flight_calls(
+    calls: int, in_flight: int, call: Callable[[int], Awaitable[list[str]]]
+) -> Tally:
+    """``calls`` calls, ``in_flight`` at a time: each of ``in_flight`` workers makes the
+    calls ``n`` with ``n % in_flight`` its own, as :func:`in_threads` shares them out."""
+
+    async def share(first: int) -> list[str]:
+        return [item for n in range(first, calls, in_flight) for item in await call(n)]
+
+    chunks = await asyncio.gather(*(share(first) for first in range(in_flight)))
+    return Tally.of(item for chunk in chunks for item in chunk)
+
+
+def async_shared(url: str, calls: int) -> Tally:
+    """One ``AsyncClient`` with ``THREADS`` calls in flight: (S2) without the threads."""
+
+    async def main() -> Tally:
+        async with ps.AsyncClient(TOKENS[0], base_url=url, rate_limit=None) as client:
+
+            async def call(n: int) -> list[str]:
+                view = client.with_token(TOKENS[n % len(TOKENS)])
+                return [sub.id for sub in (await view.list_claimed_subscriptions()).items]
+
+            return await in_flight_calls(calls, THREADS, call)
+
+    return asyncio.run(main())
+
+
 def sdk1_shared(url: str, calls: int) -> Tally:
     from polar.v2026_04 import Polar
 
@@ -121,46 +216,91 @@ def check(name: str, got: Tally, want: Tally) -> None:
         raise AssertionError(f"{name} gave a wrong answer: {got} instead of {want}")
 
 
+CLIENT = "Client"
+ASYNC = "AsyncClient"
+SHARED = "one Client, 10 threads"
+PER_THREAD = "a Client per thread"
+ASYNC_SHARED = "one AsyncClient, 10 in flight"
+SDK1 = "polar-sdk 1.0.2 Polar, request_access_token="
+FLOOR_THREADS = "raw floor: http.client + msgspec, calling threads"
+FLOOR_LOOP = "raw floor: aiohttp + msgspec, one loop"
+
+
+def s1(url: str, calls: int, reps: int) -> None:
+    one = [TOKENS[0]]
+    medians = timed(
+        {
+            CLIENT: lambda: sync_calls(url, calls),
+            ASYNC: lambda: async_calls(url, calls),
+            FLOOR_THREADS: lambda: floor_thread_calls(url, one, calls, 1),
+            FLOOR_LOOP: lambda: floor_loop_calls(url, one, calls, 1),
+        },
+        calls_wanted(calls),
+        reps,
+    )
+    report(f"(S1) {calls:,} calls one at a time, one token", medians, calls)
+    ratio = medians[CLIENT] / medians[ASYNC]
+    print(f"  Client / AsyncClient: {ratio:.2f}x (target <= 1.15x)")
+    print(
+        f"  Client / http.client floor: {medians[CLIENT] / medians[FLOOR_THREADS]:.2f}x; "
+        f"AsyncClient / aiohttp floor: {medians[ASYNC] / medians[FLOOR_LOOP]:.2f}x"
+    )
+
+
+def s2(url: str, calls: int, reps: int) -> None:
+    runs = {
+        SHARED: lambda: shared_client(url, calls),
+        PER_THREAD: lambda: client_per_thread(url, calls),
+        ASYNC_SHARED: lambda: async_shared(url, calls),
+        FLOOR_THREADS: lambda: floor_thread_calls(url, TOKENS, calls, THREADS),
+        FLOOR_LOOP: lambda: floor_loop_calls(url, TOKENS, calls, THREADS),
+    }
+    if sdk1_available():
+        runs[SDK1] = lambda: sdk1_shared(url, calls)
+    medians = timed(runs, calls_wanted(calls), reps)
+    report(f"(S2) {calls:,} calls, {len(TOKENS)} tokens, {THREADS} threads", medians, calls)
+    shared = medians[SHARED]
+    sdk = medians.get(SDK1)
+    if sdk is not None:
+        print(f"  polar-sdk 1.0.2 / one Client: {sdk / shared:.1f}x (target >= 10x)")
+    print(f"  a Client per thread / one Client: {medians[PER_THREAD] / shared:.2f}x")
+    print(
+        f"  one Client / one AsyncClient: {shared / medians[ASYNC_SHARED]:.2f}x; "
+        f"one Client / http.client floor: {shared / medians[FLOOR_THREADS]:.2f}x; "
+        f"one Client / aiohttp floor: {shared / medians[FLOOR_LOOP]:.2f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--calls", type=int, default=1_000, help="(S1)'s calls")
+    parser.add_argument("--only", choices=("S1", "S2"), help="run one scenario")
     arguments = parser.parse_args()
     servers = Servers()
     try:
         url = f"{servers.fast}/10"
-        one = arguments.calls
-        s1 = timed(
-            {
-                "Client": lambda: sync_calls(url, one),
-                "AsyncClient": lambda: async_calls(url, one),
-            },
-            calls_wanted(one),
-            arguments.reps,
-        )
-        report(f"(S1) {one:,} calls one at a time, one token", s1)
-        print(f"  Client / AsyncClient: {s1['Client'] / s1['AsyncClient']:.2f}x (target <= 1.15x)")
-        runs = {
-            "one Client, 10 threads": lambda: shared_client(url, 2_000),
-            "a Client per thread": lambda: client_per_thread(url, 2_000),
-        }
-        if sdk1_available():
-            runs["polar-sdk 1.0.2 Polar, request_access_token="] = lambda: sdk1_shared(url, 2_000)
-        s2 = timed(runs, calls_wanted(2_000), arguments.reps)
-        report("(S2) 2,000 calls, 500 tokens, 10 threads", s2)
-        shared = s2["one Client, 10 threads"]
-        print(f"  a Client per thread / one Client: {s2['a Client per thread'] / shared:.2f}x")
-        sdk = s2.get("polar-sdk 1.0.2 Polar, request_access_token=")
-        if sdk is not None:
-            print(f"  polar-sdk 1.0.2 / one Client: {sdk / shared:.1f}x (target >= 10x)")
+        if arguments.only in (None, "S1"):
+            load("before (S1)")
+            s1(url, arguments.calls, arguments.reps)
+        if arguments.only in (None, "S2"):
+            load("before (S2)")
+            s2(url, 2_000, arguments.reps)
+        load("at the end")
     finally:
         servers.close()
 
 
-def report(title: str, medians: dict[str, float]) -> None:
-    print(title)
+def load(when: str) -> None:
+    """The machine's load, which the figures of a shared machine depend on."""
+    one, five, _ = os.getloadavg()
+    print(f"load average {when}: {one:.2f} (1 min), {five:.2f} (5 min)", flush=True)
+
+
+def report(title: str, medians: dict[str, float], calls: int) -> None:
+    print(f"{title}: medians of the runs, and per call")
     for name, seconds in medians.items():
-        print(f"  {name:46} {seconds * 1000:9.1f} ms")
+        print(f"  {name:50} {seconds * 1000:9.1f} ms {seconds / calls * 1e6:8.1f} µs")
 
 
 if __name__ == "__main__":
