@@ -30,6 +30,7 @@ import time
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import aiohttp
 
@@ -44,16 +45,17 @@ QUERY = "?page=1&limit=10"
 """The request every client sends: page 1 of a 10-item listing."""
 
 
-def sync_calls(url: str, calls: int) -> Tally:
-    with ps.Client(TOKENS[0], base_url=url, rate_limit=None) as client:
+def sync_calls(url: str, calls: int, client_class: Any = ps.Client) -> Tally:
+    """``client_class`` is another version's ``Client`` in ``benchmarks.instructions``."""
+    with client_class(TOKENS[0], base_url=url, rate_limit=None) as client:
         return Tally.of(
             sub.id for _ in range(calls) for sub in client.list_claimed_subscriptions().items
         )
 
 
-def async_calls(url: str, calls: int) -> Tally:
+def async_calls(url: str, calls: int, client_class: Any = ps.AsyncClient) -> Tally:
     async def main() -> Tally:
-        async with ps.AsyncClient(TOKENS[0], base_url=url, rate_limit=None) as client:
+        async with client_class(TOKENS[0], base_url=url, rate_limit=None) as client:
             tally = Tally()
             for _ in range(calls):
                 for sub in (await client.list_claimed_subscriptions()).items:
@@ -73,8 +75,8 @@ def in_threads(calls: int, call: Callable[[int], list[str]]) -> Tally:
         return Tally.of(item for chunk in pool.map(share, range(THREADS)) for item in chunk)
 
 
-def shared_client(url: str, calls: int) -> Tally:
-    with ps.Client(TOKENS[0], base_url=url, rate_limit=None) as client:
+def shared_client(url: str, calls: int, client_class: Any = ps.Client) -> Tally:
+    with client_class(TOKENS[0], base_url=url, rate_limit=None) as client:
 
         def call(n: int) -> list[str]:
             page = client.with_token(TOKENS[n % len(TOKENS)]).list_claimed_subscriptions()
