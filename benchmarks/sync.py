@@ -15,13 +15,17 @@ with no thread in between. (S2) also times one ``AsyncClient`` with 10 calls in 
 shared ``Client``'s work without its threads.
 
 The clients take turns, one rep each (as ``benchmarks.run`` times them), and every run's
-ids are checked before it counts. Ratios are of medians measured in the same run.
+ids are checked before it counts. Ratios are of medians measured in the same run. Each run's
+CPU seconds are reported per call beside its wall clock: this process's
+(``time.process_time()``, all its threads), and the server's (from ``/proc``, on Linux),
+which shares the machine's cores with the client.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import http.client
 import os
 import statistics
@@ -198,19 +202,61 @@ def sdk1_shared(url: str, calls: int) -> Tally:
         return in_threads(calls, call)
 
 
-def timed(runs: dict[str, Callable[[], Tally]], want: Tally, reps: int) -> dict[str, float]:
-    """The median seconds of each run, the runs taking turns from a rotating start."""
+@dataclasses.dataclass
+class Measured:
+    """The medians of a run's seconds: wall clock, this process's CPU, the server's CPU."""
+
+    wall: float
+    cpu: float
+    server_cpu: float | None
+
+
+def timed(
+    runs: dict[str, Callable[[], Tally]], want: Tally, reps: int, server: int
+) -> dict[str, Measured]:
+    """The medians of each run, the runs taking turns from a rotating start. ``server``
+    is the benchmark server's process id, whose CPU seconds are read where Linux tells
+    them."""
     for name, run in runs.items():
         check(name, run(), want)  # warm-up: imports, connections
     names = list(runs)
-    times: dict[str, list[float]] = {name: [] for name in names}
+    times: dict[str, list[tuple[float, float, float | None]]] = {name: [] for name in names}
     for rep in range(reps):
         for name in names[rep % len(names) :] + names[: rep % len(names)]:
+            server_started = process_seconds(server)
+            cpu_started = time.process_time()
             started = time.perf_counter()
             got = runs[name]()
-            times[name].append(time.perf_counter() - started)
+            wall = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
+            server_now = process_seconds(server)
+            served = (
+                None
+                if server_started is None or server_now is None
+                else server_now - server_started
+            )
+            times[name].append((wall, cpu, served))
             check(name, got, want)
-    return {name: statistics.median(seconds) for name, seconds in times.items()}
+    return {name: _medians(measured) for name, measured in times.items()}
+
+
+def _medians(measured: list[tuple[float, float, float | None]]) -> Measured:
+    served = [run[2] for run in measured if run[2] is not None]
+    return Measured(
+        wall=statistics.median(run[0] for run in measured),
+        cpu=statistics.median(run[1] for run in measured),
+        server_cpu=statistics.median(served) if served else None,
+    )
+
+
+def process_seconds(pid: int) -> float | None:
+    """The CPU seconds (user and system) process ``pid`` has used, or ``None`` off Linux."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def check(name: str, got: Tally, want: Tally) -> None:
@@ -228,7 +274,7 @@ FLOOR_THREADS = "raw floor: http.client + msgspec, calling threads"
 FLOOR_LOOP = "raw floor: aiohttp + msgspec, one loop"
 
 
-def s1(url: str, calls: int, reps: int) -> None:
+def s1(url: str, calls: int, reps: int, server: int) -> None:
     one = [TOKENS[0]]
     medians = timed(
         {
@@ -239,17 +285,17 @@ def s1(url: str, calls: int, reps: int) -> None:
         },
         calls_wanted(calls),
         reps,
+        server,
     )
     report(f"(S1) {calls:,} calls one at a time, one token", medians, calls)
-    ratio = medians[CLIENT] / medians[ASYNC]
-    print(f"  Client / AsyncClient: {ratio:.2f}x (target <= 1.15x)")
+    print(f"  Client / AsyncClient: {ratio(medians, CLIENT, ASYNC)} (target <= 1.15x)")
     print(
-        f"  Client / http.client floor: {medians[CLIENT] / medians[FLOOR_THREADS]:.2f}x; "
-        f"AsyncClient / aiohttp floor: {medians[ASYNC] / medians[FLOOR_LOOP]:.2f}x"
+        f"  Client / http.client floor: {ratio(medians, CLIENT, FLOOR_THREADS)}; "
+        f"AsyncClient / aiohttp floor: {ratio(medians, ASYNC, FLOOR_LOOP)}"
     )
 
 
-def s2(url: str, calls: int, reps: int) -> None:
+def s2(url: str, calls: int, reps: int, server: int) -> None:
     runs = {
         SHARED: lambda: shared_client(url, calls),
         PER_THREAD: lambda: client_per_thread(url, calls),
@@ -259,18 +305,27 @@ def s2(url: str, calls: int, reps: int) -> None:
     }
     if sdk1_available():
         runs[SDK1] = lambda: sdk1_shared(url, calls)
-    medians = timed(runs, calls_wanted(calls), reps)
+    medians = timed(runs, calls_wanted(calls), reps, server)
     report(f"(S2) {calls:,} calls, {len(TOKENS)} tokens, {THREADS} threads", medians, calls)
-    shared = medians[SHARED]
-    sdk = medians.get(SDK1)
-    if sdk is not None:
-        print(f"  polar-sdk 1.0.2 / one Client: {sdk / shared:.1f}x (target >= 10x)")
-    print(f"  a Client per thread / one Client: {medians[PER_THREAD] / shared:.2f}x")
+    if SDK1 in medians:
+        print(f"  polar-sdk 1.0.2 / one Client: {ratio(medians, SDK1, SHARED)} (target >= 10x)")
+        print(
+            f"  polar-sdk 1.0.2 / http.client floor: {ratio(medians, SDK1, FLOOR_THREADS)}; "
+            f"polar-sdk 1.0.2 / aiohttp floor: {ratio(medians, SDK1, FLOOR_LOOP)}"
+        )
+    print(f"  a Client per thread / one Client: {ratio(medians, PER_THREAD, SHARED)}")
     print(
-        f"  one Client / one AsyncClient: {shared / medians[ASYNC_SHARED]:.2f}x; "
-        f"one Client / http.client floor: {shared / medians[FLOOR_THREADS]:.2f}x; "
-        f"one Client / aiohttp floor: {shared / medians[FLOOR_LOOP]:.2f}x"
+        f"  one Client / one AsyncClient: {ratio(medians, SHARED, ASYNC_SHARED)}; "
+        f"one Client / http.client floor: {ratio(medians, SHARED, FLOOR_THREADS)}; "
+        f"one Client / aiohttp floor: {ratio(medians, SHARED, FLOOR_LOOP)}"
     )
+
+
+def ratio(medians: dict[str, Measured], slower: str, faster: str) -> str:
+    """The ratio of two runs' wall-clock medians, and of their CPU seconds in brackets."""
+    wall = medians[slower].wall / medians[faster].wall
+    cpu = medians[slower].cpu / medians[faster].cpu
+    return f"{wall:.2f}x (CPU {cpu:.2f}x)"
 
 
 def main() -> None:
@@ -282,12 +337,13 @@ def main() -> None:
     servers = Servers()
     try:
         url = f"{servers.fast}/10"
+        server = servers.processes[0].pid
         if arguments.only in (None, "S1"):
             load("before (S1)")
-            s1(url, arguments.calls, arguments.reps)
+            s1(url, arguments.calls, arguments.reps, server)
         if arguments.only in (None, "S2"):
             load("before (S2)")
-            s2(url, 2_000, arguments.reps)
+            s2(url, 2_000, arguments.reps, server)
         load("at the end")
     finally:
         servers.close()
@@ -299,10 +355,14 @@ def load(when: str) -> None:
     print(f"load average {when}: {one:.2f} (1 min), {five:.2f} (5 min)", flush=True)
 
 
-def report(title: str, medians: dict[str, float], calls: int) -> None:
-    print(f"{title}: medians of the runs, and per call")
-    for name, seconds in medians.items():
-        print(f"  {name:50} {seconds * 1000:9.1f} ms {seconds / calls * 1e6:8.1f} µs")
+def report(title: str, medians: dict[str, Measured], calls: int) -> None:
+    print(f"{title}: medians of {'the runs':>8}; per call: wall, CPU here, server's CPU")
+    for name, measured in medians.items():
+        served = "" if measured.server_cpu is None else f"{measured.server_cpu / calls * 1e6:7.0f}"
+        print(
+            f"  {name:50} {measured.wall * 1000:8.0f} ms {measured.wall / calls * 1e6:6.0f} µs"
+            f" {measured.cpu / calls * 1e6:6.0f} µs {served} µs"
+        )
 
 
 if __name__ == "__main__":
