@@ -14,6 +14,10 @@ The package uses only relative imports, so a copy under another name is a second
 independent library; ``polar_seats.testing`` is left out of the copy (only the CLI uses it,
 and the server is the current one).
 
+``python -m benchmarks.ab 48cf389 --sync`` times ``benchmarks.sync``'s scenarios instead,
+through each version's ``Client``: (S1) 1,000 calls one at a time, and (S2) 2,000 calls
+over 500 tokens from 10 threads sharing one ``Client``, taking turns the same way.
+
 ``python -m benchmarks.ab --polar-versions 2026-10,2027-01`` instead times (1) and (3) for
 the ``polar_seats`` this interpreter imports asking for each of two API versions, which the
 server answers in that version's shapes (the same items and prices), taking turns the same
@@ -172,6 +176,49 @@ async def compare(servers: Servers, old: ModuleType, rounds: int, freeze: bool) 
     return lines
 
 
+def in_a_thread(run: Callable[[], Tally], seconds: list[float]) -> Callable[[], Awaitable[Tally]]:
+    """``run`` in a thread of its own (a Client refuses calls from a coroutine), appending
+    this process's CPU seconds of each call to ``seconds``."""
+
+    async def threaded() -> Tally:
+        started = time.process_time()
+        try:
+            return await asyncio.to_thread(run)
+        finally:
+            seconds.append(time.process_time() - started)
+
+    return threaded
+
+
+def compare_sync(servers: Servers, old: ModuleType, rounds: int) -> list[str]:
+    """(S1) and (S2) of ``benchmarks.sync`` through the old and the new ``Client``."""
+    from . import sync
+
+    url = f"{servers.fast}/10"
+    lines = []
+    for title, calls, run in (
+        ("(S1) 1,000 calls one at a time, Client", 1_000, sync.sync_calls),
+        ("(S2) 2,000 calls, 500 tokens, 10 threads, one Client", 2_000, sync.shared_client),
+    ):
+        runs = {
+            version: functools.partial(run, url, calls, module.Client)
+            for version, module in (("old", old), ("new", polar_seats))
+        }
+        cpu: dict[str, list[float]] = {version: [] for version in runs}
+        block = asyncio.run(
+            _time_case(
+                title,
+                {version: in_a_thread(run, cpu[version]) for version, run in runs.items()},
+                sync.calls_wanted(calls),
+                rounds,
+                freeze=False,
+                cpu=cpu,
+            )
+        )
+        lines.extend(block)
+    return lines
+
+
 async def compare_versions(
     servers: Servers, polar_versions: tuple[str, str], rounds: int, freeze: bool
 ) -> list[str]:
@@ -198,15 +245,14 @@ async def _time_case(
     want: Tally,
     rounds: int,
     freeze: bool,
+    cpu: dict[str, list[float]] | None = None,
 ) -> list[str]:
-    """``runs["old"]`` and ``runs["new"]`` in turns; the lines that report them."""
-    cpu: dict[str, list[float]] = {version: [] for version in runs}
-    times = await timed_each(
-        {version: cpu_timed(run, cpu[version]) for version, run in runs.items()},
-        want,
-        rounds,
-        freeze,
-    )
+    """``runs["old"]`` and ``runs["new"]`` in turns; the lines that report them. ``cpu``
+    holds each run's CPU seconds when the runs measure them themselves."""
+    if cpu is None:
+        cpu = {version: [] for version in runs}
+        runs = {version: cpu_timed(run, cpu[version]) for version, run in runs.items()}
+    times = await timed_each(runs, want, rounds, freeze)
     ratio = statistics.median(times["new"]) / statistics.median(times["old"])
     paired = sorted(new / old for old, new in zip(times["old"], times["new"], strict=True))
     block = [
@@ -236,6 +282,7 @@ def main() -> None:
     parser.add_argument("revision", nargs="?", help="the old revision, e.g. 48cf389")
     parser.add_argument("--rounds", type=int, default=9, help="runs of each version")
     parser.add_argument("--freeze", action="store_true", help="gc.freeze() after warm-up")
+    parser.add_argument("--sync", action="store_true", help="time the sync Client's scenarios")
     parser.add_argument(
         "--polar-versions",
         metavar="OLD,NEW",
@@ -261,7 +308,10 @@ def main() -> None:
         print(f"new: polar_seats from {Path(polar_seats.__file__ or '').parent}", flush=True)
         servers = Servers()
         try:
-            asyncio.run(compare(servers, old, args.rounds, args.freeze))
+            if args.sync:
+                compare_sync(servers, old, args.rounds)
+            else:
+                asyncio.run(compare(servers, old, args.rounds, args.freeze))
         finally:
             servers.close()
 

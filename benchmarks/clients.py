@@ -19,7 +19,7 @@ from polar_seats.versions import DEFAULT as POLAR_VERSION
 
 PATH = "/v1/customer-portal/seats/subscriptions"
 TOKEN = "polar_cst_benchmark"
-_page_decoder = msgspec.json.Decoder(ps.Page[ps.CustomerSubscription], strict=False)
+page_decoder = msgspec.json.Decoder(ps.Page[ps.CustomerSubscription], strict=False)
 
 
 class Tally:
@@ -128,7 +128,7 @@ def floor_walk(in_flight: int) -> Walk:
             async def get(page: int) -> ps.Page:
                 query = {"page": str(page), "limit": str(limit)}
                 async with session.get(url + PATH, params=query) as response:
-                    return _page_decoder.decode(await response.read())
+                    return page_decoder.decode(await response.read())
 
             tally = Tally()
             first = await get(1)
@@ -288,7 +288,7 @@ async def floor_calls(url: str, tokens: list[str], calls: int) -> Tally:
             }
             # The same request as every other client's: page 1, 10 items.
             async with session.get(f"{url}{PATH}?page=1&limit=10", headers=headers) as response:
-                page = _page_decoder.decode(await response.read())
+                page = page_decoder.decode(await response.read())
             return [sub.id for sub in page.items]
 
         return await _spread(calls, 64, call)

@@ -11,7 +11,17 @@ another package name, as ``benchmarks.ab`` does) and gives the ratio new ÷ old.
   ``with_token()``, 64 at once;
 - ``walk-2026-10``, ``walk-2027-01``: (1) with ``polar_version=`` that version, which the
   server answers in that version's shapes (``benchmarks.server``); the current tree only,
-  as older revisions do not read 2027-01.
+  as older revisions do not read 2027-01;
+- ``s1-client``, ``s1-async``: ``benchmarks.sync``'s (S1), 500 calls one at a time through
+  ``Client`` and through ``AsyncClient``;
+- ``s2-client``: (S2), 500 calls over 500 tokens from 10 threads sharing one ``Client``
+  (valgrind runs one thread at a time, so the threads interleave differently than on two
+  cores, and from count to count).
+
+The sync workloads run in threads of their own (the ``Client``'s loop, the caller threads),
+which callgrind's per-thread toggle would leave out; each is counted whole instead, twice: a
+fresh interpreter runs it once, or twice, after the warm-up, and the difference of the two
+totals is one run.
 
 Each workload runs as the benchmarks run it (``benchmarks.clients``: a new client a run,
 ``rate_limit=None``, Python's default garbage collector), against the benchmark server,
@@ -53,7 +63,9 @@ from .clients import Tally
 from .run import TOKENS, calls_wanted, expected
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKLOADS = ("walk", "calls", "walk-2026-10", "walk-2027-01")
+WORKLOADS = ("walk", "calls", "walk-2026-10", "walk-2027-01", "s1-client", "s1-async", "s2-client")
+SYNC_WORKLOADS = ("s1-client", "s1-async", "s2-client")
+SYNC_CALLS = 500
 NEW = "polar_seats"
 """The package name of the current tree's client."""
 
@@ -78,24 +90,59 @@ def _listing_requests(url: str) -> int:
         return count
 
 
-def worker(name: str, package: str, url: str) -> None:
-    """Under callgrind: warm up, then run ``name`` once inside ``sys.call_tracing``."""
-    client_class = importlib.import_module(package).AsyncClient
-    run, want, requests = _workload(name, client_class, url)
+def _sync_workload(name: str, module: Any, url: str) -> tuple[Callable[[], Tally], Tally, int]:
+    """A sync workload's run, the answer it must give, and the listing requests it makes."""
+    from . import sync
+
+    run: Callable[[], Tally]
+    if name == "s1-client":
+        run = functools.partial(sync.sync_calls, f"{url}/10", SYNC_CALLS, module.Client)
+    elif name == "s1-async":
+        run = functools.partial(sync.async_calls, f"{url}/10", SYNC_CALLS, module.AsyncClient)
+    else:
+        run = functools.partial(sync.shared_client, f"{url}/10", SYNC_CALLS, module.Client)
+    return run, calls_wanted(SYNC_CALLS), SYNC_CALLS
+
+
+def worker(name: str, package: str, url: str, runs: int) -> None:
+    """Under callgrind: warm up, then run ``name`` once inside ``sys.call_tracing`` (a sync
+    workload: ``runs`` times, all of it counted)."""
+    module = importlib.import_module(package)
+    if name in SYNC_WORKLOADS:
+        sync_run, want, requests = _sync_workload(name, module, url)
+        check_run(name, package, url, lambda: [sync_run()], want, requests)
+        check_run(name, package, url, lambda: [sync_run() for _ in range(runs)], want, requests)
+        return
+    run, want, requests = _workload(name, module.AsyncClient, url)
     loop = asyncio.new_event_loop()
-    for counted in (False, True):
-        before = _listing_requests(url)
-        coroutine = run()
-        if counted:
-            got = sys.call_tracing(loop.run_until_complete, (coroutine,))
-        else:
-            got = loop.run_until_complete(coroutine)
-        made = _listing_requests(url) - before
-        if got != want or made != requests:
-            raise SystemExit(
-                f"{name} with {package}: {got} in {made} requests, not {want} in {requests}"
-            )
+    check_run(name, package, url, lambda: [loop.run_until_complete(run())], want, requests)
+    check_run(
+        name,
+        package,
+        url,
+        lambda: [sys.call_tracing(loop.run_until_complete, (run(),))],
+        want,
+        requests,
+    )
     loop.close()
+
+
+def check_run(
+    name: str,
+    package: str,
+    url: str,
+    runs: Callable[[], list[Tally]],
+    want: Tally,
+    requests: int,
+) -> None:
+    """Call ``runs``; refuse any wrong answer, or a request more or less than planned."""
+    before = _listing_requests(url)
+    got = runs()
+    made = _listing_requests(url) - before
+    if any(tally != want for tally in got) or made != requests * len(got):
+        raise SystemExit(
+            f"{name} with {package}: {got} in {made} requests, not {want} in {requests} a run"
+        )
 
 
 def _start_server() -> tuple[subprocess.Popen[str], str]:
@@ -120,15 +167,32 @@ def total_ir(out_file: Path) -> int:
 
 
 def count(name: str, package: str, path: Path | None, url: str, out_file: Path) -> int:
-    """One fresh interpreter under callgrind running workload ``name`` of ``package``."""
+    """One run of workload ``name`` of ``package``, counted by callgrind."""
+    if name not in SYNC_WORKLOADS:
+        return _count(name, package, path, url, out_file, ["--toggle-collect=sys_call_tracing"])
+    twice = _count(name, package, path, url, out_file, [], runs=2)
+    once = _count(name, package, path, url, out_file.with_suffix(".once.out"), [], runs=1)
+    return twice - once
+
+
+def _count(
+    name: str,
+    package: str,
+    path: Path | None,
+    url: str,
+    out_file: Path,
+    collect: list[str],
+    runs: int = 1,
+) -> int:
+    """A fresh interpreter under callgrind running the worker: what it counted in all."""
     env = dict(os.environ, PYTHONHASHSEED="0")
     if path is not None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(path), env.get("PYTHONPATH")]))
     command = [
         "valgrind",
         "--tool=callgrind",
-        "--collect-atstart=no",
-        "--toggle-collect=sys_call_tracing",
+        f"--collect-atstart={'no' if collect else 'yes'}",
+        *collect,
         f"--callgrind-out-file={out_file}",
         sys.executable,
         "-m",
@@ -139,6 +203,8 @@ def count(name: str, package: str, path: Path | None, url: str, out_file: Path) 
         package,
         "--url",
         url,
+        "--runs",
+        str(runs),
     ]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     if result.returncode != 0:
@@ -166,9 +232,10 @@ def main() -> None:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--package", default=NEW, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--runs", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker is not None:
-        worker(args.worker, args.package, args.url)
+        worker(args.worker, args.package, args.url, args.runs)
         return
     workloads = [name.strip() for name in args.workloads.split(",")]
     unknown = [name for name in workloads if name not in WORKLOADS]

@@ -1,8 +1,8 @@
 """What the synchronous ``Client`` runs on: one event loop in a daemon thread, owning one
 ``AsyncClient``.
 
-Each call is a coroutine of that ``AsyncClient``, submitted to the loop with
-``asyncio.run_coroutine_threadsafe``; the calling thread waits on its future. One loop for
+Each call is a coroutine of that ``AsyncClient``, queued for the loop, which runs it as a
+task; the calling thread waits on a lock that the task releases as it ends. One loop for
 the client's whole life keeps what the async client shares (the aiohttp session and its
 pool, the rate limiters, the session cache) alive between calls and between threads: a
 fresh ``asyncio.run()`` per call would throw all of it away and, with a loop replaced
@@ -30,7 +30,9 @@ The rules, in one place:
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import contextvars
 import os
 import sys
 import threading
@@ -92,6 +94,8 @@ class _Runtime:
     def __init__(self, client: AsyncClient) -> None:
         self.client = client
         self.loop = asyncio.new_event_loop()
+        self._queue: collections.deque[_Call[Any]] = collections.deque()
+        self._wake_pending = False
         self.thread = threading.Thread(target=self._serve, name="polar-seats-client", daemon=True)
         self.thread.start()
 
@@ -113,6 +117,24 @@ class _Runtime:
         await self.loop.shutdown_asyncgens()
         await self.client.close()
 
+    def submit(self, call: _Call[Any]) -> None:
+        """Queue ``call`` for the loop; called under the engine's lock. Only the first
+        call queued since the loop last looked wakes it: a wake costs a write to the
+        loop's self-pipe, and a busy loop (threads sharing the client) finds the others
+        queued."""
+        self._queue.append(call)
+        if not self._wake_pending:
+            self._wake_pending = True
+            self.loop.call_soon_threadsafe(self._start_queued)
+
+    def _start_queued(self) -> None:
+        # The flag drops before the queue is read: a call queued meanwhile is either
+        # read below or wakes the loop again.
+        self._wake_pending = False
+        queue = self._queue
+        while queue:
+            queue.popleft().start()
+
     def stop(self) -> None:
         """End the loop and wait for its thread, unless called from that thread."""
         try:
@@ -124,30 +146,45 @@ class _Runtime:
 
 
 class _Call(Generic[T]):
-    """One call: its coroutine becomes a task on the loop, and the calling thread waits
-    on a lock that the task's end releases (lighter than a concurrent Future)."""
+    """One call: its coroutine runs as a task on the loop, in the caller's context, and
+    the calling thread waits on a lock that the task releases as it ends (lighter than a
+    concurrent Future, and a loop iteration sooner than a done callback)."""
 
-    __slots__ = ("_cancelled", "_coroutine", "_done", "_task")
+    __slots__ = ("_cancelled", "_context", "_coroutine", "_done", "_error", "_task", "_value")
 
     def __init__(self, coroutine: Coroutine[Any, Any, T]) -> None:
         self._coroutine = coroutine
+        # The caller's context variables (its OpenTelemetry span, say) reach the task.
+        self._context = contextvars.copy_context()
         self._done = threading.Lock()
         self._done.acquire()
-        self._task: asyncio.Task[T] | None = None
+        self._task: asyncio.Task[None] | None = None
         self._cancelled = False
+        self._value: T | None = None
+        self._error: BaseException | None = None
 
     def start(self) -> None:
-        """On the loop: run the coroutine as a task, in the caller's context (which
-        ``call_soon_threadsafe`` copied: its OpenTelemetry span, say)."""
+        """On the loop: run the coroutine as a task, unless cancelled already."""
         if self._cancelled:
             self._coroutine.close()
+            self._error = asyncio.CancelledError()
             self._done.release()
             return
-        self._task = asyncio.get_running_loop().create_task(self._coroutine)
-        self._task.add_done_callback(self._finished)
+        loop = asyncio.get_running_loop()
+        self._task = self._context.run(loop.create_task, self._run())
 
-    def _finished(self, task: asyncio.Task[T]) -> None:
-        self._done.release()
+    async def _run(self) -> None:
+        try:
+            self._value = await self._coroutine
+        except asyncio.CancelledError as error:
+            self._error = error
+            raise  # the task ends cancelled, as it was
+        except BaseException as error:
+            # Every outcome goes to the caller, KeyboardInterrupt and SystemExit too:
+            # raised out of the task, they would end the loop's thread instead.
+            self._error = error
+        finally:
+            self._done.release()
 
     def cancel(self) -> None:
         """On the loop: cancel the task, or the start still to come."""
@@ -159,9 +196,11 @@ class _Call(Generic[T]):
         self._done.acquire()
 
     def result(self) -> T:
-        if self._task is None:
-            raise asyncio.CancelledError
-        return self._task.result()
+        error = self._error
+        if error is not None:
+            self._error = None  # no cycle through the traceback's frames
+            raise error
+        return self._value  # type: ignore[return-value]  # set, as there was no error
 
 
 class _Holder:
@@ -219,7 +258,7 @@ class _Engine:
         if not _in_notebook():
             raise EventLoopError(IN_EVENT_LOOP)
 
-    def _loop(self) -> asyncio.AbstractEventLoop:
+    def _runtime(self) -> _Runtime:
         # Called under the lock, so that nothing is submitted once close() has begun: a
         # coroutine submitted after the loop stopped would never run.
         if self._closed:
@@ -227,25 +266,25 @@ class _Engine:
         runtime = self._holder.runtime
         if runtime is None:
             runtime = self._holder.runtime = _Runtime(self.client())
-        return runtime.loop
+        return runtime
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run ``coroutine`` on the loop and wait for its result."""
         call = _Call(coroutine)
-        loop: asyncio.AbstractEventLoop | None = None
+        runtime: _Runtime | None = None
         try:
             self.check_caller()
             with self._lock:
-                loop = self._loop()
-                loop.call_soon_threadsafe(call.start)
+                runtime = self._runtime()
+                runtime.submit(call)
             call.wait()
         except BaseException:
-            if loop is None:
+            if runtime is None:
                 coroutine.close()  # refused: never started
             else:
                 # Interrupted (KeyboardInterrupt): the task, and its request, end too.
                 with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                    loop.call_soon_threadsafe(call.cancel)
+                    runtime.loop.call_soon_threadsafe(call.cancel)
             raise
         try:
             return call.result()

@@ -538,3 +538,53 @@ def test_a_call_runs_in_the_callers_context(server: FakePolarServer) -> None:
     with client_of(server) as client:
         where.set("the caller's")
         assert client._run(read()) == "the caller's"
+
+
+def test_an_exit_raised_in_a_call_reaches_its_caller(server: FakePolarServer) -> None:
+    """SystemExit or KeyboardInterrupt raised on the loop (by a hook, say) is raised in the
+    calling thread, and the client's loop keeps serving calls."""
+
+    async def exits() -> None:
+        raise SystemExit(3)
+
+    with client_of(server) as client:
+        with pytest.raises(SystemExit) as caught:
+            client._run(exits())
+        assert caught.value.code == 3
+        assert client.list_claimed_subscriptions().pagination.total_count == 250
+
+
+def test_calls_queued_while_the_loop_is_busy_all_run(server: FakePolarServer) -> None:
+    """Calls that threads queue while the loop is busy wake it once and all run, in the
+    order they were queued."""
+    holding, busy = threading.Event(), threading.Event()
+    order: list[int] = []
+
+    async def hold() -> None:
+        holding.set()
+        busy.wait(10.0)  # blocks the loop's thread, as a long callback would
+
+    async def record(n: int) -> int:
+        order.append(n)
+        return n
+
+    with client_of(server) as client:
+        client.list_claimed_subscriptions()
+        runtime = client._engine._holder.runtime
+        assert runtime is not None
+        holder = threading.Thread(target=client._run, args=(hold(),))
+        holder.start()
+        assert holding.wait(10.0)
+        results: list[int] = []
+        callers = []
+        for n in range(3):
+            caller = threading.Thread(target=lambda n=n: results.append(client._run(record(n))))
+            caller.start()
+            callers.append(caller)
+            wait_until(lambda n=n: len(runtime._queue) == n + 1)
+        assert len(runtime._queue) == 3
+        busy.set()
+        for thread in [holder, *callers]:
+            thread.join()
+    assert order == [0, 1, 2]
+    assert sorted(results) == [0, 1, 2]
