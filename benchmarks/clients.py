@@ -278,20 +278,27 @@ async def sdk032_calls(url: str, tokens: list[str], calls: int) -> Tally:
         return await _spread(calls, 64, call)
 
 
+def floor_call(
+    session: aiohttp.ClientSession, url: str, tokens: list[str]
+) -> Callable[[int], Awaitable[list[str]]]:
+    """The raw floor's call ``n``: aiohttp and msgspec, with token ``n`` of ``tokens``."""
+
+    async def call(n: int) -> list[str]:
+        headers = {
+            "Authorization": f"Bearer {tokens[n % len(tokens)]}",
+            "Polar-Version": POLAR_VERSION,
+        }
+        # The same request as every other client's: page 1, 10 items.
+        async with session.get(f"{url}{PATH}?page=1&limit=10", headers=headers) as response:
+            page = page_decoder.decode(await response.read())
+        return [sub.id for sub in page.items]
+
+    return call
+
+
 async def floor_calls(url: str, tokens: list[str], calls: int) -> Tally:
     async with aiohttp.ClientSession() as session:
-
-        async def call(n: int) -> list[str]:
-            headers = {
-                "Authorization": f"Bearer {tokens[n % len(tokens)]}",
-                "Polar-Version": POLAR_VERSION,
-            }
-            # The same request as every other client's: page 1, 10 items.
-            async with session.get(f"{url}{PATH}?page=1&limit=10", headers=headers) as response:
-                page = page_decoder.decode(await response.read())
-            return [sub.id for sub in page.items]
-
-        return await _spread(calls, 64, call)
+        return await _spread(calls, 64, floor_call(session, url, tokens))
 
 
 # Decoding one page, no HTTP --------------------------------------------------------------

@@ -41,7 +41,7 @@ import aiohttp
 import polar_seats as ps
 from polar_seats.versions import DEFAULT as POLAR_VERSION
 
-from .clients import PATH, Tally, page_decoder, sdk1_available
+from .clients import PATH, Tally, floor_call, page_decoder, sdk1_available
 from .run import TOKENS, Servers, calls_wanted
 
 THREADS = 10
@@ -145,17 +145,7 @@ def floor_loop_calls(url: str, tokens: list[str], calls: int, in_flight: int) ->
 
     async def main() -> Tally:
         async with aiohttp.ClientSession() as session:
-
-            async def call(n: int) -> list[str]:
-                headers = {
-                    "Authorization": f"Bearer {tokens[n % len(tokens)]}",
-                    "Polar-Version": POLAR_VERSION,
-                }
-                async with session.get(f"{url}{PATH}{QUERY}", headers=headers) as response:
-                    page = page_decoder.decode(await response.read())
-                return [sub.id for sub in page.items]
-
-            return await in_flight_calls(calls, in_flight, call)
+            return await in_flight_calls(calls, in_flight, floor_call(session, url, tokens))
 
     return asyncio.run(main())
 
