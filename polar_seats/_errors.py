@@ -664,12 +664,25 @@ class OutcomeUnknownError(PolarError):
     ``safe_to_retry`` is ``True`` when polar-seats read that the write had not happened,
     but the retry policy allowed no more attempts (none left, the budget, the deadline):
     sending it again is safe. ``False``: it may have happened; look before sending again.
+
+    The message is two parts, each kept on its own: ``finding``, what is known (what was
+    lost, what was read, what was or was not sent again), in words that name no Python
+    call, and ``advice``, what to call next from Python (empty when the finding says it
+    all). A program that speaks to people in its own terms (a command line, a web page)
+    shows the finding and its own next step.
     """
 
     def __init__(
-        self, message: str, *, request: Request | None = None, safe_to_retry: bool = False
+        self,
+        finding: str,
+        *,
+        advice: str = "",
+        request: Request | None = None,
+        safe_to_retry: bool = False,
     ) -> None:
-        super().__init__(message)
+        super().__init__(f"{finding} {advice}" if advice else finding)
+        self.finding = finding
+        self.advice = advice
         self.request = request
         self.safe_to_retry = safe_to_retry
 

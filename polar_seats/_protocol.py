@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
+from uuid import UUID
 
 import msgspec
 
@@ -117,6 +118,32 @@ class Request:
     operation: str = "request"
     """The name of the operation it belongs to (the client's method: ``"assign_seat"``);
     ``"request"`` for ``client.request()``."""
+
+
+_UUID = re.compile(
+    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
+)
+
+
+def polar_id(value: object, name: str, argument: str | None = None) -> str:
+    """``value`` as a Polar id (a ``UUID`` as its string); a str that is not a UUID
+    raises ``InvalidArgumentError`` naming ``argument`` (``name`` by default)."""
+    if isinstance(value, UUID):
+        return str(value)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str or a uuid.UUID, not {type(value).__name__}.")
+    if not _UUID.match(value):
+        raise InvalidArgumentError(
+            f"{name} must be a Polar id, a UUID such as '…-4f1c-…' (got {value!r}).",
+            argument=argument or name,
+            expected="a Polar id, a UUID such as '…-4f1c-…'",
+        )
+    return value
+
+
+def an_id(value: str | UUID | None) -> str | None:
+    """An id as Polar takes it: a ``UUID`` as its string, anything else as given."""
+    return str(value) if isinstance(value, UUID) else value
 
 
 def retry_kind_for(method: str) -> RetryKind:

@@ -16,6 +16,7 @@ from ._errors import (
     APIStatusError,
     InvalidArgumentError,
     NetworkError,
+    OutcomeUnknownError,
     PolarError,
     PolarTimeoutError,
     RateLimitError,
@@ -197,6 +198,19 @@ returns ``Settled`` or ``SendAgain``, or raises (``OutcomeUnknownError`` when it
 cannot tell)."""
 
 
+def never_again(
+    request: Request, finding: Callable[[PolarError], str], advice: str = ""
+) -> Reconcile[T]:
+    """The step of a write that nothing can check, or that must not run twice: a lost
+    answer is an unknown outcome, told by ``finding`` (given the lost error) and
+    ``advice`` (see ``OutcomeUnknownError``)."""
+
+    async def step(lost: PolarError, answer: PolarError | None, attempt: int) -> SendAgain:
+        raise OutcomeUnknownError(finding(lost), advice=advice, request=request) from lost
+
+    return step
+
+
 class _Wait(tenacity.wait.wait_base):
     def __init__(self, policy: RetryPolicy) -> None:
         self.policy = policy
@@ -271,8 +285,13 @@ def may_have_run(error: PolarError) -> bool:
     )
 
 
-def _add_to_message(error: PolarError, note: str) -> None:
-    if error.args and isinstance(error.args[0], str):
+def add_to_message(error: PolarError, note: str) -> None:
+    if isinstance(error, OutcomeUnknownError):
+        # The note is part of what is known: it goes before the advice.
+        error.finding += note
+        advice = f" {error.advice}" if error.advice else ""
+        error.args = (error.finding + advice, *error.args[1:])
+    elif error.args and isinstance(error.args[0], str):
         error.args = (error.args[0] + note, *error.args[1:])
 
 
@@ -281,7 +300,7 @@ def _gave_up(error: PolarError, reason: str) -> None:
     the policy stopped them."""
     attempts = "1 attempt" if error.attempts == 1 else f"{error.attempts} attempts"
     elapsed = error.retry_elapsed or 0.0
-    _add_to_message(error, f" Gave up after {attempts} over {elapsed:.1f} s ({reason}).")
+    add_to_message(error, f" Gave up after {attempts} over {elapsed:.1f} s ({reason}).")
 
 
 def _budget_exhausted(error: PolarError, request: Request) -> None:
@@ -291,7 +310,7 @@ def _budget_exhausted(error: PolarError, request: Request) -> None:
         " Not retried: the client's retry budget is empty after many failed requests; "
         "it refills as requests succeed (RetryPolicy(retry_budget=...))."
     )
-    _add_to_message(error, note)
+    add_to_message(error, note)
     logger.warning("Not retrying %s: the client's retry budget is empty (%s)", request.label, error)
 
 

@@ -4,7 +4,8 @@ and the two steps of a claim (no credential).
 Polar's writes have no idempotency key, so none is sent twice blindly. A 429, or a
 connection that never opened, proves Polar did nothing: those are resent. After a
 failure whose outcome is unknown (a timeout, a dropped connection, a 5xx), each write does
-what is safe for it, in a reconcile step (``_reconcile.py``) that the retry loop runs:
+what is safe for it, in a reconcile step (below, beside its declaration) that the retry
+loop runs:
 assign reads the seats and looks for the person's before it sends again; revoke re-reads
 the row and sends again only while it holds the same occupant; resend and claim are never
 sent again and raise [`OutcomeUnknownError`][polar_seats.OutcomeUnknownError]. Every
@@ -13,12 +14,21 @@ resend, reconciled or not, is one of the retry policy's attempts.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timezone
 from typing import Any
 from uuid import UUID
 
+from .._clock import testing_clock
 from .._errors import (
+    APIStatusError,
     InvalidArgumentError,
+    InvitationTokenError,
     NotFoundError,
+    OutcomeUnknownError,
     PolarError,
     SeatAlreadyAssignedError,
     SeatNotAvailableError,
@@ -26,8 +36,8 @@ from .._errors import (
 )
 from .._models import CUSTOMER_SEAT, SEAT_CLAIM, SEAT_CLAIM_INFO, SEATS_LIST
 from .._operation import Operation
-from .._protocol import Auth, Request, RetryKind
-from .._retry import Reconcile
+from .._protocol import Auth, Request, RetryKind, an_id, polar_id
+from .._retry import Reconcile, SendAgain, Settled, add_to_message, logger, never_again
 from .._secret import Secret
 from .._tracing import traced
 from ..models import (
@@ -38,26 +48,12 @@ from ..models import (
     SeatsList,
     Subscription,
 )
-from . import _reconcile
-from ._seat_rules import (
-    Person,
-    an_id,
-    assign_body,
-    check_invitation_token,
-    check_metadata,
-    container,
-    expired,
-    find_seat,
-    invitation_error,
-    seat_id_of,
-    seats_path,
-)
-from .subscriptions import SubscriptionOperations
+from .subscriptions import Baseline, SubscriptionOperations, describe
 
 # The seat operations but the claim's carry the caller's own credential (auth=None):
 # ``{seats}`` is the customer portal's seats or the organization's, by that credential.
 # The writes are CUSTOM: resent when Polar cannot have run them, and after a lost answer
-# as their reconcile step (``_reconcile.py``) says.
+# as their reconcile step (below) says.
 LIST_SEATS = Operation("list_seats", "GET", "{seats}", SEATS_LIST.decode, auth=None)
 ASSIGN_SEAT = Operation(
     "assign_seat", "POST", "{seats}", CUSTOMER_SEAT.decode, RetryKind.CUSTOM, auth=None
@@ -94,6 +90,356 @@ CLAIM_SEAT = Operation(
     auth=Auth.NONE,
     secret_answer=True,
 )
+
+
+# Rules: Polar's argument checks, the bodies, and who a seat belongs to -----------------
+
+PORTAL = "/v1/customer-portal/seats"
+ORGANIZATION = "/v1/customer-seats"
+METADATA_KEYS = 10
+METADATA_BYTES = 1024
+_INVITATION = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def seats_path(credential: Auth) -> str:
+    """The customer portal's seats for a customer credential, the organization's else."""
+    if credential is Auth.CUSTOMER:
+        return PORTAL
+    if credential is Auth.ORGANIZATION:
+        return ORGANIZATION
+    raise InvalidArgumentError(
+        "Managing seats needs a credential: a customer session token (AsyncClient(token) "
+        "or client.with_token(token)), a customer view (client.for_customer(...)), or an "
+        "organization access token (AsyncClient(organization_token=...), with the "
+        "customer_seats:read and customer_seats:write scopes).",
+        argument="token, organization_token",
+        given=(),
+        choices=("token", "organization_token"),
+    )
+
+
+def container(subscription_id: str | UUID | None, order_id: str | UUID | None) -> tuple[str, str]:
+    """``("subscription_id", id)`` or ``("order_id", id)``: exactly one must be given."""
+    if (subscription_id is None) == (order_id is None):
+        raise InvalidArgumentError(
+            "Pass exactly one of subscription_id= (a subscription's seats) or order_id= "
+            "(a one-time order's seats).",
+            argument="subscription_id, order_id",
+            given=() if subscription_id is None else ("subscription_id", "order_id"),
+            choices=("subscription_id", "order_id"),
+        )
+    if subscription_id is not None:
+        return "subscription_id", polar_id(subscription_id, "subscription_id")
+    return "order_id", polar_id(order_id, "order_id")
+
+
+def seat_id_of(seat: CustomerSeat | str | UUID) -> str:
+    """The id of a seat given as a ``CustomerSeat`` or as its id."""
+    if isinstance(seat, CustomerSeat):
+        return polar_id(seat.id, "seat.id", "seat")
+    return polar_id(seat, "seat")
+
+
+def check_invitation_token(token: object) -> str:
+    """The invitation token if it can be one of Polar's (URL-safe base64); never echoed."""
+    if not isinstance(token, str):
+        raise TypeError(f"The invitation token must be a str, not {type(token).__name__}.")
+    if not token:
+        raise InvalidArgumentError(
+            "The invitation token is empty: pass the token from the invitation link.",
+            argument="invitation_token",
+        )
+    if not _INVITATION.match(token):
+        raise InvalidArgumentError(
+            "The invitation token holds characters Polar's tokens never do (they are "
+            "URL-safe base64: letters, digits, '-' and '_'); pass the token alone, not the "
+            "whole link, and strip any whitespace.",
+            argument="invitation_token",
+        )
+    return token
+
+
+@dataclasses.dataclass(frozen=True)
+class Person:
+    """Whom an assign names, as Polar's ``SeatAssign`` takes it."""
+
+    email: str | None = None
+    external_customer_id: str | None = None
+    customer_id: str | None = None
+    member_id: str | None = None
+    external_member_id: str | None = None
+
+    def check(self) -> Person:
+        """Polar's ``validate_recipient``, before any request."""
+        named = {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+        for name, value in named.items():
+            if not isinstance(value, str) or not value:
+                raise InvalidArgumentError(
+                    f"{name} must be a non-empty str, or None (got {value!r}).", argument=name
+                )
+        legacy = [name for name in ("external_customer_id", "customer_id") if name in named]
+        member = [name for name in ("member_id", "external_member_id") if name in named]
+        if not legacy and not member and self.email is None:
+            raise InvalidArgumentError(
+                "Name the person the seat is for: email=, customer_id=, "
+                "external_customer_id=, member_id= or external_member_id=.",
+                argument=", ".join(field.name for field in dataclasses.fields(self)),
+                given=(),
+                choices=tuple(field.name for field in dataclasses.fields(self)),
+            )
+        if legacy and member:
+            raise InvalidArgumentError(
+                "Polar does not take customer_id/external_customer_id together with "
+                "member_id/external_member_id: name the person one way.",
+                argument=", ".join([*legacy, *member]),
+                choices=("customer_id", "external_customer_id", "member_id", "external_member_id"),
+            )
+        if len(member) > 1:
+            raise InvalidArgumentError(
+                "Pass member_id= or external_member_id=, not both.",
+                argument=", ".join(member),
+                choices=("member_id", "external_member_id"),
+            )
+        if legacy and len(legacy) + (self.email is not None) != 1:
+            raise InvalidArgumentError(
+                "Pass exactly one of email=, customer_id= or external_customer_id=.",
+                argument=", ".join(named),
+                choices=("email", "customer_id", "external_customer_id"),
+            )
+        if self.member_id is not None and self.email is not None:
+            raise InvalidArgumentError(
+                "Polar does not take member_id= with email=: the member has one.",
+                argument="email, member_id",
+                choices=("email", "member_id"),
+            )
+        return self
+
+    @property
+    def identifiable(self) -> bool:
+        """Whether a seat in a list can be told to be this person's: an external customer
+        id appears on no seat."""
+        return self.external_customer_id is None
+
+    def holds(self, seat: CustomerSeat) -> bool:
+        """Whether ``seat`` is live and, by everything it shows, this person's."""
+        if not seat.is_live or not self.identifiable:
+            return False
+        member = seat.member
+        checks: list[bool] = []
+        if self.email is not None:
+            emails = {seat.email, seat.customer_email, member.email if member else None}
+            checks.append(self.email.casefold() in {e.casefold() for e in emails if e})
+        if self.member_id is not None:
+            checks.append(self.member_id in (seat.member_id, member.id if member else None))
+        if self.external_member_id is not None:
+            checks.append(member is not None and member.external_id == self.external_member_id)
+        if self.customer_id is not None:
+            # With the member model, a seat's customer_id is the billing customer's (the
+            # member's own customer): it then says nothing of who holds the seat.
+            billing = member is not None and member.customer_id == seat.customer_id
+            checks.append(seat.customer_id == self.customer_id and not billing)
+        return bool(checks) and all(checks)
+
+    def describe(self) -> str:
+        """The person for a message, by the kind of id only (an email is a person's data)."""
+        names = [name for name, value in dataclasses.asdict(self).items() if value is not None]
+        return "the person named by " + " and ".join(n.replace("_", " ") for n in names)
+
+
+def check_metadata(metadata: object) -> dict[str, Any] | None:
+    """``metadata`` if Polar takes it: a dict of at most 10 keys and 1 KB as JSON."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"metadata must be a dict, not {type(metadata).__name__}.")
+    checked: dict[str, Any] = dict(metadata)  # pyright: ignore[reportUnknownArgumentType]
+    if not all(isinstance(key, str) for key in checked):
+        raise TypeError("metadata keys must be str.")
+    if len(checked) > METADATA_KEYS:
+        raise InvalidArgumentError(
+            f"metadata may have at most {METADATA_KEYS} keys (got {len(checked)}).",
+            argument="metadata",
+        )
+    try:
+        size = len(json.dumps(checked))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"metadata must be JSON: {exc}.") from None
+    if size > METADATA_BYTES:
+        raise InvalidArgumentError(
+            f"metadata may be at most {METADATA_BYTES} bytes as JSON (Polar's limit); "
+            f"this is {size}.",
+            argument="metadata",
+        )
+    return checked
+
+
+def assign_body(
+    where: tuple[str, str],
+    person: Person,
+    metadata: dict[str, Any] | None,
+    immediate_claim: bool,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {where[0]: where[1]}
+    body.update({k: v for k, v in dataclasses.asdict(person).items() if v is not None})
+    if metadata is not None:
+        body["metadata"] = metadata
+    if immediate_claim:
+        body["immediate_claim"] = True
+    return body
+
+
+def same_occupant(now: CustomerSeat, before: CustomerSeat) -> bool:
+    """Whether the row ``now`` still belongs to whoever held ``before``."""
+    if not now.is_live:
+        return False
+    if now.member_id is not None and before.member_id is not None:
+        return now.member_id == before.member_id
+    mine, theirs = before.occupant_email, now.occupant_email
+    return mine is not None and theirs is not None and mine.casefold() == theirs.casefold()
+
+
+def find_seat(seats: SeatsList, seat_id: str) -> CustomerSeat | None:
+    wanted = seat_id.replace("-", "").lower()
+    return next((s for s in seats.seats if s.id.replace("-", "").lower() == wanted), None)
+
+
+def expired(seat: CustomerSeat, now: datetime | None = None) -> bool:
+    """Whether a pending seat's invitation has expired (resending does not renew it)."""
+    expires = seat.invitation_token_expires_at
+    if seat.status != "pending" or expires is None:
+        return False
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=timezone.utc)
+    # The testing clock is the wall clock unless a test moved it (as the fake's is).
+    return expires <= (now or datetime.fromtimestamp(testing_clock(), timezone.utc))
+
+
+def invitation_error(error: APIStatusError) -> InvitationTokenError:
+    """Polar's 404 for a dead invitation, as the error a dead invitation raises."""
+    dead = InvitationTokenError(
+        f"Polar does not know this invitation ({error.status}): it is invalid, expired, "
+        "revoked or already claimed. A new one takes revoke_seat() and assign_seat().",
+        status=error.status,
+        headers=error.headers,
+        body=error.body,
+        raw_body=error.raw_body,
+        request=error.request,
+    )
+    dead.attempts = error.attempts
+    return dead
+
+
+# Reconcile steps: what a seat write whose answer was lost did ------------------------
+
+Read = Callable[[], Awaitable[SeatsList]]
+"""Reads the seats of the write's subscription or order."""
+
+_REFUSALS = (SeatAlreadyAssignedError, SeatNotAvailableError)
+
+
+def reconcile_assign(read: Read, request: Request, person: Person) -> Reconcile[CustomerSeat]:
+    """A live seat of the person is the result; none, the assign may go again."""
+
+    async def step(
+        lost: PolarError, answer: PolarError | None, attempt: int
+    ) -> Settled[CustomerSeat] | SendAgain:
+        if answer is not None and not isinstance(answer, _REFUSALS):
+            raise answer
+        if not person.identifiable:
+            unknown = OutcomeUnknownError(
+                f"Assigning the seat may have worked: {lost}. The seat was for "
+                f"{person.describe()}, which no seat shows, so polar-seats cannot check "
+                "whether the lost attempt took one.",
+                advice="Look for the person's seat with list_seats() before assigning again, "
+                "or assign by email= or customer_id=, which are reconciled by themselves.",
+                request=request,
+            )
+            if answer is not None:
+                raise unknown from answer
+            # Polar refuses a second live seat for one person: a resend cannot duplicate,
+            # and its refusal would tell the first one worked.
+            return SendAgain("Polar refuses a second seat", unknown)
+        seats = await _seats(read, request, lost)
+        held = next((seat for seat in seats.seats if person.holds(seat)), None)
+        if held is not None:
+            logger.info(
+                "The outcome of %s was unknown (%s); %s holds seat %s: returning it",
+                request.label,
+                type(lost).__name__,
+                person.describe(),
+                held.id,
+            )
+            return Settled(held)
+        if isinstance(answer, SeatNotAvailableError):
+            raise answer  # the lost attempt took no seat, and none is free
+        return SendAgain(
+            "the seats show no seat of the person",
+            OutcomeUnknownError(
+                f"Assigning the seat failed with an unknown outcome (attempt {attempt}: "
+                f"{lost}), and no more attempts were allowed; no seat of "
+                f"{person.describe()} is in the list now, so none was assigned by this "
+                "call. Assigning again is safe.",
+                request=request,
+                safe_to_retry=True,
+            ),
+        )
+
+    return step
+
+
+def reconcile_revoke(read: Read, request: Request, known: CustomerSeat) -> Reconcile[CustomerSeat]:
+    """The row revoked is the result; still the same occupant, the revoke may go again;
+    anyone else holds the row, nobody more is revoked."""
+    seat_id = known.id
+
+    async def step(
+        lost: PolarError, answer: PolarError | None, attempt: int
+    ) -> Settled[CustomerSeat] | SendAgain:
+        if answer is not None:
+            raise answer
+        row = find_seat(await _seats(read, request, lost), seat_id)
+        if row is not None and row.status == "revoked":
+            return Settled(row)
+        if row is None:
+            raise OutcomeUnknownError(
+                f"Revoking seat {seat_id} may have worked: {lost}. The seat is no longer "
+                "in its subscription's (or order's) list, so polar-seats sent nothing more.",
+                advice="Read list_seats() to see where things stand.",
+                request=request,
+            ) from lost
+        if not same_occupant(row, known):
+            raise OutcomeUnknownError(
+                f"Revoking seat {seat_id} may have worked: {lost}. The row now holds "
+                "someone else (Polar hands revoked rows to the next person assigned), "
+                "so the seat you meant was revoked, by this call or another, and "
+                "polar-seats revoked nothing more: the new holder keeps it.",
+                request=request,
+            ) from lost
+        return SendAgain(
+            "the seat still holds the same person",
+            OutcomeUnknownError(
+                f"Revoking seat {seat_id} failed with an unknown outcome (attempt "
+                f"{attempt}: {lost}), and no more attempts were allowed; the seat still "
+                "holds the same person. Revoking again is safe.",
+                request=request,
+                safe_to_retry=True,
+            ),
+        )
+
+    return step
+
+
+async def _seats(read: Read, request: Request, lost: PolarError) -> SeatsList:
+    """The seats, read to learn what a write whose answer was lost did."""
+    try:
+        return await read()
+    except PolarError as failed:
+        raise OutcomeUnknownError(
+            f"{request.label.capitalize()} may have worked: {lost}. Reading the seats to "
+            f"find out failed too ({failed}), so nothing more was sent.",
+            advice="Call list_seats() once Polar answers again to see where things stand.",
+            request=request,
+        ) from failed
 
 
 class SeatOperations(SubscriptionOperations):
@@ -176,7 +522,7 @@ class SeatOperations(SubscriptionOperations):
         body = assign_body(where, person, check_metadata(metadata), bool(immediate_claim))
         credential = self._own_credential()
         request = ASSIGN_SEAT.request(auth=credential, seats=seats_path(credential), json=body)
-        step = _reconcile.assign(lambda: self._list(where, timeout), request, person)
+        step = reconcile_assign(lambda: self._list(where, timeout), request, person)
         if add_seat_if_full and where[0] != "subscription_id":
             raise InvalidArgumentError(
                 "add_seat_if_full=True buys a seat of a subscription; a one-time order's "
@@ -200,11 +546,12 @@ class SeatOperations(SubscriptionOperations):
                     "seat changes next_period), so none was free to assign yet"
                     if pending is not None and pending > (bought.seats or 0)
                     else "the seat bought is free unless another assign took it meanwhile "
-                    "(lower the count with update_seats() to release it)"
+                    "(lowering the seat count by one releases it)"
                 )
-                error.args = (
-                    f"{error} A seat was bought for this assign: subscription "
-                    f"{bought.id} now has {_reconcile.describe(bought)}, and {free}.",
+                add_to_message(
+                    error,
+                    f" A seat was bought for this assign: subscription {bought.id} now has "
+                    f"{describe(bought)}, and {free}.",
                 )
             raise
 
@@ -240,7 +587,7 @@ class SeatOperations(SubscriptionOperations):
             subscription_id,
             seats.total_seats + 1,
             proration_behavior=None,
-            before=_reconcile.Baseline(seats.total_seats),
+            before=Baseline(seats.total_seats),
             timeout=timeout,
         )
 
@@ -327,21 +674,20 @@ class SeatOperations(SubscriptionOperations):
             and (seat.subscription_id is None) != (seat.order_id is None)
         ):
             where = container(seat.subscription_id, seat.order_id)
-            return _reconcile.revoke(lambda: self._list(where, timeout), request, seat)
-        advice = (
-            "The seat given was revoked already, with no occupant to compare: read "
-            "list_seats() to see who holds the row now."
-            if isinstance(seat, CustomerSeat)
-            else "Pass the CustomerSeat, or the id with subscription_id= or order_id=, to "
-            "revoke_seat(), which then checks the occupant before revoking again."
-        )
-        return _reconcile.never_again(
+            return reconcile_revoke(lambda: self._list(where, timeout), request, seat)
+        given = isinstance(seat, CustomerSeat)
+        known = " The seat given was revoked already, with no occupant to compare." if given else ""
+        return never_again(
             request,
             lambda lost: (
                 f"Revoking seat {seat_id} may have worked: {lost}. Polar cannot read one "
                 "seat by id, so polar-seats cannot check who holds it now and sent "
-                f"nothing more. {advice}"
+                f"nothing more.{known}"
             ),
+            "Read list_seats() to see who holds the row now."
+            if given
+            else "Pass the CustomerSeat, or the id with subscription_id= or order_id=, to "
+            "revoke_seat(), which then checks the occupant before revoking again.",
         )
 
     @traced(RESEND_INVITATION.span)
@@ -378,13 +724,14 @@ class SeatOperations(SubscriptionOperations):
                 "Revoke the seat and assign it again for a new invitation.",
                 argument="seat",
             )
-        step = _reconcile.never_again(
+        step: Reconcile[CustomerSeat] = never_again(
             request,
             lambda error: (
                 f"Resending the invitation of seat {seat_id} may have worked: "
                 f"{error}. It was not sent again, since each resend is another email; the link "
-                "and its expiry are the same either way. Ask the invitee before resending."
+                "and its expiry are the same either way."
             ),
+            "Ask the invitee before resending.",
         )
         return await self._call(request, RESEND_INVITATION.decode, timeout=timeout, reconcile=step)
 
@@ -417,14 +764,15 @@ class SeatOperations(SubscriptionOperations):
         """
         token = Secret(check_invitation_token(invitation_token))
         request = CLAIM_SEAT.request(json={"invitation_token": token})
-        step = _reconcile.never_again(
+        step: Reconcile[SeatClaim] = never_again(
             request,
             lambda error: (
                 f"Claiming the seat may have worked: {error}. The invitation token "
                 "may now be spent, and the session Polar minted for it is lost with the answer; "
-                "it was not sent again. Call get_claim_info(): if the token is still good, claim "
-                "again; if not, the seat is claimed, and the backend can mint a session for its "
-                "holder with create_customer_session() (organization token)."
+                "it was not sent again."
             ),
+            "Call get_claim_info(): if the token is still good, claim again; if not, the seat "
+            "is claimed, and the backend can mint a session for its holder with "
+            "create_customer_session() (organization token).",
         )
         return await self._call(request, CLAIM_SEAT.decode, timeout=timeout, reconcile=step)

@@ -4,7 +4,7 @@ customer portal's ``/v1/customer-portal/subscriptions/{id}``) or by the organiza
 (``/v1/subscriptions/{id}``).
 
 A seat count change has no idempotency key, may charge, and after a lost answer may or may
-not have run. It is never resent blindly: its reconcile step (``_reconcile.py``) reads the
+not have run. It is never resent blindly: its reconcile step (``reconcile_seat_change``) reads the
 subscription, returns it when it holds the count asked for, sends again only while it
 holds the count it had, and raises [`OutcomeUnknownError`][polar_seats.OutcomeUnknownError]
 otherwise. A 402 is never resent: Polar rolled the change back.
@@ -12,12 +12,13 @@ otherwise. A 402 is never resent: Polar rolled the change back.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar, Union
 from uuid import UUID
 
-from .._errors import InvalidArgumentError, PolarError, ResponseDecodeError
+from .._errors import InvalidArgumentError, OutcomeUnknownError, PolarError, ResponseDecodeError
 from .._models import SUBSCRIPTION_PAGE, codec_for
 from .._operation import Operation
 from .._pagination import PageIterator, check_concurrency
@@ -31,20 +32,26 @@ from .._protocol import (
     decode_body,
     max_page_for,
     parse_response,
+    polar_id,
     subject,
 )
-from .._retry import page_context
+from .._retry import Reconcile, SendAgain, Settled, logger, page_context
 from .._tracing import active as tracing
 from .._tracing import operation, traced
-from ..models import CustomerSubscription, Page, Subscription, SubscriptionProrationBehavior
-from . import _reconcile
+from ..models import (
+    CustomerSubscription,
+    Page,
+    Subscription,
+    SubscriptionFields,
+    SubscriptionProrationBehavior,
+)
 from ._base import Operations
-from ._seat_rules import polar_id
 
 SubscriptionPage = Page[CustomerSubscription]
 AnySubscription = Union[CustomerSubscription, Subscription]  # noqa: UP007  (a runtime alias)
 """A subscription as the customer portal shows it, or as the organization reads it."""
 T = TypeVar("T")
+S = TypeVar("S", bound=SubscriptionFields)
 
 # One subscription, read or its seats changed: the customer portal's with a customer's
 # credential (a CustomerSubscription), the organization's with its token (a Subscription).
@@ -301,7 +308,7 @@ class SubscriptionOperations(Operations):
                     expected=f"one of {known}",
                 )
         before = (
-            _reconcile.Baseline.of(subscription)
+            Baseline.of(subscription)
             if isinstance(subscription, (CustomerSubscription, Subscription))
             else None
         )
@@ -352,7 +359,7 @@ class SubscriptionOperations(Operations):
         seats: int,
         *,
         proration_behavior: str | None,
-        before: _reconcile.Baseline | None,
+        before: Baseline | None,
         timeout: float | None,
     ) -> AnySubscription:
         """The seat count change, reconciled by reading the subscription after a lost answer;
@@ -362,7 +369,7 @@ class SubscriptionOperations(Operations):
         if proration_behavior is not None:
             body["proration_behavior"] = proration_behavior
         request = update.request(subscription_id=subscription_id, json=body)
-        step = _reconcile.update_seats(
+        step = reconcile_seat_change(
             lambda: self._read_subscription(subscription_id, timeout), request, seats, before
         )
         return await self._call(request, update.decode, timeout=timeout, reconcile=step)
@@ -408,3 +415,94 @@ def check_seats(seats: object) -> int:
             expected=f"at most {_MAX_SEATS}",
         )
     return seats
+
+
+# The seat count change after a lost answer ----------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Baseline:
+    """What a subscription held before a seat count change: its count, and the id of its
+    pending change (``pending_known``: whether that is known, or only the count)."""
+
+    seats: int | None
+    pending_id: str | None = None
+    pending_known: bool = False
+
+    @classmethod
+    def of(cls, subscription: SubscriptionFields) -> Baseline:
+        pending = subscription.pending_update
+        return cls(subscription.seats, pending.id if pending else None, pending_known=True)
+
+    def holds(self, now: SubscriptionFields) -> bool:
+        """Whether ``now`` still holds what this baseline saw."""
+        pending = now.pending_update.id if now.pending_update else None
+        return now.seats == self.seats and (not self.pending_known or pending == self.pending_id)
+
+
+def describe(subscription: SubscriptionFields) -> str:
+    """A subscription's seat count and pending change, in words."""
+    pending = subscription.pending_update
+    if pending is None or pending.seats is None:
+        return f"{subscription.seats} seats and no pending change"
+    return (
+        f"{subscription.seats} seats and a pending change to {pending.seats} at "
+        f"{pending.applies_at.isoformat()}"
+    )
+
+
+def reconcile_seat_change(
+    read: Callable[[], Awaitable[S]], request: Request, seats: int, before: Baseline | None
+) -> Reconcile[S]:
+    """The subscription holding the count asked for (or a pending change to it) is the
+    result; holding what it had, the change may go again; anything else is unknown."""
+    subscription_id = request.path.rsplit("/", 1)[-1]
+
+    async def step(
+        lost: PolarError, answer: PolarError | None, attempt: int
+    ) -> Settled[S] | SendAgain:
+        if answer is not None:
+            raise answer  # a resend's own refusal, sent after the read showed no change
+        try:
+            now = await read()
+        except PolarError as failed:
+            raise OutcomeUnknownError(
+                f"Changing the seats of subscription {subscription_id} to {seats} may have "
+                f"worked: {lost}. Reading the subscription to find out failed too "
+                f"({failed}), so nothing more was sent.",
+                advice="Call get_subscription() once Polar answers again to see where "
+                "things stand.",
+                request=request,
+            ) from failed
+        pending = now.pending_update.seats if now.pending_update else None
+        if pending == seats or (now.seats == seats and pending is None):
+            logger.info(
+                "The outcome of %s was unknown (%s); subscription %s has %s: returning it",
+                request.label,
+                type(lost).__name__,
+                subscription_id,
+                describe(now),
+            )
+            return Settled(now)
+        if before is not None and not before.holds(now):
+            raise OutcomeUnknownError(
+                f"Changing the seats of subscription {subscription_id} to {seats} may have "
+                f"worked: {lost}. The subscription now has {describe(now)}, neither what "
+                f"was asked nor what it had ({before.seats} seats), so something else "
+                "changed it too; polar-seats sent nothing more.",
+                advice="Read it with get_subscription() and decide.",
+                request=request,
+            ) from lost
+        return SendAgain(
+            f"the subscription still has {describe(now)}",
+            OutcomeUnknownError(
+                f"Changing the seats of subscription {subscription_id} to {seats} failed "
+                f"with an unknown outcome (attempt {attempt}: {lost}), and no more attempts "
+                f"were allowed; the subscription still has {describe(now)}, so this call "
+                "changed nothing and charged nothing. Asking again is safe.",
+                request=request,
+                safe_to_retry=True,
+            ),
+        )
+
+    return step

@@ -40,7 +40,7 @@ from .. import (
     SeatsList,
 )
 from .._protocol import Auth, token_kind
-from .._resources._seat_rules import (
+from .._resources.seats import (
     Person,
     check_invitation_token,
     check_metadata,
@@ -901,7 +901,8 @@ def _explain(exc: PolarError, operation: str, args: argparse.Namespace) -> str |
         advice = _ADVICE.get(exc.error or "")
         return f"Polar refused to {doing} ({said(exc)})." + (f" {advice}" if advice else "")
     if isinstance(exc, OutcomeUnknownError):
-        return f"{exc} On the command line: {_after_lost(operation, args)}"
+        # What the library found, with the command's next step (its advice names Python calls).
+        return f"{exc.finding} {_after_lost(operation, args)}"
     if isinstance(exc, SeatNotFoundError):
         return _seat_not_found(exc)
     return None

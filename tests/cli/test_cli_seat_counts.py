@@ -388,7 +388,7 @@ def test_an_unknown_outcome_exits_11_pointing_at_the_list_table(
     assert (said.status, said.out) == (cli_module.EXIT_OUTCOME_UNKNOWN, "")
     assert "the subscription still has 3 seats and no pending change" in said.err
     assert said.err.endswith(
-        "On the command line: `polar-seats seats list --subscription-id "
+        " `polar-seats seats list --subscription-id "
         f"{team.subscription_id} --format table` shows the seats, their count and any "
         "pending change now.\n"
     )

@@ -17,7 +17,7 @@ import pytest
 import polar_seats as ps
 from polar_seats._models import CUSTOMER_SEAT, SEAT_CLAIM, SEAT_CLAIM_INFO, SEATS_LIST
 from polar_seats._protocol import error_for_status
-from polar_seats._resources._seat_rules import Person, same_occupant
+from polar_seats._resources.seats import Person, same_occupant
 from polar_seats.testing import (
     DEFAULT_ORGANIZATION_TOKEN,
     BillingCustomer,
@@ -406,6 +406,13 @@ async def test_an_external_customer_id_cannot_be_found_in_a_list_so_its_loss_is_
                 subscription_id=billing.subscription_id, external_customer_id="usr_7"
             )
     assert "cannot check" in str(caught.value)
+    # What is known and what to call next are kept apart: a command line or a web page
+    # shows the finding with its own next step.
+    error = caught.value
+    assert error.finding.endswith("cannot check whether the lost attempt took one.")
+    assert "list_seats()" in error.advice
+    assert "list_seats()" not in error.finding
+    assert str(error) == f"{error.finding} {error.advice}"
     assert isinstance(caught.value.__cause__, ps.SeatAlreadyAssignedError)
     assert caught.value.request is not None
     assert caught.value.request.method == "POST"
@@ -579,7 +586,7 @@ def test_who_holds_a_seat(person: Person, seat: dict[str, Any], holds: bool) -> 
 
 
 def test_the_argument_types_are_checked() -> None:
-    from polar_seats._resources._seat_rules import (
+    from polar_seats._resources.seats import (
         check_invitation_token,
         check_metadata,
         expired,
