@@ -81,6 +81,27 @@ async def test_an_empty_retry_budget_stops_a_write_s_resend_and_says_so(
     assert seats_of(server, "a@x.test") == []
 
 
+async def test_what_the_policy_stopped_is_part_of_the_finding_before_the_advice(
+    server: FakePolarServer, billing: BillingCustomer
+) -> None:
+    """A person named by external customer id shows on no seat: after a lost answer the
+    assign may go again only because Polar refuses a second seat, and max_attempts=1 stops
+    it. The note of what stopped it belongs to what is known, ahead of the advice."""
+    server.add_customer(external_id="ext-1")
+    server.faults = FaultPlan({1: REFUSED_BY_PROXY})
+    async with client(server, billing, max_attempts=1) as me:
+        with pytest.raises(ps.OutcomeUnknownError) as caught:
+            await me.assign_seat(
+                subscription_id=billing.subscription_id, external_customer_id="ext-1"
+            )
+    error = caught.value
+    assert methods(server) == ["POST"]
+    assert "took one. Gave up after 1 attempt over " in error.finding
+    assert error.finding.endswith("s (the policy's max_attempts=1).")
+    assert error.advice.startswith("Look for the person's seat with list_seats()")
+    assert str(error) == f"{error.finding} {error.advice}"
+
+
 async def test_max_attempts_counts_every_send_of_a_write(
     server: FakePolarServer, billing: BillingCustomer
 ) -> None:
