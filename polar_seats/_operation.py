@@ -2,22 +2,27 @@
 
 The declaration holds everything the generic layers need to send it (method, path
 template, credential, retry kind, whether its answer is a secret) and the model its
-answer decodes to. Its ``name`` is the client method's name, written once: the span
-(``polar_seats.<name>``), the label in messages ("assign seat") and the command line's
-lookup (``Request.operation``) all come from it.
+answer decodes to; a write's (``Write``) also names the function that builds and checks
+its body and the reconcile step that finds out what a lost attempt did. Its ``name`` is
+the client method's name, written once: the span (``polar_seats.<name>``), the label in
+messages ("assign seat") and the command line's lookup (``Request.operation``) all come
+from it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 from urllib.parse import quote
 
 from ._protocol import Auth, Request, RetryKind
+from ._retry import Reconcile
 from ._secret import Secret
 
 T = TypeVar("T")
+B = ParamSpec("B")
+R = ParamSpec("R")
 
 HIDDEN = "…"
 """What a message shows in place of a secret in a path."""
@@ -83,3 +88,25 @@ class Operation(Generic[T]):
             secret_answer=self.secret_answer,
             operation=self.name,
         )
+
+
+def no_body() -> None:
+    """The body of a write that sends none (a ``DELETE``, a resend)."""
+    return
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Write(Operation[T], Generic[T, B, R]):
+    """A write that Polar may run only once: ``RetryKind.CUSTOM`` (resent when Polar cannot
+    have run it), with the two functions that make it safe beside its declaration.
+
+    ``body`` checks the method's arguments by Polar's rules and builds the JSON sent
+    (``no_body`` for none); ``reconcile`` makes the step the retry loop runs after a
+    failure that may have reached Polar: it reads what Polar holds and says "this is the
+    result", "send again", or raises ``OutcomeUnknownError`` (``never_again()`` for a
+    write that nothing can check).
+    """
+
+    retry: RetryKind = RetryKind.CUSTOM
+    body: Callable[B, Any] = dataclasses.field(repr=False, compare=False)
+    reconcile: Callable[R, Reconcile[T]] = dataclasses.field(repr=False, compare=False)

@@ -35,8 +35,8 @@ from .._errors import (
     SeatNotFoundError,
 )
 from .._models import CUSTOMER_SEAT, SEAT_CLAIM, SEAT_CLAIM_INFO, SEATS_LIST
-from .._operation import Operation
-from .._protocol import Auth, Request, RetryKind, an_id, polar_id
+from .._operation import Operation, Write, no_body
+from .._protocol import Auth, Request, an_id, polar_id
 from .._retry import Reconcile, SendAgain, Settled, add_to_message, logger, never_again
 from .._secret import Secret
 from .._tracing import traced
@@ -49,48 +49,6 @@ from ..models import (
     Subscription,
 )
 from .subscriptions import Baseline, SubscriptionOperations, describe
-
-# The seat operations but the claim's carry the caller's own credential (auth=None):
-# ``{seats}`` is the customer portal's seats or the organization's, by that credential.
-# The writes are CUSTOM: resent when Polar cannot have run them, and after a lost answer
-# as their reconcile step (below) says.
-LIST_SEATS = Operation("list_seats", "GET", "{seats}", SEATS_LIST.decode, auth=None)
-ASSIGN_SEAT = Operation(
-    "assign_seat", "POST", "{seats}", CUSTOMER_SEAT.decode, RetryKind.CUSTOM, auth=None
-)
-REVOKE_SEAT = Operation(
-    "revoke_seat",
-    "DELETE",
-    "{seats}/{seat_id}",
-    CUSTOMER_SEAT.decode,
-    RetryKind.CUSTOM,
-    auth=None,
-)
-RESEND_INVITATION = Operation(
-    "resend_invitation",
-    "POST",
-    "{seats}/{seat_id}/resend",
-    CUSTOMER_SEAT.decode,
-    RetryKind.CUSTOM,
-    auth=None,
-)
-GET_CLAIM_INFO = Operation(
-    "get_claim_info",
-    "GET",
-    "/v1/customer-seats/claim/{secret}",
-    SEAT_CLAIM_INFO.decode,
-    auth=Auth.NONE,
-)
-CLAIM_SEAT = Operation(
-    "claim_seat",
-    "POST",
-    "/v1/customer-seats/claim",
-    SEAT_CLAIM.decode,
-    RetryKind.CUSTOM,
-    auth=Auth.NONE,
-    secret_answer=True,
-)
-
 
 # Rules: Polar's argument checks, the bodies, and who a seat belongs to -----------------
 
@@ -276,16 +234,23 @@ def check_metadata(metadata: object) -> dict[str, Any] | None:
 def assign_body(
     where: tuple[str, str],
     person: Person,
-    metadata: dict[str, Any] | None,
+    metadata: object,
     immediate_claim: bool,
 ) -> dict[str, Any]:
+    """The body of an assign, its person and metadata checked by Polar's rules."""
     body: dict[str, Any] = {where[0]: where[1]}
-    body.update({k: v for k, v in dataclasses.asdict(person).items() if v is not None})
-    if metadata is not None:
-        body["metadata"] = metadata
+    body.update({k: v for k, v in dataclasses.asdict(person.check()).items() if v is not None})
+    checked = check_metadata(metadata)
+    if checked is not None:
+        body["metadata"] = checked
     if immediate_claim:
         body["immediate_claim"] = True
     return body
+
+
+def claim_body(invitation_token: object) -> dict[str, Any]:
+    """The body of a claim: the token checked, and sent as a ``Secret``."""
+    return {"invitation_token": Secret(check_invitation_token(invitation_token))}
 
 
 def same_occupant(now: CustomerSeat, before: CustomerSeat) -> bool:
@@ -387,7 +352,7 @@ def reconcile_assign(read: Read, request: Request, person: Person) -> Reconcile[
     return step
 
 
-def reconcile_revoke(read: Read, request: Request, known: CustomerSeat) -> Reconcile[CustomerSeat]:
+def _revoke_occupant(read: Read, request: Request, known: CustomerSeat) -> Reconcile[CustomerSeat]:
     """The row revoked is the result; still the same occupant, the revoke may go again;
     anyone else holds the row, nobody more is revoked."""
     seat_id = known.id
@@ -440,6 +405,118 @@ async def _seats(read: Read, request: Request, lost: PolarError) -> SeatsList:
             advice="Call list_seats() once Polar answers again to see where things stand.",
             request=request,
         ) from failed
+
+
+def reconcile_revoke(
+    request: Request,
+    seat: CustomerSeat | str | UUID,
+    seat_id: str,
+    read: Callable[[tuple[str, str]], Awaitable[SeatsList]],
+) -> Reconcile[CustomerSeat]:
+    """A live seat given (or looked up) is compared by its occupant; anything else (an id
+    alone, a seat revoked already) cannot be checked, and is never sent again."""
+    if (
+        isinstance(seat, CustomerSeat)
+        and seat.is_live
+        and (seat.subscription_id is None) != (seat.order_id is None)
+    ):
+        where = container(seat.subscription_id, seat.order_id)
+        return _revoke_occupant(lambda: read(where), request, seat)
+    given = isinstance(seat, CustomerSeat)
+    known = " The seat given was revoked already, with no occupant to compare." if given else ""
+    return never_again(
+        request,
+        lambda lost: (
+            f"Revoking seat {seat_id} may have worked: {lost}. Polar cannot read one "
+            "seat by id, so polar-seats cannot check who holds it now and sent "
+            f"nothing more.{known}"
+        ),
+        "Read list_seats() to see who holds the row now."
+        if given
+        else "Pass the CustomerSeat, or the id with subscription_id= or order_id=, to "
+        "revoke_seat(), which then checks the occupant before revoking again.",
+    )
+
+
+def lost_resend(request: Request, seat_id: str) -> Reconcile[CustomerSeat]:
+    """Never resent: each resend is another email."""
+    return never_again(
+        request,
+        lambda lost: (
+            f"Resending the invitation of seat {seat_id} may have worked: "
+            f"{lost}. It was not sent again, since each resend is another email; the link "
+            "and its expiry are the same either way."
+        ),
+        "Ask the invitee before resending.",
+    )
+
+
+def lost_claim(request: Request) -> Reconcile[SeatClaim]:
+    """Never resent: the token is spent by a claim that ran, and its session is lost."""
+    return never_again(
+        request,
+        lambda lost: (
+            f"Claiming the seat may have worked: {lost}. The invitation token "
+            "may now be spent, and the session Polar minted for it is lost with the answer; "
+            "it was not sent again."
+        ),
+        "Call get_claim_info(): if the token is still good, claim again; if not, the seat "
+        "is claimed, and the backend can mint a session for its holder with "
+        "create_customer_session() (organization token).",
+    )
+
+
+# Declarations -------------------------------------------------------------------------
+# The seat operations but the claim's carry the caller's own credential (auth=None):
+# ``{seats}`` is the customer portal's seats or the organization's, by that credential.
+# The writes are resent when Polar cannot have run them, and after a lost answer as their
+# reconcile step (above) says.
+
+LIST_SEATS = Operation("list_seats", "GET", "{seats}", SEATS_LIST.decode, auth=None)
+ASSIGN_SEAT = Write(
+    "assign_seat",
+    "POST",
+    "{seats}",
+    CUSTOMER_SEAT.decode,
+    auth=None,
+    body=assign_body,
+    reconcile=reconcile_assign,
+)
+REVOKE_SEAT = Write(
+    "revoke_seat",
+    "DELETE",
+    "{seats}/{seat_id}",
+    CUSTOMER_SEAT.decode,
+    auth=None,
+    body=no_body,
+    reconcile=reconcile_revoke,
+)
+RESEND_INVITATION = Write(
+    "resend_invitation",
+    "POST",
+    "{seats}/{seat_id}/resend",
+    CUSTOMER_SEAT.decode,
+    auth=None,
+    body=no_body,
+    reconcile=lost_resend,
+)
+GET_CLAIM_INFO = Operation(
+    "get_claim_info",
+    "GET",
+    "/v1/customer-seats/claim/{secret}",
+    SEAT_CLAIM_INFO.decode,
+    auth=Auth.NONE,
+)
+CLAIM_SEAT = Write(
+    "claim_seat",
+    "POST",
+    "/v1/customer-seats/claim",
+    SEAT_CLAIM.decode,
+    auth=Auth.NONE,
+    secret_answer=True,
+    body=claim_body,
+    reconcile=lost_claim,
+)
 
 
 class SeatOperations(SubscriptionOperations):
@@ -518,11 +595,11 @@ class SeatOperations(SubscriptionOperations):
             customer_id=an_id(customer_id),
             member_id=an_id(member_id),
             external_member_id=an_id(external_member_id),
-        ).check()
-        body = assign_body(where, person, check_metadata(metadata), bool(immediate_claim))
+        )
+        body = ASSIGN_SEAT.body(where, person, metadata, bool(immediate_claim))
         credential = self._own_credential()
         request = ASSIGN_SEAT.request(auth=credential, seats=seats_path(credential), json=body)
-        step = reconcile_assign(lambda: self._list(where, timeout), request, person)
+        step = ASSIGN_SEAT.reconcile(lambda: self._list(where, timeout), request, person)
         if add_seat_if_full and where[0] != "subscription_id":
             raise InvalidArgumentError(
                 "add_seat_if_full=True buys a seat of a subscription; a one-time order's "
@@ -623,7 +700,9 @@ class SeatOperations(SubscriptionOperations):
         seat = await self._seat_named(seat, subscription_id, order_id, request, timeout)
         if seat is not given and isinstance(seat, CustomerSeat) and seat.status == "revoked":
             return seat  # just read: a DELETE would change nothing
-        step = self._revoke_step(seat, seat_id, request, timeout)
+        step = REVOKE_SEAT.reconcile(
+            request, seat, seat_id, lambda where: self._list(where, timeout)
+        )
         return await self._call(request, REVOKE_SEAT.decode, timeout=timeout, reconcile=step)
 
     async def _seat_named(
@@ -661,35 +740,6 @@ class SeatOperations(SubscriptionOperations):
             request=request,
         )
 
-    def _revoke_step(
-        self,
-        seat: CustomerSeat | str | UUID,
-        seat_id: str,
-        request: Request,
-        timeout: float | None,
-    ) -> Reconcile[CustomerSeat]:
-        if (
-            isinstance(seat, CustomerSeat)
-            and seat.is_live
-            and (seat.subscription_id is None) != (seat.order_id is None)
-        ):
-            where = container(seat.subscription_id, seat.order_id)
-            return reconcile_revoke(lambda: self._list(where, timeout), request, seat)
-        given = isinstance(seat, CustomerSeat)
-        known = " The seat given was revoked already, with no occupant to compare." if given else ""
-        return never_again(
-            request,
-            lambda lost: (
-                f"Revoking seat {seat_id} may have worked: {lost}. Polar cannot read one "
-                "seat by id, so polar-seats cannot check who holds it now and sent "
-                f"nothing more.{known}"
-            ),
-            "Read list_seats() to see who holds the row now."
-            if given
-            else "Pass the CustomerSeat, or the id with subscription_id= or order_id=, to "
-            "revoke_seat(), which then checks the occupant before revoking again.",
-        )
-
     @traced(RESEND_INVITATION.span)
     async def resend_invitation(
         self,
@@ -724,15 +774,7 @@ class SeatOperations(SubscriptionOperations):
                 "Revoke the seat and assign it again for a new invitation.",
                 argument="seat",
             )
-        step: Reconcile[CustomerSeat] = never_again(
-            request,
-            lambda error: (
-                f"Resending the invitation of seat {seat_id} may have worked: "
-                f"{error}. It was not sent again, since each resend is another email; the link "
-                "and its expiry are the same either way."
-            ),
-            "Ask the invitee before resending.",
-        )
+        step = RESEND_INVITATION.reconcile(request, seat_id)
         return await self._call(request, RESEND_INVITATION.decode, timeout=timeout, reconcile=step)
 
     @traced(GET_CLAIM_INFO.span)
@@ -762,17 +804,6 @@ class SeatOperations(SubscriptionOperations):
         the new holder can then be minted with the organization token). A dead token
         raises [`InvitationTokenError`][polar_seats.InvitationTokenError].
         """
-        token = Secret(check_invitation_token(invitation_token))
-        request = CLAIM_SEAT.request(json={"invitation_token": token})
-        step: Reconcile[SeatClaim] = never_again(
-            request,
-            lambda error: (
-                f"Claiming the seat may have worked: {error}. The invitation token "
-                "may now be spent, and the session Polar minted for it is lost with the answer; "
-                "it was not sent again."
-            ),
-            "Call get_claim_info(): if the token is still good, claim again; if not, the seat "
-            "is claimed, and the backend can mint a session for its holder with "
-            "create_customer_session() (organization token).",
-        )
+        request = CLAIM_SEAT.request(json=CLAIM_SEAT.body(invitation_token))
+        step = CLAIM_SEAT.reconcile(request)
         return await self._call(request, CLAIM_SEAT.decode, timeout=timeout, reconcile=step)

@@ -20,13 +20,12 @@ from uuid import UUID
 
 from .._errors import InvalidArgumentError, OutcomeUnknownError, PolarError, ResponseDecodeError
 from .._models import SUBSCRIPTION_PAGE, codec_for
-from .._operation import Operation
+from .._operation import Operation, Write
 from .._pagination import PageIterator, check_concurrency
 from .._protocol import (
     MAX_LIMIT,
     Auth,
     Request,
-    RetryKind,
     check_limit,
     check_page,
     decode_body,
@@ -53,6 +52,148 @@ AnySubscription = Union[CustomerSubscription, Subscription]  # noqa: UP007  (a r
 T = TypeVar("T")
 S = TypeVar("S", bound=SubscriptionFields)
 
+# Seat counts: the checks and body of a change, and what a lost change did ----------------
+
+_PRORATIONS = frozenset(behavior.value for behavior in SubscriptionProrationBehavior)
+_MAX_SEATS = 2**31 - 1
+
+
+def check_seats(seats: object) -> int:
+    """A seat count Polar can take: an int from 1 to 2**31 - 1."""
+    if isinstance(seats, bool) or not isinstance(seats, int):
+        raise TypeError(f"seats must be an int, not {type(seats).__name__}.")
+    if seats < 1:
+        raise InvalidArgumentError(
+            f"seats must be at least 1 (got {seats}); a subscription always keeps one seat: "
+            "cancel it to stop paying for seats.",
+            argument="seats",
+            expected="at least 1",
+        )
+    if seats > _MAX_SEATS:
+        raise InvalidArgumentError(
+            f"seats must be at most {_MAX_SEATS} (got {seats}).",
+            argument="seats",
+            expected=f"at most {_MAX_SEATS}",
+        )
+    return seats
+
+
+def seat_change_body(
+    credential: Auth, seats: object, proration_behavior: str | None
+) -> dict[str, Any]:
+    """The body of a seat count change, checked: the count, and a proration that only the
+    organization's side takes."""
+    body: dict[str, Any] = {"seats": check_seats(seats)}
+    if proration_behavior is None:
+        return body
+    if credential is Auth.CUSTOMER:
+        raise InvalidArgumentError(
+            "proration_behavior= is for an organization access token: through the "
+            "customer portal Polar applies the organization's default proration. "
+            "Leave it out, or change the seats with a client that holds only the "
+            "organization token.",
+            argument="proration_behavior",
+        )
+    if proration_behavior not in _PRORATIONS:
+        known = ", ".join(sorted(_PRORATIONS))
+        raise InvalidArgumentError(
+            f"proration_behavior must be one of {known} (got {proration_behavior!r}).",
+            argument="proration_behavior",
+            expected=f"one of {known}",
+        )
+    body["proration_behavior"] = proration_behavior
+    return body
+
+
+@dataclasses.dataclass(frozen=True)
+class Baseline:
+    """What a subscription held before a seat count change: its count, and the id of its
+    pending change (``pending_known``: whether that is known, or only the count)."""
+
+    seats: int | None
+    pending_id: str | None = None
+    pending_known: bool = False
+
+    @classmethod
+    def of(cls, subscription: SubscriptionFields) -> Baseline:
+        pending = subscription.pending_update
+        return cls(subscription.seats, pending.id if pending else None, pending_known=True)
+
+    def holds(self, now: SubscriptionFields) -> bool:
+        """Whether ``now`` still holds what this baseline saw."""
+        pending = now.pending_update.id if now.pending_update else None
+        return now.seats == self.seats and (not self.pending_known or pending == self.pending_id)
+
+
+def describe(subscription: SubscriptionFields) -> str:
+    """A subscription's seat count and pending change, in words."""
+    pending = subscription.pending_update
+    if pending is None or pending.seats is None:
+        return f"{subscription.seats} seats and no pending change"
+    return (
+        f"{subscription.seats} seats and a pending change to {pending.seats} at "
+        f"{pending.applies_at.isoformat()}"
+    )
+
+
+def reconcile_seat_change(
+    read: Callable[[], Awaitable[S]], request: Request, seats: int, before: Baseline | None
+) -> Reconcile[S]:
+    """The subscription holding the count asked for (or a pending change to it) is the
+    result; holding what it had, the change may go again; anything else is unknown."""
+    subscription_id = request.path.rsplit("/", 1)[-1]
+
+    async def step(
+        lost: PolarError, answer: PolarError | None, attempt: int
+    ) -> Settled[S] | SendAgain:
+        if answer is not None:
+            raise answer  # a resend's own refusal, sent after the read showed no change
+        try:
+            now = await read()
+        except PolarError as failed:
+            raise OutcomeUnknownError(
+                f"Changing the seats of subscription {subscription_id} to {seats} may have "
+                f"worked: {lost}. Reading the subscription to find out failed too "
+                f"({failed}), so nothing more was sent.",
+                advice="Call get_subscription() once Polar answers again to see where "
+                "things stand.",
+                request=request,
+            ) from failed
+        pending = now.pending_update.seats if now.pending_update else None
+        if pending == seats or (now.seats == seats and pending is None):
+            logger.info(
+                "The outcome of %s was unknown (%s); subscription %s has %s: returning it",
+                request.label,
+                type(lost).__name__,
+                subscription_id,
+                describe(now),
+            )
+            return Settled(now)
+        if before is not None and not before.holds(now):
+            raise OutcomeUnknownError(
+                f"Changing the seats of subscription {subscription_id} to {seats} may have "
+                f"worked: {lost}. The subscription now has {describe(now)}, neither what "
+                f"was asked nor what it had ({before.seats} seats), so something else "
+                "changed it too; polar-seats sent nothing more.",
+                advice="Read it with get_subscription() and decide.",
+                request=request,
+            ) from lost
+        return SendAgain(
+            f"the subscription still has {describe(now)}",
+            OutcomeUnknownError(
+                f"Changing the seats of subscription {subscription_id} to {seats} failed "
+                f"with an unknown outcome (attempt {attempt}: {lost}), and no more attempts "
+                f"were allowed; the subscription still has {describe(now)}, so this call "
+                "changed nothing and charged nothing. Asking again is safe.",
+                request=request,
+                safe_to_retry=True,
+            ),
+        )
+
+    return step
+
+
+# Declarations -------------------------------------------------------------------------
 # One subscription, read or its seats changed: the customer portal's with a customer's
 # credential (a CustomerSubscription), the organization's with its token (a Subscription).
 GET_SUBSCRIPTION = Operation(
@@ -61,12 +202,13 @@ GET_SUBSCRIPTION = Operation(
     "/v1/customer-portal/subscriptions/{subscription_id}",
     codec_for(CustomerSubscription).decode,
 )
-UPDATE_SEATS = Operation(
+UPDATE_SEATS = Write(
     "update_seats",
     "PATCH",
     GET_SUBSCRIPTION.path,
     GET_SUBSCRIPTION.decode,
-    RetryKind.CUSTOM,
+    body=seat_change_body,
+    reconcile=reconcile_seat_change,
 )
 GET_ORGANIZATION_SUBSCRIPTION = Operation(
     "get_subscription",
@@ -75,20 +217,19 @@ GET_ORGANIZATION_SUBSCRIPTION = Operation(
     codec_for(Subscription).decode,
     auth=Auth.ORGANIZATION,
 )
-UPDATE_ORGANIZATION_SEATS = Operation(
+UPDATE_ORGANIZATION_SEATS = Write(
     "update_seats",
     "PATCH",
     GET_ORGANIZATION_SUBSCRIPTION.path,
     GET_ORGANIZATION_SUBSCRIPTION.decode,
-    RetryKind.CUSTOM,
     auth=Auth.ORGANIZATION,
+    body=seat_change_body,
+    reconcile=reconcile_seat_change,
 )
-_SIDES: dict[Auth, tuple[Operation[Any], Operation[Any]]] = {
+_SIDES: dict[Auth, tuple[Operation[Any], Write[Any, ..., ...]]] = {
     Auth.CUSTOMER: (GET_SUBSCRIPTION, UPDATE_SEATS),
     Auth.ORGANIZATION: (GET_ORGANIZATION_SUBSCRIPTION, UPDATE_ORGANIZATION_SEATS),
 }
-_PRORATIONS = frozenset(behavior.value for behavior in SubscriptionProrationBehavior)
-_MAX_SEATS = 2**31 - 1
 
 LIST_CLAIMED_SUBSCRIPTIONS = Operation(
     "list_claimed_subscriptions",
@@ -290,23 +431,6 @@ class SubscriptionOperations(Operations):
         overwritten.
         """
         subscription_id = subscription_id_of(subscription)
-        count = check_seats(seats)
-        if proration_behavior is not None:
-            if self._own_credential() is Auth.CUSTOMER:
-                raise InvalidArgumentError(
-                    "proration_behavior= is for an organization access token: through the "
-                    "customer portal Polar applies the organization's default proration. "
-                    "Leave it out, or change the seats with a client that holds only the "
-                    "organization token.",
-                    argument="proration_behavior",
-                )
-            if proration_behavior not in _PRORATIONS:
-                known = ", ".join(sorted(_PRORATIONS))
-                raise InvalidArgumentError(
-                    f"proration_behavior must be one of {known} (got {proration_behavior!r}).",
-                    argument="proration_behavior",
-                    expected=f"one of {known}",
-                )
         before = (
             Baseline.of(subscription)
             if isinstance(subscription, (CustomerSubscription, Subscription))
@@ -314,7 +438,7 @@ class SubscriptionOperations(Operations):
         )
         return await self._change_seats(
             subscription_id,
-            count,
+            seats,
             proration_behavior=proration_behavior,
             before=before,
             timeout=timeout,
@@ -364,18 +488,20 @@ class SubscriptionOperations(Operations):
     ) -> AnySubscription:
         """The seat count change, reconciled by reading the subscription after a lost answer;
         ``before`` is what the subscription held before, when the caller knows it."""
-        _, update = _side(self._own_credential())
-        body: dict[str, Any] = {"seats": seats}
-        if proration_behavior is not None:
-            body["proration_behavior"] = proration_behavior
+        credential = self._own_credential()
+        _, update = _side(credential)
+        body = update.body(credential, seats, proration_behavior)
         request = update.request(subscription_id=subscription_id, json=body)
-        step = reconcile_seat_change(
-            lambda: self._read_subscription(subscription_id, timeout), request, seats, before
+        step = update.reconcile(
+            lambda: self._read_subscription(subscription_id, timeout),
+            request,
+            body["seats"],
+            before,
         )
         return await self._call(request, update.decode, timeout=timeout, reconcile=step)
 
 
-def _side(credential: Auth) -> tuple[Operation[AnySubscription], Operation[AnySubscription]]:
+def _side(credential: Auth) -> tuple[Operation[Any], Write[Any, ..., ...]]:
     """The read and the seat change of the caller's side of Polar's API."""
     side = _SIDES.get(credential)
     if side is None:
@@ -395,114 +521,3 @@ def subscription_id_of(subscription: AnySubscription | str | UUID) -> str:
     if isinstance(subscription, (CustomerSubscription, Subscription)):
         return polar_id(subscription.id, "subscription.id", "subscription")
     return polar_id(subscription, "subscription")
-
-
-def check_seats(seats: object) -> int:
-    """A seat count Polar can take: an int from 1 to 2**31 - 1."""
-    if isinstance(seats, bool) or not isinstance(seats, int):
-        raise TypeError(f"seats must be an int, not {type(seats).__name__}.")
-    if seats < 1:
-        raise InvalidArgumentError(
-            f"seats must be at least 1 (got {seats}); a subscription always keeps one seat: "
-            "cancel it to stop paying for seats.",
-            argument="seats",
-            expected="at least 1",
-        )
-    if seats > _MAX_SEATS:
-        raise InvalidArgumentError(
-            f"seats must be at most {_MAX_SEATS} (got {seats}).",
-            argument="seats",
-            expected=f"at most {_MAX_SEATS}",
-        )
-    return seats
-
-
-# The seat count change after a lost answer ----------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Baseline:
-    """What a subscription held before a seat count change: its count, and the id of its
-    pending change (``pending_known``: whether that is known, or only the count)."""
-
-    seats: int | None
-    pending_id: str | None = None
-    pending_known: bool = False
-
-    @classmethod
-    def of(cls, subscription: SubscriptionFields) -> Baseline:
-        pending = subscription.pending_update
-        return cls(subscription.seats, pending.id if pending else None, pending_known=True)
-
-    def holds(self, now: SubscriptionFields) -> bool:
-        """Whether ``now`` still holds what this baseline saw."""
-        pending = now.pending_update.id if now.pending_update else None
-        return now.seats == self.seats and (not self.pending_known or pending == self.pending_id)
-
-
-def describe(subscription: SubscriptionFields) -> str:
-    """A subscription's seat count and pending change, in words."""
-    pending = subscription.pending_update
-    if pending is None or pending.seats is None:
-        return f"{subscription.seats} seats and no pending change"
-    return (
-        f"{subscription.seats} seats and a pending change to {pending.seats} at "
-        f"{pending.applies_at.isoformat()}"
-    )
-
-
-def reconcile_seat_change(
-    read: Callable[[], Awaitable[S]], request: Request, seats: int, before: Baseline | None
-) -> Reconcile[S]:
-    """The subscription holding the count asked for (or a pending change to it) is the
-    result; holding what it had, the change may go again; anything else is unknown."""
-    subscription_id = request.path.rsplit("/", 1)[-1]
-
-    async def step(
-        lost: PolarError, answer: PolarError | None, attempt: int
-    ) -> Settled[S] | SendAgain:
-        if answer is not None:
-            raise answer  # a resend's own refusal, sent after the read showed no change
-        try:
-            now = await read()
-        except PolarError as failed:
-            raise OutcomeUnknownError(
-                f"Changing the seats of subscription {subscription_id} to {seats} may have "
-                f"worked: {lost}. Reading the subscription to find out failed too "
-                f"({failed}), so nothing more was sent.",
-                advice="Call get_subscription() once Polar answers again to see where "
-                "things stand.",
-                request=request,
-            ) from failed
-        pending = now.pending_update.seats if now.pending_update else None
-        if pending == seats or (now.seats == seats and pending is None):
-            logger.info(
-                "The outcome of %s was unknown (%s); subscription %s has %s: returning it",
-                request.label,
-                type(lost).__name__,
-                subscription_id,
-                describe(now),
-            )
-            return Settled(now)
-        if before is not None and not before.holds(now):
-            raise OutcomeUnknownError(
-                f"Changing the seats of subscription {subscription_id} to {seats} may have "
-                f"worked: {lost}. The subscription now has {describe(now)}, neither what "
-                f"was asked nor what it had ({before.seats} seats), so something else "
-                "changed it too; polar-seats sent nothing more.",
-                advice="Read it with get_subscription() and decide.",
-                request=request,
-            ) from lost
-        return SendAgain(
-            f"the subscription still has {describe(now)}",
-            OutcomeUnknownError(
-                f"Changing the seats of subscription {subscription_id} to {seats} failed "
-                f"with an unknown outcome (attempt {attempt}: {lost}), and no more attempts "
-                f"were allowed; the subscription still has {describe(now)}, so this call "
-                "changed nothing and charged nothing. Asking again is safe.",
-                request=request,
-                safe_to_retry=True,
-            ),
-        )
-
-    return step
