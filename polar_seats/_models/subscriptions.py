@@ -392,3 +392,24 @@ ORGANIZATION_SUBSCRIPTION: Codec[Subscription] = register(
     Subscription,
 )
 """The body of ``GET``/``PATCH /v1/subscriptions/{id}`` (an organization's read)."""
+
+
+# A page of the organization's subscriptions (``GET /v1/subscriptions/``). The customer
+# portal's list (``GET /v1/customer-portal/subscriptions/``) is a page of
+# CustomerSubscription, as the claimed subscriptions are: ``SUBSCRIPTION_PAGE`` reads it.
+
+LaxOrganizationPage = Page[_LaxOrganizationSubscription]
+
+
+def organization_page_from_lax(page: LaxOrganizationPage) -> Page[Subscription]:
+    """The public ``Page[Subscription]`` holding what the lax models decoded."""
+    for item in page.items:
+        organization_subscription_from_lax(item)
+    return cast("Page[Subscription]", page)
+
+
+ORGANIZATION_SUBSCRIPTION_PAGE: Codec[Page[Subscription]] = register(
+    Codec(Page[Subscription], lax=LaxOrganizationPage, from_lax=organization_page_from_lax),
+    Page[Subscription],
+)
+"""A page of ``GET /v1/subscriptions/`` (the organization's list)."""

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar, Union
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from typing import Any, TypeVar, Union, cast
 from uuid import UUID
 
 from .._errors import InvalidArgumentError, OutcomeUnknownError, PolarError, ResponseDecodeError
@@ -51,6 +51,7 @@ AnySubscription = Union[CustomerSubscription, Subscription]  # noqa: UP007  (a r
 """A subscription as the customer portal shows it, or as the organization reads it."""
 T = TypeVar("T")
 S = TypeVar("S", bound=SubscriptionFields)
+AnyPage = TypeVar("AnyPage", bound=Page[Any])
 
 # Seat counts: the checks and body of a change, and what a lost change did ----------------
 
@@ -239,6 +240,27 @@ LIST_CLAIMED_SUBSCRIPTIONS = Operation(
 )
 PATH = LIST_CLAIMED_SUBSCRIPTIONS.path
 
+# The subscriptions a customer pays for: the customer portal's list with a customer's
+# credential (its own, newest first), the organization's with its token (every customer's,
+# filtered by customer if asked). Both paths end in a slash, as Polar routes them.
+LIST_SUBSCRIPTIONS = Operation(
+    "list_subscriptions",
+    "GET",
+    "/v1/customer-portal/subscriptions/",
+    SUBSCRIPTION_PAGE.decode,
+)
+LIST_ORGANIZATION_SUBSCRIPTIONS = Operation(
+    "list_subscriptions",
+    "GET",
+    "/v1/subscriptions/",
+    codec_for(Page[Subscription]).decode,
+    auth=Auth.ORGANIZATION,
+)
+_LISTS: dict[Auth, Operation[Any]] = {
+    Auth.CUSTOMER: LIST_SUBSCRIPTIONS,
+    Auth.ORGANIZATION: LIST_ORGANIZATION_SUBSCRIPTIONS,
+}
+
 
 @functools.lru_cache(maxsize=4096)
 def page_request(page: int, limit: int) -> Request:
@@ -263,9 +285,7 @@ def decode_page(body: bytes, *, page: int, request: Request | None = None) -> Su
     return _on_page(page, lambda: decode_body(LIST_CLAIMED_SUBSCRIPTIONS.decode, body, request))
 
 
-def check_pagination(
-    result: SubscriptionPage, *, limit: int, body: bytes, request: Request
-) -> SubscriptionPage:
+def check_pagination(result: AnyPage, *, limit: int, body: bytes, request: Request) -> AnyPage:
     """``result`` if its pagination is what Polar computes, else
     [`ResponseDecodeError`][polar_seats.ResponseDecodeError].
 
@@ -500,6 +520,63 @@ class SubscriptionOperations(Operations):
         )
         return await self._call(request, update.decode, timeout=timeout, reconcile=step)
 
+    @traced(LIST_SUBSCRIPTIONS.span)
+    async def list_subscriptions(
+        self,
+        *,
+        page: int = 1,
+        limit: int = 10,
+        product_id: str | UUID | Sequence[str | UUID] | None = None,
+        active: bool | None = None,
+        customer_id: str | UUID | Sequence[str | UUID] | None = None,
+        external_customer_id: str | Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> Page[CustomerSubscription] | Page[Subscription]:
+        """Fetch one page of the subscriptions customers pay for (the ones whose seats
+        they manage); one request, plus retries of transient failures.
+
+        With a customer's credential, the customer's own, as the customer portal shows
+        them (a page of [`CustomerSubscription`][polar_seats.CustomerSubscription]); a
+        member session, whatever the member's role, lists its customer's. With only an
+        organization access token (scope ``subscriptions:read``), those of every customer
+        of the organization (a page of [`Subscription`][polar_seats.Subscription]);
+        ``customer_id`` and ``external_customer_id`` (one or a list) keep those of some
+        customers, on this side only.
+
+        Newest first (by ``started_at``); a subscription that never started is not listed.
+        ``product_id`` (one or a list) keeps those of these products. ``active=True``
+        keeps those active or trialing, ``active=False`` those canceled or unpaid: a
+        past-due, paused or incomplete subscription is in neither. ``limit`` is 10 by
+        default, as Polar's; at most 100.
+        """
+        check_page(page, limit=check_limit(limit))
+        credential = self._own_credential()
+        operation = _list_side(credential)
+        query = [("page", str(page)), ("limit", str(limit))]
+        query += _filter("product_id", product_id, polar_id)
+        if active is not None:
+            query.append(("active", _flag("active", active)))
+        by_customer = _filter("customer_id", customer_id, polar_id)
+        by_customer += _filter("external_customer_id", external_customer_id, _external_id)
+        if by_customer and credential is Auth.CUSTOMER:
+            raise InvalidArgumentError(
+                "customer_id= and external_customer_id= pick customers among the "
+                "organization's: with a customer's credential Polar lists only that "
+                "customer's own subscriptions. Leave them out, or call list_subscriptions() "
+                "on a client that holds only the organization access token (not on a "
+                "customer view).",
+                argument="customer_id" if customer_id is not None else "external_customer_id",
+            )
+        request = operation.request(
+            query=(*query, *by_customer), label=f"page {page} of subscriptions"
+        )
+
+        def decode(body: bytes) -> Page[CustomerSubscription] | Page[Subscription]:
+            result = operation.decode(body)
+            return check_pagination(result, limit=limit, body=body, request=request)
+
+        return await self._call(request, decode, timeout=timeout)
+
 
 def _side(credential: Auth) -> tuple[Operation[Any], Write[Any, ..., ...]]:
     """The read and the seat change of the caller's side of Polar's API."""
@@ -521,3 +598,62 @@ def subscription_id_of(subscription: AnySubscription | str | UUID) -> str:
     if isinstance(subscription, (CustomerSubscription, Subscription)):
         return polar_id(subscription.id, "subscription.id", "subscription")
     return polar_id(subscription, "subscription")
+
+
+# Listing the subscriptions customers pay for ---------------------------------------------
+
+
+def _list_side(credential: Auth) -> Operation[Page[CustomerSubscription] | Page[Subscription]]:
+    """The list of the caller's side of Polar's API."""
+    operation = _LISTS.get(credential)
+    if operation is None:
+        raise InvalidArgumentError(
+            "Listing subscriptions needs a credential: a customer session token "
+            "(AsyncClient(token) or client.with_token(token)), a customer view "
+            "(client.for_customer(...)), or an organization access token "
+            "(AsyncClient(organization_token=...), with the subscriptions:read scope).",
+            argument="token, organization_token",
+        )
+    return operation
+
+
+def _filter(name: str, given: object, check: Callable[[object, str], str]) -> list[tuple[str, str]]:
+    """A filter Polar takes once or repeated (``name=a&name=b``): one value, or a list,
+    tuple or set of them, each checked by ``check``; ``None`` for no filter."""
+    if given is None:
+        return []
+    if isinstance(given, (str, UUID)):
+        return [(name, check(given, name))]
+    if not isinstance(given, (list, tuple, set, frozenset)):
+        raise TypeError(f"{name} must be one value or a list of them, not {type(given).__name__}.")
+    values = [*cast("Collection[object]", given)]
+    if isinstance(given, (set, frozenset)):
+        values.sort(key=str)  # a set's order is arbitrary: one filter, one request
+    if not values:
+        # Polar reads no value as no filter: an empty list would list everything.
+        raise InvalidArgumentError(
+            f"{name} must hold at least one value; pass None to keep every subscription.",
+            argument=name,
+            expected="one value or more",
+        )
+    return [(name, check(value, name)) for value in values]
+
+
+def _external_id(value: object, name: str) -> str:
+    """An id in the organization's own system: any non-empty string."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}.")
+    if not value:
+        raise InvalidArgumentError(
+            f"{name} must not be empty: it is the customer's id in your own system.",
+            argument=name,
+            expected="a non-empty string",
+        )
+    return value
+
+
+def _flag(name: str, value: object) -> str:
+    """A boolean filter as Polar's query reads it."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True, False or None, not {type(value).__name__}.")
+    return "true" if value else "false"

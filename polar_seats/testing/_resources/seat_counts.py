@@ -14,6 +14,7 @@ the update that asks nothing, and answers 501 to the rest (a product change, a p
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import uuid
@@ -30,8 +31,10 @@ from .._core.routing import ORGANIZATION, PORTAL, Route, RouteTable, requires, s
 from .._core.store import Json, iso, new_id
 from .._core.validation import (
     Field,
+    Invalid,
     Model,
     boolean,
+    entry,
     int32,
     literal,
     mapping,
@@ -48,6 +51,8 @@ from .sessions import OrganizationToken, Session, UserToken
 from .subscriptions import (
     Subscription,
     SubscriptionTables,
+    list_page,
+    pagination,
     reshape_2027_01,
     served_subscription,
 )
@@ -572,9 +577,164 @@ organization_update = requires(ORGANIZATION, scopes=WRITE, reads_body=True)(
     )
 )
 
+# Lists -----------------------------------------------------------------------------------
+
+_ACTIVE = ("trialing", "active")
+"""Polar's ``Subscription.active``; ``active=false`` keeps the revoked ones (``_REVOKED``)."""
+_PLAYED = {
+    "portal": ("page", "limit", "product_id", "active"),
+    "organization": (
+        "page",
+        "limit",
+        "product_id",
+        "customer_id",
+        "external_customer_id",
+        "active",
+    ),
+}
+"""The query parameters each list plays; Polar takes more (``sorting``, ``status``...)."""
+
+
+class ListQuery(NamedTuple):
+    """What a list's query asks for; ``None``: no such filter."""
+
+    page: int
+    limit: int
+    product_ids: list[str] | None
+    customer_ids: list[str] | None
+    external_ids: list[str] | None
+    active: bool | None
+
+
+def _uuids(request: web.Request, name: str) -> tuple[list[str] | None, list[Json]]:
+    """A ``MultipleQueryFilter[UUID4]``: every value given (``name=a&name=b``)."""
+    given = request.query.getall(name, [])
+    found: list[str] = []
+    problems: list[Json] = []
+    for index, raw in enumerate(given):
+        try:
+            found.append(uuid4(raw))
+        except Invalid as bad:
+            problems.append(entry(bad.kind, ["query", name, index], bad.msg, raw, bad.ctx))
+    return (found or None), problems
+
+
+def _list_query(request: web.Request) -> tuple[ListQuery, list[Json]]:
+    """The list's query as FastAPI reads it: the pagination's entries first (a dependency),
+    then the filters' in the order Polar declares them."""
+    (page, limit), problems = pagination(request.query)
+    product_ids, wrong = _uuids(request, "product_id")
+    customer_ids, wrong_customers = _uuids(request, "customer_id")
+    problems += wrong + wrong_customers
+    external_ids = request.query.getall("external_customer_id", []) or None
+    active = None
+    given = request.query.getall("active", [])
+    if given:
+        try:
+            active = boolean(given[-1])
+        except Invalid as bad:
+            problems.append(entry(bad.kind, ["query", "active"], bad.msg, given[-1]))
+    query = ListQuery(page, limit, product_ids, customer_ids, external_ids, active)
+    return query, problems
+
+
+def _listed(
+    state: SeatCountTables, found: list[Subscription], query: ListQuery
+) -> list[Subscription]:
+    """Polar's list: started subscriptions only, filtered, newest ``started_at`` first."""
+    kept: list[Subscription] = []
+    for subscription in found:
+        state.apply_due(subscription)
+        body = subscription.body
+        external = state.customers[subscription.customer_id].external_id
+        if (
+            body.get("started_at") is None
+            or (query.product_ids is not None and body["product_id"] not in query.product_ids)
+            or (
+                query.customer_ids is not None
+                and subscription.customer_id not in query.customer_ids
+            )
+            or (query.external_ids is not None and external not in query.external_ids)
+            or (query.active is True and body["status"] not in _ACTIVE)
+            or (query.active is False and body["status"] not in _REVOKED)
+        ):
+            continue
+        kept.append(subscription)
+    # Stable: subscriptions started at the same moment keep the order they were added in.
+    kept.sort(key=lambda subscription: _seconds(subscription.body["started_at"]), reverse=True)
+    return kept
+
+
+def _lister(side: str) -> Route:
+    """``GET``: one page of the caller's subscriptions (the portal's customer's, or the
+    token's organizations'), in that side's body."""
+
+    async def route(request: web.Request) -> web.StreamResponse:
+        unplayed = sorted(name for name in set(request.query) if _unplayed(side, name))
+        if unplayed:
+            detail = (
+                f"The fake Polar does not play the {', '.join(unplayed)} parameter of this "
+                f"list; it plays {', '.join(_PLAYED[side])}."
+            )
+            return json_response(501, {"error": "NotImplemented", "detail": detail})
+        query, problems = _list_query(request)
+        if problems:
+            return validation_error(problems)
+        state = state_of(request, SeatCountTables)
+        subject = exchange().subject
+        serve: Callable[[Subscription], Json] | None = None
+        if isinstance(subject, Session):
+            mine = [s for s in state.subscriptions.values() if s.customer_id == subject.customer_id]
+        else:
+            assert isinstance(subject, OrganizationToken | UserToken)
+            reach = subject.organization_ids
+            mine = [s for s in state.subscriptions.values() if s.organization_id in reach]
+            serve = functools.partial(organization_subscription, state)
+        listed = _listed(state, mine, query)
+        body = list_page(state, listed, query.page, query.limit, exchange().version, serve)
+        return json_response(200, body)
+
+    return route
+
+
+def _unplayed(side: str, name: str) -> bool:
+    """Whether ``name`` is a parameter of Polar's list that the fake does not play."""
+    if name in _PLAYED[side]:
+        return False
+    metadata = side == "organization" and name.startswith("metadata[")
+    return metadata or name in _POLAR_LIST_PARAMETERS[side]
+
+
+_POLAR_LIST_PARAMETERS = {
+    "portal": frozenset({*_PLAYED["portal"], "query", "sorting"}),
+    "organization": frozenset(
+        {
+            *_PLAYED["organization"],
+            "organization_id",
+            "discount_id",
+            "status",
+            "cancel_at_period_end",
+            "customer_cancellation_reason",
+            "canceled_at_after",
+            "canceled_at_before",
+            "started_after",
+            "started_before",
+            "sorting",
+        }
+    ),
+}
+"""Every query parameter of Polar's two lists (and the organization's ``metadata[key]``);
+any other is ignored, as FastAPI does."""
+
+portal_list = requires(PORTAL)(_lister("portal"))
+organization_list = requires(ORGANIZATION, scopes=READ)(_lister("organization"))
+
+
 ROUTES: RouteTable = (
     ("GET", "/v1/customer-portal/subscriptions/{id}", portal_get),
     ("PATCH", "/v1/customer-portal/subscriptions/{id}", portal_update),
     ("GET", "/v1/subscriptions/{id}", organization_get),
     ("PATCH", "/v1/subscriptions/{id}", organization_update),
+    ("GET", "/v1/customer-portal/subscriptions/", portal_list),
+    ("GET", "/v1/subscriptions/", organization_list),
 )

@@ -26,7 +26,14 @@ from .customers import Organization
 from .seats import SeatTables
 from .sessions import Session
 
-__all__ = ["ROUTES", "Subscription", "SubscriptionTables", "list_page", "reshape_2027_01"]
+__all__ = [
+    "ROUTES",
+    "Subscription",
+    "SubscriptionTables",
+    "list_page",
+    "pagination",
+    "reshape_2027_01",
+]
 
 _BIGINT = 2**63 - 1
 _INTEGER = re.compile(r"[+-]?\d+")
@@ -257,14 +264,18 @@ def list_page(
     page: int,
     limit: int,
     version: str,
+    serve: Callable[[Subscription], Json] | None = None,
 ) -> Json:
-    """One page of claimed subscriptions as Polar sends it; ``limit`` is clamped to 100."""
+    """One page of subscriptions as Polar sends it; ``limit`` is clamped to 100. Each is
+    served as the customer portal shows it, or by ``serve``."""
     limit = min(limit, 100)
     start = (page - 1) * limit
     if start > _BIGINT:
         raise OffsetOverflow(start)
     items = [
         served_subscription(sub.body, state.organizations[sub.organization_id])
+        if serve is None
+        else serve(sub)
         for sub in subscriptions[start : start + limit]
     ]
     if version == "2027-01":
@@ -279,7 +290,7 @@ def list_page(
 @requires(PORTAL)
 async def list_claimed_subscriptions(request: web.Request) -> web.StreamResponse:
     """``GET /v1/customer-portal/seats/subscriptions``: where the caller holds a claimed seat."""
-    query, problems = _pagination(request.query)
+    query, problems = pagination(request.query)
     if problems:
         return json_response(422, {"error": "RequestValidationError", "detail": problems})
     state = state_of(request, SubscriptionTables)
@@ -294,7 +305,7 @@ ROUTES: RouteTable = (
 )
 
 
-def _pagination(query: MultiMapping[str]) -> tuple[tuple[int, int], list[Json]]:
+def pagination(query: MultiMapping[str]) -> tuple[tuple[int, int], list[Json]]:
     """``(page, limit)`` and FastAPI's 422 entries; a repeated parameter: the last wins."""
     values: list[int] = []
     problems: list[Json] = []
