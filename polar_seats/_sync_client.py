@@ -23,7 +23,7 @@ from polar_seats._settings import (
 from ._sync import SyncClientBase, SyncSubscriptionIterator
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from typing import Any, Literal
     from uuid import UUID
 
@@ -256,6 +256,46 @@ class Client(SyncClientBase):
         return self._run(
             self._target().update_seats(
                 subscription, seats, proration_behavior=proration_behavior, timeout=timeout
+            )
+        )
+
+    def list_subscriptions(
+        self,
+        *,
+        page: int = 1,
+        limit: int = 10,
+        product_id: str | UUID | Sequence[str | UUID] | None = None,
+        active: bool | None = None,
+        customer_id: str | UUID | Sequence[str | UUID] | None = None,
+        external_customer_id: str | Sequence[str] | None = None,
+        timeout: float | None = None,
+    ) -> Page[CustomerSubscription] | Page[Subscription]:
+        """Fetch one page of the subscriptions customers pay for (the ones whose seats
+        they manage); one request, plus retries of transient failures.
+
+        With a customer's credential, the customer's own, as the customer portal shows
+        them (a page of [`CustomerSubscription`][polar_seats.CustomerSubscription]); a
+        member session, whatever the member's role, lists its customer's. With only an
+        organization access token (scope ``subscriptions:read``), those of every customer
+        of the organization (a page of [`Subscription`][polar_seats.Subscription]);
+        ``customer_id`` and ``external_customer_id`` (one or a list) keep those of some
+        customers, on this side only.
+
+        Newest first (by ``started_at``); a subscription that never started is not listed.
+        ``product_id`` (one or a list) keeps those of these products. ``active=True``
+        keeps those active or trialing, ``active=False`` those canceled or unpaid: a
+        past-due, paused or incomplete subscription is in neither. ``limit`` is 10 by
+        default, as Polar's; at most 100.
+        """
+        return self._run(
+            self._target().list_subscriptions(
+                page=page,
+                limit=limit,
+                product_id=product_id,
+                active=active,
+                customer_id=customer_id,
+                external_customer_id=external_customer_id,
+                timeout=timeout,
             )
         )
 

@@ -404,6 +404,8 @@ def _belongs_to(
         user_id=customer.id,
         seats=seats,
         status="active",
+        # An active subscription has started (Polar's lists leave out those that have not).
+        started_at=body["started_at"] or body["created_at"],
         canceled_at=None,
         ends_at=None,
         ended_at=None,
