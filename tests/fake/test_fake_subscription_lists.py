@@ -200,10 +200,13 @@ async def test_a_parameter_the_fake_does_not_play_answers_501(
     assert parameter in body["detail"]
 
 
-async def test_an_unknown_parameter_is_ignored_as_fastapi_ignores_it(
+async def test_an_unknown_parameter_is_ignored_and_the_default_sorting_played(
     server: FakePolarServer, billing: BillingCustomer
 ) -> None:
-    status, body, _ = await get(server, PORTAL, billing.token, [("metadata[plan]", "x")])
+    """The portal has no metadata filter: FastAPI ignores it. ``sorting=-started_at`` is
+    Polar's default, which polar-sdk sends."""
+    query = [("metadata[plan]", "x"), ("sorting", "-started_at")]
+    status, body, _ = await get(server, PORTAL, billing.token, query)
     assert (status, len(body["items"])) == (200, 1)
 
 

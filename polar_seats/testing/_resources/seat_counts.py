@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from aiohttp import web
+from multidict import MultiMapping
 
 from .._core.answers import PolarError, json_response, model_body, respond, validation_error
 from .._core.clock import Clock
@@ -579,6 +580,8 @@ organization_update = requires(ORGANIZATION, scopes=WRITE, reads_body=True)(
 
 # Lists -----------------------------------------------------------------------------------
 
+_NEWEST_FIRST = "-started_at"
+"""Polar's default ``sorting`` of both lists."""
 _ACTIVE = ("trialing", "active")
 """Polar's ``Subscription.active``; ``active=false`` keeps the revoked ones (``_REVOKED``)."""
 _PLAYED = {
@@ -670,7 +673,9 @@ def _lister(side: str) -> Route:
     token's organizations'), in that side's body."""
 
     async def route(request: web.Request) -> web.StreamResponse:
-        unplayed = sorted(name for name in set(request.query) if _unplayed(side, name))
+        unplayed = sorted(
+            name for name in set(request.query) if _unplayed(side, name, request.query)
+        )
         if unplayed:
             detail = (
                 f"The fake Polar does not play the {', '.join(unplayed)} parameter of this "
@@ -697,10 +702,13 @@ def _lister(side: str) -> Route:
     return route
 
 
-def _unplayed(side: str, name: str) -> bool:
-    """Whether ``name`` is a parameter of Polar's list that the fake does not play."""
+def _unplayed(side: str, name: str, query: MultiMapping[str]) -> bool:
+    """Whether ``name`` is a parameter of Polar's list that the fake does not play; it
+    plays ``sorting`` as Polar's default only (``-started_at``, which polar-sdk sends)."""
     if name in _PLAYED[side]:
         return False
+    if name == "sorting":
+        return query.getall(name) != [_NEWEST_FIRST]
     metadata = side == "organization" and name.startswith("metadata[")
     return metadata or name in _POLAR_LIST_PARAMETERS[side]
 
