@@ -28,6 +28,7 @@ from multidict import MultiMapping
 from .._core.answers import PolarError, json_response, model_body, respond, validation_error
 from .._core.clock import Clock
 from .._core.middleware import exchange
+from .._core.pagination import page_query
 from .._core.routing import ORGANIZATION, PORTAL, Route, RouteTable, requires, state_of
 from .._core.store import Json, iso, new_id
 from .._core.validation import (
@@ -53,7 +54,6 @@ from .subscriptions import (
     Subscription,
     SubscriptionTables,
     list_page,
-    pagination,
     reshape_2027_01,
     served_subscription,
 )
@@ -625,7 +625,7 @@ def _uuids(request: web.Request, name: str) -> tuple[list[str] | None, list[Json
 def _list_query(request: web.Request) -> tuple[ListQuery, list[Json]]:
     """The list's query as FastAPI reads it: the pagination's entries first (a dependency),
     then the filters' in the order Polar declares them."""
-    (page, limit), problems = pagination(request.query)
+    (page, limit), problems = page_query(request.query)
     product_ids, wrong = _uuids(request, "product_id")
     customer_ids, wrong_customers = _uuids(request, "customer_id")
     problems += wrong + wrong_customers

@@ -9,17 +9,15 @@ serves each in the shape of the version asked for.
 from __future__ import annotations
 
 import dataclasses
-import math
-import re
 import time
 from collections.abc import Callable
 
 from aiohttp import web
-from multidict import MultiMapping
 
 from .._core.answers import json_response
 from .._core.clock import Clock
 from .._core.middleware import exchange
+from .._core.pagination import page_of, page_query
 from .._core.routing import PORTAL, RouteTable, requires, state_of
 from .._core.store import Json, iso
 from .customers import Organization
@@ -31,12 +29,8 @@ __all__ = [
     "Subscription",
     "SubscriptionTables",
     "list_page",
-    "pagination",
     "reshape_2027_01",
 ]
-
-_BIGINT = 2**63 - 1
-_INTEGER = re.compile(r"[+-]?\d+")
 
 
 @dataclasses.dataclass
@@ -254,10 +248,6 @@ def reshape_2027_01(subscription: Json) -> Json:
 # Routes ----------------------------------------------------------------------------------
 
 
-class OffsetOverflow(Exception):
-    """Polar's database refuses an OFFSET past a bigint, and Polar answers a plain 500."""
-
-
 def list_page(
     state: SubscriptionTables,
     subscriptions: list[Subscription],
@@ -268,29 +258,22 @@ def list_page(
 ) -> Json:
     """One page of subscriptions as Polar sends it; ``limit`` is clamped to 100. Each is
     served as the customer portal shows it, or by ``serve``."""
-    limit = min(limit, 100)
-    start = (page - 1) * limit
-    if start > _BIGINT:
-        raise OffsetOverflow(start)
-    items = [
-        served_subscription(sub.body, state.organizations[sub.organization_id])
-        if serve is None
-        else serve(sub)
-        for sub in subscriptions[start : start + limit]
-    ]
-    if version == "2027-01":
-        items = [reshape_2027_01(item) for item in items]
-    total = len(subscriptions)
-    return {
-        "items": items,
-        "pagination": {"total_count": total, "max_page": math.ceil(total / limit)},
-    }
+
+    def served(subscription: Subscription) -> Json:
+        if serve is None:
+            organization = state.organizations[subscription.organization_id]
+            item = served_subscription(subscription.body, organization)
+        else:
+            item = serve(subscription)
+        return reshape_2027_01(item) if version == "2027-01" else item
+
+    return page_of(subscriptions, page, limit, served)
 
 
 @requires(PORTAL)
 async def list_claimed_subscriptions(request: web.Request) -> web.StreamResponse:
     """``GET /v1/customer-portal/seats/subscriptions``: where the caller holds a claimed seat."""
-    query, problems = pagination(request.query)
+    query, problems = page_query(request.query)
     if problems:
         return json_response(422, {"error": "RequestValidationError", "detail": problems})
     state = state_of(request, SubscriptionTables)
@@ -303,39 +286,3 @@ async def list_claimed_subscriptions(request: web.Request) -> web.StreamResponse
 ROUTES: RouteTable = (
     ("GET", "/v1/customer-portal/seats/subscriptions", list_claimed_subscriptions),
 )
-
-
-def pagination(query: MultiMapping[str]) -> tuple[tuple[int, int], list[Json]]:
-    """``(page, limit)`` and FastAPI's 422 entries; a repeated parameter: the last wins."""
-    values: list[int] = []
-    problems: list[Json] = []
-    for name, default in (("page", 1), ("limit", 10)):
-        given = query.getall(name, [])
-        if not given:
-            values.append(default)
-            continue
-        raw = given[-1]
-        if not _INTEGER.fullmatch(raw.strip()):
-            problems.append(
-                {
-                    "type": "int_parsing",
-                    "loc": ["query", name],
-                    "msg": "Input should be a valid integer, unable to parse string as an integer",
-                    "input": raw,
-                }
-            )
-        elif int(raw) <= 0:
-            problems.append(
-                {
-                    "type": "greater_than",
-                    "loc": ["query", name],
-                    "msg": "Input should be greater than 0",
-                    "input": raw,
-                    "ctx": {"gt": 0},
-                }
-            )
-        else:
-            values.append(int(raw))
-    if problems:
-        return (1, 10), problems
-    return (values[0], values[1]), problems
