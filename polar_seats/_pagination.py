@@ -69,6 +69,17 @@ def page_cap(first_max_page: int) -> int:
     return 2 * max(first_max_page, 0) + 10
 
 
+def check_max_items(max_items: int | None) -> None:
+    """Raise [`InvalidArgumentError`][polar_seats.InvalidArgumentError] unless
+    ``max_items`` is ``None`` or 0 or more."""
+    if max_items is not None and max_items < 0:
+        raise InvalidArgumentError(
+            f"max_items must be 0 or more, or None (got {max_items}).",
+            argument="max_items",
+            expected="0 or more",
+        )
+
+
 def check_concurrency(concurrency: int) -> int:
     """``concurrency`` if it is a number of pages to fetch at once, else
     [`InvalidArgumentError`][polar_seats.InvalidArgumentError]."""
@@ -95,7 +106,7 @@ class PageIterator(Generic[T]):
     """
 
     _operation = "polar_seats.walk"
-    """The name of the walk's span, when tracing."""
+    """The name of the walk's span, when tracing, unless ``span=`` names it."""
 
     def __init__(
         self,
@@ -105,10 +116,11 @@ class PageIterator(Generic[T]):
         limit: int,
         max_items: int | None,
         concurrency: int = 1,
+        span: str | None = None,
     ) -> None:
         self._walker: _Pages[T] = _Pages(
             fetch,
-            self._operation,
+            self._operation if span is None else span,
             start_page=start_page,
             limit=limit,
             max_items=max_items,

@@ -20,7 +20,7 @@ from polar_seats._settings import (
     SERVER_DEFAULT,
 )
 
-from ._sync import SyncClientBase, SyncSubscriptionIterator
+from ._sync import SyncClientBase, SyncPageIterator, SyncSubscriptionIterator
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -297,6 +297,42 @@ class Client(SyncClientBase):
                 external_customer_id=external_customer_id,
                 timeout=timeout,
             )
+        )
+
+    def iter_subscriptions(
+        self,
+        *,
+        limit: int = 100,
+        start_page: int = 1,
+        max_items: int | None = None,
+        product_id: str | UUID | Sequence[str | UUID] | None = None,
+        active: bool | None = None,
+        customer_id: str | UUID | Sequence[str | UUID] | None = None,
+        external_customer_id: str | Sequence[str] | None = None,
+        concurrency: int | None = None,
+        timeout: float | None = None,
+    ) -> SyncPageIterator[CustomerSubscription | Subscription]:
+        """Walk every subscription customers pay for, page after page:
+        ``for sub in ...``; the filters and sides of ``list_subscriptions()``.
+
+        A walk as ``iter_claimed_subscriptions()`` makes one: each ``id`` at most once,
+        pages fetched ahead up to ``concurrency``, ``.pages()``, ``max_items``, and the
+        pages ahead cancelled when the loop is left early. With a customer view, one
+        session serves the whole walk.
+        """
+        return SyncPageIterator(
+            self._engine,
+            self._target().iter_subscriptions(
+                limit=limit,
+                start_page=start_page,
+                max_items=max_items,
+                product_id=product_id,
+                active=active,
+                customer_id=customer_id,
+                external_customer_id=external_customer_id,
+                concurrency=concurrency,
+                timeout=timeout,
+            ),
         )
 
     def list_seats(

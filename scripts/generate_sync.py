@@ -9,7 +9,8 @@ a plain twin with the same parameters, annotations, defaults and docstring:
 - ``async def op(...) -> T`` becomes ``def op(...) -> T`` that runs the coroutine on the
   client's loop thread;
 - a method returning ``AsyncClient`` (a view) returns a ``Client`` view;
-- a method returning a walk returns its sync twin (``WALKS``);
+- a method returning a walk returns its sync twin (``WALKS``): ``PageIterator[X]`` is
+  ``SyncPageIterator[X]``, so a new walk needs nothing here;
 - a property reads through.
 
 The names the signatures use are imported from the module that defines them, found by
@@ -272,7 +273,14 @@ def _sync_type(returns: ast.expr) -> str:
     text = ast.unparse(returns)
     if text == "AsyncClient":
         return "Client"
-    return WALKS.get(text, text)
+    walk = _walk(returns)
+    return text if walk is None else WALKS[walk] + text.removeprefix(walk)
+
+
+def _walk(returns: ast.expr | None) -> str | None:
+    """The async walk a method returns (``SubscriptionIterator``, ``PageIterator[X]``)."""
+    node = returns.value if isinstance(returns, ast.Subscript) else returns
+    return node.id if isinstance(node, ast.Name) and node.id in WALKS else None
 
 
 def _call(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
@@ -290,8 +298,9 @@ def _body(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
         return f"return self._run(self._target().{_call(node)})"
     if returns == "AsyncClient":
         return f"return self._view(lambda client: client.{_call(node)})"
-    if returns in WALKS:
-        return f"return {WALKS[returns]}(self._engine, self._target().{_call(node)})"
+    walk = _walk(node.returns)
+    if walk is not None:
+        return f"return {WALKS[walk]}(self._engine, self._target().{_call(node)})"
     return f"return self._target().{_call(node)}"
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from .._errors import PolarError
 from .._protocol import Auth, Request
-from .._retry import Reconcile, RetryPolicy
+from .._retry import Reconcile, RetryPolicy, page_context
+from .._tracing import active as tracing
+from .._tracing import operation
 
 T = TypeVar("T")
 Caller = TypeVar("Caller", bound="Operations")
@@ -56,3 +59,33 @@ class Operations:
     def _for_walk(self: Caller) -> Caller:
         """The caller a walk uses for all its pages (one session for its whole length)."""
         return self
+
+    async def _call_page(
+        self,
+        span: str,
+        request: Request,
+        decode: Callable[[bytes], T],
+        *,
+        page: int,
+        limit: int,
+        timeout: float | None,
+    ) -> T:
+        """``_call()`` for one page of a list: the page is the call's context, not the
+        request's, so the retry loop's events (``RetryEvent.page``), the error raised
+        (``.page``) and the span (named ``span``, with the page and limit) tell it."""
+        context = page_context.set((request, page))
+        try:
+            if tracing():
+                with operation(span) as current:
+                    if current.is_recording():
+                        current.set_attributes(
+                            {"polar_seats.page": page, "polar_seats.limit": limit}
+                        )
+                    return await self._call(request, decode, timeout=timeout)
+            return await self._call(request, decode, timeout=timeout)
+        except PolarError as error:
+            if error.request is request:
+                error.page = page
+            raise
+        finally:
+            page_context.reset(context)

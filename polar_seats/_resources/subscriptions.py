@@ -21,7 +21,7 @@ from uuid import UUID
 from .._errors import InvalidArgumentError, OutcomeUnknownError, PolarError, ResponseDecodeError
 from .._models import SUBSCRIPTION_PAGE, codec_for
 from .._operation import Operation, Write
-from .._pagination import PageIterator, check_concurrency
+from .._pagination import PageIterator, check_concurrency, check_max_items
 from .._protocol import (
     MAX_LIMIT,
     Auth,
@@ -34,9 +34,8 @@ from .._protocol import (
     polar_id,
     subject,
 )
-from .._retry import Reconcile, SendAgain, Settled, logger, page_context
-from .._tracing import active as tracing
-from .._tracing import operation, traced
+from .._retry import Reconcile, SendAgain, Settled, logger
+from .._tracing import traced
 from ..models import (
     CustomerSubscription,
     Page,
@@ -379,12 +378,7 @@ class SubscriptionOperations(Operations):
         """
         self._check_token_given()
         check_page(start_page, "start_page", limit=check_limit(limit))
-        if max_items is not None and max_items < 0:
-            raise InvalidArgumentError(
-                f"max_items must be 0 or more, or None (got {max_items}).",
-                argument="max_items",
-                expected="0 or more",
-            )
+        check_max_items(max_items)
         caller = self._for_walk()
         return SubscriptionIterator(
             lambda page: caller._fetch_page(page, limit, timeout),
@@ -468,23 +462,14 @@ class SubscriptionOperations(Operations):
         self, page: int, limit: int, timeout: float | None
     ) -> Page[CustomerSubscription]:
         request = page_request(page, limit)
-        decode = page_decoder(request, limit)
-        # The page is the call's context, not the request's: the retry loop's events and
-        # the error raised tell it from here.
-        context = page_context.set((request, page))
-        try:
-            if tracing():
-                with operation(LIST_CLAIMED_SUBSCRIPTIONS.span) as span:
-                    if span.is_recording():
-                        span.set_attributes({"polar_seats.page": page, "polar_seats.limit": limit})
-                    return await self._call(request, decode, timeout=timeout)
-            return await self._call(request, decode, timeout=timeout)
-        except PolarError as error:
-            if error.request is request:
-                error.page = page
-            raise
-        finally:
-            page_context.reset(context)
+        return await self._call_page(
+            LIST_CLAIMED_SUBSCRIPTIONS.span,
+            request,
+            page_decoder(request, limit),
+            page=page,
+            limit=limit,
+            timeout=timeout,
+        )
 
     @traced(GET_SUBSCRIPTION.span)
     async def _read_subscription(
@@ -520,7 +505,6 @@ class SubscriptionOperations(Operations):
         )
         return await self._call(request, update.decode, timeout=timeout, reconcile=step)
 
-    @traced(LIST_SUBSCRIPTIONS.span)
     async def list_subscriptions(
         self,
         *,
@@ -550,32 +534,66 @@ class SubscriptionOperations(Operations):
         default, as Polar's; at most 100.
         """
         check_page(page, limit=check_limit(limit))
-        credential = self._own_credential()
-        operation = _list_side(credential)
-        query = [("page", str(page)), ("limit", str(limit))]
-        query += _filter("product_id", product_id, polar_id)
-        if active is not None:
-            query.append(("active", _flag("active", active)))
-        by_customer = _filter("customer_id", customer_id, polar_id)
-        by_customer += _filter("external_customer_id", external_customer_id, _external_id)
-        if by_customer and credential is Auth.CUSTOMER:
-            raise InvalidArgumentError(
-                "customer_id= and external_customer_id= pick customers among the "
-                "organization's: with a customer's credential Polar lists only that "
-                "customer's own subscriptions. Leave them out, or call list_subscriptions() "
-                "on a client that holds only the organization access token (not on a "
-                "customer view).",
-                argument="customer_id" if customer_id is not None else "external_customer_id",
-            )
-        request = operation.request(
-            query=(*query, *by_customer), label=f"page {page} of subscriptions"
+        side = _list_side(self._own_credential())
+        filters = _list_filters(side, product_id, active, customer_id, external_customer_id)
+        return await self._subscriptions_page(side, filters, page, limit, timeout)
+
+    def iter_subscriptions(
+        self,
+        *,
+        limit: int = 100,
+        start_page: int = 1,
+        max_items: int | None = None,
+        product_id: str | UUID | Sequence[str | UUID] | None = None,
+        active: bool | None = None,
+        customer_id: str | UUID | Sequence[str | UUID] | None = None,
+        external_customer_id: str | Sequence[str] | None = None,
+        concurrency: int | None = None,
+        timeout: float | None = None,
+    ) -> PageIterator[CustomerSubscription | Subscription]:
+        """Walk every subscription customers pay for, page after page:
+        ``async for sub in ...``; the filters and sides of ``list_subscriptions()``.
+
+        A walk as ``iter_claimed_subscriptions()`` makes one: each ``id`` at most once,
+        pages fetched ahead up to ``concurrency``, ``.pages()``, ``max_items``, and the
+        pages ahead cancelled when the loop is left early. With a customer view, one
+        session serves the whole walk.
+        """
+        check_page(start_page, "start_page", limit=check_limit(limit))
+        check_max_items(max_items)
+        side = _list_side(self._own_credential())
+        filters = _list_filters(side, product_id, active, customer_id, external_customer_id)
+        caller = self._for_walk()
+        return PageIterator(
+            lambda page: caller._subscriptions_page(side, filters, page, limit, timeout),
+            start_page=start_page,
+            limit=limit,
+            max_items=max_items,
+            concurrency=self.concurrency if concurrency is None else check_concurrency(concurrency),
+            span="polar_seats.iter_subscriptions",
         )
 
-        def decode(body: bytes) -> Page[CustomerSubscription] | Page[Subscription]:
-            result = operation.decode(body)
-            return check_pagination(result, limit=limit, body=body, request=request)
+    async def _subscriptions_page(
+        self,
+        side: Operation[Page[Any]],
+        filters: tuple[tuple[str, str], ...],
+        page: int,
+        limit: int,
+        timeout: float | None,
+    ) -> Page[Any]:
+        """One page of the caller's side: of ``CustomerSubscription`` on the customer
+        portal, of ``Subscription`` on the organization's."""
+        request = side.request(
+            query=(("page", str(page)), ("limit", str(limit)), *filters),
+            label=f"page {page} of subscriptions",
+        )
 
-        return await self._call(request, decode, timeout=timeout)
+        def decode(body: bytes) -> Page[Any]:
+            return check_pagination(side.decode(body), limit=limit, body=body, request=request)
+
+        return await self._call_page(
+            side.span, request, decode, page=page, limit=limit, timeout=timeout
+        )
 
 
 def _side(credential: Auth) -> tuple[Operation[Any], Write[Any, ..., ...]]:
@@ -657,3 +675,28 @@ def _flag(name: str, value: object) -> str:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True, False or None, not {type(value).__name__}.")
     return "true" if value else "false"
+
+
+def _list_filters(
+    side: Operation[Any],
+    product_id: object,
+    active: object,
+    customer_id: object,
+    external_customer_id: object,
+) -> tuple[tuple[str, str], ...]:
+    """The query of a subscription list beyond its page, checked: the filters as Polar
+    takes them, and the customer filters on the organization's side only."""
+    query = _filter("product_id", product_id, polar_id)
+    if active is not None:
+        query.append(("active", _flag("active", active)))
+    by_customer = _filter("customer_id", customer_id, polar_id)
+    by_customer += _filter("external_customer_id", external_customer_id, _external_id)
+    if by_customer and side.auth is Auth.CUSTOMER:
+        raise InvalidArgumentError(
+            "customer_id= and external_customer_id= pick customers among the "
+            "organization's: with a customer's credential Polar lists only that "
+            "customer's own subscriptions. Leave them out, or list on a client that holds "
+            "only the organization access token (not on a customer view).",
+            argument="customer_id" if customer_id is not None else "external_customer_id",
+        )
+    return (*query, *by_customer)

@@ -140,6 +140,28 @@ async def test_a_walk_is_the_parent_of_its_pages_and_their_attempts(
     }
 
 
+async def test_any_walk_is_named_after_its_method_and_its_pages_after_theirs(
+    server: FakePolarServer, spans: InMemorySpanExporter
+) -> None:
+    """The walk of the subscriptions customers pay for, made by the generic walk: its span
+    and its pages' are named as the claimed subscriptions' are."""
+    for _ in range(3):
+        server.add_billing_customer(seats=1)
+    client = ps.AsyncClient(
+        organization_token=DEFAULT_ORGANIZATION_TOKEN, base_url=server.url, rate_limit=None
+    )
+    async with client:
+        walked = [sub.id async for sub in client.iter_subscriptions(limit=2, concurrency=1)]
+    assert len(walked) == 3
+    finished = spans.get_finished_spans()
+    [walk] = named(finished, "polar_seats.iter_subscriptions")
+    pages = sorted(children(finished, walk), key=lambda span: attrs(span)["polar_seats.page"])
+    assert [(span.name, attrs(span)) for span in pages] == [
+        ("polar_seats.list_subscriptions", {"polar_seats.page": n, "polar_seats.limit": 2})
+        for n in (1, 2)
+    ]
+
+
 async def test_a_client_span_follows_the_http_conventions(
     server: FakePolarServer, spans: InMemorySpanExporter
 ) -> None:

@@ -44,6 +44,8 @@ async def pages(client: ps.AsyncClient) -> None:
     assert_type(page.pagination.max_page, int)
     async for each in client.iter_claimed_subscriptions().pages():
         assert_type(each.items[0], ps.CustomerSubscription)
+    async for paid in client.iter_subscriptions(product_id=uuid4()):
+        assert_type(paid, ps.CustomerSubscription | ps.Subscription)
     # A bare Page, as code written before Page was generic says, still holds subscriptions.
     bare: ps.Page = page
     assert_type(bare.items[0], ps.CustomerSubscription)
@@ -158,5 +160,7 @@ def sync_client(client: ps.Client) -> None:
             assert_type(subscription, ps.CustomerSubscription)
     for page in client.iter_claimed_subscriptions().pages():
         assert_type(page, ps.Page[ps.CustomerSubscription])
+    for paid in client.iter_subscriptions(external_customer_id="user-1"):
+        assert_type(paid, ps.CustomerSubscription | ps.Subscription)
     with ps.Client("polar_cst_...", timeout=5.0) as owned:
         assert_type(owned, ps.Client)
