@@ -195,7 +195,9 @@ async def test_a_read_reset_before_its_answer_is_resent_by_the_retry_loop(
         *((n, ps.NetworkError) for n in (1, 2, 3)),
     ]
     assert caught.value.attempts == 4
-    assert len(server.requests) == first + 1 + 4
+    # Seen once under heavy load: 6 recorded. What the server saw, should it happen again.
+    seen = [(r.number, r.status, r.fault) for r in server.requests]
+    assert len(server.requests) == first + 1 + 4, (seen, [str(e.error) for e in events])
     assert [r.getMessage().split(" in ")[0] for r in caplog.records] == [
         "Retrying page 1 of claimed subscriptions"
     ] * 4
