@@ -145,10 +145,8 @@ class _Runtime:
         self._lock = threading.RLock()
         self._queue: collections.deque[_Call[Any]] = collections.deque()
         self._wake_pending = False
-        self._waiting: set[_Call[Any]] = set()
-        """Queued calls whose threads wait and could run the loop."""
         self._runner: object = None
-        """The call whose thread runs the loop or was handed it, ``_DAEMON``, or ``None``."""
+        """The call whose thread runs the loop, ``_DAEMON``, or ``None``."""
         self._daemon: threading.Thread | None = None
         self._daemon_go = threading.Lock()
         self._daemon_go.acquire()
@@ -185,25 +183,22 @@ class _Runtime:
             else:
                 call.prepare_wait()
                 self._queue.append(call)
-                if lead:
-                    self._waiting.add(call)
                 lead = False
                 if self._runner is None:
                     self._to_daemon()
                 else:
                     self._wake()
         if lead:
-            self._lead(call, poll=True)
+            self._lead(call)
         else:
             self._follow(call)
 
-    def _lead(self, call: _Call[Any], *, poll: bool) -> None:
+    def _lead(self, call: _Call[Any]) -> None:
         """Run the loop in this thread until ``call`` ends, then hand the loop on."""
         loop = self.loop
         try:
-            self._start_queued()
-            task = call.task or call.start(loop, poll=poll)
-            if task is not None and not task.done():
+            task = call.start(loop, poll=True)
+            if task is not None:  # pragma: no branch - a new call is not cancelled
                 # The task's end stops the loop (with no done callback to leave
                 # behind); so does a second Ctrl-C, which leaves the call to the next
                 # thread that runs the loop.
@@ -223,38 +218,24 @@ class _Runtime:
             self._release()
 
     def _follow(self, call: _Call[Any]) -> None:
-        """Wait for ``call``, or for the loop to be handed to this thread."""
+        """Wait for ``call``, which another thread's loop runs."""
         try:
             call.phase = _WAITING
             if call.interrupts:
                 raise KeyboardInterrupt  # Ctrl-C came before the wait
             call.wait()
-            call.phase = _FREE
         except BaseException:
-            call.phase = _FREE
-            self._abandon(call)
-            raise
-        if call.lead:
-            self._lead(call, poll=False)
-        else:
-            self._waiting.discard(call)
-
-    def _abandon(self, call: _Call[Any]) -> None:
-        """An interrupted wait: cancel the call, and hand on the loop if it was ours."""
-        with self._lock:
-            self._waiting.discard(call)
-            call.abandoned = True
-            handed = call.lead
-        if handed:
-            call.cancel()  # nobody runs the loop: it was handed to this thread
-            self._release()
-        else:
+            # Interrupted: the task, and its request, end too.
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 self.loop.call_soon_threadsafe(call.cancel)
+            raise
+        finally:
+            call.phase = _FREE
 
     def _release(self) -> None:
-        """Called by the thread that stopped running the loop: hand it on to a waiting
-        caller, or to the daemon thread, if work is pending; end it after ``stop()``."""
+        """Called by the thread that stopped running the loop: hand it to the daemon
+        thread if work is pending (other threads' calls, pages fetched ahead); end it
+        once ``stop()``'s call has ended."""
         with self._lock:
             self._runner = None
             closer = self._closer
@@ -263,17 +244,8 @@ class _Runtime:
                 return
             if not self._queue and not asyncio.all_tasks(self.loop):
                 return
-            if self._runner is not None:
-                return  # a post, from a __del__ in this thread meanwhile, handed it on
-            waiting = self._waiting
-            while waiting:
-                follower = waiting.pop()
-                if not (follower.finished or follower.abandoned):
-                    follower.lead = True
-                    self._runner = follower
-                    follower.release()
-                    return
-            self._to_daemon()
+            if self._runner is None:  # else a post (a __del__ in this thread) handed it on
+                self._to_daemon()
 
     def _to_daemon(self) -> None:
         """Hand the loop to the daemon thread (started the first time); under the lock."""
@@ -408,10 +380,8 @@ class _Call(Generic[T]):
         "_done",
         "_error",
         "_value",
-        "abandoned",
         "finished",
         "interrupts",
-        "lead",
         "phase",
         "task",
     )
@@ -423,8 +393,6 @@ class _Call(Generic[T]):
         self.task: asyncio.Task[None] | None = None
         self._cancelled = False
         self.finished = False
-        self.lead = False
-        self.abandoned = False
         self.phase = _FREE
         self.interrupts = 0
         self._value: T | None = None
@@ -480,11 +448,15 @@ class _Call(Generic[T]):
     def _finish(self) -> None:
         self.finished = True
         if self.phase == _LEADING:
-            # The caller's thread runs the loop: it stops after one more turn, which
-            # runs what the call's end scheduled (closing a connection it dropped).
-            asyncio.get_running_loop().call_soon(self._stop_leading)
+            # The caller's thread runs the loop: it stops now, or after one more turn
+            # if anything is ready to run (a connection the call dropped, to close).
+            loop = asyncio.get_running_loop()
+            if getattr(loop, "_ready", True):
+                loop.call_soon(self._stop_leading)
+            else:
+                loop.stop()
         done = self._done
-        if done is not None and not self.lead:
+        if done is not None:
             done.release()
 
     def _stop_leading(self) -> None:
@@ -506,12 +478,6 @@ class _Call(Generic[T]):
         done = self._done
         if done is not None:  # pragma: no branch - prepare_wait() made it
             done.acquire()
-
-    def release(self) -> None:
-        """Wake the waiting thread, to hand it the loop."""
-        done = self._done
-        if done is not None:  # pragma: no branch - a waiting call has one
-            done.release()
 
     def on_sigint(self, signum: int, frame: FrameType | None) -> None:
         """Ctrl-C in the main thread during this call, with Python's handler swapped out."""
