@@ -204,7 +204,7 @@ class _Runtime:
                 # thread that runs the loop.
                 call.phase = _LEADING
                 if call.interrupts:
-                    task.cancel()  # Ctrl-C came before the loop ran
+                    call.cancel()  # Ctrl-C came before the loop ran
                 try:
                     while not task.done() and call.interrupts < 2:
                         loop.run_forever()
@@ -348,6 +348,7 @@ class _Runtime:
         # request is cut off by the session closing under it, and no task is destroyed
         # while pending.
         self._start_queued()
+        await asyncio.sleep(0)  # the calls just started take their first step
         current = asyncio.current_task()
         tasks = [task for task in asyncio.all_tasks() if task is not current]
         for task in tasks:
@@ -383,6 +384,7 @@ class _Call(Generic[T]):
         "finished",
         "interrupts",
         "phase",
+        "started",
         "task",
     )
 
@@ -393,6 +395,7 @@ class _Call(Generic[T]):
         self.task: asyncio.Task[None] | None = None
         self._cancelled = False
         self.finished = False
+        self.started = False
         self.phase = _FREE
         self.interrupts = 0
         self._value: T | None = None
@@ -424,16 +427,17 @@ class _Call(Generic[T]):
         return task
 
     async def _run(self, poll: bool) -> None:
+        # From here on, cancel() may cancel the task: cancelled before its first step, a
+        # task would end without running this function's finally.
+        self.started = True
         try:
             if poll:
                 # A turn of the loop first: the I/O that came while nobody ran it (a
                 # keep-alive connection the server closed) is taken in before a request
                 # is sent.
-                try:
-                    await asyncio.sleep(0)
-                except BaseException:
-                    self._coroutine.close()
-                    raise
+                await asyncio.sleep(0)
+            if self._cancelled:
+                raise asyncio.CancelledError
             self._value = await self._coroutine
         except asyncio.CancelledError as error:
             self._error = error
@@ -443,6 +447,7 @@ class _Call(Generic[T]):
             # raised out of the task, they would stop whatever runs the loop instead.
             self._error = error
         finally:
+            self._coroutine.close()  # if it never ran: no "never awaited" warning
             self._finish()
 
     def _finish(self) -> None:
@@ -471,7 +476,7 @@ class _Call(Generic[T]):
         """Cancel the task, or the start still to come; on the loop's thread, or while
         nobody runs the loop."""
         self._cancelled = True
-        if self.task is not None:
+        if self.task is not None and self.started:
             self.task.cancel()
 
     def wait(self) -> None:
@@ -489,7 +494,7 @@ class _Call(Generic[T]):
             return  # between steps: raised at the end of the call
         loop = task.get_loop()
         if self.interrupts == 1 and not task.done():
-            task.cancel()
+            self.cancel()
             loop.call_soon_threadsafe(_nothing)  # wake the loop if it waits on select()
         elif loop.is_running():
             loop.stop()  # again: stop waiting for the cancelled call to end

@@ -12,6 +12,7 @@ import sys
 import threading
 import types
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -362,3 +363,88 @@ def test_threads_taking_turns_at_the_loop_lose_no_call(server: FakePolarServer) 
     assert errors == []
     assert totals == [250] * 40
     assert walked == [250] * 8
+
+
+def test_ctrl_c_while_waiting_for_another_threads_loop_cancels_the_call(
+    server: FakePolarServer,
+) -> None:
+    """KeyboardInterrupt in a main thread waiting for the loop another thread runs cancels
+    its call's task and request; the other thread's call goes on."""
+    server.faults = FaultPlan(pages={1: [Fault.stall(30.0)]})
+    gate = Gate()
+    outcome: list[int] = []
+
+    def interrupt() -> None:
+        wait_until(lambda: server.in_flight == 1)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    with client_of(server, retry=None) as client:
+        leader = threading.Thread(target=lambda: outcome.append(client._run(gate.wait(7))))
+        leader.start()
+        assert gate.entered.wait(10.0)
+        threading.Thread(target=interrupt).start()
+        with pytest.raises(KeyboardInterrupt):
+            client.list_claimed_subscriptions()  # queued: the leader's loop sends it
+        wait_until(lambda: server.in_flight == 0)
+        assert server.in_flight == 0
+        gate.opened.set()
+        leader.join()
+    assert outcome == [7]
+    assert gate.passed_in is leader
+
+
+def test_a_client_collected_by_code_its_loop_runs_closes_without_waiting(
+    server: FakePolarServer,
+) -> None:
+    """A Client finalized from code on its own loop (the collector running there) cannot
+    wait for its loop: its close is started, the daemon thread finishes it, and the
+    calls and cleanups that come later are refused."""
+    client = client_of(server)
+    walk = client.iter_claimed_subscriptions(limit=10)
+    next(walk)
+
+    async def finalized_here() -> None:
+        client._engine._finalizer()
+
+    client._run(finalized_here())
+    runtime = runtime_of(client)
+    assert runtime.ended.wait(10.0)
+    assert runtime.loop.is_closed()
+    with pytest.raises(ps.ClientClosedError, match="create a new one"):
+        client.list_claimed_subscriptions()
+    walk._release()  # the walk's cleanup, once the loop is gone: dropped quietly
+    client.close()
+    assert len(server.requests) == 1
+
+
+def test_ctrl_c_between_steps_is_held_until_the_call_is_cancelled(
+    server: FakePolarServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C landing while a call is between steps (choosing who runs the loop) is
+    held: the call is cancelled before it sends anything, whether its thread would run
+    the loop or wait for another's, and KeyboardInterrupt is raised then."""
+    enter = _Runtime._enter
+    armed = threading.Event()
+    armed.set()
+
+    def interrupted_enter(self: _Runtime, call: Any, *, lead: bool) -> None:
+        if armed.is_set() and threading.current_thread() is threading.main_thread():
+            interrupt = signal.getsignal(signal.SIGINT)  # the call's own handler
+            assert callable(interrupt)
+            interrupt(signal.SIGINT, None)
+        enter(self, call, lead=lead)
+
+    monkeypatch.setattr(_Runtime, "_enter", interrupted_enter)
+    gate = Gate()
+    with client_of(server) as client:
+        with pytest.raises(KeyboardInterrupt):
+            client.list_claimed_subscriptions()  # would run the loop
+        leader = threading.Thread(target=client._run, args=(gate.wait(1),))
+        leader.start()
+        assert gate.entered.wait(10.0)
+        with pytest.raises(KeyboardInterrupt):
+            client.list_claimed_subscriptions()  # would wait for the leader's loop
+        armed.clear()
+        gate.opened.set()
+        leader.join()
+    assert server.requests == []
