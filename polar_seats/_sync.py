@@ -7,17 +7,17 @@ and its pool, the rate limiters, the session cache) alive between calls and betw
 threads: a fresh ``asyncio.run()`` per call would throw all of it away and, with a loop
 replaced between calls, kill the aiohttp session (asgiref's and anyio's known failure).
 
-Who runs the loop: a caller that finds it idle runs it in its own thread
-(``run_until_complete`` of its call's task), so a lone thread pays no hand-off to another
-thread. A call from another thread meanwhile is queued for the loop, which starts it, and
-its thread waits. When the running caller's own call ends with other work pending, the
-loop goes on, never left with work and nobody running it: to a waiting caller whose call
-is unfinished, or else (pages a walk fetches ahead, a cleanup) to a daemon thread, which
-runs it until nothing is pending and then parks. With nothing pending, nobody runs it
-until the next call. Two callers never run it and always wait: the main thread of a
-Jupyter kernel (its cells run inside the kernel's running loop), and a main thread whose
-``SIGINT`` handler is the program's own (whatever it raises would land in whatever the
-loop runs, another thread's call included).
+Who runs the loop: a caller that finds it idle runs it in its own thread (``run_forever``
+until its call's task ends), so a lone thread pays no hand-off to another thread. A call
+from another thread meanwhile is queued for the loop, which starts it, and its thread
+waits. When the running caller's own call ends with other work pending (other threads'
+calls, pages a walk fetches ahead, a cleanup), the loop goes to a daemon thread, never
+left with work and nobody running it: the daemon runs it until nothing has been pending
+for ``LINGER``, then parks. With nothing pending, nobody runs it until the next call. Two
+callers never run it and always wait: the main thread of a Jupyter kernel (its cells run
+inside the kernel's running loop), and a main thread whose ``SIGINT`` handler is the
+program's own (whatever it raises would land in whatever the loop runs, another thread's
+call included).
 
 The rules, in one place:
 
@@ -380,9 +380,9 @@ class _Runtime:
 class _Call(Generic[T]):
     """One call: its coroutine, run as a task on the loop, and its caller's part.
 
-    A waiting caller's thread blocks on a lock that the task releases as it ends (lighter
-    than a concurrent Future, and a loop iteration sooner than a done callback), or that
-    the runtime releases to hand it the loop (``lead``).
+    A caller's thread either runs the loop until the task ends (the task's end stops it),
+    or waits on a lock that the task releases as it ends (lighter than a concurrent
+    Future, and a loop iteration sooner than a done callback).
     """
 
     __slots__ = (
@@ -729,7 +729,8 @@ class SyncClientBase(_Closes):
 
     def close(self) -> None:
         """Close the client: cancel the calls still running, close the connections and
-        end the loop's thread. Calling it again does nothing; a view's does nothing."""
+        the loop, and end its daemon thread. Calling it again does nothing; a view's does
+        nothing."""
         if not self._is_view:
             self._engine.close()
 
@@ -837,7 +838,7 @@ class SyncPageIterator(_Closes, Generic[Item]):
             self._engine.run(_close_pages(self._pages))
 
     def _release(self) -> None:
-        # From __del__ or a generator's exit, maybe in the loop's thread: never waits.
+        # From __del__ or a generator's exit, maybe in code the loop runs: never waits.
         if self._pages is not None and not self._closed:
             self._closed = True
             self._engine.post(_close_pages(self._pages))
