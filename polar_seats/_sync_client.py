@@ -47,9 +47,10 @@ class Client(SyncClientBase):
     """A session with Polar for synchronous code: Django, Flask, Celery, scripts, notebooks.
 
     It takes ``AsyncClient``'s arguments (except ``session``), offers its operations,
-    views, errors and models as plain methods, and runs them on one event loop in a
-    daemon thread of its own, which owns one ``AsyncClient``. One ``Client`` is meant to
-    be shared by every thread of a process for its whole life: its connection pool, rate
+    views, errors and models as plain methods, and runs them on one event loop, which
+    owns one ``AsyncClient``: a caller finding it idle runs it in its own thread, and a
+    daemon thread runs it while other work is pending. One ``Client`` is meant to be
+    shared by every thread of a process for its whole life: its connection pool, rate
     limiters and session cache serve them all. Use it as a context manager or call
     ``close()``; at interpreter exit it closes itself. After ``os.fork()`` the child gets
     a fresh loop and pool on first use. See docs/sync.md.

@@ -183,7 +183,7 @@ def test_a_call_from_the_clients_own_thread_is_refused(server: FakePolarServer) 
             client._engine.run(_close_from(client))
     assert page.pagination.total_count == 250
     assert len(refused) == 1
-    assert "own event loop's thread" in str(refused[0])
+    assert "code its own event loop runs" in str(refused[0])
 
 
 async def _close_from(client: ps.Client) -> None:
@@ -480,13 +480,13 @@ def test_after_a_fork_the_engine_starts_afresh(server: FakePolarServer) -> None:
     with client_of(server) as client:
         view = client.with_token(server.token)
         client.list_claimed_subscriptions()
-        first = client._engine.thread
+        first = client._engine.runtime
         old = view._target()
         _sync._after_fork_in_child()
         try:
             assert view.list_claimed_subscriptions().pagination.total_count == 250
             assert view._target() is not old
-            assert client._engine.thread is not first
+            assert client._engine.runtime is not first
         finally:
             for holder, _ in _sync._inherited:  # type: ignore[misc]
                 holder.runtime.stop()  # type: ignore[attr-defined]
@@ -515,12 +515,14 @@ def test_a_call_cancelled_before_it_starts_never_runs() -> None:
 
     async def on_the_loop() -> _Call[None]:
         call = _Call(body())
+        call.prepare_wait()
         call.cancel()
-        call.start()
+        assert call.start(asyncio.get_running_loop()) is None
         return call
 
     call = asyncio.run(on_the_loop())
     call.wait()  # released by start(): no wait
+    assert call.finished
     with pytest.raises(asyncio.CancelledError):
         call.result()
     assert ran == []
@@ -570,7 +572,7 @@ def test_calls_queued_while_the_loop_is_busy_all_run(server: FakePolarServer) ->
 
     with client_of(server) as client:
         client.list_claimed_subscriptions()
-        runtime = client._engine._holder.runtime
+        runtime = client._engine.runtime
         assert runtime is not None
         holder = threading.Thread(target=client._run, args=(hold(),))
         holder.start()
