@@ -28,6 +28,13 @@ The rules, in one place:
   notebook), whose cells run as tasks of the kernel's loop and are meant to block;
 - a loop that sat idle first takes in the I/O that came meanwhile (a keep-alive
   connection the server closed is then seen closed), a turn before a call sends anything;
+- waiting callers whose calls ended are woken together when the loop is about to wait
+  for I/O (or stops), and the loop waits until they have woken (at most ``HANDSHAKE``)
+  before it goes on: woken one at a time in the middle of the loop's turn, each took the
+  GIL from the loop's thread at its next system call and made it wait to get it back:
+  a calling thread switched context five times a call, now two or three;
+- a queued call wakes the loop only if it waits in its selector: a loop that runs
+  starts the queued calls before it next waits;
 - Ctrl-C: while the main thread runs the loop, Python's ``SIGINT`` handler is swapped
   for one that cancels that thread's own call (its request too), as ``asyncio.run()``
   does; ``KeyboardInterrupt`` is raised once the loop has gone on to someone else, and no
@@ -46,7 +53,9 @@ import asyncio
 import collections
 import contextlib
 import contextvars
+import itertools
 import os
+import selectors
 import signal
 import sys
 import threading
@@ -135,6 +144,10 @@ LINGER = 0.001
 """How long the daemon thread keeps running an idle loop before it parks: threads sharing
 a client call again within it, and a loop that changed hands at each of their calls cost
 them 11-13% in wall clock (10 threads, 2,000 calls, load 2.4)."""
+HANDSHAKE = 0.002
+"""How long the loop waits, at most, for the callers it woke to take their results:
+while they do, each would otherwise take the GIL from the loop's thread between its
+steps, and hand it back, at a cost of two context switches each time."""
 _DAEMON = "the daemon thread"
 """What ``_Runtime._runner`` holds while the daemon thread has the loop."""
 
@@ -144,11 +157,15 @@ class _Runtime:
 
     def __init__(self, client: AsyncClient) -> None:
         self.client = client
-        self.loop = asyncio.new_event_loop()
+        self.loop = asyncio.SelectorEventLoop(_Selector(self))
         # Reentrant: a walk's __del__ may post its cleanup while its thread holds it.
         self._lock = threading.RLock()
         self._queue: collections.deque[_Call[Any]] = collections.deque()
         self._wake_pending = False
+        self._selecting = False
+        """Whether the loop waits in its selector, where a queued call must wake it."""
+        self._finished: collections.deque[_Call[Any]] = collections.deque()
+        """Waiting callers' calls that ended since the loop last waited for I/O."""
         self._runner: object = None
         """The call whose thread runs the loop, ``_DAEMON``, or ``None``."""
         self._daemon: threading.Thread | None = None
@@ -185,7 +202,7 @@ class _Runtime:
             if lead and self._runner is None:
                 self._runner = call
             else:
-                call.prepare_wait()
+                call.prepare_wait(self._finished)
                 self._queue.append(call)
                 lead = False
                 if self._runner is None:
@@ -236,10 +253,38 @@ class _Runtime:
         finally:
             call.phase = _FREE
 
+    def before_select(self) -> bool:
+        """On the loop, about to wait for I/O: wake the callers whose calls ended, and
+        start the calls queued meanwhile. Whether it started any (the loop must then not
+        wait)."""
+        self._wake_finished(handshake=True)
+        with self._lock:
+            if not self._queue:
+                self._selecting = True
+                return False
+        self._start_queued()
+        return True
+
+    def after_select(self) -> None:
+        self._selecting = False
+
+    def _wake_finished(self, *, handshake: bool = False) -> None:
+        """Wake the callers whose calls ended; with ``handshake``, wait until they have
+        taken their results (at most ``HANDSHAKE`` seconds) before the loop goes on."""
+        finished = self._finished
+        if not finished:
+            return
+        batch = _Batch(len(finished)) if handshake else None
+        while finished:
+            finished.popleft().wake(batch)
+        if batch is not None:
+            batch.taken.acquire(timeout=HANDSHAKE)
+
     def _release(self) -> None:
         """Called by the thread that stopped running the loop: hand it to the daemon
         thread if work is pending (other threads' calls, pages fetched ahead); end it
         once ``stop()``'s call has ended."""
+        self._wake_finished()
         with self._lock:
             self._runner = None
             closer = self._closer
@@ -302,9 +347,9 @@ class _Runtime:
         """Have the running loop start the queued calls; under the lock. Only the first
         call queued since the loop last looked wakes it: a wake costs a write to the
         loop's self-pipe, and a busy loop finds the others queued."""
-        if not self._wake_pending:
+        if self._selecting and not self._wake_pending:
             self._wake_pending = True
-            self.loop.call_soon_threadsafe(self._start_queued)
+            self.loop.call_soon_threadsafe(_nothing)
 
     def _start_queued(self) -> None:
         # On the loop, or by the thread about to run it. The flag drops before the queue
@@ -377,6 +422,39 @@ class _Runtime:
             self._daemon_go.release()  # it is parked: let it see the end
 
 
+class _Batch:
+    """Callers woken together: the loop waits until each has woken and taken the GIL."""
+
+    __slots__ = ("_count", "_last", "taken")
+
+    def __init__(self, size: int) -> None:
+        self._count = itertools.count()  # next() on it is atomic: no lock to take
+        self._last = size - 1
+        self.taken = threading.Lock()
+        self.taken.acquire()
+
+    def woken(self) -> None:
+        if next(self._count) == self._last:
+            self.taken.release()
+
+
+class _Selector(selectors.DefaultSelector):
+    """The loop's selector, which tells the runtime when the loop is about to wait."""
+
+    def __init__(self, runtime: _Runtime) -> None:
+        super().__init__()
+        self._runtime = runtime
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        runtime = self._runtime
+        if runtime.before_select():
+            timeout = 0
+        try:
+            return super().select(timeout)
+        finally:
+            runtime.after_select()
+
+
 class _Call(Generic[T]):
     """One call: its coroutine, run as a task on the loop, and its caller's part.
 
@@ -386,11 +464,13 @@ class _Call(Generic[T]):
     """
 
     __slots__ = (
+        "_batch",
         "_cancelled",
         "_context",
         "_coroutine",
         "_done",
         "_error",
+        "_finished",
         "_value",
         "finished",
         "interrupts",
@@ -403,6 +483,8 @@ class _Call(Generic[T]):
         self._coroutine = coroutine
         self._context: contextvars.Context | None = None
         self._done: threading.Lock | None = None
+        self._finished: collections.deque[_Call[Any]] | None = None
+        self._batch: _Batch | None = None
         self.task: asyncio.Task[None] | None = None
         self._cancelled = False
         self.finished = False
@@ -412,12 +494,14 @@ class _Call(Generic[T]):
         self._value: T | None = None
         self._error: BaseException | None = None
 
-    def prepare_wait(self) -> None:
-        """Before the call is queued: its thread's context, and the lock it waits on."""
+    def prepare_wait(self, finished: collections.deque[_Call[Any]]) -> None:
+        """Before the call is queued: its thread's context, the lock it waits on, and
+        where it goes once ended, to be woken with the others."""
         # The caller's context variables (its OpenTelemetry span, say) reach the task.
         self._context = contextvars.copy_context()
         self._done = threading.Lock()
         self._done.acquire()
+        self._finished = finished
 
     def start(
         self, loop: asyncio.AbstractEventLoop, *, poll: bool = False
@@ -459,9 +543,9 @@ class _Call(Generic[T]):
             self._error = error
         finally:
             self._coroutine.close()  # if it never ran: no "never awaited" warning
-            self._finish()
+            self._finish(on_loop=True)
 
-    def _finish(self) -> None:
+    def _finish(self, *, on_loop: bool = False) -> None:
         self.finished = True
         if self.phase == _LEADING:
             # The caller's thread runs the loop: it stops now, or after one more turn
@@ -473,7 +557,13 @@ class _Call(Generic[T]):
                 loop.stop()
         done = self._done
         if done is not None:
-            done.release()
+            finished = self._finished
+            if on_loop and finished is not None:
+                # Woken when the loop next waits for I/O, with the others that ended
+                # meanwhile (or when its thread stops running it).
+                finished.append(self)
+            else:
+                done.release()
 
     def _stop_leading(self) -> None:
         if self.phase == _LEADING:  # else its thread left the loop already
@@ -490,10 +580,21 @@ class _Call(Generic[T]):
         if self.task is not None and self.started:
             self.task.cancel()
 
+    def wake(self, batch: _Batch | None) -> None:
+        """Wake the caller, on the loop's thread; it tells ``batch`` once it has woken."""
+        self._batch = batch
+        done = self._done
+        if done is not None:  # pragma: no branch - only waiting calls are woken
+            done.release()
+
     def wait(self) -> None:
         done = self._done
         if done is not None:  # pragma: no branch - prepare_wait() made it
             done.acquire()
+        batch = self._batch
+        if batch is not None:
+            self._batch = None
+            batch.woken()
 
     def on_sigint(self, signum: int, frame: FrameType | None) -> None:
         """Ctrl-C in the main thread during this call, with Python's handler swapped out."""

@@ -506,6 +506,8 @@ def test_a_client_dropped_unused_is_collected_quietly() -> None:
 
 def test_a_call_cancelled_before_it_starts_never_runs() -> None:
     """Ctrl-C landing before the loop started the call: the coroutine is closed unrun."""
+    import collections
+
     from polar_seats._sync import _Call
 
     ran: list[bool] = []
@@ -515,7 +517,7 @@ def test_a_call_cancelled_before_it_starts_never_runs() -> None:
 
     async def on_the_loop() -> _Call[None]:
         call = _Call(body())
-        call.prepare_wait()
+        call.prepare_wait(collections.deque())
         call.cancel()
         assert call.start(asyncio.get_running_loop()) is None
         return call
