@@ -592,3 +592,39 @@ def test_calls_queued_while_the_loop_is_busy_all_run(server: FakePolarServer) ->
             thread.join()
     assert order == [0, 1, 2]
     assert sorted(results) == [0, 1, 2]
+
+
+def test_a_call_queued_while_the_loop_waits_for_io_starts_at_once(
+    server: FakePolarServer,
+) -> None:
+    """A call from another thread wakes a loop that waits in its selector for a long
+    call: it neither waits for that call's end nor for a timer to wake the loop."""
+    ends: list[asyncio.Event] = []
+
+    async def long_call() -> str:
+        ends.append(asyncio.Event())
+        await ends[0].wait()  # the loop waits in select() with no timeout meanwhile
+        return "long"
+
+    async def quick() -> str:
+        return "quick"
+
+    results: list[str] = []
+    with client_of(server) as client:  # no request yet: no keep-alive timer either
+        long = threading.Thread(target=lambda: results.append(client._run(long_call())))
+        long.start()
+        wait_until(lambda: bool(ends))
+        runtime = client._engine.runtime
+        assert runtime is not None
+        wait_until(lambda: runtime._selecting)
+        quick_caller = threading.Thread(target=lambda: results.append(client._run(quick())))
+        quick_caller.start()
+        quick_caller.join(30.0)
+        ran_at_once = list(results)
+        # The long call ends (call_soon_threadsafe wakes the loop in any case), so that a
+        # failure here fails rather than hangs.
+        runtime.loop.call_soon_threadsafe(ends[0].set)
+        for thread in (quick_caller, long):
+            thread.join(10.0)
+    assert ran_at_once == ["quick"]
+    assert results == ["quick", "long"]
