@@ -14,6 +14,10 @@ request at a time for (S1), 10 in flight for (S2)), which is what a ``Client`` r
 with no thread in between. (S2) also times one ``AsyncClient`` with 10 calls in flight: the
 shared ``Client``'s work without its threads.
 
+``--handshakes 0.0005,0`` instead times (S2)'s one ``Client`` with each of these caps (in
+seconds) on the loop's wait for the callers it woke (``polar_seats._sync.HANDSHAKE``; 0:
+no wait), beside one ``AsyncClient``.
+
 The clients take turns, one rep each (as ``benchmarks.run`` times them), and every run's
 ids are checked before it counts. Ratios are of medians measured in the same run. Each run's
 CPU seconds are reported per call beside its wall clock: this process's
@@ -39,6 +43,7 @@ from typing import Any
 import aiohttp
 
 import polar_seats as ps
+from polar_seats import _sync
 from polar_seats.versions import DEFAULT as POLAR_VERSION
 
 from .clients import PATH, Tally, floor_call, page_decoder, sdk1_available
@@ -311,6 +316,29 @@ def s2(url: str, calls: int, reps: int, server: int) -> None:
     )
 
 
+def handshakes(url: str, caps: list[float], reps: int, server: int) -> None:
+    """(S2)'s one ``Client`` with each cap on the loop's wait for the callers it woke
+    (``polar_seats._sync.HANDSHAKE``; 0: no wait), in turns, beside one ``AsyncClient``."""
+
+    def with_cap(cap: float) -> Callable[[], Tally]:
+        def run() -> Tally:
+            _sync.HANDSHAKE = cap
+            return shared_client(url, 2_000)
+
+        return run
+
+    runs = {f"one Client, waits at most {cap * 1000:g} ms": with_cap(cap) for cap in caps}
+    runs[ASYNC_SHARED] = lambda: async_shared(url, 2_000)
+    kept = _sync.HANDSHAKE
+    try:
+        medians = timed(runs, calls_wanted(2_000), reps, server)
+    finally:
+        _sync.HANDSHAKE = kept
+    report(f"(S2) by the loop's wait for woken callers, {THREADS} threads", medians, 2_000)
+    for name in list(runs)[:-1]:
+        print(f"  {name} / one AsyncClient: {ratio(medians, name, ASYNC_SHARED)}")
+
+
 def ratio(medians: dict[str, Measured], slower: str, faster: str) -> str:
     """The ratio of two runs' wall-clock medians, and of their CPU seconds in brackets."""
     wall = medians[slower].wall / medians[faster].wall
@@ -323,11 +351,22 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--calls", type=int, default=1_000, help="(S1)'s calls")
     parser.add_argument("--only", choices=("S1", "S2"), help="run one scenario")
+    parser.add_argument(
+        "--handshakes",
+        help="instead, (S2)'s one Client with each of these caps in seconds on the loop's "
+        "wait for the callers it woke, e.g. 0.0005,0.002,0",
+    )
     arguments = parser.parse_args()
     servers = Servers()
     try:
         url = f"{servers.fast}/10"
         server = servers.processes[0].pid
+        if arguments.handshakes:
+            load("before")
+            caps = [float(cap) for cap in arguments.handshakes.split(",")]
+            handshakes(url, caps, arguments.reps, server)
+            load("at the end")
+            return
         if arguments.only in (None, "S1"):
             load("before (S1)")
             s1(url, arguments.calls, arguments.reps, server)
