@@ -347,9 +347,10 @@ class _Runtime:
                 await asyncio.sleep(LINGER)
 
     def _wake(self) -> None:
-        """Have the running loop start the queued calls; under the lock. Only the first
-        call queued since the loop last looked wakes it: a wake costs a write to the
-        loop's self-pipe, and a busy loop finds the others queued."""
+        """Have the running loop start the queued calls; under the lock. A wake costs a
+        write to the loop's self-pipe, so only a loop that waits in its selector is woken,
+        and only by the first call queued since it last looked: a loop that runs starts
+        the queued calls before it next waits."""
         if self._selecting and not self._wake_pending:
             self._wake_pending = True
             self.loop.call_soon_threadsafe(_nothing)
