@@ -628,3 +628,36 @@ def test_a_call_queued_while_the_loop_waits_for_io_starts_at_once(
             thread.join(10.0)
     assert ran_at_once == ["quick"]
     assert results == ["quick", "long"]
+
+
+def test_a_caller_is_woken_while_the_loop_never_waits(server: FakePolarServer) -> None:
+    """The loop wakes the callers whose calls ended when it is about to wait for I/O; a
+    loop that always has a callback ready (a coroutine of another call that never
+    blocks) still wakes them, ``HOLD`` seconds on."""
+    spinning, stop = threading.Event(), threading.Event()
+
+    async def spin() -> str:
+        spinning.set()
+        # A callback ready at every turn, so that select() never waits: the polling is
+        # the point here.
+        while not stop.is_set():  # noqa: ASYNC110
+            await asyncio.sleep(0)
+        return "spin"
+
+    async def quick() -> str:
+        return "quick"
+
+    results: list[str] = []
+    with client_of(server) as client:
+        spinner = threading.Thread(target=lambda: results.append(client._run(spin())))
+        spinner.start()
+        assert spinning.wait(10.0)
+        quick_caller = threading.Thread(target=lambda: results.append(client._run(quick())))
+        quick_caller.start()
+        quick_caller.join(30.0)
+        ran_at_once = list(results)
+        stop.set()  # so that a failure here fails rather than hangs
+        for thread in (quick_caller, spinner):
+            thread.join(10.0)
+    assert ran_at_once == ["quick"]
+    assert results == ["quick", "spin"]
