@@ -172,7 +172,7 @@ class _Runtime:
         self._lock = threading.RLock()
         self._queue: collections.deque[_Call[Any]] = collections.deque()
         self._wake_pending = False
-        self._selecting = False
+        self.selecting = False
         """Whether the loop waits in its selector, where a queued call must wake it."""
         self._finished: collections.deque[_Call[Any]] = collections.deque()
         """Waiting callers' calls that ended, not yet woken."""
@@ -279,15 +279,14 @@ class _Runtime:
                     self._hold_until = now + HOLD
                 elif now >= self._hold_until:
                     self._wake_finished(handshake=True)
-        with self._lock:
-            if not self._queue:
-                self._selecting = True
-                return False
+        # No lock: a call is queued before its thread reads the flag, so either the
+        # queue is seen here or the flag there.
+        self.selecting = True
+        if not self._queue:
+            return False
+        self.selecting = False
         self._start_queued()
         return True
-
-    def after_select(self) -> None:
-        self._selecting = False
 
     def _wake_finished(self, *, handshake: bool = False) -> None:
         """Wake the callers whose calls ended; with ``handshake``, wait until they have
@@ -370,7 +369,7 @@ class _Runtime:
         write to the loop's self-pipe, so only a loop that waits in its selector is woken,
         and only by the first call queued since it last looked: a loop that runs starts
         the queued calls before it next waits."""
-        if self._selecting and not self._wake_pending:
+        if self.selecting and not self._wake_pending:
             self._wake_pending = True
             self.loop.call_soon_threadsafe(_nothing)
 
@@ -475,7 +474,7 @@ class _Selector(selectors.DefaultSelector):
         try:
             return super().select(timeout)
         finally:
-            runtime.after_select()
+            runtime.selecting = False
 
 
 class _Call(Generic[T]):

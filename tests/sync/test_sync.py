@@ -616,7 +616,7 @@ def test_a_call_queued_while_the_loop_waits_for_io_starts_at_once(
         wait_until(lambda: bool(ends))
         runtime = client._engine.runtime
         assert runtime is not None
-        wait_until(lambda: runtime._selecting)
+        wait_until(lambda: runtime.selecting)
         quick_caller = threading.Thread(target=lambda: results.append(client._run(quick())))
         quick_caller.start()
         quick_caller.join(30.0)
