@@ -155,9 +155,8 @@ HANDSHAKE = 0.0005
 """How long the loop waits, at most, for the callers it woke to take their results:
 while they do, each would otherwise take the GIL from the loop's thread between its
 steps, and hand it back, at a cost of two context switches each time. 10 threads, 2,000
-calls, in turns in one process: 1.24x one ``AsyncClient``'s time with 0.5 ms (1.24x with
-2 ms, 1.27x with 0.2 ms, 1.35x without waiting); with two busy processes on the machine,
-1.24x (1.28x with 2 ms, 1.40x without)."""
+calls, in turns in one process: 1.10x-1.12x one ``AsyncClient``'s time, against
+1.18x-1.24x without the wait; a 2 ms cap did no better, 0.2 ms worse."""
 _DAEMON = "the daemon thread"
 """What ``_Runtime._runner`` holds while the daemon thread has the loop."""
 
